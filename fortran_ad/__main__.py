@@ -1,0 +1,5 @@
+import sys
+
+from fortran_ad.cli import main
+
+sys.exit(main())

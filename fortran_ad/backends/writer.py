@@ -1,0 +1,77 @@
+"""The one place that lays out Fortran lines: indentation and 132-column ``&`` continuation."""
+
+from __future__ import annotations
+
+MAX_COLUMNS = 132
+_BREAK_AT = 120  # leave room for " &" and readability
+
+
+class Writer:
+    """Collects free-form lines; ``line()`` wraps long statements at safe spaces."""
+
+    def __init__(self, indent_unit: str = "  ") -> None:
+        self.lines: list[str] = []
+        self.level = 0
+        self.unit = indent_unit
+
+    def indent(self) -> None:
+        self.level += 1
+
+    def dedent(self) -> None:
+        self.level -= 1
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1] != "":
+            self.lines.append("")
+
+    def comment(self, text: str) -> None:
+        """A comment line at the current indentation (text starts with '!')."""
+        self.lines.append(self.unit * self.level + text.strip())
+
+    def line(self, text: str, label: str | None = None) -> None:
+        prefix = self.unit * self.level
+        if label is not None:
+            prefix = f"{label} {prefix}"
+        self.lines.extend(split_long_line(prefix + text))
+
+    def text(self) -> str:
+        while self.lines and self.lines[-1] == "":
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def split_long_line(text: str) -> list[str]:
+    """Split a statement longer than the limit at spaces outside character literals."""
+    if len(text) <= MAX_COLUMNS:
+        return [text]
+    indent = len(text) - len(text.lstrip())
+    out: list[str] = []
+    rest = text
+    first = True
+    while len(rest) > MAX_COLUMNS:
+        cut = _break_point(rest, _BREAK_AT if first else _BREAK_AT)
+        if cut is None:
+            break
+        out.append(rest[:cut].rstrip() + " &")
+        rest = " " * (indent + 4) + "& " + rest[cut:].lstrip()
+        first = False
+    out.append(rest)
+    return out
+
+
+def _break_point(text: str, limit: int) -> int | None:
+    """Last space before ``limit`` not inside quotes (and not in the leading indentation)."""
+    quote: str | None = None
+    best = None
+    start = len(text) - len(text.lstrip()) + 4
+    for i, ch in enumerate(text):
+        if i > limit and best is not None:
+            break
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch == " " and i > start and text[i - 1] != "&":
+            best = i
+    return best

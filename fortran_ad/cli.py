@@ -1,0 +1,143 @@
+"""Command line: ``fortran-ad FILES --wrt u,v [--of cost]`` and subcommands.
+
+User errors print as ``file:line:col: error: message`` and exit 2; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from fortran_ad import __version__
+from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, differentiate, roundtrip
+from fortran_ad.errors import FortranADError
+
+SUBCOMMANDS = {
+    "diff": "generate derivative code (the default: `fortran-ad FILES --wrt ...`)",
+    "roundtrip": "re-emit sources through the IR (tests the frontend and back end)",
+    "check": "generate, compile and verify derivatives (Taylor, dot-product, finite differences)",
+}
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(n.strip().lower() for n in text.split(",") if n.strip())
+
+
+def _bytes(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    try:
+        if t and t[-1] in units:
+            return int(float(t[:-1]) * units[t[-1]])
+        return int(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a byte count: '{text}'") from None
+
+
+def _sizes(text: str) -> dict[str, int]:
+    out = {}
+    for part in text.split(","):
+        if not part.strip():
+            continue
+        name, _, value = part.partition("=")
+        try:
+            out[name.strip().lower()] = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad size '{part}' (want name=integer)") from None
+    return out
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("sources", nargs="+", help="Fortran source files, modules first")
+    p.add_argument("--fixed-form", dest="fixed_form", action="store_true", default=None,
+                   help="treat all sources as fixed form (default: by suffix)")  # fmt: skip
+    p.add_argument("--free-form", dest="fixed_form", action="store_false",
+                   help="treat all sources as free form")  # fmt: skip
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks")
+
+
+def _add_ad(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--wrt", type=_names, required=True, help="independent variables: u,v")
+    p.add_argument("--of", type=_names, default=None, help="dependent variables (default: outputs)")
+    p.add_argument("--head", default=None, help="the routine to differentiate")
+    p.add_argument("--mode", choices=["reverse", "forward"], default="reverse")
+    p.add_argument("--memory-limit", type=_bytes, default=DEFAULT_MEMORY_LIMIT,
+                   help="tape limit at run time, e.g. 4G (default 4 GiB)")  # fmt: skip
+    p.add_argument("--size", type=_sizes, default={}, help="size hints: n=1000,nt=500")
+    p.add_argument("--explain", action="store_true", help="print why variables are active")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fortran-ad",
+        description="Automatic differentiation of unmodified Fortran.\n\nsubcommands:\n"
+        + "\n".join(f"  {k:<10} {v}" for k, v in SUBCOMMANDS.items()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        usage="fortran-ad [diff] FILES --wrt u,v [--of cost] [-o DIR]\n"
+        "       fortran-ad roundtrip FILES -o DIR\n"
+        "       fortran-ad check FILES --wrt u,v [--of cost] [--size n=...]",
+    )
+    parser.add_argument("--version", action="version", version=f"fortran-ad {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    d = sub.add_parser("diff", help=SUBCOMMANDS["diff"])
+    _add_common(d)
+    _add_ad(d)
+    d.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory")
+    r = sub.add_parser("roundtrip", help=SUBCOMMANDS["roundtrip"])
+    _add_common(r)
+    r.add_argument("-o", "--output", type=Path, required=True, help="output directory")
+    c = sub.add_parser("check", help=SUBCOMMANDS["check"])
+    _add_common(c)
+    _add_ad(c)
+    c.add_argument("--sample", type=Path, default=None, help="sample.toml with sizes and ranges")
+    c.add_argument("--json", action="store_true", help="machine-readable output")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
+        argv.insert(0, "diff")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return _run(args)
+    except FortranADError as exc:
+        if args.debug:
+            raise
+        print(exc.render(), file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "roundtrip":
+        for path in roundtrip(args.sources, args.output, args.fixed_form):
+            print(path)
+        return 0
+    options = Options(
+        sources=tuple(args.sources),
+        out=getattr(args, "output", Path(".")),
+        mode=args.mode,
+        wrt=args.wrt,
+        of=args.of,
+        head=args.head.lower() if args.head else None,
+        memory_limit=args.memory_limit,
+        fixed_form=args.fixed_form,
+        explain=args.explain,
+        sizes=args.size,
+    )
+    if args.command == "check":
+        from fortran_ad.checks.run import run_check_cli
+
+        return run_check_cli(options, args.sample, args.json)
+    for path in differentiate(options):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""fparser2 expressions → IR expressions.
+
+One table (EXPR_HANDLERS) names every fparser class we model; anything else becomes an
+OpaqueExpr (kept verbatim, with the names it mentions so analyses can refuse it when active).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fparser.two import Fortran2003 as F
+from fparser.two.utils import BinaryOpBase, UnaryOpBase, walk
+
+from fortran_ad.ir import nodes as ir
+
+
+class Scope:
+    """What the lowering needs to know about names: which are arrays (vs. functions)."""
+
+    def __init__(self, arrays: set[str], parent: Scope | None = None):
+        self.arrays = arrays
+        self.parent = parent
+
+    def is_array(self, name: str) -> bool:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.arrays:
+                return True
+            scope = scope.parent
+        return False
+
+
+def lname(node: object) -> str:
+    return str(node).lower()
+
+
+def _literal(node: F.Base, type_: str) -> ir.Literal:
+    value, kind = node.items[0], node.items[1]
+    text = str(value) if type_ == "character" else str(value).lower()
+    if kind is not None:
+        text = f"{kind}_{text}" if type_ == "character" else f"{text}_{str(kind).lower()}"
+    return ir.Literal(text, type_)
+
+
+def _subs(node: F.Base | None, scope: Scope) -> tuple[ir.Expr, ...]:
+    if node is None:
+        return ()
+    items = node.items if isinstance(node, F.SequenceBase) else (node,)
+    return tuple(lower_expr(i, scope) for i in items)
+
+
+def _part_ref(node: F.Part_Ref, scope: Scope) -> ir.Expr:
+    name = lname(node.items[0])
+    subs = _subs(node.items[1], scope)
+    if scope.is_array(name):
+        return ir.ArrayRef(name, subs)
+    return ir.Call(name, subs)
+
+
+def _func_ref(node: F.Base, scope: Scope) -> ir.Expr:
+    return ir.Call(lname(node.items[0]), _subs(node.items[1], scope))
+
+
+def _triplet(node: F.Subscript_Triplet, scope: Scope) -> ir.Range:
+    lo, hi, step = node.items
+    return ir.Range(
+        lower_expr(lo, scope) if lo is not None else None,
+        lower_expr(hi, scope) if hi is not None else None,
+        lower_expr(step, scope) if step is not None else None,
+    )
+
+
+def _actual_arg(node: F.Actual_Arg_Spec, scope: Scope) -> ir.Keyword:
+    return ir.Keyword(lname(node.items[0]), lower_expr(node.items[1], scope))
+
+
+def _array_ctor(node: F.Array_Constructor, scope: Scope) -> ir.Expr:
+    values = node.items[1]
+    if values is None or not isinstance(values, F.Ac_Value_List | F.Base):
+        return ir.ArrayCtor(())
+    items = values.items if isinstance(values, F.Ac_Value_List) else (values,)
+    if any(isinstance(i, F.Ac_Implied_Do) for i in items):
+        return opaque_expr(node)
+    return ir.ArrayCtor(tuple(lower_expr(i, scope) for i in items))
+
+
+EXPR_HANDLERS: dict[type, Callable[[F.Base, Scope], ir.Expr]] = {
+    F.Name: lambda n, s: ir.Name(lname(n)),
+    F.Int_Literal_Constant: lambda n, s: _literal(n, "integer"),
+    F.Real_Literal_Constant: lambda n, s: _literal(n, "real"),
+    F.Logical_Literal_Constant: lambda n, s: _literal(n, "logical"),
+    F.Char_Literal_Constant: lambda n, s: _literal(n, "character"),
+    F.Complex_Literal_Constant: lambda n, s: ir.Literal(str(n).lower(), "complex"),
+    F.Part_Ref: _part_ref,
+    F.Intrinsic_Function_Reference: _func_ref,
+    F.Function_Reference: _func_ref,
+    F.Subscript_Triplet: _triplet,
+    F.Actual_Arg_Spec: _actual_arg,
+    F.Parenthesis: lambda n, s: ir.Paren(lower_expr(n.items[1], s)),
+    F.Array_Constructor: _array_ctor,
+}
+
+# Relational operators are kept as written (lower case); this maps them to one spelling.
+RELATIONAL = {
+    ".eq.": "==", ".ne.": "/=", ".lt.": "<", ".le.": "<=", ".gt.": ">", ".ge.": ">=",
+    "==": "==", "/=": "/=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
+}  # fmt: skip
+
+
+def opaque_expr(node: F.Base) -> ir.OpaqueExpr:
+    names = sorted({lname(n) for n in walk(node, F.Name)})
+    return ir.OpaqueExpr(str(node), tuple(names))
+
+
+def lookup(table: dict[type, Callable], node: object) -> Callable | None:
+    """The handler for ``node``'s class or its nearest base (fparser's F2008 classes derive
+    from the F2003 ones)."""
+    for cls in type(node).__mro__:
+        handler = table.get(cls)
+        if handler is not None:
+            return handler
+    return None
+
+
+def lower_expr(node: F.Base, scope: Scope) -> ir.Expr:
+    handler = lookup(EXPR_HANDLERS, node)
+    if handler is not None:
+        return handler(node, scope)
+    if isinstance(node, BinaryOpBase):
+        left, op, right = node.items
+        return ir.BinOp(str(op).lower(), lower_expr(left, scope), lower_expr(right, scope))
+    if isinstance(node, UnaryOpBase):
+        op, operand = node.items
+        return ir.UnOp(str(op).lower(), lower_expr(operand, scope))
+    return opaque_expr(node)

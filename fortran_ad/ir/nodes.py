@@ -1,0 +1,446 @@
+"""The fortran-ad IR: Fortran-shaped, structured, frozen, and located.
+
+Every pass takes an IR and returns a new one; nobody mutates a tree (frozen dataclasses and
+tuples enforce it). Names are lower case. Literals keep their text (and so their kind) as written.
+The frontend (``frontend/lower.py``) is the only producer from source; ``ir/verify.py`` checks the
+invariants; ``backends/fortran.py`` prints it back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# --------------------------------------------------------------------------------------------
+# Locations
+
+
+@dataclass(frozen=True)
+class SourceLoc:
+    """A place in the user's sources (1-based line and column)."""
+
+    file: str
+    line: int
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+NOWHERE = SourceLoc("<generated>", 0, 0)
+
+# --------------------------------------------------------------------------------------------
+# Expressions
+
+
+class Expr:
+    """Base class of expressions."""
+
+
+@dataclass(frozen=True)
+class Name(Expr):
+    name: str
+
+
+@dataclass(frozen=True)
+class Literal(Expr):
+    """A constant exactly as written: ``0.1d0``, ``1.0_dp``, ``2``, ``.true.``, ``'abc'``."""
+
+    text: str
+    type: str  # "real" | "integer" | "logical" | "character" | "complex"
+
+
+@dataclass(frozen=True)
+class Range(Expr):
+    """A subscript triplet ``lo:hi:step``; any part may be absent."""
+
+    lo: Expr | None = None
+    hi: Expr | None = None
+    step: Expr | None = None
+
+
+@dataclass(frozen=True)
+class ArrayRef(Expr):
+    """An array element or section ``a(i, 2:n)``."""
+
+    name: str
+    subs: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Keyword(Expr):
+    """A keyword actual argument ``dim=1`` (only inside Call args)."""
+
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Call(Expr):
+    """A function reference, intrinsic or user-defined."""
+
+    name: str
+    args: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    """Binary operation; ``op`` is one of OPS_BINARY (relational ops in their symbolic form)."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class UnOp(Expr):
+    op: str  # "-", "+", ".not."
+    operand: Expr
+
+
+@dataclass(frozen=True)
+class Paren(Expr):
+    """Parentheses as the user wrote them (they fix evaluation order, so we keep them)."""
+
+    expr: Expr
+
+
+@dataclass(frozen=True)
+class ArrayCtor(Expr):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class OpaqueExpr(Expr):
+    """An expression we do not model (kept verbatim; an error where it could be active)."""
+
+    text: str
+    names: tuple[str, ...] = ()  # variables it mentions, for the analyses
+
+
+# --------------------------------------------------------------------------------------------
+# Types and symbols
+
+
+@dataclass(frozen=True)
+class TypeSpec:
+    """``base`` is real, integer, logical, character, complex, double precision or type(name).
+
+    ``kind`` is the kind text as written (``dp``, ``8``, ``kind(1.0d0)``) or None.
+    """
+
+    base: str
+    kind: str | None = None
+    length: str | None = None  # CHARACTER length as written
+
+    @property
+    def is_real(self) -> bool:
+        return self.base in ("real", "double precision")
+
+
+@dataclass(frozen=True)
+class Dim:
+    """One dimension of an array declaration.
+
+    ``kind``: "explicit" (lo:hi, lo may be None for 1), "assumed" (``:`` or ``lo:``),
+    "deferred" (allocatable/pointer ``:``), "assumed_size" (``*`` or ``lo:*``).
+    """
+
+    kind: str
+    lo: Expr | None = None
+    hi: Expr | None = None
+
+
+@dataclass(frozen=True)
+class Symbol:
+    name: str
+    type: TypeSpec | None  # None: implicitly typed (resolved by ir.symbols.implicit_type)
+    dims: tuple[Dim, ...] = ()
+    intent: str | None = None  # "in" | "out" | "inout"
+    attrs: frozenset[str] = frozenset()  # parameter save allocatable pointer target optional ...
+    init: Expr | None = None
+    loc: SourceLoc = NOWHERE
+
+    @property
+    def rank(self) -> int:
+        return len(self.dims)
+
+
+# --------------------------------------------------------------------------------------------
+# Specification items (kept in order for faithful re-emission)
+
+
+class SpecItem:
+    loc: SourceLoc
+
+
+@dataclass(frozen=True)
+class Use(SpecItem):
+    module: str
+    only: tuple[tuple[str, str], ...] | None = None  # (local, remote); None: whole module
+    renames: tuple[tuple[str, str], ...] = ()  # for USE without ONLY
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True)
+class Implicit(SpecItem):
+    """``implicit none`` (rules == ()) or rules like ('double precision', 'a-h')."""
+
+    rules: tuple[tuple[str, str], ...] = ()
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    dims: tuple[Dim, ...] = ()
+    init: Expr | None = None
+    length: str | None = None  # character*len on the entity
+
+
+@dataclass(frozen=True)
+class TypeDecl(SpecItem):
+    type: TypeSpec
+    attrs: tuple[str, ...]  # as text, e.g. "intent(in)", "parameter", "dimension(n)"
+    entities: tuple[Entity, ...]
+    dims: tuple[Dim, ...] = ()  # from a DIMENSION(...) attribute, for entities without their own
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True)
+class AttrStmt(SpecItem):
+    """An attribute statement (DIMENSION, PARAMETER, INTENT, SAVE, ...), re-emitted verbatim.
+
+    ``targets`` gives each named entity its dims/init; ``attr`` is "dimension", "parameter",
+    "intent(in)", "save", ...
+    """
+
+    text: str
+    attr: str
+    targets: tuple[Entity, ...]
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True)
+class Common(SpecItem):
+    block: str  # "" for blank common
+    members: tuple[Entity, ...]
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True)
+class OpaqueSpec(SpecItem):
+    """A specification statement kept verbatim (DATA, EQUIVALENCE, interface blocks, ...)."""
+
+    text: str
+    loc: SourceLoc = NOWHERE
+
+
+@dataclass(frozen=True)
+class CommentSpec(SpecItem):
+    text: str
+    loc: SourceLoc = NOWHERE
+
+
+# --------------------------------------------------------------------------------------------
+# Statements
+
+
+class Stmt:
+    loc: SourceLoc
+    label: str | None
+
+
+@dataclass(frozen=True)
+class Assign(Stmt):
+    target: Expr
+    value: Expr
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class CallStmt(Stmt):
+    name: str
+    args: tuple[Expr, ...]
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Do(Stmt):
+    """A counted DO loop. ``end_label`` set for ``DO 10 i = ...`` (ends at ``10 CONTINUE``)."""
+
+    var: str
+    start: Expr
+    stop: Expr
+    step: Expr | None
+    body: tuple[Stmt, ...]
+    name: str | None = None  # construct name
+    end_label: str | None = None
+    directives: tuple[str, ...] = ()  # e.g. OpenMP lines kept with the loop
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class DoWhile(Stmt):
+    cond: Expr | None  # None: endless ``do`` (left by EXIT)
+    body: tuple[Stmt, ...]
+    name: str | None = None
+    end_label: str | None = None
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class If(Stmt):
+    """IF construct: branches (cond, body) in order, then an optional ELSE body.
+
+    ``inline`` marks a logical IF statement (one branch, one simple statement).
+    """
+
+    branches: tuple[tuple[Expr, tuple[Stmt, ...]], ...]
+    else_body: tuple[Stmt, ...] | None = None
+    name: str | None = None
+    inline: bool = False
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One CASE: selectors are Exprs or Ranges (``lo:hi``); empty tuple means DEFAULT."""
+
+    selectors: tuple[Expr, ...]
+    body: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True)
+class Select(Stmt):
+    expr: Expr
+    cases: tuple[Case, ...]
+    name: str | None = None
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Return(Stmt):
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Exit(Stmt):
+    name: str | None = None
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Cycle(Stmt):
+    name: str | None = None
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Stop(Stmt):
+    code: str | None = None  # as written
+    error: bool = False  # ERROR STOP
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Continue(Stmt):
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Comment(Stmt):
+    text: str  # including the leading "!"
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Opaque(Stmt):
+    """A statement kept verbatim (I/O, ALLOCATE of passive data, ...).
+
+    ``reads``/``writes`` name the variables it touches so analyses stay sound.
+    """
+
+    text: str
+    reads: tuple[str, ...] = ()
+    writes: tuple[str, ...] = ()
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+# --------------------------------------------------------------------------------------------
+# Program units
+
+
+@dataclass(frozen=True)
+class Routine:
+    name: str
+    kind: str  # "subroutine" | "function" | "program"
+    args: tuple[str, ...]
+    spec: tuple[SpecItem, ...]
+    body: tuple[Stmt, ...]
+    symbols: tuple[Symbol, ...]  # every declared or implicitly typed local/dummy, in order
+    result: str | None = None  # function result variable (the function name if no RESULT)
+    result_clause: bool = False  # RESULT(...) was written
+    prefix: tuple[str, ...] = ()  # pure, elemental, recursive, or a type for functions
+    contains: tuple[Routine, ...] = ()  # internal procedures
+    comments: tuple[str, ...] = ()  # comments preceding the unit
+    loc: SourceLoc = NOWHERE
+
+    def symbol(self, name: str) -> Symbol | None:
+        for s in self.symbols:
+            if s.name == name:
+                return s
+        return None
+
+
+@dataclass(frozen=True)
+class Module:
+    name: str
+    spec: tuple[SpecItem, ...]
+    symbols: tuple[Symbol, ...]
+    routines: tuple[Routine, ...]
+    comments: tuple[str, ...] = ()
+    loc: SourceLoc = NOWHERE
+
+    def symbol(self, name: str) -> Symbol | None:
+        for s in self.symbols:
+            if s.name == name:
+                return s
+        return None
+
+    def routine(self, name: str) -> Routine | None:
+        for r in self.routines:
+            if r.name == name:
+                return r
+        return None
+
+
+@dataclass(frozen=True)
+class OpaqueUnit:
+    """A program unit kept verbatim (BLOCK DATA, ...)."""
+
+    text: str
+    loc: SourceLoc = NOWHERE
+
+
+Unit = Module | Routine | OpaqueUnit
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str
+    units: tuple[Unit, ...]
+    fixed_form: bool = False
+    trailing_comments: tuple[str, ...] = field(default=())

@@ -1,0 +1,90 @@
+"""Symbol helpers: implicit typing, real-ness, and scope lookup across host and modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fortran_ad.ir import nodes as ir
+
+DEFAULT_IMPLICIT = {
+    **{c: ir.TypeSpec("real") for c in "abcdefghopqrstuvwxyz"},
+    **{c: ir.TypeSpec("integer") for c in "ijklmn"},
+}
+
+
+def implicit_rules(spec: tuple[ir.SpecItem, ...], inherited: dict | None) -> dict | None:
+    """The implicit typing map for a scope (None under IMPLICIT NONE)."""
+    rules = dict(DEFAULT_IMPLICIT) if inherited is None else dict(inherited)
+    seen_implicit = False
+    for item in spec:
+        if isinstance(item, ir.Implicit):
+            seen_implicit = True
+            if not item.rules:
+                return None
+            for type_text, letters in item.rules:
+                for part in letters.split(","):
+                    lo, _, hi = part.strip().partition("-")
+                    hi = hi or lo
+                    for c in range(ord(lo), ord(hi) + 1):
+                        rules[chr(c)] = _parse_type_text(type_text)
+    if inherited is None and not seen_implicit:
+        return rules
+    return rules
+
+
+def _parse_type_text(text: str) -> ir.TypeSpec:
+    text = text.strip().lower()
+    if "(" in text:
+        base, _, kind = text.partition("(")
+        return ir.TypeSpec(base.strip(), kind.rstrip(")").replace("kind=", "").strip())
+    if "*" in text:
+        base, _, kind = text.partition("*")
+        return ir.TypeSpec(base.strip(), "*" + kind.strip())
+    return ir.TypeSpec(text)
+
+
+def implicit_type(name: str, rules: dict | None) -> ir.TypeSpec | None:
+    if rules is None:
+        return None
+    return rules.get(name[0])
+
+
+def is_real(sym: ir.Symbol | None) -> bool:
+    return sym is not None and sym.type is not None and sym.type.is_real
+
+
+def type_bytes(t: ir.TypeSpec | None) -> int:
+    """Bytes per element, for cost models and tape accounting (8 when unsure)."""
+    if t is None:
+        return 8
+    if t.base == "double precision":
+        return 8
+    kind = (t.kind or "").lstrip("*")
+    if kind in ("4", "real32", "sp", "int32"):
+        return 4
+    if t.base in ("integer", "logical") and not kind:
+        return 4
+    if t.base == "real" and not kind:
+        return 4
+    return 8
+
+
+@dataclass
+class ScopeTable:
+    """Name lookup for one routine: its own symbols, its host's, then used modules'."""
+
+    local: dict[str, ir.Symbol]
+    host: ScopeTable | None = None
+    modules: dict[str, ir.Symbol] = field(default_factory=dict)
+
+    def lookup(self, name: str) -> ir.Symbol | None:
+        if name in self.local:
+            return self.local[name]
+        if self.host is not None:
+            found = self.host.lookup(name)
+            if found is not None:
+                return found
+        return self.modules.get(name)
+
+    def is_local(self, name: str) -> bool:
+        return name in self.local

@@ -1,0 +1,147 @@
+"""Generic traversals of the IR: sub-expressions, statements, and rebuilding with a mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+from fortran_ad.ir import nodes as ir
+
+
+def children(e: ir.Expr) -> tuple[ir.Expr, ...]:
+    if isinstance(e, ir.ArrayRef):
+        return e.subs
+    if isinstance(e, ir.Call):
+        return e.args
+    if isinstance(e, ir.BinOp):
+        return (e.left, e.right)
+    if isinstance(e, ir.UnOp):
+        return (e.operand,)
+    if isinstance(e, ir.Paren):
+        return (e.expr,)
+    if isinstance(e, ir.Keyword):
+        return (e.value,)
+    if isinstance(e, ir.ArrayCtor):
+        return e.items
+    if isinstance(e, ir.Range):
+        return tuple(x for x in (e.lo, e.hi, e.step) if x is not None)
+    return ()
+
+
+def subexprs(e: ir.Expr) -> Iterator[ir.Expr]:
+    """``e`` and all its sub-expressions, pre-order."""
+    yield e
+    for c in children(e):
+        yield from subexprs(c)
+
+
+def map_expr(e: ir.Expr, fn: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
+    """Rebuild ``e`` bottom-up... top-down: ``fn`` may return a replacement (not recursed into)."""
+    new = fn(e)
+    if new is not None:
+        return new
+    if isinstance(e, ir.ArrayRef):
+        return ir.ArrayRef(e.name, tuple(map_expr(s, fn) for s in e.subs))
+    if isinstance(e, ir.Call):
+        return ir.Call(e.name, tuple(map_expr(a, fn) for a in e.args))
+    if isinstance(e, ir.BinOp):
+        return ir.BinOp(e.op, map_expr(e.left, fn), map_expr(e.right, fn))
+    if isinstance(e, ir.UnOp):
+        return ir.UnOp(e.op, map_expr(e.operand, fn))
+    if isinstance(e, ir.Paren):
+        return ir.Paren(map_expr(e.expr, fn))
+    if isinstance(e, ir.Keyword):
+        return ir.Keyword(e.name, map_expr(e.value, fn))
+    if isinstance(e, ir.ArrayCtor):
+        return ir.ArrayCtor(tuple(map_expr(i, fn) for i in e.items))
+    if isinstance(e, ir.Range):
+        return ir.Range(*(map_expr(x, fn) if x is not None else None for x in (e.lo, e.hi, e.step)))
+    return e
+
+
+def names_in(e: ir.Expr) -> set[str]:
+    """Variable (and function) names mentioned in ``e``."""
+    out: set[str] = set()
+    for s in subexprs(e):
+        if isinstance(s, ir.Name):
+            out.add(s.name)
+        elif isinstance(s, ir.ArrayRef):
+            out.add(s.name)
+        elif isinstance(s, ir.OpaqueExpr):
+            out.update(s.names)
+    return out
+
+
+def base_name(e: ir.Expr) -> str | None:
+    """The variable a designator refers to (``a`` for ``a(i)``), else None."""
+    if isinstance(e, ir.Name):
+        return e.name
+    if isinstance(e, ir.ArrayRef):
+        return e.name
+    return None
+
+
+def stmt_exprs(s: ir.Stmt) -> tuple[ir.Expr, ...]:
+    """Expressions directly in ``s`` (not those of nested bodies)."""
+    if isinstance(s, ir.Assign):
+        return (s.target, s.value)
+    if isinstance(s, ir.CallStmt):
+        return s.args
+    if isinstance(s, ir.Do):
+        return tuple(x for x in (s.start, s.stop, s.step) if x is not None)
+    if isinstance(s, ir.DoWhile):
+        return (s.cond,) if s.cond is not None else ()
+    if isinstance(s, ir.If):
+        return tuple(c for c, _ in s.branches)
+    if isinstance(s, ir.Select):
+        return (s.expr,) + tuple(x for c in s.cases for x in c.selectors)
+    return ()
+
+
+def bodies(s: ir.Stmt) -> tuple[tuple[ir.Stmt, ...], ...]:
+    if isinstance(s, ir.Do | ir.DoWhile):
+        return (s.body,)
+    if isinstance(s, ir.If):
+        out = tuple(b for _, b in s.branches)
+        return out + ((s.else_body,) if s.else_body is not None else ())
+    if isinstance(s, ir.Select):
+        return tuple(c.body for c in s.cases)
+    return ()
+
+
+def walk_stmts(body: tuple[ir.Stmt, ...]) -> Iterator[ir.Stmt]:
+    """All statements, nested ones included, in source order."""
+    for s in body:
+        yield s
+        for b in bodies(s):
+            yield from walk_stmts(b)
+
+
+def exprs_of_body(body: tuple[ir.Stmt, ...]) -> Iterator[ir.Expr]:
+    for s in walk_stmts(body):
+        yield from stmt_exprs(s)
+
+
+def map_body(
+    body: tuple[ir.Stmt, ...], fn: Callable[[ir.Stmt], list[ir.Stmt] | None]
+) -> tuple[ir.Stmt, ...]:
+    """Rebuild a body: ``fn`` returns replacement statements for a statement, or None to keep
+    it (its nested bodies are then mapped too)."""
+    out: list[ir.Stmt] = []
+    for s in body:
+        new = fn(s)
+        if new is not None:
+            out.extend(new)
+            continue
+        if isinstance(s, ir.Do | ir.DoWhile):
+            out.append(replace(s, body=map_body(s.body, fn)))
+        elif isinstance(s, ir.If):
+            branches = tuple((c, map_body(b, fn)) for c, b in s.branches)
+            els = map_body(s.else_body, fn) if s.else_body is not None else None
+            out.append(replace(s, branches=branches, else_body=els))
+        elif isinstance(s, ir.Select):
+            cases = tuple(ir.Case(c.selectors, map_body(c.body, fn)) for c in s.cases)
+            out.append(replace(s, cases=cases))
+        else:
+            out.append(s)
+    return tuple(out)
