@@ -72,6 +72,30 @@ def names_in(e: ir.Expr) -> set[str]:
     return out
 
 
+INQUIRY = frozenset("size lbound ubound shape kind allocated present associated len".split())
+
+
+def value_names(e: ir.Expr) -> set[str]:
+    """Names whose *values* ``e`` reads: arguments of inquiry functions (SIZE(x), ...) only
+    read shapes, which assignments to elements never change."""
+    out: set[str] = set()
+
+    def visit(x: ir.Expr) -> None:
+        if isinstance(x, ir.Call) and x.name in INQUIRY:
+            for a in x.args[1:]:
+                visit(a)
+            return
+        if isinstance(x, ir.Name | ir.ArrayRef):
+            out.add(x.name)
+        elif isinstance(x, ir.OpaqueExpr):
+            out.update(x.names)
+        for c in children(x):
+            visit(c)
+
+    visit(e)
+    return out
+
+
 def base_name(e: ir.Expr) -> str | None:
     """The variable a designator refers to (``a`` for ``a(i)``), else None."""
     if isinstance(e, ir.Name):

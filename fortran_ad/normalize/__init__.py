@@ -1,0 +1,105 @@
+"""Normalization for AD: one routine in, an equivalent simpler routine out.
+
+1. calls to user functions inside expressions → temporaries (``t = f(x)`` statements), and
+   expression actual arguments of user routines → temporaries, so every derivative argument
+   has a variable to belong to;
+2. array syntax and SUM/DOT_PRODUCT → loops (normalize/scalarize.py);
+3. EXIT/CYCLE/RETURN → flags and guarded remainders (normalize/jumps.py).
+New helper variables carry the attribute "generated"; the transforms declare them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fortran_ad.analysis.program import Program, RoutineInfo
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import map_body, map_expr
+from fortran_ad.normalize.jumps import JumpEliminator
+from fortran_ad.normalize.scalarize import Scalarizer
+
+
+def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
+    r = info.routine
+    extra: list[ir.Symbol] = []
+
+    def lookup(name: str) -> ir.Symbol | None:
+        for s in extra:
+            if s.name == name:
+                return s
+        return info.scope.lookup(name)
+
+    hoister = _Hoister(program, lookup, namer, extra)
+    body = map_body(r.body, hoister.stmt)
+    sc = Scalarizer(lookup, namer, info.file.path)
+    body = map_body(body, lambda s: sc.assign(s) if isinstance(s, ir.Assign) else None)
+    extra.extend(sc.new_symbols)
+    je = JumpEliminator(namer)
+    body = je.routine_body(body)
+    extra.extend(je.new_symbols)
+    return replace(r, body=body, symbols=r.symbols + tuple(extra))
+
+
+class _Hoister:
+    def __init__(self, program: Program, lookup, namer, extra: list[ir.Symbol]):
+        self.program = program
+        self.lookup = lookup
+        self.namer = namer
+        self.extra = extra
+
+    def _is_function(self, name: str) -> bool:
+        info = self.program.get(name)
+        return info is not None and info.routine.kind == "function"
+
+    def _temp(self, t: ir.TypeSpec | None, loc: ir.SourceLoc) -> str:
+        name = self.namer.temp("tmp")
+        self.extra.append(ir.Symbol(name, t, attrs=frozenset({"generated"}), loc=loc))
+        return name
+
+    def _hoist_args(self, args, callee: ir.Routine, pre: list[ir.Stmt], loc) -> tuple:
+        out = []
+        for i, a in enumerate(args):
+            value = a.value if isinstance(a, ir.Keyword) else a
+            new = self._expr(value, pre, loc)
+            if not isinstance(new, ir.Name | ir.ArrayRef) and i < len(callee.args):
+                dummy = callee.symbol(callee.args[i])
+                if dummy is not None and dummy.rank == 0 and dummy.type and dummy.type.is_real:
+                    tmp = self._temp(dummy.type, loc)
+                    pre.append(ir.Assign(ir.Name(tmp), new, loc))
+                    new = ir.Name(tmp)
+            out.append(ir.Keyword(a.name, new) if isinstance(a, ir.Keyword) else new)
+        return tuple(out)
+
+    def _expr(self, e: ir.Expr, pre: list[ir.Stmt], loc, top: bool = False) -> ir.Expr:
+        def fn(x: ir.Expr) -> ir.Expr | None:
+            if not (isinstance(x, ir.Call) and self._is_function(x.name)):
+                return None
+            callee = self.program.get(x.name).routine
+            call = ir.Call(x.name, self._hoist_args(x.args, callee, pre, loc))
+            if top and x is e:
+                return call
+            res = callee.symbol(callee.result) if callee.result else None
+            if res is None or res.rank:
+                raise FortranADError(loc, f"function '{x.name}' with an array result is not "
+                                     "supported yet")  # fmt: skip
+            tmp = self._temp(res.type, loc)
+            pre.append(ir.Assign(ir.Name(tmp), call, loc))
+            return ir.Name(tmp)
+
+        return map_expr(e, fn)
+
+    def stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
+        pre: list[ir.Stmt] = []
+        if isinstance(s, ir.Assign):
+            value = self._expr(s.value, pre, s.loc, top=True)
+            new: ir.Stmt = replace(s, value=value)
+        elif isinstance(s, ir.CallStmt) and self.program.get(s.name) is not None:
+            callee = self.program.get(s.name).routine
+            new = replace(s, args=self._hoist_args(s.args, callee, pre, s.loc))
+        else:
+            return None
+        if pre and s.label:
+            pre[0] = replace(pre[0], label=s.label)
+            new = replace(new, label=None)
+        return [*pre, new]

@@ -1,0 +1,388 @@
+"""Reverse mode for one routine: a forward sweep that runs the primal and records, then a
+backward sweep that restores and accumulates adjoints (store-all baseline, joint calls).
+
+Invariant of the backward sweep: before the adjoint of statement S runs, every *needed*
+variable (one the backward sweep reads) holds the value it had just after S in the forward
+sweep. Overwrites of needed variables are pushed and popped to keep it; loop bounds, branch
+choices and trip counts are recomputed where their inputs survive, recorded otherwise.
+"""
+
+from __future__ import annotations
+
+from fortran_ad.ad.common import RoutineAD, loop_vars_outside
+from fortran_ad.ad.rules import neg
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import base_name, subexprs, walk_stmts
+from fortran_ad.ir.walk import value_names as names_in
+
+INT = ir.TypeSpec("integer")
+Sweep = tuple[list[ir.Stmt], list[ir.Stmt]]
+
+
+def push(e: ir.Expr) -> ir.Stmt:
+    return ir.CallStmt("fad_push", (e,))
+
+
+def pop(e: ir.Expr) -> ir.Stmt:
+    return ir.CallStmt("fad_pop", (e,))
+
+
+def lit(n: int) -> ir.Literal:
+    return ir.Literal(str(n), "integer")
+
+
+class Reverse(RoutineAD):
+    """Builds the forward and backward sweeps of one (normalized) routine."""
+
+    def prepare(self) -> None:
+        self.needed = self._needed()
+        self.free_loop_vars = loop_vars_outside(self.routine.body)
+        self.deferred: list[ir.Stmt] = []
+        self._branch: str | None = None
+
+    # -- the needed set (fixpoint: control of reversed constructs adds names) ----------------
+    def _needed(self) -> set[str]:
+        needed: set[str] = set()
+        for s in walk_stmts(self.routine.body):
+            if isinstance(s, ir.Assign) and self.is_active(s.target):
+                needed |= self._assign_reads(s)
+            elif isinstance(s, ir.CallStmt) and self._is_active_call(s):
+                needed |= self._call_reads(s)
+        while True:
+            before = len(needed)
+            for s in walk_stmts(self.routine.body):
+                if isinstance(s, ir.Do | ir.If | ir.Select) and self._has_reverse(s, needed):
+                    if isinstance(s, ir.Do):
+                        for e in (s.start, s.stop, s.step):
+                            if e is not None:
+                                needed |= names_in(e)
+                    elif isinstance(s, ir.If) and self._recompute_if(s):
+                        for c, _ in s.branches:
+                            needed |= names_in(c)
+                    elif isinstance(s, ir.Select) and self._recompute_select(s):
+                        needed |= names_in(s.expr)
+            if len(needed) == before:
+                return needed
+
+    def _assign_reads(self, s: ir.Assign) -> set[str]:
+        out: set[str] = set()
+        for sub in subexprs(s.target):
+            if isinstance(sub, ir.ArrayRef):
+                for x in sub.subs:
+                    out |= names_in(x)
+        if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
+            for a in s.value.args:
+                out |= names_in(a)
+            return out
+        for ref, coeff in self.linearize(s.value, s.loc):
+            if coeff is not None:
+                out |= names_in(coeff)
+            if isinstance(ref, ir.ArrayRef):
+                for x in ref.subs:
+                    out |= names_in(x)
+        return out
+
+    def _call_reads(self, s: ir.CallStmt) -> set[str]:
+        """What the recomputing callee reads: actuals of dummies not intent(out), subscripts."""
+        from fortran_ad.analysis.activity import dummy_map
+
+        callee = self.program.get(s.name).routine
+        out: set[str] = set()
+        for d, a in dummy_map(s.args, callee).items():
+            sym = callee.symbol(d)
+            if sym is not None and sym.intent == "out" and isinstance(a, ir.ArrayRef | ir.Name):
+                for sub in subexprs(a):
+                    if isinstance(sub, ir.ArrayRef):
+                        for x in sub.subs:
+                            out |= names_in(x)
+            else:
+                out |= names_in(a)
+        return out
+
+    def _is_active_call(self, s: ir.CallStmt) -> bool:
+        info = self.program.get(s.name)
+        return info is not None and bool(self.activity.active(s.name) & set(info.routine.args))
+
+    def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
+        for x in walk_stmts((s,)):
+            if isinstance(x, ir.Assign) and (self.is_active(x.target) or base_name(x.target) in needed):
+                return True
+            if isinstance(x, ir.CallStmt) and (
+                self._is_active_call(x) or any(base_name(a) in needed for a in self.written_by_call(x))
+            ):
+                return True
+        return False
+
+    def _recompute_if(self, s: ir.If) -> bool:
+        conds = set().union(*(names_in(c) for c, _ in s.branches))
+        bodies_ = [b for _, b in s.branches] + ([s.else_body] if s.else_body else [])
+        written = set().union(*(self.writes(tuple(b)) for b in bodies_))
+        return not (conds & written) and not any(
+            isinstance(x, ir.Call) and self.program.get(x.name)
+            for c, _ in s.branches for x in subexprs(c)
+        )  # fmt: skip
+
+    def _recompute_select(self, s: ir.Select) -> bool:
+        written = set().union(*(self.writes(c.body) for c in s.cases))
+        return not (names_in(s.expr) & written)
+
+    # -- sweeps ------------------------------------------------------------------------------
+    def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
+        fwd: list[ir.Stmt] = []
+        bwd: list[ir.Stmt] = []
+        for s in body:
+            f, b = self.stmt(s)
+            fwd.extend(f)
+            bwd[:0] = b
+        return fwd, bwd
+
+    def stmt(self, s: ir.Stmt) -> Sweep:
+        handler = {
+            ir.Assign: self.assign,
+            ir.CallStmt: self.call,
+            ir.Do: self.do,
+            ir.DoWhile: self.do_while,
+            ir.If: self.if_,
+            ir.Select: self.select,
+            ir.Opaque: self.opaque,
+        }.get(type(s))
+        if handler is not None:
+            return handler(s)
+        if isinstance(s, ir.Return | ir.Exit | ir.Cycle):
+            raise FortranADError(s.loc, f"{type(s).__name__.upper()} left after normalization")
+        return [s], []  # comments, CONTINUE, STOP
+
+    def _note(self, s: ir.Stmt, what: str = "adjoint of") -> ir.Comment:
+        from pathlib import Path
+
+        return ir.Comment(f"! {what} {Path(s.loc.file).name}:{s.loc.line}")
+
+    def assign(self, s: ir.Assign) -> Sweep:
+        tgt = base_name(s.target)
+        save = tgt in self.needed
+        fwd = [push(s.target), s] if save else [s]
+        bwd: list[ir.Stmt] = [pop(s.target)] if save else []
+        if self.is_active(s.target):
+            bwd += self._assign_adjoint(s)
+        if bwd:
+            bwd.insert(0, self._note(s))
+        return fwd, bwd
+
+    def _assign_adjoint(self, s: ir.Assign) -> list[ir.Stmt]:
+        vb = self.deriv(s.target)
+        tgt = base_name(s.target)
+        if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
+            return self._function_adjoint(s, vb)
+        terms = self.linearize(s.value, s.loc)
+        if not terms:
+            return [ir.Assign(vb, self.zero(s.target))]
+        seed: ir.Expr = vb
+        out: list[ir.Stmt] = []
+        self_terms = [(r, c) for r, c in terms if base_name(r) == tgt]
+        if len(self_terms) == 1 and self_terms[0] == (s.target, None):
+            # an increment v = v + e: v's adjoint passes through unchanged
+            others = [(r, c) for r, c in terms if base_name(r) != tgt]
+            return self._increments(others, vb)
+        if self_terms:
+            t = self.temp("tmpb", self.type_of(s.target))
+            out += [ir.Assign(ir.Name(t), vb), ir.Assign(vb, self.zero(s.target))]
+            seed = ir.Name(t)
+        out += self._increments(terms, seed)
+        if seed is vb:
+            out.append(ir.Assign(vb, self.zero(s.target)))
+        return out
+
+    def _increments(self, terms, seed: ir.Expr) -> list[ir.Stmt]:
+        merged: dict[ir.Expr, list[ir.Expr | None]] = {}
+        for ref, coeff in terms:
+            merged.setdefault(ref, []).append(coeff)
+        return [ir.Assign(self.deriv(ref), _increment(self.deriv(ref), coeffs, seed))
+                for ref, coeffs in merged.items()]  # fmt: skip
+
+    def _function_adjoint(self, s: ir.Assign, vb: ir.Expr) -> list[ir.Stmt]:
+        call = s.value
+        assert isinstance(call, ir.Call)
+        callee = self.program.get(call.name).routine
+        if callee.result not in self.callee_active(call.name):
+            return [ir.Assign(vb, self.zero(s.target))]
+        t = self.temp("tmpb", self.type_of(s.target))
+        args = (*self.derivative_args(callee, call.args), ir.Name(t))
+        from fortran_ad.ad.naming import routine_name
+
+        return [
+            ir.Assign(ir.Name(t), vb),
+            ir.Assign(vb, self.zero(s.target)),
+            ir.CallStmt(routine_name(call.name, "reverse"), args),
+        ]
+
+    def call(self, s: ir.CallStmt) -> Sweep:
+        from fortran_ad.ad.naming import routine_name
+
+        info = self.program.get(s.name)
+        if info is None:
+            self.check_external(s)
+        snap = [a for a in self.written_by_call(s) if base_name(a) in self.needed]
+        fwd = [*map(push, snap), s]
+        restore = [pop(a) for a in reversed(snap)]
+        if not self._is_active_call(s):
+            return fwd, ([self._note(s), *restore] if restore else [])
+        adj = ir.CallStmt(routine_name(s.name, "reverse"),
+                          self.derivative_args(info.routine, s.args))  # fmt: skip
+        bwd = [self._note(s), *restore, *map(push, snap), adj, *restore]
+        return fwd, bwd
+
+    def do(self, s: ir.Do) -> Sweep:
+        f_body, b_body = self.sweep(s.body)
+        if not b_body:
+            return [_replace_body(s, f_body)], []
+        step = s.step
+        start, stop = s.start, s.stop
+        bounds = [e for e in (s.start, s.stop, s.step) if e is not None]
+        written = self.writes(s.body)
+        pre: list[ir.Stmt] = []
+        post: list[ir.Stmt] = []
+        restore: list[ir.Stmt] = []
+        if any(names_in(e) & written for e in bounds):
+            names = []
+            for e in bounds:
+                t = self.temp("bound", INT)
+                pre.append(ir.Assign(ir.Name(t), e, s.loc))
+                names.append(ir.Name(t))
+            start, stop = names[0], names[1]
+            step = names[2] if s.step is not None else None
+            post = [push(n) for n in names]
+            restore = [pop(n) for n in reversed(names)]
+        keep_index = s.var in self.free_loop_vars
+        fwd = [*pre, *([push(ir.Name(s.var))] if keep_index else []),
+               _replace_body(s, f_body, start, stop, step), *post]  # fmt: skip
+        rstart, rstop, rstep = _reversed_bounds(start, stop, step)
+        loop = ir.Do(s.var, rstart, rstop, rstep, tuple(b_body), s.name, loc=s.loc)
+        bwd = [self._note(s), *restore, loop, *([pop(ir.Name(s.var))] if keep_index else [])]
+        return fwd, bwd
+
+    def do_while(self, s: ir.DoWhile) -> Sweep:
+        f_body, b_body = self.sweep(s.body)
+        if not b_body:
+            return [_replace_body(s, f_body)], []
+        cnt, it = self.temp("count", INT), self.temp("iter", INT)
+        c = ir.Name(cnt)
+        bump = ir.Assign(c, ir.BinOp("+", c, lit(1)))
+        fwd = [ir.Assign(c, lit(0)), _replace_body(s, [bump, *f_body]), push(c)]
+        bwd = [self._note(s), pop(c), ir.Do(it, lit(1), c, None, tuple(b_body), loc=s.loc)]
+        return fwd, bwd
+
+    def _branch_var(self) -> ir.Name:
+        if self._branch is None:
+            self._branch = self.temp("branch", INT)
+        return ir.Name(self._branch)
+
+    def if_(self, s: ir.If) -> Sweep:
+        arms = [self.sweep(b) for _, b in s.branches]
+        else_arm = self.sweep(s.else_body) if s.else_body is not None else ([], [])
+        if not any(b for _, b in arms) and not else_arm[1]:
+            return [_rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)], []
+        if self._recompute_if(s):
+            fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
+            bwd = _rebuild_if(s, [b for _, b in arms], else_arm[1] if s.else_body else None)
+            return [fwd], [self._note(s), bwd]
+        br = self._branch_var()
+        fwd_arms = [[*f, push(lit(k + 1))] for k, (f, _) in enumerate(arms)]
+        fwd = _rebuild_if(s, fwd_arms, [*else_arm[0], push(lit(0))])
+        conds = tuple((ir.BinOp("==", br, lit(k + 1)), tuple(b)) for k, (_, b) in enumerate(arms))
+        bwd = ir.If(conds, tuple(else_arm[1]) if else_arm[1] else None, loc=s.loc)
+        return [fwd], [self._note(s), pop(br), bwd]
+
+    def select(self, s: ir.Select) -> Sweep:
+        arms = [self.sweep(c.body) for c in s.cases]
+        fwd_sel = ir.Select(s.expr, tuple(ir.Case(c.selectors, tuple(f))
+                                          for c, (f, _) in zip(s.cases, arms, strict=True)),
+                            s.name, s.loc, s.label)  # fmt: skip
+        if not any(b for _, b in arms):
+            return [fwd_sel], []
+        if self._recompute_select(s):
+            bwd = ir.Select(s.expr, tuple(ir.Case(c.selectors, tuple(b))
+                                          for c, (_, b) in zip(s.cases, arms, strict=True)),
+                            loc=s.loc)  # fmt: skip
+            return [fwd_sel], [self._note(s), bwd]
+        br = self._branch_var()
+        cases = [ir.Case(c.selectors, (*f, push(lit(k + 1))))
+                 for k, (c, (f, _)) in enumerate(zip(s.cases, arms, strict=True))]  # fmt: skip
+        if not any(not c.selectors for c in s.cases):
+            cases.append(ir.Case((), (push(lit(0)),)))
+        fwd = ir.Select(s.expr, tuple(cases), s.name, s.loc, s.label)
+        conds = tuple((ir.BinOp("==", br, lit(k + 1)), tuple(b))
+                      for k, (_, b) in enumerate(arms) if b)  # fmt: skip
+        return [fwd], [self._note(s), pop(br), ir.If(conds, loc=s.loc)]
+
+    def opaque(self, s: ir.Opaque) -> Sweep:
+        text = s.text.strip().lower()
+        touched = (set(s.reads) | set(s.writes)) & self.active
+        if text.startswith("deallocate"):
+            self.deferred.append(s)
+            return [], []
+        if text.startswith("allocate"):
+            extra = [ir.Opaque(f"allocate({self.namer.derivative(n)}, mold={n})") for n in
+                     sorted(set(s.writes) & self.active)]  # fmt: skip
+            extra += [ir.Assign(ir.Name(self.namer.derivative(n)), self.zero(ir.Name(n)))
+                      for n in sorted(set(s.writes) & self.active)]  # fmt: skip
+            self.deferred += [ir.Opaque(f"deallocate({self.namer.derivative(n)})")
+                              for n in sorted(set(s.writes) & self.active)]  # fmt: skip
+            return [s, *extra], []
+        if text.startswith(("print", "write")):
+            return [s], []
+        if touched:
+            raise FortranADError(s.loc, f"cannot differentiate this statement: it touches active "
+                                 f"variable '{sorted(touched)[0]}' ({s.text.split('(')[0].strip()})")
+        saved = [n for n in s.writes if n in self.needed]
+        return [*(push(ir.Name(n)) for n in saved), s], [pop(ir.Name(n)) for n in reversed(saved)]
+
+
+def _increment(target: ir.Expr, coeffs: list[ir.Expr | None], seed: ir.Expr) -> ir.Expr:
+    from fortran_ad.ad.rules import mul
+
+    total: ir.Expr | None = None
+    for c in coeffs:
+        term = mul(c, seed)
+        if total is None:
+            total = term
+        elif isinstance(term, ir.UnOp) and term.op == "-":
+            total = ir.BinOp("-", total, term.operand)
+        else:
+            total = ir.BinOp("+", total, term)
+    assert total is not None
+    if isinstance(total, ir.UnOp) and total.op == "-":
+        return ir.BinOp("-", target, total.operand)
+    if len(coeffs) > 1:
+        total = ir.Paren(total)
+    return ir.BinOp("+", target, total)
+
+
+def _replace_body(s, body, start=None, stop=None, step=None):
+    from dataclasses import replace
+
+    if isinstance(s, ir.Do) and start is not None:
+        return replace(s, body=tuple(body), start=start, stop=stop, step=step)
+    return replace(s, body=tuple(body))
+
+
+def _rebuild_if(s: ir.If, arms, else_body) -> ir.If:
+    from dataclasses import replace
+
+    branches = tuple((c, tuple(b)) for (c, _), b in zip(s.branches, arms, strict=True))
+    inline = s.inline and all(len(b) == 1 for b in arms) and else_body is None
+    return replace(s, branches=branches, else_body=tuple(else_body) if else_body else None,
+                   inline=inline)  # fmt: skip
+
+
+def _reversed_bounds(start, stop, step):
+    """Bounds that visit the iterations of ``do i = start, stop, step`` backwards."""
+    if step is None or (isinstance(step, ir.Literal) and step.text == "1"):
+        return stop, start, ir.UnOp("-", lit(1))
+    if isinstance(step, ir.UnOp) and step.op == "-" and step.operand == lit(1):
+        return stop, start, None
+    from fortran_ad.ad.rules import wrap
+
+    span = ir.BinOp("/", ir.Paren(ir.BinOp("-", stop, wrap(start))), wrap(step))
+    last = ir.BinOp("+", start, ir.BinOp("*", ir.Paren(span), wrap(step)))
+    return last, start, neg(step)

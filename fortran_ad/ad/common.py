@@ -1,0 +1,209 @@
+"""What the tangent and adjoint transforms of one routine share: activity queries, derivative
+names, typed literals, what a statement writes, and the declarations of the new routine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fortran_ad.ad.naming import Namer
+from fortran_ad.ad.rules import RuleCtx, linearize, real_literal
+from fortran_ad.analysis.activity import Activity, dummy_map
+from fortran_ad.analysis.program import Program, RoutineInfo
+from fortran_ad.backends.fortran import dims_text, type_text
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import base_name, bodies, walk_stmts
+
+
+@dataclass
+class RoutineAD:
+    """Per-routine state of a transform (tangent or adjoint)."""
+
+    program: Program
+    info: RoutineInfo
+    routine: ir.Routine  # normalized
+    activity: Activity
+    mode: str
+    namer: Namer
+    temps: list[ir.Symbol] = field(default_factory=list)
+
+    @property
+    def active(self) -> set[str]:
+        return self.activity.active(self.routine.name)
+
+    def lookup(self, name: str) -> ir.Symbol | None:
+        sym = self.routine.symbol(name)
+        return sym if sym is not None else self.info.scope.lookup(name)
+
+    def is_active(self, e: ir.Expr) -> bool:
+        b = base_name(e)
+        return b is not None and b in self.active
+
+    def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
+        b = base_name(e)
+        if b is not None:
+            sym = self.lookup(b)
+            return sym.type if sym is not None else None
+        if isinstance(e, ir.Literal) and e.type == "real":
+            return ir.TypeSpec("double precision") if "d" in e.text.lower() else None
+        return None
+
+    def rule_ctx(self) -> RuleCtx:
+        return RuleCtx(self.type_of)
+
+    def linearize(self, e: ir.Expr, loc: ir.SourceLoc) -> list[tuple[ir.Expr, ir.Expr | None]]:
+        return linearize(e, self.is_active, self.rule_ctx(), loc)
+
+    def deriv(self, e: ir.Expr) -> ir.Expr:
+        """The derivative designator of an active designator: x → xb, a(i) → ab(i)."""
+        if isinstance(e, ir.Name):
+            return ir.Name(self.namer.derivative(e.name))
+        if isinstance(e, ir.ArrayRef):
+            return ir.ArrayRef(self.namer.derivative(e.name), e.subs)
+        raise AssertionError(f"not a designator: {e}")
+
+    def zero(self, e: ir.Expr) -> ir.Expr:
+        return real_literal("0.0", self.type_of(e))
+
+    def temp(self, stem: str, t: ir.TypeSpec | None, dims: tuple[ir.Dim, ...] = (),
+             attrs: frozenset[str] = frozenset()) -> str:  # fmt: skip
+        name = self.namer.temp(stem)
+        self.temps.append(ir.Symbol(name, t, dims, attrs=attrs))
+        return name
+
+    # -- calls -------------------------------------------------------------------------------
+    def callee(self, name: str, loc: ir.SourceLoc) -> RoutineInfo | None:
+        return self.program.get(name)
+
+    def callee_active(self, name: str) -> set[str]:
+        return self.activity.active(name) if self.program.get(name) else set()
+
+    def check_external(self, s: ir.CallStmt) -> None:
+        for a in s.args:
+            v = a.value if isinstance(a, ir.Keyword) else a
+            b = base_name(v)
+            if b in self.active:
+                raise FortranADError(s.loc, f"no source for '{s.name}', called with active "
+                                     f"argument '{b}'", "add the file that defines it")  # fmt: skip
+
+    def derivative_args(self, callee: ir.Routine, args: tuple[ir.Expr, ...]) -> tuple[ir.Expr, ...]:
+        """Actual arguments of a call to a derivative routine (derivative after each active)."""
+        active = self.callee_active(callee.name)
+        amap = dummy_map(args, callee)
+        out: list[ir.Expr] = []
+        for d in callee.args:
+            if d not in amap:
+                continue  # optional argument not given
+            a = amap[d]
+            out.append(a)
+            if d in active:
+                out.append(self.deriv(a))
+        return tuple(out)
+
+    def written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
+        """Actual designators the callee may write (intent out/inout, or no intent)."""
+        info = self.program.get(s.name)
+        out = []
+        if info is None:
+            return [a for a in s.args if base_name(a) is not None]
+        for d, a in dummy_map(s.args, info.routine).items():
+            sym = info.routine.symbol(d)
+            if base_name(a) is not None and (sym is None or sym.intent != "in"):
+                out.append(a)
+        return out
+
+    def writes(self, body: tuple[ir.Stmt, ...]) -> set[str]:
+        out: set[str] = set()
+        for s in walk_stmts(body):
+            if isinstance(s, ir.Assign):
+                out.add(base_name(s.target) or "")
+            elif isinstance(s, ir.CallStmt):
+                out.update(base_name(a) or "" for a in self.written_by_call(s))
+            elif isinstance(s, ir.Do):
+                out.add(s.var)
+            elif isinstance(s, ir.Opaque):
+                out.update(s.writes)
+        return out
+
+    # -- declarations ------------------------------------------------------------------------
+    def signature(self) -> list[str]:
+        """Dummy arguments of the derivative routine."""
+        r = self.routine
+        out: list[str] = []
+        for a in r.args:
+            out.append(a)
+            if a in self.active:
+                out.append(self.namer.derivative(a))
+        if r.kind == "function":
+            if self.mode == "forward":
+                out.append(r.result)
+            if r.result in self.active:
+                out.append(self.namer.derivative(r.result))
+        return out
+
+    def declarations(self) -> list[str]:
+        """Declarations of derivative variables and helpers (the primal ones are copied)."""
+        lines: list[str] = []
+        r = self.routine
+        for sym in r.symbols:
+            if "generated" in sym.attrs:
+                lines.append(decl(sym.name, sym))
+        for sym in r.symbols:
+            if sym.name in self.active and "parameter" not in sym.attrs:
+                intent = "inout" if sym.name in r.args or sym.name == r.result else None
+                if self.mode == "forward" and sym.name in r.args:
+                    intent = "in" if sym.intent == "in" else "inout"
+                    if sym.intent == "out":
+                        intent = "out"
+                lines.append(decl(self.namer.derivative(sym.name), sym, intent))
+        for sym in self.temps:
+            lines.append(decl(sym.name, sym))
+        return lines
+
+    def result_decl(self) -> list[str]:
+        """A function turned subroutine: its result, if typed in the prefix, needs a line."""
+        r = self.routine
+        if r.kind != "function":
+            return []
+        declared = any(isinstance(i, ir.TypeDecl) and any(e.name == r.result for e in i.entities)
+                       for i in r.spec)  # fmt: skip
+        if declared:
+            return []
+        sym = r.symbol(r.result)
+        intent = "out" if self.mode == "forward" else None
+        return [decl(r.result, sym, intent)]
+
+
+def decl(name: str, sym: ir.Symbol, intent: str | None = None) -> str:
+    t = sym.type or ir.TypeSpec("real")
+    attrs = [type_text(t)]
+    if "allocatable" in sym.attrs:
+        attrs.append("allocatable")
+    if intent:
+        attrs.append(f"intent({intent})")
+    dims = dims_text(sym.dims) if sym.dims else ""
+    return f"{', '.join(attrs)} :: {name}{dims}"
+
+
+def copy_spec(r: ir.Routine, mode: str) -> tuple[ir.SpecItem, ...]:
+    """The primal specification part, as written, for the derivative routine. A function's
+    result keeps its declaration; in forward mode it becomes intent(out)."""
+    return r.spec
+
+
+def loop_vars_outside(body: tuple[ir.Stmt, ...]) -> set[str]:
+    """Loop variables read somewhere outside a loop over them (their value must survive)."""
+    from fortran_ad.ir.walk import names_in, stmt_exprs
+
+    out: set[str] = set()
+
+    def visit(stmts, enclosing: frozenset[str]) -> None:
+        for s in stmts:
+            for e in stmt_exprs(s):
+                out.update(n for n in names_in(e) if n not in enclosing)
+            inner = enclosing | {s.var} if isinstance(s, ir.Do) else enclosing
+            for b in bodies(s):
+                visit(b, inner)
+
+    visit(body, frozenset())
+    return out

@@ -1,0 +1,151 @@
+"""From the lowered program and the user's options to derivative source files.
+
+Head and names are validated here (located errors), routines reachable from the head are
+normalized, activity runs once for the whole call tree, and each routine with active data gets
+a derivative routine, placed like its primal: module procedures in ``<module>_<b|d>``,
+external procedures as externals, internal procedures inside their host's derivative.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from fortran_ad.ad import naming
+from fortran_ad.ad.naming import Namer
+from fortran_ad.analysis.activity import Activity, ActivityAnalysis
+from fortran_ad.analysis.program import Program, RoutineInfo
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.symbols import ScopeTable, is_real
+from fortran_ad.normalize import normalize_routine
+
+
+class Plan:
+    """Everything decided before code is written: head, activity, normalized routines."""
+
+    def __init__(self, files: list[ir.SourceFile], options):
+        self.options = options
+        self.mode = options.mode
+        self.program = Program(files)
+        self.head = self._head(options)
+        order = self.program.reachable(self.head)
+        self.namers: dict[str, Namer] = {}
+        for name in order:
+            info = self.program.routines[name]
+            namer = Namer(_names_of(info.routine), self.mode)
+            self.namers[name] = namer
+            norm = normalize_routine(info, self.program, namer)
+            local = {s.name: s for s in norm.symbols}
+            scope = ScopeTable(local, info.scope.host, info.scope.modules)
+            self.program.routines[name] = RoutineInfo(norm, info.file, info.module, info.host, scope)
+        self.order = order
+        wrt, of = self._names(options)
+        self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
+        self.activity.forced[self.head] |= set(wrt) | set(of)
+        self.wrt, self.of = wrt, of
+
+    def _head(self, options) -> str:
+        if options.head:
+            if options.head not in self.program.routines:
+                raise FortranADError(None, f"--head '{options.head}' is not a routine in the given "
+                                     "sources")  # fmt: skip
+            return options.head
+        want = set(options.wrt) | set(options.of or ())
+        candidates = [n for n, i in self.program.routines.items()
+                      if want <= set(i.routine.args)]  # fmt: skip
+        if len(candidates) > 1:  # prefer the roots of the call graph
+            called = set().union(*(self.program.callees(i.routine)
+                                   for i in self.program.routines.values()))  # fmt: skip
+            candidates = [n for n in candidates if n not in called] or candidates
+        if len(candidates) == 1:
+            return candidates[0]
+        if not candidates:
+            raise FortranADError(None, "no routine has all the --wrt names "
+                                 f"({', '.join(options.wrt)}) as dummy arguments; use --head")
+        raise FortranADError(None, f"several routines have all the --wrt names: "
+                             f"{', '.join(sorted(candidates))}; choose one with --head")
+
+    def _names(self, options) -> tuple[set[str], set[str]]:
+        info = self.program.routines[self.head]
+        r = info.routine
+        if not options.wrt:
+            raise FortranADError(None, "--wrt needs at least one variable")
+        for n in options.wrt:
+            self._check_real(info, n, "--wrt")
+        if options.of is None:
+            of = {a for a in r.args if is_real(r.symbol(a)) and (r.symbol(a).intent or "inout")
+                  in ("out", "inout")}  # fmt: skip
+            if r.kind == "function":
+                of.add(r.result)
+            if not of:
+                raise FortranADError(r.loc, f"'{r.name}' has no real outputs; give --of")
+        else:
+            of = set(options.of)
+            for n in of:
+                self._check_real(info, n, "--of")
+        return set(options.wrt), of
+
+    def _check_real(self, info: RoutineInfo, name: str, flag: str) -> None:
+        r = info.routine
+        sym = r.symbol(name)
+        if sym is None or (name not in r.args and name != r.result):
+            raise FortranADError(r.loc, f"{flag} name '{name}' is not a dummy argument of "
+                                 f"'{r.name}' (arguments: {', '.join(r.args)})")  # fmt: skip
+        if not is_real(sym):
+            t = sym.type.base if sym.type else "untyped"
+            raise FortranADError(r.loc, f"{flag} name '{name}' is {t}, not real: only real "
+                                 "variables have derivatives")  # fmt: skip
+
+    def needs_derivative(self, name: str) -> bool:
+        r = self.program.routines[name].routine
+        act = self.activity.active(name)
+        return name == self.head or bool(act & (set(r.args) | {r.result}))
+
+
+def generate(files: list[ir.SourceFile], options) -> dict[str, str]:
+    from fortran_ad.ad.emit import emit_files
+
+    plan = Plan(files, options)
+    if options.explain:
+        print(explain(plan))
+    return emit_files(plan)
+
+
+def head_signature(files: list[ir.SourceFile], options) -> list[tuple[str, bool]]:
+    plan = Plan(files, options)
+    r = plan.program.routines[plan.head].routine
+    active = plan.activity.active(plan.head)
+    return [(a, a in active) for a in r.args]
+
+
+def explain(plan: Plan) -> str:
+    lines = []
+    for name in reversed(plan.order):
+        act = plan.activity.active(name)
+        if not act:
+            continue
+        lines.append(f"{name}: active {', '.join(sorted(act))}")
+        for v in sorted(act):
+            why = plan.activity.why.get((name, v), "")
+            use = plan.activity.why.get((name, v + "#u"), "")
+            lines.append(f"  {v}: {'; '.join(x for x in (why, use) if x)}")
+    return "\n".join(lines)
+
+
+def _names_of(r: ir.Routine) -> set[str]:
+    from fortran_ad.ir.walk import exprs_of_body, names_in
+
+    out = {s.name for s in r.symbols} | {r.name} | set(r.args)
+    for e in exprs_of_body(r.body):
+        out |= names_in(e)
+    for c in r.contains:
+        out |= _names_of(c)
+    return out
+
+
+def stem_of(f: ir.SourceFile) -> str:
+    return Path(f.path).stem
+
+
+__all__ = ["Plan", "generate", "head_signature", "naming", "replace"]

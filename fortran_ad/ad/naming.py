@@ -1,0 +1,52 @@
+"""All names fortran-ad invents, in one place, collision-free within a routine.
+
+Derivative names follow Tapenade: ``<name>b`` (adjoint), ``<name>d`` (tangent); routines
+``<name>_b`` / ``<name>_d``; modules ``<module>_b`` / ``<module>_d``; files ``<stem>_b.f90``.
+Helper variables start with ``fad_``.
+"""
+
+from __future__ import annotations
+
+SUFFIX = {"reverse": "b", "forward": "d"}
+
+
+def routine_name(name: str, mode: str) -> str:
+    return f"{name}_{SUFFIX[mode]}"
+
+
+def module_name(name: str, mode: str) -> str:
+    return f"{name}_{SUFFIX[mode]}"
+
+
+def file_name(stem: str, mode: str) -> str:
+    return f"{stem}_{SUFFIX[mode]}.f90"
+
+
+class Namer:
+    """Hands out names that clash with nothing already used in one routine."""
+
+    def __init__(self, taken: set[str], mode: str):
+        self.taken = set(taken)
+        self.suffix = SUFFIX[mode]
+        self.derivs: dict[str, str] = {}
+
+    def derivative(self, var: str) -> str:
+        """``xb`` for ``x`` (``xb0``, ``xb1``… if ``xb`` is taken); stable per variable."""
+        if var not in self.derivs:
+            self.derivs[var] = self._fresh(f"{var}{self.suffix}", always_number=False)
+        return self.derivs[var]
+
+    def temp(self, stem: str) -> str:
+        """A new helper variable ``fad_<stem>1``, ``fad_<stem>2``, …"""
+        return self._fresh(f"fad_{stem}", always_number=True)
+
+    def _fresh(self, base: str, always_number: bool) -> str:
+        if not always_number and base not in self.taken:
+            self.taken.add(base)
+            return base
+        i = 0 if not always_number else 1
+        while f"{base}{i}" in self.taken:
+            i += 1
+        name = f"{base}{i}"
+        self.taken.add(name)
+        return name

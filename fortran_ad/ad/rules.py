@@ -1,0 +1,267 @@
+"""Derivative rules: one entry per intrinsic (with all its aliases), both modes derived from it.
+
+``linearize(e)`` returns the list of (active reference, coefficient) pairs such that
+  tangent  ė = Σ coefficient · ṙef          (ad/tangent.py)
+  adjoint  r̄ef += coefficient · ē           (ad/adjoint.py)
+Coefficients are IR expressions evaluated at the primal values. Non-differentiable intrinsics
+are declared in NONDIFF; an active argument to anything unlisted is a located error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.nodes import BinOp, Call, Literal, Paren, UnOp
+
+# ------------------------------------------------------------------------------------------
+# Small expression builders with the algebraic simplifications that keep output readable.
+
+ONE = Literal("1", "integer")
+TWO = Literal("2", "integer")
+
+
+def is_one(e: ir.Expr | None) -> bool:
+    return e is None or (isinstance(e, Literal) and e.text in ("1", "1.0", "1.0d0", "1.d0"))
+
+
+def wrap(e: ir.Expr) -> ir.Expr:
+    """Parenthesize compound operands so printing never changes meaning or order."""
+    if isinstance(e, BinOp | UnOp):
+        return Paren(e)
+    return e
+
+
+def mul(a: ir.Expr | None, b: ir.Expr | None) -> ir.Expr | None:
+    """a*b where None means 1."""
+    if is_one(a):
+        return b
+    if is_one(b):
+        return a
+    assert a is not None and b is not None
+    if isinstance(a, UnOp) and a.op == "-" and is_one(a.operand):
+        return neg(b)
+    if isinstance(b, UnOp) and b.op == "-" and is_one(b.operand):
+        return neg(a)
+    return BinOp("*", wrap_sum(a), wrap_sum(b))
+
+
+def wrap_sum(e: ir.Expr) -> ir.Expr:
+    if isinstance(e, BinOp) and e.op in ("+", "-") or isinstance(e, UnOp):
+        return Paren(e)
+    return e
+
+
+def neg(a: ir.Expr | None) -> ir.Expr:
+    if a is None:
+        return UnOp("-", ONE)
+    if isinstance(a, UnOp) and a.op == "-":
+        return a.operand
+    return UnOp("-", wrap_sum(a))
+
+
+def div(a: ir.Expr, b: ir.Expr) -> ir.Expr:
+    return BinOp("/", wrap_sum(a), wrap(b))
+
+
+def add(a: ir.Expr, b: ir.Expr) -> ir.Expr:
+    return BinOp("+", a, b)
+
+
+def sub(a: ir.Expr, b: ir.Expr) -> ir.Expr:
+    return BinOp("-", a, wrap_sum(b))
+
+
+def call(name: str, *args: ir.Expr) -> ir.Expr:
+    return Call(name, tuple(args))
+
+
+def sq(a: ir.Expr) -> ir.Expr:
+    return BinOp("**", wrap(a), TWO)
+
+
+# ------------------------------------------------------------------------------------------
+# Typed constants: 1 and 0 in the kind of an operand, spelled as the user would.
+
+
+def real_literal(value: str, t: ir.TypeSpec | None) -> ir.Expr:
+    """``value`` ("1.0"/"0.0") in type ``t``: 1.0d0, 1.0_dp, 1.0_8, or real(1, kind=...)."""
+    if t is None or (t.base == "real" and t.kind is None):
+        return Literal(value, "real")
+    if t.base == "double precision" or t.kind == "*8":
+        return Literal(value.replace(".0", ".0d0"), "real")
+    if t.kind == "*4":
+        return Literal(value, "real")
+    kind = (t.kind or "").replace("kind=", "")
+    if kind.isidentifier() or kind.isdigit():
+        return Literal(f"{value}_{kind}", "real")
+    return Call("real", (Literal(value, "real"), ir.Keyword("kind", ir.OpaqueExpr(kind))))
+
+
+@dataclass(frozen=True)
+class RuleCtx:
+    """What rules may ask: the real type of an argument (for typed literals)."""
+
+    type_of: Callable[[ir.Expr], ir.TypeSpec | None]
+
+    def one(self, x: ir.Expr) -> ir.Expr:
+        return real_literal("1.0", self.type_of(x))
+
+    def zero(self, x: ir.Expr) -> ir.Expr:
+        return real_literal("0.0", self.type_of(x))
+
+    def indicator(self, cond: ir.Expr, x: ir.Expr) -> ir.Expr:
+        """1 where cond holds, else 0, in the type of x."""
+        return Call("merge", (self.one(x), self.zero(x), cond))
+
+
+Partials = tuple[ir.Expr | None, ...]  # per argument; None = not differentiable there
+Rule = Callable[..., Partials]
+
+
+def _minmax(op: str) -> Rule:
+    """MAX/MIN: the derivative follows the first argument attaining the extremum."""
+
+    def rule(c: RuleCtx, *xs: ir.Expr) -> Partials:
+        out = []
+        strict, loose = (">", ">=") if op == "max" else ("<", "<=")
+        for i, x in enumerate(xs):
+            conds = [BinOp(strict, x, y) for y in xs[:i]] + [BinOp(loose, x, y) for y in xs[i + 1 :]]
+            cond = conds[0]
+            for more in conds[1:]:
+                cond = BinOp(".and.", cond, more)
+            out.append(c.indicator(cond, x))
+        return tuple(out)
+
+    return rule
+
+
+_RULES: dict[tuple[str, ...], Rule] = {
+    ("sqrt", "dsqrt"): lambda c, x: (div(ONE, mul(TWO, call("sqrt", x))),),
+    ("exp", "dexp"): lambda c, x: (call("exp", x),),
+    ("log", "alog", "dlog"): lambda c, x: (div(ONE, x),),
+    ("log10", "alog10", "dlog10"): lambda c, x: (
+        div(ONE, mul(x, call("log", real_literal("10.0", c.type_of(x))))),
+    ),
+    ("sin", "dsin"): lambda c, x: (call("cos", x),),
+    ("cos", "dcos"): lambda c, x: (neg(call("sin", x)),),
+    ("tan", "dtan"): lambda c, x: (add(ONE, sq(call("tan", x))),),
+    ("asin", "dasin"): lambda c, x: (div(ONE, call("sqrt", sub(ONE, sq(x)))),),
+    ("acos", "dacos"): lambda c, x: (neg(div(ONE, call("sqrt", sub(ONE, sq(x))))),),
+    ("atan", "datan"): lambda c, x: (div(ONE, add(ONE, sq(x))),),
+    ("atan2", "datan2"): lambda c, y, x: (
+        div(x, add(sq(x), sq(y))),
+        neg(div(y, add(sq(x), sq(y)))),
+    ),
+    ("sinh", "dsinh"): lambda c, x: (call("cosh", x),),
+    ("cosh", "dcosh"): lambda c, x: (call("sinh", x),),
+    ("tanh", "dtanh"): lambda c, x: (sub(ONE, sq(call("tanh", x))),),
+    ("abs", "dabs"): lambda c, x: (call("sign", c.one(x), x),),
+    ("sign", "dsign"): lambda c, a, b: (mul(call("sign", c.one(a), a), call("sign", c.one(a), b)), None),
+    ("max", "dmax1", "amax1"): _minmax("max"),
+    ("min", "dmin1", "amin1"): _minmax("min"),
+    ("mod", "amod", "dmod"): lambda c, a, p: (ONE, neg(call("aint", div(a, p)))),
+    ("modulo",): lambda c, a, p: (
+        ONE,
+        neg(call("real", call("floor", div(a, p)), ir.Keyword("kind", call("kind", a)))),
+    ),
+    ("dim", "ddim"): lambda c, a, b: (c.indicator(BinOp(">", a, b), a), neg(c.indicator(BinOp(">", a, b), a))),
+    ("real", "dble", "float", "sngl", "dreal"): lambda c, x, *kind: (ONE, *(None for _ in kind)),
+}  # fmt: skip
+
+RULES: dict[str, Rule] = {alias: rule for names, rule in _RULES.items() for alias in names}
+
+# Intrinsics whose result carries no derivative (piecewise constant, integer or inquiry).
+NONDIFF = frozenset(
+    "int nint floor ceiling aint anint idint idnint ifix size lbound ubound shape kind "
+    "selected_real_kind selected_int_kind huge tiny epsilon precision range radix digits "
+    "spacing_none len len_trim index count any all maxloc minloc iand ior ieor ishft btest "
+    "present allocated associated merge_none ichar char achar iachar trim adjustl adjustr "
+    "lge lgt lle llt".split()
+)
+
+
+# ------------------------------------------------------------------------------------------
+
+
+def linearize(
+    e: ir.Expr,
+    is_active: Callable[[ir.Expr], bool],
+    ctx: RuleCtx,
+    loc: ir.SourceLoc,
+    coeff: ir.Expr | None = None,
+) -> list[tuple[ir.Expr, ir.Expr | None]]:
+    """(active reference, coefficient) pairs of ``e`` (coefficient None means 1)."""
+    if isinstance(e, ir.Name | ir.ArrayRef):
+        return [(e, coeff)] if is_active(e) else []
+    if isinstance(e, ir.Literal):
+        return []
+    if isinstance(e, Paren):
+        return linearize(e.expr, is_active, ctx, loc, coeff)
+    if not _mentions_active(e, is_active):
+        return []
+    if isinstance(e, UnOp):
+        if e.op == "+":
+            return linearize(e.operand, is_active, ctx, loc, coeff)
+        return linearize(e.operand, is_active, ctx, loc, neg(coeff) if coeff else neg(None))
+    if isinstance(e, BinOp):
+        return _binop(e, is_active, ctx, loc, coeff)
+    if isinstance(e, Call):
+        return _call(e, is_active, ctx, loc, coeff)
+    if isinstance(e, ir.OpaqueExpr):
+        raise FortranADError(loc, f"cannot differentiate '{e.text}' (active data in a construct "
+                             "fortran-ad does not model yet)")  # fmt: skip
+    raise FortranADError(loc, f"cannot differentiate expression of kind {type(e).__name__}")
+
+
+def _mentions_active(e: ir.Expr, is_active: Callable[[ir.Expr], bool]) -> bool:
+    from fortran_ad.ir.walk import subexprs
+
+    return any(isinstance(s, ir.Name | ir.ArrayRef) and is_active(s) for s in subexprs(e))
+
+
+def _binop(e: BinOp, is_active, ctx: RuleCtx, loc, coeff) -> list:
+    a, b = e.left, e.right
+    if e.op == "+":
+        pa, pb = None, None
+    elif e.op == "-":
+        pa, pb = None, neg(None)
+    elif e.op == "*":
+        pa, pb = b, a
+    elif e.op == "/":
+        pa, pb = div(ONE, b), neg(div(a, sq(b)))
+    elif e.op == "**":
+        if isinstance(b, Literal) and b.type == "integer":
+            n = int(b.text.split("_")[0])
+            pa = TWO if n == 2 else BinOp("*", b, BinOp("**", wrap(a), Literal(str(n - 1), "integer")))
+            pa = mul(pa, a) if n == 2 else pa
+        else:
+            pa = mul(b, BinOp("**", wrap(a), wrap(sub(b, ONE))))
+        pb = mul(BinOp("**", wrap(a), wrap(b)), call("log", a))
+    else:  # relational and logical operators carry no derivative
+        return []
+    return linearize(a, is_active, ctx, loc, mul(coeff, pa)) + linearize(
+        b, is_active, ctx, loc, mul(coeff, pb)
+    )
+
+
+def _call(e: Call, is_active, ctx: RuleCtx, loc, coeff) -> list:
+    if e.name in NONDIFF:
+        return []
+    rule = RULES.get(e.name)
+    if rule is None:
+        raise FortranADError(
+            loc, f"no derivative rule for '{e.name}' applied to active data",
+            "fortran-ad knows the intrinsics in fortran_ad/ad/rules.py; user functions are "
+            "differentiated when their source is given",
+        )  # fmt: skip
+    args = tuple(a.value if isinstance(a, ir.Keyword) else a for a in e.args)
+    partials = rule(ctx, *args)
+    out = []
+    for arg, p in zip(args, partials, strict=False):
+        if p is None:
+            continue
+        out.extend(linearize(arg, is_active, ctx, loc, mul(coeff, p)))
+    return out

@@ -1,0 +1,107 @@
+"""Forward (tangent) mode for one routine: every active assignment is preceded by the
+assignment of its tangent, computed from the same rule table as the adjoint."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from fortran_ad.ad.common import RoutineAD
+from fortran_ad.ad.naming import routine_name
+from fortran_ad.ad.rules import mul
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import bodies
+
+
+class Tangent(RoutineAD):
+    def body(self, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+        r = self.routine
+        init: list[ir.Stmt] = []
+        for sym in r.symbols:
+            if sym.name in self.active and sym.name not in r.args and sym.name != r.result:
+                if "parameter" in sym.attrs or any(a.startswith("common") for a in sym.attrs):
+                    continue
+                if "allocatable" in sym.attrs:
+                    continue  # allocated (and zeroed) next to the primal ALLOCATE
+                init.append(ir.Assign(ir.Name(self.namer.derivative(sym.name)),
+                                      self.zero(ir.Name(sym.name))))  # fmt: skip
+        return init + self.stmts(body)
+
+    def stmts(self, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+        out: list[ir.Stmt] = []
+        for s in body:
+            out.extend(self.stmt(s))
+        return out
+
+    def stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
+        if isinstance(s, ir.Assign):
+            return self.assign(s)
+        if isinstance(s, ir.CallStmt):
+            return self.call(s)
+        if isinstance(s, ir.Opaque):
+            return self.opaque(s)
+        if isinstance(s, ir.If):
+            branches = tuple((c, tuple(self.stmts(b))) for c, b in s.branches)
+            els = tuple(self.stmts(s.else_body)) if s.else_body is not None else None
+            inline = s.inline and all(len(b) == 1 for _, b in branches)
+            return [replace(s, branches=branches, else_body=els, inline=inline)]
+        if isinstance(s, ir.Select):
+            return [replace(s, cases=tuple(ir.Case(c.selectors, tuple(self.stmts(c.body)))
+                                           for c in s.cases))]  # fmt: skip
+        if bodies(s):
+            return [replace(s, body=tuple(self.stmts(s.body)))]
+        return [s]
+
+    def assign(self, s: ir.Assign) -> list[ir.Stmt]:
+        if not self.is_active(s.target):
+            return [s]
+        vd = self.deriv(s.target)
+        if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
+            callee = self.program.get(s.value.name).routine
+            if callee.result in self.callee_active(s.value.name):
+                args = (*self.derivative_args(callee, s.value.args), s.target, vd)
+                return [ir.CallStmt(routine_name(callee.name, "forward"), args, s.loc, s.label)]
+            return [ir.Assign(vd, self.zero(s.target), s.loc), s]
+        terms = self.linearize(s.value, s.loc)
+        total: ir.Expr | None = None
+        for ref, coeff in terms:
+            term = mul(coeff, self.deriv(ref))
+            if total is None:
+                total = term
+            elif isinstance(term, ir.UnOp) and term.op == "-":
+                total = ir.BinOp("-", total, term.operand)
+            else:
+                total = ir.BinOp("+", total, term)
+        if total is None:
+            total = self.zero(s.target)
+        return [ir.Assign(vd, total, s.loc, s.label), replace(s, label=None)]
+
+    def call(self, s: ir.CallStmt) -> list[ir.Stmt]:
+        info = self.program.get(s.name)
+        if info is None:
+            self.check_external(s)
+            return [s]
+        if not (self.callee_active(s.name) & set(info.routine.args)):
+            return [s]
+        args = self.derivative_args(info.routine, s.args)
+        return [ir.CallStmt(routine_name(s.name, "forward"), args, s.loc, s.label)]
+
+    def opaque(self, s: ir.Opaque) -> list[ir.Stmt]:
+        text = s.text.strip().lower()
+        active = sorted(set(s.writes) & self.active)
+        if text.startswith("allocate"):
+            extra: list[ir.Stmt] = []
+            for n in active:
+                d = self.namer.derivative(n)
+                extra += [ir.Opaque(f"allocate({d}, mold={n})"),
+                          ir.Assign(ir.Name(d), self.zero(ir.Name(n)))]  # fmt: skip
+            return [s, *extra]
+        if text.startswith("deallocate"):
+            return [s, *(ir.Opaque(f"deallocate({self.namer.derivative(n)})") for n in active)]
+        if text.startswith(("print", "write")):
+            return [s]
+        touched = (set(s.reads) | set(s.writes)) & self.active
+        if touched:
+            raise FortranADError(s.loc, f"cannot differentiate this statement: it touches active "
+                                 f"variable '{sorted(touched)[0]}'")  # fmt: skip
+        return [s]

@@ -1,0 +1,237 @@
+"""Activity analysis: active = varied (depends on a --wrt input) × useful (influences an --of
+output), interprocedural through per-routine dependence summaries. Flow-insensitive, so it
+over-approximates (safe: an extra active variable costs time, never correctness).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from fortran_ad.analysis.program import Program, RoutineInfo
+from fortran_ad.ad.rules import NONDIFF
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.symbols import is_real
+from fortran_ad.ir.walk import base_name, walk_stmts
+
+Edge = tuple[str, str, ir.SourceLoc]  # value flows from source to target
+
+
+def diff_refs(e: ir.Expr, info: RoutineInfo, program: Program) -> set[str]:
+    """Real variables whose value can flow differentiably into ``e`` (subscripts excluded)."""
+    out: set[str] = set()
+
+    def visit(x: ir.Expr) -> None:
+        if isinstance(x, ir.Name | ir.ArrayRef):
+            if is_real(info.scope.lookup(x.name)):
+                out.add(x.name)
+            return
+        if isinstance(x, ir.Call):
+            if x.name in NONDIFF:
+                return
+            for a in x.args:
+                visit(a.value if isinstance(a, ir.Keyword) else a)
+            return
+        if isinstance(x, ir.OpaqueExpr):
+            out.update(n for n in x.names if is_real(info.scope.lookup(n)))
+            return
+        if isinstance(x, ir.BinOp) and x.op not in ("+", "-", "*", "/", "**"):
+            return  # relational/logical: no derivative flows through
+        from fortran_ad.ir.walk import children
+
+        for c in children(x):
+            visit(c)
+
+    visit(e)
+    return out
+
+
+def dummy_map(call_args: tuple[ir.Expr, ...], callee: ir.Routine) -> dict[str, ir.Expr]:
+    """Callee dummy name → actual argument expression (positional, then keywords)."""
+    out: dict[str, ir.Expr] = {}
+    for i, a in enumerate(call_args):
+        if isinstance(a, ir.Keyword):
+            out[a.name] = a.value
+        elif i < len(callee.args):
+            out[callee.args[i]] = a
+    return out
+
+
+@dataclass
+class Activity:
+    varied: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    useful: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    forced: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    why: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def active(self, routine: str) -> set[str]:
+        return (self.varied[routine] & self.useful[routine]) | self.forced[routine]
+
+    def has_derivative(self, routine: str) -> bool:
+        return bool(self.active(routine))
+
+
+class ActivityAnalysis:
+    def __init__(self, program: Program, order: list[str]):
+        self.program = program
+        self.order = order  # callees before callers
+        self.edges: dict[str, list[Edge]] = {}
+        self.summary: dict[str, dict[str, set[str]]] = {}  # out dummy -> in dummies
+        for name in order:
+            self.edges[name] = self._edges(program.routines[name])
+            self.summary[name] = self._summarize(program.routines[name])
+
+    # -- edges -------------------------------------------------------------------------------
+    def _edges(self, info: RoutineInfo) -> list[Edge]:
+        out: list[Edge] = []
+        for s in walk_stmts(info.routine.body):
+            if isinstance(s, ir.Assign):
+                tgt = base_name(s.target)
+                if tgt and is_real(info.scope.lookup(tgt)):
+                    for src in self._expr_sources(s.value, info):
+                        out.append((src, tgt, s.loc))
+            elif isinstance(s, ir.CallStmt):
+                out.extend(self._call_edges(s.name, s.args, info, s.loc))
+            elif isinstance(s, ir.Opaque):
+                for w in s.writes:
+                    for r in s.reads:
+                        if is_real(info.scope.lookup(w)) and is_real(info.scope.lookup(r)):
+                            out.append((r, w, s.loc))
+        return out
+
+    def _expr_sources(self, e: ir.Expr, info: RoutineInfo) -> set[str]:
+        # A user function's result may depend on any argument (conservative, flow-insensitive).
+        return diff_refs(e, info, self.program)
+
+    def _call_edges(self, name, args, info: RoutineInfo, loc) -> list[Edge]:
+        out: list[Edge] = []
+        callee = self.program.get(name)
+        if callee is None:  # external without source: everything may flow to everything
+            bases = [b for a in args for b in diff_refs(a, info, self.program)]
+            return [(s, t, loc) for s in bases for t in bases if s != t]
+        amap = dummy_map(args, callee.routine)
+        for d_out, d_ins in self.summary.get(name, {}).items():
+            if d_out not in amap:
+                continue
+            tgt = base_name(amap[d_out])
+            if tgt is None or not is_real(info.scope.lookup(tgt)):
+                continue
+            for d_in in d_ins:
+                if d_in in amap:
+                    for src in diff_refs(amap[d_in], info, self.program):
+                        out.append((src, tgt, loc))
+        return out
+
+    def _summarize(self, info: RoutineInfo) -> dict[str, set[str]]:
+        r = info.routine
+        outs = list(r.args) + ([r.result] if r.result else [])
+        written = {t for _, t, _ in self.edges[r.name]} | _written_names(r)
+        summary: dict[str, set[str]] = {}
+        for o in outs:
+            if o in written or o == r.result:
+                summary[o] = self._backward({o}, self.edges[r.name]) & set(r.args)
+        return summary
+
+    # -- closures ----------------------------------------------------------------------------
+    @staticmethod
+    def _forward(seeds: set[str], edges: list[Edge], why=None, routine="") -> set[str]:
+        result = set(seeds)
+        changed = True
+        while changed:
+            changed = False
+            for s, t, loc in edges:
+                if s in result and t not in result:
+                    result.add(t)
+                    if why is not None:
+                        why[(routine, t)] = f"varied: gets {s} at {loc}"
+                    changed = True
+        return result
+
+    @staticmethod
+    def _backward(seeds: set[str], edges: list[Edge], why=None, routine="") -> set[str]:
+        result = set(seeds)
+        changed = True
+        while changed:
+            changed = False
+            for s, t, loc in edges:
+                if t in result and s not in result:
+                    result.add(s)
+                    if why is not None:
+                        why.setdefault((routine, s + "#u"), f"useful: flows into {t} at {loc}")
+                    changed = True
+        return result
+
+    def run(self, head: str, wrt: set[str], of: set[str]) -> Activity:
+        act = Activity()
+        vin: dict[str, set[str]] = defaultdict(set)
+        uout: dict[str, set[str]] = defaultdict(set)
+        vin[head], uout[head] = set(wrt), set(of)
+        for n in wrt:
+            act.why[(head, n)] = "varied: --wrt"
+        for n in of:
+            act.why[(head, n + "#u")] = "useful: --of"
+        for name in reversed(self.order):  # callers first
+            info = self.program.routines[name]
+            act.varied[name] = self._forward(vin[name], self.edges[name], act.why, name)
+            act.useful[name] = self._backward(uout[name], self.edges[name], act.why, name)
+            for site_name, args in _call_sites(info.routine):
+                callee = self.program.get(site_name)
+                if callee is None:
+                    continue
+                for d, actual in dummy_map(args, callee.routine).items():
+                    refs = diff_refs(actual, info, self.program)
+                    if refs & act.varied[name]:
+                        vin[site_name].add(d)
+                    if refs & act.useful[name]:
+                        uout[site_name].add(d)
+        self._force(act)
+        return act
+
+    def _force(self, act: Activity) -> None:
+        """An actual argument passed where the callee's dummy is active becomes active too,
+        so derivative arguments always line up (iterate: it can reach callers' dummies)."""
+        changed = True
+        while changed:
+            changed = False
+            for name in self.order:
+                info = self.program.routines[name]
+                for site_name, args in _call_sites(info.routine):
+                    callee = self.program.get(site_name)
+                    if callee is None:
+                        continue
+                    active_callee = act.active(site_name)
+                    for d, actual in dummy_map(args, callee.routine).items():
+                        b = base_name(actual)
+                        if d in active_callee and b and b not in act.active(name):
+                            if is_real(info.scope.lookup(b)):
+                                act.forced[name].add(b)
+                                act.why[(name, b)] = f"active: passed to active dummy {site_name}:{d}"
+                                changed = True
+
+
+def _call_sites(r: ir.Routine) -> list[tuple[str, tuple[ir.Expr, ...]]]:
+    from fortran_ad.ir.walk import exprs_of_body, subexprs
+
+    out = [(s.name, s.args) for s in walk_stmts(r.body) if isinstance(s, ir.CallStmt)]
+    for e in exprs_of_body(r.body):
+        for sub in subexprs(e):
+            if isinstance(sub, ir.Call):
+                out.append((sub.name, sub.args))
+    return out
+
+
+def _written_names(r: ir.Routine) -> set[str]:
+    out = set()
+    for s in walk_stmts(r.body):
+        if isinstance(s, ir.Assign):
+            b = base_name(s.target)
+            if b:
+                out.add(b)
+        elif isinstance(s, ir.CallStmt):
+            for a in s.args:
+                b = base_name(a.value if isinstance(a, ir.Keyword) else a)
+                if b:
+                    out.add(b)
+        elif isinstance(s, ir.Opaque):
+            out.update(s.writes)
+    return out

@@ -1,0 +1,111 @@
+"""The whole program as the analyses see it: every routine with its module, host and scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.symbols import ScopeTable
+from fortran_ad.ir.walk import walk_stmts
+
+
+@dataclass
+class RoutineInfo:
+    routine: ir.Routine
+    file: ir.SourceFile
+    module: ir.Module | None
+    host: ir.Routine | None
+    scope: ScopeTable
+
+    @property
+    def name(self) -> str:
+        return self.routine.name
+
+
+class Program:
+    """Index of routines (module, external and internal) and module symbols."""
+
+    def __init__(self, files: list[ir.SourceFile]):
+        self.files = files
+        self.modules: dict[str, ir.Module] = {}
+        self.routines: dict[str, RoutineInfo] = {}
+        for f in files:
+            for unit in f.units:
+                if isinstance(unit, ir.Module):
+                    self.modules[unit.name] = unit
+        for f in files:
+            for unit in f.units:
+                if isinstance(unit, ir.Module):
+                    mod_scope = ScopeTable({s.name: s for s in unit.symbols},
+                                           modules=self._used_symbols(unit.spec))  # fmt: skip
+                    for r in unit.routines:
+                        self._add(r, f, unit, None, mod_scope)
+                elif isinstance(unit, ir.Routine):
+                    self._add(unit, f, None, None, None)
+
+    def _used_symbols(self, spec: tuple[ir.SpecItem, ...]) -> dict[str, ir.Symbol]:
+        out: dict[str, ir.Symbol] = {}
+        for item in spec:
+            if not isinstance(item, ir.Use) or item.module not in self.modules:
+                continue
+            mod = self.modules[item.module]
+            visible = {s.name: s for s in mod.symbols}
+            visible.update({k: v for k, v in self._used_symbols(mod.spec).items() if k not in visible})
+            if item.only is not None:
+                for local, remote in item.only:
+                    if remote in visible:
+                        out[local] = visible[remote]
+            else:
+                renamed = dict(item.renames)
+                for name, sym in visible.items():
+                    out[next((k for k, v in renamed.items() if v == name), name)] = sym
+        return out
+
+    def _add(self, r: ir.Routine, f, module, host, host_scope: ScopeTable | None) -> None:
+        scope = ScopeTable({s.name: s for s in r.symbols}, host_scope,
+                           self._used_symbols(r.spec))  # fmt: skip
+        if r.name in self.routines:
+            other = self.routines[r.name].routine
+            raise FortranADError(r.loc, f"routine '{r.name}' is defined twice (also at {other.loc})")
+        self.routines[r.name] = RoutineInfo(r, f, module, host, scope)
+        for c in r.contains:
+            self._add(c, f, module, r, scope)
+
+    def get(self, name: str) -> RoutineInfo | None:
+        return self.routines.get(name)
+
+    def callees(self, r: ir.Routine) -> set[str]:
+        """Names of routines in this program that ``r`` calls (subroutines and functions)."""
+        from fortran_ad.ir.walk import exprs_of_body, subexprs
+
+        out = set()
+        for s in walk_stmts(r.body):
+            if isinstance(s, ir.CallStmt) and s.name in self.routines:
+                out.add(s.name)
+        for e in exprs_of_body(r.body):
+            for sub in subexprs(e):
+                if isinstance(sub, ir.Call) and sub.name in self.routines:
+                    out.add(sub.name)
+        return out
+
+    def reachable(self, head: str) -> list[str]:
+        """Routines reachable from ``head``, callees before callers (recursion is an error)."""
+        order: list[str] = []
+        state: dict[str, int] = {}
+
+        def visit(name: str, trail: list[str]) -> None:
+            if state.get(name) == 2:
+                return
+            if state.get(name) == 1:
+                info = self.routines[name]
+                raise FortranADError(info.routine.loc, "recursion is not supported: "
+                                     + " -> ".join([*trail, name]))  # fmt: skip
+            state[name] = 1
+            for c in sorted(self.callees(self.routines[name].routine)):
+                visit(c, [*trail, name])
+            state[name] = 2
+            order.append(name)
+
+        visit(head, [])
+        return order
