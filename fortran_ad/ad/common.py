@@ -40,12 +40,22 @@ class RoutineAD:
         return b is not None and b in self.active
 
     def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
-        b = base_name(e)
-        if b is not None:
-            sym = self.lookup(b)
-            return sym.type if sym is not None else None
-        if isinstance(e, ir.Literal) and e.type == "real":
-            return ir.TypeSpec("double precision") if "d" in e.text.lower() else None
+        """The real type of an expression: that of its first real designator or kinded
+        literal (mixed-kind arithmetic is rare in models; the first operand decides)."""
+        from fortran_ad.ir.walk import subexprs
+
+        for x in subexprs(e):
+            b = base_name(x)
+            if b is not None:
+                sym = self.lookup(b)
+                if sym is not None and sym.type is not None and sym.type.is_real:
+                    return sym.type
+            elif isinstance(x, ir.Literal) and x.type == "real":
+                text = x.text.lower()
+                if "_" in text:
+                    return ir.TypeSpec("real", text.rsplit("_", 1)[1])
+                if "d" in text:
+                    return ir.TypeSpec("double precision")
         return None
 
     def rule_ctx(self) -> RuleCtx:

@@ -184,6 +184,14 @@ class ActivityAnalysis:
                         vin[site_name].add(d)
                     if refs & act.useful[name]:
                         uout[site_name].add(d)
+            for s in walk_stmts(info.routine.body):  # results of user functions
+                if isinstance(s, ir.Assign) and base_name(s.target) in act.useful[name]:
+                    from fortran_ad.ir.walk import subexprs
+
+                    for sub in subexprs(s.value):
+                        callee = self.program.get(sub.name) if isinstance(sub, ir.Call) else None
+                        if callee is not None and callee.routine.result:
+                            uout[sub.name].add(callee.routine.result)
         self._force(act)
         return act
 

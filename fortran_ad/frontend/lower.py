@@ -93,10 +93,24 @@ def parse(source: Source) -> F.Program:
 def _body(nodes: list, ctx: _Ctx, scope: Scope) -> tuple[ir.Stmt, ...]:
     out: list[ir.Stmt] = []
     for node in nodes:
+        if isinstance(node, _CONSTRUCTS):  # fparser may put preceding comments inside
+            while node.children and isinstance(node.children[0], F.Comment):
+                comment = node.children[0]
+                if str(comment).strip():
+                    out.append(ir.Comment(comment_text(comment), ctx.loc(comment)))
+                node.children.pop(0)
         stmt = lower_stmt(node, ctx, scope)
         if stmt is not None:
             out.append(stmt)
     return tuple(out)
+
+
+_CONSTRUCTS = (
+    F.Block_Nonlabel_Do_Construct,
+    F.Block_Label_Do_Construct,
+    F.If_Construct,
+    F.Case_Construct,
+)
 
 
 def _assign(node: F.Assignment_Stmt, ctx: _Ctx, scope: Scope) -> ir.Stmt:
@@ -258,8 +272,16 @@ STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Cycle_Stmt: _named(ir.Cycle),
     F.Stop_Stmt: _stop,
     F08.Error_Stop_Stmt: _stop,
-    F.Comment: lambda n, c, s: ir.Comment(str(n), c.loc(n)) if str(n).strip() else None,
+    F.Comment: lambda n, c, s: ir.Comment(comment_text(n), c.loc(n)) if str(n).strip() else None,
 }
+
+def comment_text(node: F.Comment) -> str:
+    """Comment text in free form: fixed-form 'C'/'*' in column 1 becomes '!'."""
+    text = str(node)
+    if text[:1] in "cC*" and not text.startswith("!"):
+        return "!" + text[1:]
+    return text
+
 
 # Statements that only write the names in their first list-like child (the rest are read).
 _WRITES_FIRST = (F.Allocate_Stmt, F.Deallocate_Stmt, F.Read_Stmt)
@@ -297,7 +319,7 @@ def _spec(node: F.Base | None, ctx: _Ctx, scope: Scope) -> tuple[ir.SpecItem, ..
 def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
     loc = ctx.loc(node)
     if isinstance(node, F.Comment):
-        return ir.CommentSpec(str(node), loc)
+        return ir.CommentSpec(comment_text(node), loc)
     if isinstance(node, F.Use_Stmt):
         module = lname(node.items[2])
         only_list = node.items[4]
@@ -373,7 +395,7 @@ def _lower_routine(
     for c in node.children:
         if isinstance(c, F.Comment):
             if str(c).strip():
-                comments.append(str(c))
+                comments.append(comment_text(c))
         else:
             head = c
             break
@@ -456,7 +478,7 @@ def walk_calls(body: tuple[ir.Stmt, ...]) -> list[ir.Call]:
 
 
 def _lower_module(node: F.Module, ctx: _Ctx) -> ir.Module:
-    comments = [str(c) for c in node.children if isinstance(c, F.Comment) and str(c).strip()]
+    comments = [comment_text(c) for c in node.children if isinstance(c, F.Comment) and str(c).strip()]
     head = _children_of(node, F.Module_Stmt)
     name = lname(head.items[1])
     spec_node = _children_of(node, F.Specification_Part)
@@ -491,7 +513,7 @@ def lower_source(source: Source, module_arrays: dict[str, set[str]] | None = Non
     for node in tree.children:
         if isinstance(node, F.Comment):
             if str(node).strip():
-                pending.append(str(node))
+                pending.append(comment_text(node))
             continue
         if isinstance(node, F.Module):
             unit: ir.Unit = _lower_module(node, ctx)

@@ -30,11 +30,12 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
                 return s
         return info.scope.lookup(name)
 
-    hoister = _Hoister(program, lookup, namer, extra)
-    body = map_body(r.body, hoister.stmt)
-    sc = Scalarizer(lookup, namer, info.file.path)
-    body = map_body(body, lambda s: sc.assign(s) if isinstance(s, ir.Assign) else None)
+    elemental = {n for n, i in program.routines.items() if "elemental" in i.routine.prefix}
+    sc = Scalarizer(lookup, namer, elemental)
+    body = map_body(r.body, lambda s: sc.assign(s) if isinstance(s, ir.Assign) else None)
     extra.extend(sc.new_symbols)
+    hoister = _Hoister(program, lookup, namer, extra)
+    body = map_body(body, hoister.stmt)
     je = JumpEliminator(namer)
     body = je.routine_body(body)
     extra.extend(je.new_symbols)

@@ -32,6 +32,13 @@ class JumpEliminator:
         return name
 
     def routine_body(self, body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+        while body and isinstance(body[-1], ir.Return | ir.Comment | ir.Continue):
+            if isinstance(body[-1], ir.Return) and body[-1].label is None:
+                body = body[:-1]  # a final RETURN jumps nowhere
+            elif isinstance(body[-1], ir.Return):
+                body = (*body[:-1], ir.Continue(body[-1].loc, body[-1].label))
+            else:
+                break
         body = self._loops(body)
         if not any(isinstance(s, ir.Return) for s in walk_stmts(body)):
             return body

@@ -35,9 +35,10 @@ class Span:
 class Scalarizer:
     """Works for one routine; ``new_symbols`` collects the loop indices and temporaries."""
 
-    def __init__(self, lookup, namer, loc_file: str):
+    def __init__(self, lookup, namer, elemental: set[str]):
         self.lookup = lookup  # name -> Symbol | None
         self.namer = namer
+        self.elemental = ELEMENTAL | elemental  # intrinsic and user ELEMENTAL functions
         self.new_symbols: list[ir.Symbol] = []
         self.indices: list[str] = []
 
@@ -77,9 +78,9 @@ class Scalarizer:
 
     def is_array_valued(self, e: ir.Expr) -> bool:
         for s in subexprs(e):
-            if isinstance(s, ir.Call) and s.name not in ELEMENTAL:
+            if isinstance(s, ir.Call) and s.name not in self.elemental:
                 continue
-            if self.spans(s, ir.NOWHERE if True else None) is not None:
+            if self.spans(s, ir.NOWHERE) is not None:
                 return True
         return False
 
@@ -88,7 +89,7 @@ class Scalarizer:
         """``e`` at the iteration ``idx`` of ``space`` (operands conform to the space)."""
 
         def fn(x: ir.Expr) -> ir.Expr | None:
-            if isinstance(x, ir.Call) and x.name not in ELEMENTAL:
+            if isinstance(x, ir.Call) and x.name not in self.elemental:
                 return x  # reductions and inquiries keep their array arguments
             sp = self.spans(x, loc)
             if sp is None:
@@ -181,7 +182,7 @@ class Scalarizer:
 
     def _space_of(self, e: ir.Expr, loc) -> tuple[list[Span], str]:
         for x in subexprs(e):
-            if isinstance(x, ir.Call) and x.name not in ELEMENTAL:
+            if isinstance(x, ir.Call) and x.name not in self.elemental:
                 continue
             sp = self.spans(x, loc)
             if sp is not None:
