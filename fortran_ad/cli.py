@@ -50,10 +50,19 @@ def _sizes(text: str) -> dict[str, int]:
 
 def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("sources", nargs="+", help="Fortran source files, modules first")
-    p.add_argument("--fixed-form", dest="fixed_form", action="store_true", default=None,
-                   help="treat all sources as fixed form (default: by suffix)")  # fmt: skip
-    p.add_argument("--free-form", dest="fixed_form", action="store_false",
-                   help="treat all sources as free form")  # fmt: skip
+    p.add_argument(
+        "--fixed-form",
+        dest="fixed_form",
+        action="store_true",
+        default=None,
+        help="treat all sources as fixed form (default: by suffix)",
+    )
+    p.add_argument(
+        "--free-form",
+        dest="fixed_form",
+        action="store_false",
+        help="treat all sources as free form",
+    )
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
 
 
@@ -62,8 +71,12 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
     p.add_argument("--of", type=_names, default=None, help="dependent variables (default: outputs)")
     p.add_argument("--head", default=None, help="the routine to differentiate")
     p.add_argument("--mode", choices=["reverse", "forward"], default="reverse")
-    p.add_argument("--memory-limit", type=_bytes, default=DEFAULT_MEMORY_LIMIT,
-                   help="tape limit at run time, e.g. 4G (default 4 GiB)")  # fmt: skip
+    p.add_argument(
+        "--memory-limit",
+        type=_bytes,
+        default=DEFAULT_MEMORY_LIMIT,
+        help="tape limit at run time, e.g. 4G (default 4 GiB)",
+    )
     p.add_argument("--size", type=_sizes, default={}, help="size hints: n=1000,nt=500")
     p.add_argument("--explain", action="store_true", help="print why variables are active")
 

@@ -106,10 +106,13 @@ class Reverse(RoutineAD):
 
     def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
         for x in walk_stmts((s,)):
-            if isinstance(x, ir.Assign) and (self.is_active(x.target) or base_name(x.target) in needed):
+            if isinstance(x, ir.Assign) and (
+                self.is_active(x.target) or base_name(x.target) in needed
+            ):
                 return True
             if isinstance(x, ir.CallStmt) and (
-                self._is_active_call(x) or any(base_name(a) in needed for a in self.written_by_call(x))
+                self._is_active_call(x)
+                or any(base_name(a) in needed for a in self.written_by_call(x))
             ):
                 return True
         return False
@@ -120,8 +123,9 @@ class Reverse(RoutineAD):
         written = set().union(*(self.writes(tuple(b)) for b in bodies_))
         return not (conds & written) and not any(
             isinstance(x, ir.Call) and self.program.get(x.name)
-            for c, _ in s.branches for x in subexprs(c)
-        )  # fmt: skip
+            for c, _ in s.branches
+            for x in subexprs(c)
+        )
 
     def _recompute_select(self, s: ir.Select) -> bool:
         written = set().union(*(self.writes(c.body) for c in s.cases))
@@ -197,8 +201,10 @@ class Reverse(RoutineAD):
         merged: dict[ir.Expr, list[ir.Expr | None]] = {}
         for ref, coeff in terms:
             merged.setdefault(ref, []).append(coeff)
-        return [ir.Assign(self.deriv(ref), _increment(self.deriv(ref), coeffs, seed))
-                for ref, coeffs in merged.items()]  # fmt: skip
+        return [
+            ir.Assign(self.deriv(ref), _increment(self.deriv(ref), coeffs, seed))
+            for ref, coeffs in merged.items()
+        ]
 
     def _function_adjoint(self, s: ir.Assign, vb: ir.Expr) -> list[ir.Stmt]:
         call = s.value
@@ -227,8 +233,9 @@ class Reverse(RoutineAD):
         restore = [pop(a) for a in reversed(snap)]
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
-        adj = ir.CallStmt(routine_name(s.name, "reverse"),
-                          self.derivative_args(info.routine, s.args))  # fmt: skip
+        adj = ir.CallStmt(
+            routine_name(s.name, "reverse"), self.derivative_args(info.routine, s.args)
+        )
         bwd = [self._note(s), *restore, *map(push, snap), adj, *restore]
         return fwd, bwd
 
@@ -254,8 +261,12 @@ class Reverse(RoutineAD):
             post = [push(n) for n in names]
             restore = [pop(n) for n in reversed(names)]
         keep_index = s.var in self.free_loop_vars
-        fwd = [*pre, *([push(ir.Name(s.var))] if keep_index else []),
-               _replace_body(s, f_body, start, stop, step), *post]  # fmt: skip
+        fwd = [
+            *pre,
+            *([push(ir.Name(s.var))] if keep_index else []),
+            _replace_body(s, f_body, start, stop, step),
+            *post,
+        ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
         loop = ir.Do(s.var, rstart, rstop, rstep, tuple(b_body), s.name, loc=s.loc)
         bwd = [self._note(s), *restore, loop, *([pop(ir.Name(s.var))] if keep_index else [])]
@@ -295,24 +306,35 @@ class Reverse(RoutineAD):
 
     def select(self, s: ir.Select) -> Sweep:
         arms = [self.sweep(c.body) for c in s.cases]
-        fwd_sel = ir.Select(s.expr, tuple(ir.Case(c.selectors, tuple(f))
-                                          for c, (f, _) in zip(s.cases, arms, strict=True)),
-                            s.name, s.loc, s.label)  # fmt: skip
+        fwd_sel = ir.Select(
+            s.expr,
+            tuple(ir.Case(c.selectors, tuple(f)) for c, (f, _) in zip(s.cases, arms, strict=True)),
+            s.name,
+            s.loc,
+            s.label,
+        )
         if not any(b for _, b in arms):
             return [fwd_sel], []
         if self._recompute_select(s):
-            bwd = ir.Select(s.expr, tuple(ir.Case(c.selectors, tuple(b))
-                                          for c, (_, b) in zip(s.cases, arms, strict=True)),
-                            loc=s.loc)  # fmt: skip
+            bwd = ir.Select(
+                s.expr,
+                tuple(
+                    ir.Case(c.selectors, tuple(b)) for c, (_, b) in zip(s.cases, arms, strict=True)
+                ),
+                loc=s.loc,
+            )
             return [fwd_sel], [self._note(s), bwd]
         br = self._branch_var()
-        cases = [ir.Case(c.selectors, (*f, push(lit(k + 1))))
-                 for k, (c, (f, _)) in enumerate(zip(s.cases, arms, strict=True))]  # fmt: skip
+        cases = [
+            ir.Case(c.selectors, (*f, push(lit(k + 1))))
+            for k, (c, (f, _)) in enumerate(zip(s.cases, arms, strict=True))
+        ]
         if not any(not c.selectors for c in s.cases):
             cases.append(ir.Case((), (push(lit(0)),)))
         fwd = ir.Select(s.expr, tuple(cases), s.name, s.loc, s.label)
-        conds = tuple((ir.BinOp("==", br, lit(k + 1)), tuple(b))
-                      for k, (_, b) in enumerate(arms) if b)  # fmt: skip
+        conds = tuple(
+            (ir.BinOp("==", br, lit(k + 1)), tuple(b)) for k, (_, b) in enumerate(arms) if b
+        )
         return [fwd], [self._note(s), pop(br), ir.If(conds, loc=s.loc)]
 
     def opaque(self, s: ir.Opaque) -> Sweep:
@@ -322,18 +344,27 @@ class Reverse(RoutineAD):
             self.deferred.append(s)
             return [], []
         if text.startswith("allocate"):
-            extra = [ir.Opaque(f"allocate({self.namer.derivative(n)}, mold={n})") for n in
-                     sorted(set(s.writes) & self.active)]  # fmt: skip
-            extra += [ir.Assign(ir.Name(self.namer.derivative(n)), self.zero(ir.Name(n)))
-                      for n in sorted(set(s.writes) & self.active)]  # fmt: skip
-            self.deferred += [ir.Opaque(f"deallocate({self.namer.derivative(n)})")
-                              for n in sorted(set(s.writes) & self.active)]  # fmt: skip
+            extra = [
+                ir.Opaque(f"allocate({self.namer.derivative(n)}, mold={n})")
+                for n in sorted(set(s.writes) & self.active)
+            ]
+            extra += [
+                ir.Assign(ir.Name(self.namer.derivative(n)), self.zero(ir.Name(n)))
+                for n in sorted(set(s.writes) & self.active)
+            ]
+            self.deferred += [
+                ir.Opaque(f"deallocate({self.namer.derivative(n)})")
+                for n in sorted(set(s.writes) & self.active)
+            ]
             return [s, *extra], []
         if text.startswith(("print", "write")):
             return [s], []
         if touched:
-            raise FortranADError(s.loc, f"cannot differentiate this statement: it touches active "
-                                 f"variable '{sorted(touched)[0]}' ({s.text.split('(')[0].strip()})")
+            raise FortranADError(
+                s.loc,
+                f"cannot differentiate this statement: it touches active "
+                f"variable '{sorted(touched)[0]}' ({s.text.split('(')[0].strip()})",
+            )
         saved = [n for n in s.writes if n in self.needed]
         return [*(push(ir.Name(n)) for n in saved), s], [pop(ir.Name(n)) for n in reversed(saved)]
 
@@ -371,8 +402,9 @@ def _rebuild_if(s: ir.If, arms, else_body) -> ir.If:
 
     branches = tuple((c, tuple(b)) for (c, _), b in zip(s.branches, arms, strict=True))
     inline = s.inline and all(len(b) == 1 for b in arms) and else_body is None
-    return replace(s, branches=branches, else_body=tuple(else_body) if else_body else None,
-                   inline=inline)  # fmt: skip
+    return replace(
+        s, branches=branches, else_body=tuple(else_body) if else_body else None, inline=inline
+    )
 
 
 def _reversed_bounds(start, stop, step):

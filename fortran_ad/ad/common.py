@@ -75,8 +75,13 @@ class RoutineAD:
     def zero(self, e: ir.Expr) -> ir.Expr:
         return real_literal("0.0", self.type_of(e))
 
-    def temp(self, stem: str, t: ir.TypeSpec | None, dims: tuple[ir.Dim, ...] = (),
-             attrs: frozenset[str] = frozenset()) -> str:  # fmt: skip
+    def temp(
+        self,
+        stem: str,
+        t: ir.TypeSpec | None,
+        dims: tuple[ir.Dim, ...] = (),
+        attrs: frozenset[str] = frozenset(),
+    ) -> str:
         name = self.namer.temp(stem)
         self.temps.append(ir.Symbol(name, t, dims, attrs=attrs))
         return name
@@ -93,8 +98,11 @@ class RoutineAD:
             v = a.value if isinstance(a, ir.Keyword) else a
             b = base_name(v)
             if b in self.active:
-                raise FortranADError(s.loc, f"no source for '{s.name}', called with active "
-                                     f"argument '{b}'", "add the file that defines it")  # fmt: skip
+                raise FortranADError(
+                    s.loc,
+                    f"no source for '{s.name}', called with active argument '{b}'",
+                    "add the file that defines it",
+                )
 
     def derivative_args(self, callee: ir.Routine, args: tuple[ir.Expr, ...]) -> tuple[ir.Expr, ...]:
         """Actual arguments of a call to a derivative routine (derivative after each active)."""
@@ -175,8 +183,10 @@ class RoutineAD:
         r = self.routine
         if r.kind != "function":
             return []
-        declared = any(isinstance(i, ir.TypeDecl) and any(e.name == r.result for e in i.entities)
-                       for i in r.spec)  # fmt: skip
+        declared = any(
+            isinstance(i, ir.TypeDecl) and any(e.name == r.result for e in i.entities)
+            for i in r.spec
+        )
         if declared:
             return []
         sym = r.symbol(r.result)

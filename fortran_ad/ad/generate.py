@@ -38,7 +38,9 @@ class Plan:
             norm = normalize_routine(info, self.program, namer)
             local = {s.name: s for s in norm.symbols}
             scope = ScopeTable(local, info.scope.host, info.scope.modules)
-            self.program.routines[name] = RoutineInfo(norm, info.file, info.module, info.host, scope)
+            self.program.routines[name] = RoutineInfo(
+                norm, info.file, info.module, info.host, scope
+            )
         self.order = order
         wrt, of = self._names(options)
         self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
@@ -48,23 +50,30 @@ class Plan:
     def _head(self, options) -> str:
         if options.head:
             if options.head not in self.program.routines:
-                raise FortranADError(None, f"--head '{options.head}' is not a routine in the given "
-                                     "sources")  # fmt: skip
+                raise FortranADError(
+                    None, f"--head '{options.head}' is not a routine in the given sources"
+                )
             return options.head
         want = set(options.wrt) | set(options.of or ())
-        candidates = [n for n, i in self.program.routines.items()
-                      if want <= set(i.routine.args)]  # fmt: skip
+        candidates = [n for n, i in self.program.routines.items() if want <= set(i.routine.args)]
         if len(candidates) > 1:  # prefer the roots of the call graph
-            called = set().union(*(self.program.callees(i.routine)
-                                   for i in self.program.routines.values()))  # fmt: skip
+            called = set().union(
+                *(self.program.callees(i.routine) for i in self.program.routines.values())
+            )
             candidates = [n for n in candidates if n not in called] or candidates
         if len(candidates) == 1:
             return candidates[0]
         if not candidates:
-            raise FortranADError(None, "no routine has all the --wrt names "
-                                 f"({', '.join(options.wrt)}) as dummy arguments; use --head")
-        raise FortranADError(None, f"several routines have all the --wrt names: "
-                             f"{', '.join(sorted(candidates))}; choose one with --head")
+            raise FortranADError(
+                None,
+                "no routine has all the --wrt names "
+                f"({', '.join(options.wrt)}) as dummy arguments; use --head",
+            )
+        raise FortranADError(
+            None,
+            f"several routines have all the --wrt names: "
+            f"{', '.join(sorted(candidates))}; choose one with --head",
+        )
 
     def _names(self, options) -> tuple[set[str], set[str]]:
         info = self.program.routines[self.head]
@@ -74,8 +83,11 @@ class Plan:
         for n in options.wrt:
             self._check_real(info, n, "--wrt")
         if options.of is None:
-            of = {a for a in r.args if is_real(r.symbol(a)) and (r.symbol(a).intent or "inout")
-                  in ("out", "inout")}  # fmt: skip
+            of = {
+                a
+                for a in r.args
+                if is_real(r.symbol(a)) and (r.symbol(a).intent or "inout") in ("out", "inout")
+            }
             if r.kind == "function":
                 of.add(r.result)
             if not of:
@@ -90,12 +102,17 @@ class Plan:
         r = info.routine
         sym = r.symbol(name)
         if sym is None or (name not in r.args and name != r.result):
-            raise FortranADError(r.loc, f"{flag} name '{name}' is not a dummy argument of "
-                                 f"'{r.name}' (arguments: {', '.join(r.args)})")  # fmt: skip
+            raise FortranADError(
+                r.loc,
+                f"{flag} name '{name}' is not a dummy argument of "
+                f"'{r.name}' (arguments: {', '.join(r.args)})",
+            )
         if not is_real(sym):
             t = sym.type.base if sym.type else "untyped"
-            raise FortranADError(r.loc, f"{flag} name '{name}' is {t}, not real: only real "
-                                 "variables have derivatives")  # fmt: skip
+            raise FortranADError(
+                r.loc,
+                f"{flag} name '{name}' is {t}, not real: only real variables have derivatives",
+            )
 
     def needs_derivative(self, name: str) -> bool:
         r = self.program.routines[name].routine

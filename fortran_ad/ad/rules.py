@@ -128,7 +128,9 @@ def _minmax(op: str) -> Rule:
         out = []
         strict, loose = (">", ">=") if op == "max" else ("<", "<=")
         for i, x in enumerate(xs):
-            conds = [BinOp(strict, x, y) for y in xs[:i]] + [BinOp(loose, x, y) for y in xs[i + 1 :]]
+            conds = [BinOp(strict, x, y) for y in xs[:i]] + [
+                BinOp(loose, x, y) for y in xs[i + 1 :]
+            ]
             cond = conds[0]
             for more in conds[1:]:
                 cond = BinOp(".and.", cond, more)
@@ -159,7 +161,10 @@ _RULES: dict[tuple[str, ...], Rule] = {
     ("cosh", "dcosh"): lambda c, x: (call("sinh", x),),
     ("tanh", "dtanh"): lambda c, x: (sub(ONE, sq(call("tanh", x))),),
     ("abs", "dabs"): lambda c, x: (call("sign", c.one(x), x),),
-    ("sign", "dsign"): lambda c, a, b: (mul(call("sign", c.one(a), a), call("sign", c.one(a), b)), None),
+    ("sign", "dsign"): lambda c, a, b: (
+        mul(call("sign", c.one(a), a), call("sign", c.one(a), b)),
+        None,
+    ),
     ("max", "dmax1", "amax1"): _minmax("max"),
     ("min", "dmin1", "amin1"): _minmax("min"),
     ("mod", "amod", "dmod"): lambda c, a, p: (ONE, neg(call("aint", div(a, p)))),
@@ -167,9 +172,12 @@ _RULES: dict[tuple[str, ...], Rule] = {
         ONE,
         neg(call("real", call("floor", div(a, p)), ir.Keyword("kind", call("kind", a)))),
     ),
-    ("dim", "ddim"): lambda c, a, b: (c.indicator(BinOp(">", a, b), a), neg(c.indicator(BinOp(">", a, b), a))),
+    ("dim", "ddim"): lambda c, a, b: (
+        c.indicator(BinOp(">", a, b), a),
+        neg(c.indicator(BinOp(">", a, b), a)),
+    ),
     ("real", "dble", "float", "sngl", "dreal"): lambda c, x, *kind: (ONE, *(None for _ in kind)),
-}  # fmt: skip
+}
 
 RULES: dict[str, Rule] = {alias: rule for names, rule in _RULES.items() for alias in names}
 
@@ -211,8 +219,11 @@ def linearize(
     if isinstance(e, Call):
         return _call(e, is_active, ctx, loc, coeff)
     if isinstance(e, ir.OpaqueExpr):
-        raise FortranADError(loc, f"cannot differentiate '{e.text}' (active data in a construct "
-                             "fortran-ad does not model yet)")  # fmt: skip
+        raise FortranADError(
+            loc,
+            f"cannot differentiate '{e.text}' (active data in a construct "
+            "fortran-ad does not model yet)",
+        )
     raise FortranADError(loc, f"cannot differentiate expression of kind {type(e).__name__}")
 
 
@@ -235,7 +246,11 @@ def _binop(e: BinOp, is_active, ctx: RuleCtx, loc, coeff) -> list:
     elif e.op == "**":
         if isinstance(b, Literal) and b.type == "integer":
             n = int(b.text.split("_")[0])
-            pa = TWO if n == 2 else BinOp("*", b, BinOp("**", wrap(a), Literal(str(n - 1), "integer")))
+            pa = (
+                TWO
+                if n == 2
+                else BinOp("*", b, BinOp("**", wrap(a), Literal(str(n - 1), "integer")))
+            )
             pa = mul(pa, a) if n == 2 else pa
         else:
             pa = mul(b, BinOp("**", wrap(a), wrap(sub(b, ONE))))
@@ -253,10 +268,11 @@ def _call(e: Call, is_active, ctx: RuleCtx, loc, coeff) -> list:
     rule = RULES.get(e.name)
     if rule is None:
         raise FortranADError(
-            loc, f"no derivative rule for '{e.name}' applied to active data",
+            loc,
+            f"no derivative rule for '{e.name}' applied to active data",
             "fortran-ad knows the intrinsics in fortran_ad/ad/rules.py; user functions are "
             "differentiated when their source is given",
-        )  # fmt: skip
+        )
     args = tuple(a.value if isinstance(a, ir.Keyword) else a for a in e.args)
     partials = rule(ctx, *args)
     out = []

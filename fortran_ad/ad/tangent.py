@@ -23,8 +23,11 @@ class Tangent(RoutineAD):
                     continue
                 if "allocatable" in sym.attrs:
                     continue  # allocated (and zeroed) next to the primal ALLOCATE
-                init.append(ir.Assign(ir.Name(self.namer.derivative(sym.name)),
-                                      self.zero(ir.Name(sym.name))))  # fmt: skip
+                init.append(
+                    ir.Assign(
+                        ir.Name(self.namer.derivative(sym.name)), self.zero(ir.Name(sym.name))
+                    )
+                )
         return init + self.stmts(body)
 
     def stmts(self, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
@@ -46,8 +49,11 @@ class Tangent(RoutineAD):
             inline = s.inline and all(len(b) == 1 for _, b in branches)
             return [replace(s, branches=branches, else_body=els, inline=inline)]
         if isinstance(s, ir.Select):
-            return [replace(s, cases=tuple(ir.Case(c.selectors, tuple(self.stmts(c.body)))
-                                           for c in s.cases))]  # fmt: skip
+            return [
+                replace(
+                    s, cases=tuple(ir.Case(c.selectors, tuple(self.stmts(c.body))) for c in s.cases)
+                )
+            ]
         if bodies(s):
             return [replace(s, body=tuple(self.stmts(s.body)))]
         return [s]
@@ -93,8 +99,10 @@ class Tangent(RoutineAD):
             extra: list[ir.Stmt] = []
             for n in active:
                 d = self.namer.derivative(n)
-                extra += [ir.Opaque(f"allocate({d}, mold={n})"),
-                          ir.Assign(ir.Name(d), self.zero(ir.Name(n)))]  # fmt: skip
+                extra += [
+                    ir.Opaque(f"allocate({d}, mold={n})"),
+                    ir.Assign(ir.Name(d), self.zero(ir.Name(n))),
+                ]
             return [s, *extra]
         if text.startswith("deallocate"):
             return [s, *(ir.Opaque(f"deallocate({self.namer.derivative(n)})") for n in active)]
@@ -102,6 +110,9 @@ class Tangent(RoutineAD):
             return [s]
         touched = (set(s.reads) | set(s.writes)) & self.active
         if touched:
-            raise FortranADError(s.loc, f"cannot differentiate this statement: it touches active "
-                                 f"variable '{sorted(touched)[0]}'")  # fmt: skip
+            raise FortranADError(
+                s.loc,
+                f"cannot differentiate this statement: it touches active "
+                f"variable '{sorted(touched)[0]}'",
+            )
         return [s]

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.ad.rules import NONDIFF
+from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import is_real
 from fortran_ad.ir.walk import base_name, walk_stmts
@@ -210,11 +210,15 @@ class ActivityAnalysis:
                     active_callee = act.active(site_name)
                     for d, actual in dummy_map(args, callee.routine).items():
                         b = base_name(actual)
-                        if d in active_callee and b and b not in act.active(name):
-                            if is_real(info.scope.lookup(b)):
-                                act.forced[name].add(b)
-                                act.why[(name, b)] = f"active: passed to active dummy {site_name}:{d}"
-                                changed = True
+                        if (
+                            d in active_callee
+                            and b
+                            and b not in act.active(name)
+                            and is_real(info.scope.lookup(b))
+                        ):
+                            act.forced[name].add(b)
+                            act.why[(name, b)] = f"active: passed to active dummy {site_name}:{d}"
+                            changed = True
 
 
 def _call_sites(r: ir.Routine) -> list[tuple[str, tuple[ir.Expr, ...]]]:

@@ -37,8 +37,9 @@ class Program:
         for f in files:
             for unit in f.units:
                 if isinstance(unit, ir.Module):
-                    mod_scope = ScopeTable({s.name: s for s in unit.symbols},
-                                           modules=self._used_symbols(unit.spec))  # fmt: skip
+                    mod_scope = ScopeTable(
+                        {s.name: s for s in unit.symbols}, modules=self._used_symbols(unit.spec)
+                    )
                     for r in unit.routines:
                         self._add(r, f, unit, None, mod_scope)
                 elif isinstance(unit, ir.Routine):
@@ -51,7 +52,9 @@ class Program:
                 continue
             mod = self.modules[item.module]
             visible = {s.name: s for s in mod.symbols}
-            visible.update({k: v for k, v in self._used_symbols(mod.spec).items() if k not in visible})
+            visible.update(
+                {k: v for k, v in self._used_symbols(mod.spec).items() if k not in visible}
+            )
             if item.only is not None:
                 for local, remote in item.only:
                     if remote in visible:
@@ -63,11 +66,12 @@ class Program:
         return out
 
     def _add(self, r: ir.Routine, f, module, host, host_scope: ScopeTable | None) -> None:
-        scope = ScopeTable({s.name: s for s in r.symbols}, host_scope,
-                           self._used_symbols(r.spec))  # fmt: skip
+        scope = ScopeTable({s.name: s for s in r.symbols}, host_scope, self._used_symbols(r.spec))
         if r.name in self.routines:
             other = self.routines[r.name].routine
-            raise FortranADError(r.loc, f"routine '{r.name}' is defined twice (also at {other.loc})")
+            raise FortranADError(
+                r.loc, f"routine '{r.name}' is defined twice (also at {other.loc})"
+            )
         self.routines[r.name] = RoutineInfo(r, f, module, host, scope)
         for c in r.contains:
             self._add(c, f, module, r, scope)
@@ -99,8 +103,9 @@ class Program:
                 return
             if state.get(name) == 1:
                 info = self.routines[name]
-                raise FortranADError(info.routine.loc, "recursion is not supported: "
-                                     + " -> ".join([*trail, name]))  # fmt: skip
+                raise FortranADError(
+                    info.routine.loc, "recursion is not supported: " + " -> ".join([*trail, name])
+                )
             state[name] = 1
             for c in sorted(self.callees(self.routines[name].routine)):
                 visit(c, [*trail, name])

@@ -8,11 +8,29 @@ from fortran_ad.ir import nodes as ir
 
 # Fortran operator precedence, higher binds tighter. Unary +/- sits between * and binary +.
 PREC = {
-    "**": 8, "*": 7, "/": 7, "+": 5, "-": 5, "//": 4,
-    "==": 3, "/=": 3, "<": 3, "<=": 3, ">": 3, ">=": 3,
-    ".eq.": 3, ".ne.": 3, ".lt.": 3, ".le.": 3, ".gt.": 3, ".ge.": 3,
-    ".and.": 1, ".or.": 0, ".eqv.": -1, ".neqv.": -1,
-}  # fmt: skip
+    "**": 8,
+    "*": 7,
+    "/": 7,
+    "+": 5,
+    "-": 5,
+    "//": 4,
+    "==": 3,
+    "/=": 3,
+    "<": 3,
+    "<=": 3,
+    ">": 3,
+    ">=": 3,
+    ".eq.": 3,
+    ".ne.": 3,
+    ".lt.": 3,
+    ".le.": 3,
+    ".gt.": 3,
+    ".ge.": 3,
+    ".and.": 1,
+    ".or.": 0,
+    ".eqv.": -1,
+    ".neqv.": -1,
+}
 UNARY_PREC = {"-": 6, "+": 6, ".not.": 2}
 ATOM = 9
 _ARITH = {"**", "*", "/", "+", "-"}
@@ -165,7 +183,9 @@ def _simple(s: ir.Stmt) -> str | None:
     if isinstance(s, ir.Assign):
         return f"{expr(s.target)} = {expr(s.value)}"
     if isinstance(s, ir.CallStmt):
-        return f"call {s.name}({', '.join(expr(a) for a in s.args)})" if s.args else f"call {s.name}"
+        return (
+            f"call {s.name}({', '.join(expr(a) for a in s.args)})" if s.args else f"call {s.name}"
+        )
     if isinstance(s, ir.Return):
         return "return"
     if isinstance(s, ir.Exit):
@@ -193,9 +213,13 @@ def stmt(w: Writer, s: ir.Stmt) -> None:
     named = f"{s.name}: " if getattr(s, "name", None) else ""
     if isinstance(s, ir.Do | ir.DoWhile):
         for d in getattr(s, "directives", ()):
-            w.line(d)
+            if d != "concurrent":
+                w.line(d)
         lab = f" {s.end_label}" if s.end_label else ""
-        if isinstance(s, ir.Do):
+        if isinstance(s, ir.Do) and "concurrent" in s.directives:
+            step = f":{expr(s.step)}" if s.step is not None else ""
+            head = f"do concurrent ({s.var} = {expr(s.start)}:{expr(s.stop)}{step})"
+        elif isinstance(s, ir.Do):
             step = f", {expr(s.step)}" if s.step is not None else ""
             head = f"do{lab} {s.var} = {expr(s.start)}, {expr(s.stop)}{step}"
         else:

@@ -20,9 +20,14 @@ from fparser.two.utils import FortranSyntaxError, NoMatchError, walk
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.frontend.lower_expr import Scope, lname, lookup, lower_expr
-from fortran_ad.frontend.lower_spec import array_names, attr_stmt, entity, symbols_from_spec
+from fortran_ad.frontend.lower_spec import (
+    array_names,
+    attr_stmt,
+    entity,
+    symbols_from_spec,
+    type_spec,
+)
 from fortran_ad.frontend.lower_spec import dims as lower_dims
-from fortran_ad.frontend.lower_spec import type_spec
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import implicit_rules
@@ -134,21 +139,55 @@ def _do(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt:
     end_label = None
     if isinstance(node, F.Block_Label_Do_Construct):
         end_label = str(head.items[1])
-        control = head.items[2]
         last = rest[-1]
         if isinstance(last, F.Continue_Stmt | F.End_Do_Stmt) and ctx.label(last) == end_label:
             rest = rest[:-1]
     else:
-        control = head.items[1]
         rest = rest[:-1]  # End_Do_Stmt
+    return _build_do(node, head, rest, end_label, ctx, scope)
+
+
+def _build_do(node, head, rest: list, end_label, ctx: _Ctx, scope: Scope) -> ir.Stmt:
+    """One DO loop. Loops sharing a terminal label (``do 20 i`` / ``do 20 j`` / ``20 continue``)
+    arrive as a bare Label_Do_Stmt inside the outer body; they are nested back here."""
+    for i, child in enumerate(rest):
+        if isinstance(child, F.Label_Do_Stmt) and str(child.items[1]) == end_label:
+            inner = _build_do(node, child, rest[i + 1 :], None, ctx, scope)
+            body = (*_body(rest[:i], ctx, scope), inner)
+            break
+    else:
+        body = _body(rest, ctx, scope)
+    control = head.items[2] if isinstance(head, F.Label_Do_Stmt) else head.items[1]
     name = getattr(head.item, "name", None)
-    body = _body(rest, ctx, scope)
     loc, label = ctx.loc(head), ctx.label(head)
     if control is None:
         return ir.DoWhile(None, body, name, end_label, loc, label)
     cond, counter = control.items[0], control.items[1]
     if cond is not None:
         return ir.DoWhile(lower_expr(cond, scope), body, name, end_label, loc, label)
+    if counter is None:  # DO CONCURRENT (header in the last slot)
+        header = control.items[3]
+        if header is None or header.items[1] is not None:  # with a mask: kept verbatim
+            return _opaque(node, ctx)
+        loop: ir.Stmt | None = None
+        for spec in reversed(header.items[0].items):
+            var, lo, hi, step = spec.items
+            inner_body = body if loop is None else (loop,)
+            loop = ir.Do(
+                lname(var),
+                lower_expr(lo, scope),
+                lower_expr(hi, scope),
+                lower_expr(step, scope) if step is not None else None,
+                inner_body,
+                None,
+                None,
+                ("concurrent",),
+                loc,
+            )
+        assert loop is not None
+        from dataclasses import replace
+
+        return replace(loop, name=name, label=label)
     var, bounds = counter
     step = lower_expr(bounds[2], scope) if len(bounds) > 2 else None
     return ir.Do(
@@ -275,6 +314,7 @@ STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Comment: lambda n, c, s: ir.Comment(comment_text(n), c.loc(n)) if str(n).strip() else None,
 }
 
+
 def comment_text(node: F.Comment) -> str:
     """Comment text in free form: fixed-form 'C'/'*' in column 1 becomes '!'."""
     text = str(node)
@@ -291,6 +331,10 @@ def lower_stmt(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt | None:
     handler = lookup(STMT_HANDLERS, node)
     if handler is not None:
         return handler(node, ctx, scope)
+    return _opaque(node, ctx)
+
+
+def _opaque(node: F.Base, ctx: _Ctx) -> ir.Opaque:
     names = tuple(sorted({lname(n) for n in walk(node, F.Name)}))
     writes = names if isinstance(node, _WRITES_FIRST) else ()
     if isinstance(node, F.Write_Stmt | F.Print_Stmt):
@@ -427,7 +471,9 @@ def _lower_routine(
     spec = _spec(spec_node, ctx, scope)
     for item in spec:
         if isinstance(item, ir.Use):
-            for local, remote in item.only or [(n, n) for n in ctx.module_arrays.get(item.module, ())]:
+            for local, remote in item.only or [
+                (n, n) for n in ctx.module_arrays.get(item.module, ())
+            ]:
                 if remote in ctx.module_arrays.get(item.module, ()):
                     scope.arrays.add(local)
     exec_node = _children_of(node, F.Execution_Part)
@@ -439,10 +485,13 @@ def _lower_routine(
     contained: list[F.Base] = []
     if internal is not None:
         contained = [
-            c for c in internal.children if isinstance(c, F.Subroutine_Subprogram | F.Function_Subprogram)
+            c
+            for c in internal.children
+            if isinstance(c, F.Subroutine_Subprogram | F.Function_Subprogram)
         ]
-    internal_names = {lname(_children_of(c, F.Subroutine_Stmt | F.Function_Stmt).items[1])
-                      for c in contained}  # fmt: skip
+    internal_names = {
+        lname(_children_of(c, F.Subroutine_Stmt | F.Function_Stmt).items[1]) for c in contained
+    }
     func_like = {e.name for e in walk_calls(body)}
     skip = host_names | called | internal_names | func_like | {name}
     if result is not None:
@@ -460,9 +509,19 @@ def _lower_routine(
     my_names = {s.name for s in symbols} | host_names
     children = tuple(_lower_routine(c, ctx, scope, rules, my_names) for c in contained)
     return ir.Routine(
-        name, kind, args, spec, body, symbols, result, result_clause, prefix, children,
-        tuple(comments), ctx.loc(head),
-    )  # fmt: skip
+        name,
+        kind,
+        args,
+        spec,
+        body,
+        symbols,
+        result,
+        result_clause,
+        prefix,
+        children,
+        tuple(comments),
+        ctx.loc(head),
+    )
 
 
 def walk_calls(body: tuple[ir.Stmt, ...]) -> list[ir.Call]:
@@ -478,7 +537,9 @@ def walk_calls(body: tuple[ir.Stmt, ...]) -> list[ir.Call]:
 
 
 def _lower_module(node: F.Module, ctx: _Ctx) -> ir.Module:
-    comments = [comment_text(c) for c in node.children if isinstance(c, F.Comment) and str(c).strip()]
+    comments = [
+        comment_text(c) for c in node.children if isinstance(c, F.Comment) and str(c).strip()
+    ]
     head = _children_of(node, F.Module_Stmt)
     name = lname(head.items[1])
     spec_node = _children_of(node, F.Specification_Part)
@@ -488,7 +549,9 @@ def _lower_module(node: F.Module, ctx: _Ctx) -> ir.Module:
     spec = _spec(spec_node, ctx, scope)
     for item in spec:
         if isinstance(item, ir.Use):
-            for local, remote in item.only or [(n, n) for n in ctx.module_arrays.get(item.module, ())]:
+            for local, remote in item.only or [
+                (n, n) for n in ctx.module_arrays.get(item.module, ())
+            ]:
                 if remote in ctx.module_arrays.get(item.module, ()):
                     scope.arrays.add(local)
     rules = implicit_rules(spec, None)

@@ -102,9 +102,19 @@ EXPR_HANDLERS: dict[type, Callable[[F.Base, Scope], ir.Expr]] = {
 
 # Relational operators are kept as written (lower case); this maps them to one spelling.
 RELATIONAL = {
-    ".eq.": "==", ".ne.": "/=", ".lt.": "<", ".le.": "<=", ".gt.": ">", ".ge.": ">=",
-    "==": "==", "/=": "/=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
-}  # fmt: skip
+    ".eq.": "==",
+    ".ne.": "/=",
+    ".lt.": "<",
+    ".le.": "<=",
+    ".gt.": ">",
+    ".ge.": ">=",
+    "==": "==",
+    "/=": "/=",
+    "<": "<",
+    "<=": "<=",
+    ">": ">",
+    ">=": ">=",
+}
 
 
 def opaque_expr(node: F.Base) -> ir.OpaqueExpr:

@@ -67,7 +67,9 @@ def entity(node: F.Entity_Decl, scope: Scope) -> ir.Entity:
     value = None
     if init is not None:
         value = lower_expr(init.items[1], scope)
-    return ir.Entity(lname(name), dims(shape, scope), value, str(length).lower() if length else None)
+    return ir.Entity(
+        lname(name), dims(shape, scope), value, str(length).lower() if length else None
+    )
 
 
 def array_names(spec: F.Base | None) -> set[str]:
@@ -111,8 +113,14 @@ def symbols_from_spec(
 
     def get(name: str, loc: ir.SourceLoc) -> dict:
         if name not in table:
-            table[name] = {"type": None, "dims": (), "intent": None, "attrs": set(), "init": None,
-                           "loc": loc}  # fmt: skip
+            table[name] = {
+                "type": None,
+                "dims": (),
+                "intent": None,
+                "attrs": set(),
+                "init": None,
+                "loc": loc,
+            }
         return table[name]
 
     def give(entry: dict, attr: str) -> None:
@@ -149,9 +157,10 @@ def symbols_from_spec(
     for arg in args:
         get(arg, ir.NOWHERE)
     for name in used_names:
-        if name not in table and name not in skip and implicit_rules is not None:
-            if implicit_type(name, implicit_rules) is not None:
-                get(name, ir.NOWHERE)
+        if name in table or name in skip or implicit_rules is None:
+            continue
+        if implicit_type(name, implicit_rules) is not None:
+            get(name, ir.NOWHERE)
     out = []
     for name, e in table.items():
         attrs = set(e["attrs"])
@@ -159,7 +168,10 @@ def symbols_from_spec(
         if t is None:
             attrs.add("implicit")
             t = implicit_type(name, implicit_rules) if implicit_rules is not None else None
-        out.append(ir.Symbol(name, t, e["dims"], e["intent"], frozenset(attrs), e["init"], e["loc"]))
+        the_dims = e["dims"]
+        if attrs & {"allocatable", "pointer"}:  # x(:) parses as assumed shape; it is deferred
+            the_dims = tuple(ir.Dim("deferred") if d.kind == "assumed" else d for d in the_dims)
+        out.append(ir.Symbol(name, t, the_dims, e["intent"], frozenset(attrs), e["init"], e["loc"]))
     return tuple(out)
 
 

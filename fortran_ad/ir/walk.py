@@ -63,9 +63,7 @@ def names_in(e: ir.Expr) -> set[str]:
     """Variable (and function) names mentioned in ``e``."""
     out: set[str] = set()
     for s in subexprs(e):
-        if isinstance(s, ir.Name):
-            out.add(s.name)
-        elif isinstance(s, ir.ArrayRef):
+        if isinstance(s, (ir.Name, ir.ArrayRef)):
             out.add(s.name)
         elif isinstance(s, ir.OpaqueExpr):
             out.update(s.names)

@@ -82,8 +82,9 @@ class _Hoister:
                 return call
             res = callee.symbol(callee.result) if callee.result else None
             if res is None or res.rank:
-                raise FortranADError(loc, f"function '{x.name}' with an array result is not "
-                                     "supported yet")  # fmt: skip
+                raise FortranADError(
+                    loc, f"function '{x.name}' with an array result is not supported yet"
+                )
             tmp = self._temp(res.type, loc)
             pre.append(ir.Assign(ir.Name(tmp), call, loc))
             return ir.Name(tmp)

@@ -70,11 +70,20 @@ class JumpEliminator:
         jumps = [s for s in _shallow(loop.body) if is_jump(s)]
         for s in walk_stmts(loop.body):
             if isinstance(s, ir.Return):
-                raise FortranADError(s.loc, "RETURN inside a loop is not supported yet in active "
-                                     "routines", "set a flag and EXIT the loop instead")  # fmt: skip
-            if isinstance(s, ir.Exit | ir.Cycle) and s.name and s not in jumps and s.name == loop.name:
-                raise FortranADError(s.loc, f"{type(s).__name__.upper()} out of an inner loop is "
-                                     "not supported yet")  # fmt: skip
+                raise FortranADError(
+                    s.loc,
+                    "RETURN inside a loop is not supported yet in active routines",
+                    "set a flag and EXIT the loop instead",
+                )
+            if (
+                isinstance(s, ir.Exit | ir.Cycle)
+                and s.name
+                and s not in jumps
+                and s.name == loop.name
+            ):
+                raise FortranADError(
+                    s.loc, f"{type(s).__name__.upper()} out of an inner loop is not supported yet"
+                )
         if not jumps:
             return [loop]
         jump = self._flag("jump")
@@ -88,29 +97,40 @@ class JumpEliminator:
         not_done: ir.Expr = ir.UnOp(".not.", ir.Name(done))
         init = [ir.Assign(ir.Name(done), FALSE, loop.loc)]
         if isinstance(loop, ir.DoWhile):
-            cond = not_done if loop.cond is None else ir.BinOp(".and.", not_done, ir.Paren(loop.cond))
+            cond = (
+                not_done if loop.cond is None else ir.BinOp(".and.", not_done, ir.Paren(loop.cond))
+            )
             return [*init, replace(loop, cond=cond, body=body)]
         step = loop.step or ir.Literal("1", "integer")
-        if not (isinstance(step, ir.Literal) or isinstance(step, ir.UnOp)):
-            raise FortranADError(loop.loc, "EXIT from a DO loop with a variable step is not "
-                                 "supported yet")  # fmt: skip
+        if not (isinstance(step, (ir.Literal, ir.UnOp))):
+            raise FortranADError(
+                loop.loc, "EXIT from a DO loop with a variable step is not supported yet"
+            )
         down = isinstance(step, ir.UnOp) or step.text.startswith("-")
         hi = self.namer.temp("last")
-        self.new_symbols.append(ir.Symbol(hi, ir.TypeSpec("integer"), attrs=frozenset({"generated"})))
+        self.new_symbols.append(
+            ir.Symbol(hi, ir.TypeSpec("integer"), attrs=frozenset({"generated"}))
+        )
         var = ir.Name(loop.var)
         bound = ir.BinOp(">=" if down else "<=", var, ir.Name(hi))
-        advance = ir.If(((not_done, (ir.Assign(var, ir.BinOp("+", var, step), loop.loc),)),),
-                        inline=True, loc=loop.loc)  # fmt: skip
+        advance = ir.If(
+            ((not_done, (ir.Assign(var, ir.BinOp("+", var, step), loop.loc),)),),
+            inline=True,
+            loc=loop.loc,
+        )
         return [
             *init,
             ir.Assign(ir.Name(hi), loop.stop, loop.loc),
             ir.Assign(var, loop.start, loop.loc, loop.label),
-            ir.DoWhile(ir.BinOp(".and.", not_done, bound), (*body, advance), loop.name,
-                       None, loop.loc),  # fmt: skip
+            ir.DoWhile(
+                ir.BinOp(".and.", not_done, bound), (*body, advance), loop.name, None, loop.loc
+            ),
         ]
 
     # -- guarded remainders --------------------------------------------------------------------
-    def _guard(self, body, is_jump, flag: str, done: str | None) -> tuple[tuple[ir.Stmt, ...], bool]:
+    def _guard(
+        self, body, is_jump, flag: str, done: str | None
+    ) -> tuple[tuple[ir.Stmt, ...], bool]:
         """Replace jumps by flag assignments; guard what follows a possible jump."""
         out: list[ir.Stmt] = []
         for i, s in enumerate(body):

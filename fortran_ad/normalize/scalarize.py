@@ -124,7 +124,9 @@ class Scalarizer:
         while len(self.indices) <= k:
             name = self.namer.temp("i")
             self.indices.append(name)
-            self.new_symbols.append(ir.Symbol(name, ir.TypeSpec("integer"), attrs=frozenset({"generated"})))
+            self.new_symbols.append(
+                ir.Symbol(name, ir.TypeSpec("integer"), attrs=frozenset({"generated"}))
+            )
         return self.indices[k]
 
     # -- statements --------------------------------------------------------------------------
@@ -141,9 +143,10 @@ class Scalarizer:
         for x in subexprs(rhs):
             if isinstance(x, ir.ArrayRef) and x.name == target_name and x != lhs:
                 raise FortranADError(
-                    s.loc, f"array assignment reads its target '{target_name}' at another index",
+                    s.loc,
+                    f"array assignment reads its target '{target_name}' at another index",
                     "write this statement as an explicit DO loop (its meaning depends on order)",
-                )  # fmt: skip
+                )
         loop, _ = self.loops(space, [ir.Assign(lhs, rhs, s.loc)], s.loc)
         return [*pre, _with_label(loop, s.label)]
 

@@ -1,0 +1,366 @@
+"""Emit the self-contained Fortran program that exercises primal, adjoint and tangent.
+
+The program prints raw numbers only (function values, dot products, error norms, sums of
+absolute values for rounding floors); ``report.py`` decides pass/fail. Keeping the policy in
+Python means tolerances are tested and tuned without regenerating Fortran.
+
+Layout: the main program holds the USE statements (the head's and its module's, so kinds like
+``dp`` resolve), a Park–Miller generator and one internal subroutine ``fad_run`` that declares
+every dummy under its own name. Locals of an internal procedure hide host names, so a dummy
+called like a public module variable cannot clash. Harness names start with ``fad_``.
+
+Directions: an input with a positive range gets d = u*|x| (u uniform in [-1, 1]), so x + h*d
+keeps its sign for every step used (log, sqrt stay defined); others get d = u*max(|lo|, |hi|).
+Every step is therefore relative to the input's size.
+
+Output lines (values in ``es26.17e3``)::
+
+    EPS eps                       epsilon of the first output's kind
+    BASE k <w,F(x)> sum|w*F(x)>   per direction k
+    FD k h f(x+hd) f(x-hd) f(x+hd/2) f(x-hd/2) f(x+hd/4) f(x-hd/4)
+    ADJ k <xb,d> sum|xb*d| <w,F> after the adjoint, max|yb| of intent(out) y, tape bytes
+    TAN k <w,yd> sum|w*yd| <w,F> after the tangent
+    TAYLOR k h ||F(x+hd)-F(x)-h*Jd|| ||F(x)|| ||Jd||
+"""
+
+from __future__ import annotations
+
+from fortran_ad.backends.writer import Writer
+from fortran_ad.checks.spec import Dummy, HarnessSpec
+
+FD_STEP = 2.0**-12  # relative to the input scale; then /2 and /4 for Richardson extrapolation
+TAYLOR_STEP = 2.0**-8  # then /2, /4, /8
+TAYLOR_LEVELS = 4
+WP = "fad_wp"
+FMT = "es26.17e3"
+
+
+def _aux(prefix: str, d: Dummy, index: int) -> str:
+    """Name of a harness variable tied to dummy ``d`` (kept within Fortran's 63 characters)."""
+    name = f"fad_{prefix}_{d.name}"
+    return name if len(name) <= 63 else f"fad_{prefix}_{index}"
+
+
+def _lit(value: float) -> str:
+    """A double-precision literal of ``value`` (round-trips exactly)."""
+    text = repr(float(value)).lower()
+    if "e" in text:
+        mant, _, exp = text.partition("e")
+        if "." not in mant:
+            mant += ".0"
+        return f"{mant}e{exp}_{WP}"
+    return f"{text}_{WP}"
+
+
+def _sum(text: str, d: Dummy) -> str:
+    return f"sum({text})" if d.rank else text
+
+
+def _maxabs(text: str, d: Dummy) -> str:
+    return f"maxval(abs({text}))" if d.rank else f"abs({text})"
+
+
+def _r(text: str) -> str:
+    return f"real({text}, {WP})"
+
+
+class _Emitter:
+    """Writes the program; one method per block so each block reads like the brief."""
+
+    def __init__(self, spec: HarnessSpec) -> None:
+        self.s = spec
+        self.w = Writer()
+        self.idx = {d.name: i for i, d in enumerate(spec.dummies)}
+
+    def v(self, prefix: str, d: Dummy) -> str:
+        return _aux(prefix, d, self.idx[d.name])
+
+    # ---------------------------------------------------------------- program frame
+    def program(self) -> str:
+        s, w = self.s, self.w
+        w.comment(f"! fortran-ad derivative check of {s.head} (generated, deterministic)")
+        w.line("program fad_check")
+        w.indent()
+        w.line("use, intrinsic :: iso_fortran_env, only: fad_int64 => int64")
+        for u in s.uses:
+            w.line(u)
+        if s.module is not None:
+            w.line(f"use {s.module}")
+            for mode, suffix in (("reverse", "b"), ("forward", "d")):
+                if mode in s.modes:
+                    w.line(f"use {s.module}_{suffix}, only: {s.head}_{suffix}")
+        if s.tape:
+            w.line("use fad_tape, only: fad_tape_set_limit, fad_tape_bytes, fad_tape_reset")
+        w.line("implicit none")
+        w.line(f"integer, parameter :: {WP} = selected_real_kind(15, 307)")
+        w.line(f"integer(fad_int64) :: fad_state = {1 + (s.seed * 7919 + 12345) % 2147483646}")
+        if s.tape:
+            w.line(f"call fad_tape_set_limit({s.memory_limit}_fad_int64)")
+        w.line("call fad_run()")
+        w.dedent()
+        w.line("contains")
+        w.indent()
+        self.helpers()
+        self.run()
+        w.dedent()
+        w.line("end program fad_check")
+        return w.text()
+
+    def helpers(self) -> None:
+        w = self.w
+        for line in (
+            "!> Park-Miller minimal standard generator: identical numbers on every platform.",
+            "function fad_rand() result(r)",
+            f"  real({WP}) :: r",
+            "  fad_state = modulo(48271_fad_int64*fad_state, 2147483647_fad_int64)",
+            f"  r = real(fad_state, {WP})/2147483647.0_{WP}",
+            "end function fad_rand",
+            "",
+            "!> n numbers uniform in [lo, hi].",
+            "subroutine fad_draw(v, n, lo, hi)",
+            f"  real({WP}), allocatable, intent(inout) :: v(:)",
+            "  integer, intent(in) :: n",
+            f"  real({WP}), intent(in) :: lo, hi",
+            "  integer :: i",
+            "  if (allocated(v)) deallocate(v)",
+            "  allocate(v(n))",
+            "  do i = 1, n",
+            "    v(i) = lo + (hi - lo)*fad_rand()",
+            "  end do",
+            "end subroutine fad_draw",
+            "",
+        ):
+            w.line(line) if line else w.blank()
+
+    # ---------------------------------------------------------------- declarations
+    def declare(self, name: str, d: Dummy) -> None:
+        if d.rank:
+            colons = ", ".join(":" * 1 for _ in range(d.rank))
+            self.w.line(f"{d.type}, allocatable :: {name}({colons})")
+        else:
+            self.w.line(f"{d.type} :: {name}")
+
+    def declarations(self) -> None:
+        s, w = self.s, self.w
+        for p in s.params:
+            w.line(p)
+        for d in s.dummies:
+            self.declare(d.name, d)
+            self.declare(self.v("x0", d), d)
+        for d in s.dummies:
+            if d.wrt:
+                self.declare(self.v("dir", d), d)
+            if d.of:
+                self.declare(self.v("w", d), d)
+                self.declare(self.v("f0", d), d)
+                self.declare(self.v("jd", d), d)
+            if d.has_b and "reverse" in s.modes:
+                self.declare(self.v("b", d), d)
+            if d.has_d and "forward" in s.modes:
+                self.declare(self.v("d", d), d)
+        w.line("integer :: fad_k, fad_j")
+        w.line(f"real({WP}) :: fad_h, fad_val, fad_abs, fad_fwd, fad_seed, fad_nf0, fad_njd")
+        w.line(f"real({WP}) :: fad_f({2 * 3}), fad_hs({2 * 3}), fad_base, fad_s0, fad_err")
+        w.line(f"real({WP}), allocatable :: fad_tmp(:)")
+
+    # ---------------------------------------------------------------- setting values
+    def fill(self, target: str, d: Dummy, lo: float, hi: float) -> None:
+        """target = uniform numbers in [lo, hi] (any rank)."""
+        if d.rank:
+            self.w.line(f"call fad_draw(fad_tmp, size({target}), {_lit(lo)}, {_lit(hi)})")
+            self.w.line(f"{target} = reshape(real(fad_tmp, kind({target})), shape({target}))")
+        else:
+            self.w.line(f"{target} = real({_lit(lo)} + {_lit(hi - lo)}*fad_rand(), kind({target}))")
+
+    def initial_values(self) -> None:
+        w = self.w
+        scalars = [d for d in self.s.dummies if not d.rank]
+        for d in scalars + [d for d in self.s.dummies if d.rank]:
+            if d.rank:
+                w.line(f"allocate({d.name}{d.dims})")
+            if d.fixed is None:
+                self.fill(d.name, d, d.lo, d.hi)
+            elif d.category == "logical":
+                w.line(f"{d.name} = {'.true.' if d.fixed else '.false.'}")
+            elif d.category == "integer":
+                w.line(f"{d.name} = {int(d.fixed)}")
+            else:
+                w.line(f"{d.name} = real({_lit(float(d.fixed))}, kind({d.name}))")
+        for d in self.s.dummies:
+            w.line(f"{self.v('x0', d)} = {d.name}")
+            others = [self.v(p, d) for p in ("dir",) if d.wrt]
+            others += [self.v(p, d) for p in ("w", "f0", "jd") if d.of]
+            others += [self.v("b", d)] if d.has_b and "reverse" in self.s.modes else []
+            others += [self.v("d", d)] if d.has_d and "forward" in self.s.modes else []
+            for o in others:
+                w.line(f"{o} = {d.name}" if not d.rank else f"allocate({o}, mold={d.name})")
+
+    def reset(self, h: str | None = None) -> None:
+        """Restore every dummy; with ``h``, move the wrt inputs to x + h*d."""
+        for d in self.s.dummies:
+            self.w.line(f"{d.name} = {self.v('x0', d)}")
+        if h is not None:
+            for d in self.s.wrt():
+                dv = self.v("dir", d)
+                self.w.line(f"{d.name} = real({_r(d.name)} + {h}*{_r(dv)}, kind({d.name}))")
+
+    def weighted(self, target: str, prefix: str | None = None) -> None:
+        """target = <w, F> over the outputs (or over their ``prefix`` companions)."""
+        terms = []
+        for d in self.s.of():
+            y = d.name if prefix is None else self.v(prefix, d)
+            terms.append(_sum(f"{_r(self.v('w', d))}*{_r(y)}", d))
+        self.w.line(f"{target} = " + " + ".join(terms))
+
+    def call(self, suffix: str = "", deriv: str | None = None) -> None:
+        args = []
+        for d in self.s.dummies:
+            args.append(d.name)
+            if deriv == "b" and d.has_b or deriv == "d" and d.has_d:
+                args.append(self.v(deriv, d))
+        self.w.line(f"call {self.s.head}{suffix}({', '.join(args)})")
+
+    def write(self, tag: str, values: list[str], count: str | None = None) -> None:
+        fmt = (
+            f"'(a, 1x, i0, *(1x, {FMT}))'"
+            if count is None
+            else f"'(a, 1x, i0, {len(values)}(1x, {FMT}), 1x, i0)'"
+        )
+        tail = f", {count}" if count is not None else ""
+        self.w.line(f"write(*, {fmt}) '{tag}', fad_k, {', '.join(values)}{tail}")
+
+    # ---------------------------------------------------------------- the checks
+    def run(self) -> None:
+        s, w = self.s, self.w
+        w.blank()
+        w.line("subroutine fad_run()")
+        w.indent()
+        self.declarations()
+        self.initial_values()
+        w.line(
+            f"fad_hs = {_lit(FD_STEP)}*[1.0_{WP}, -1.0_{WP}, 0.5_{WP}, -0.5_{WP}, "
+            f"0.25_{WP}, -0.25_{WP}]"
+        )
+        first = s.of()[0]
+        w.line(f"write(*, '(a, 1x, {FMT})') 'EPS', real(epsilon({first.name}), {WP})")
+        w.comment("! outputs at the unperturbed inputs")
+        self.reset()
+        self.call()
+        for d in s.of():
+            w.line(f"{self.v('f0', d)} = {d.name}")
+        w.line("do fad_k = 1, " + str(s.directions))
+        w.indent()
+        self.directions()
+        self.finite_differences()
+        if "reverse" in s.modes:
+            self.adjoint()
+        if "forward" in s.modes:
+            self.tangent()
+            self.taylor()
+        w.dedent()
+        w.line("end do")
+        w.dedent()
+        w.line("end subroutine fad_run")
+
+    def directions(self) -> None:
+        w = self.w
+        w.comment("! random direction d (relative to each input's size) and weights w")
+        for d in self.s.wrt():
+            if d.relative:
+                self.fill(self.v("dir", d), d, -1.0, 1.0)
+                w.line(f"{self.v('dir', d)} = {self.v('dir', d)}*abs({self.v('x0', d)})")
+            else:
+                self.fill(self.v("dir", d), d, -d.scale, d.scale)
+        for d in self.s.of():
+            self.fill(self.v("w", d), d, -1.0, 1.0)
+        self.weighted("fad_base", "f0")
+        terms = [_sum(f"abs({_r(self.v('w', d))}*{_r(self.v('f0', d))})", d) for d in self.s.of()]
+        w.line("fad_s0 = " + " + ".join(terms))
+        self.write("BASE", ["fad_base", "fad_s0"])
+
+    def finite_differences(self) -> None:
+        w = self.w
+        w.comment("! central differences of <w, F> along d at h, h/2, h/4")
+        w.line("do fad_j = 1, 6")
+        w.indent()
+        self.reset("fad_hs(fad_j)")
+        self.call()
+        self.weighted("fad_f(fad_j)")
+        w.dedent()
+        w.line("end do")
+        self.write("FD", ["fad_hs(1)", "fad_f"])
+
+    def adjoint(self) -> None:
+        w, s = self.w, self.s
+        w.comment("! adjoint: seed w on the outputs, <xb, d> over the inputs")
+        self.reset()
+        for d in s.dummies:
+            if d.has_b:
+                b = self.v("b", d)
+                w.line(f"{b} = {self.v('w', d)}" if d.of else f"{b} = 0")
+        self.call("_b", "b")
+        terms = [(self.v("b", d), self.v("dir", d), d) for d in s.wrt() if d.has_b]
+        w.line(
+            "fad_val = "
+            + (" + ".join(_sum(f"{_r(b)}*{_r(x)}", d) for b, x, d in terms) or f"0.0_{WP}")
+        )
+        w.line(
+            "fad_abs = "
+            + (" + ".join(_sum(f"abs({_r(b)}*{_r(x)})", d) for b, x, d in terms) or f"0.0_{WP}")
+        )
+        self.weighted("fad_fwd")
+        outs = [d for d in s.of() if d.has_b and d.intent == "out"]
+        seeds = [_maxabs(_r(self.v("b", d)), d) for d in outs]
+        w.line("fad_seed = " + (f"max({', '.join(seeds)}, 0.0_{WP})" if seeds else f"0.0_{WP}"))
+        tape = "fad_tape_bytes()" if s.tape else "0"
+        self.write("ADJ", ["fad_val", "fad_abs", "fad_fwd", "fad_seed"], tape)
+        if s.tape:
+            w.line("call fad_tape_reset()")
+
+    def tangent(self) -> None:
+        w, s = self.w, self.s
+        w.comment("! tangent: direction d on the inputs, <w, yd> over the outputs")
+        self.reset()
+        for d in s.dummies:
+            if d.has_d:
+                w.line(f"{self.v('d', d)} = {self.v('dir', d) if d.wrt else '0'}")
+        self.call("_d", "d")
+        for d in s.of():
+            w.line(f"{self.v('jd', d)} = {self.v('d', d) if d.has_d else '0'}")
+        self.weighted("fad_val", "jd")
+        terms = [_sum(f"abs({_r(self.v('w', d))}*{_r(self.v('jd', d))})", d) for d in s.of()]
+        w.line("fad_abs = " + " + ".join(terms))
+        self.weighted("fad_fwd")
+        self.write("TAN", ["fad_val", "fad_abs", "fad_fwd"])
+
+    def taylor(self) -> None:
+        w, s = self.w, self.s
+        w.comment("! Taylor test: ||F(x+hd) - F(x) - h*Jd|| must decay like h**2")
+        w.line(
+            "fad_nf0 = sqrt("
+            + " + ".join(_sum(f"{_r(self.v('f0', d))}**2", d) for d in s.of())
+            + ")"
+        )
+        w.line(
+            "fad_njd = sqrt("
+            + " + ".join(_sum(f"{_r(self.v('jd', d))}**2", d) for d in s.of())
+            + ")"
+        )
+        w.line(f"do fad_j = 1, {TAYLOR_LEVELS}")
+        w.indent()
+        w.line(f"fad_h = {_lit(TAYLOR_STEP)}*0.5_{WP}**(fad_j - 1)")
+        self.reset("fad_h")
+        self.call()
+        parts = []
+        for d in s.of():
+            diff = f"{_r(d.name)} - {_r(self.v('f0', d))} - fad_h*{_r(self.v('jd', d))}"
+            parts.append(_sum(f"({diff})**2", d))
+        w.line("fad_err = sqrt(" + " + ".join(parts) + ")")
+        self.write("TAYLOR", ["fad_h", "fad_err", "fad_nf0", "fad_njd"])
+        w.dedent()
+        w.line("end do")
+
+
+def harness_source(spec: HarnessSpec) -> str:
+    """Fortran text of the check program for ``spec`` (deterministic for a given spec)."""
+    return _Emitter(spec).program()
