@@ -161,19 +161,36 @@ def _routine(w: Writer, plan, name: str) -> None:
         w.line(line)
     fw.body(w, tuple(body))
     w.dedent()
-    internal = [c for c in r.contains]
+    # primal copies of internal procedures that derivative code calls (forward sweeps call
+    # the same primal routines as the primal bodies of the differentiated internals)
+    callers = [body] + [list(o.body) for o in r.contains if _wanted(plan, o.name)]
+    primal = {c.name for c in r.contains if any(_calls(b, c.name) for b in callers)}
+    internal = [c for c in r.contains if c.name in primal or _wanted(plan, c.name)]
     if internal:
         w.line("contains")
         w.indent()
         for c in internal:
-            w.blank()
-            fw.routine(w, c)
+            if c.name in primal:
+                w.blank()
+                fw.routine(w, c)
             if _wanted(plan, c.name):
                 w.blank()
                 _routine(w, plan, c.name)
         w.dedent()
     w.line(f"end subroutine {new_name}")
     del info
+
+
+def _calls(body: list[ir.Stmt], name: str) -> bool:
+    """Does generated code call the primal ``name`` (so a private/internal copy is needed)?"""
+    from fortran_ad.ir.walk import exprs_of_body, subexprs
+
+    stmts = tuple(body)
+    if any(isinstance(s, ir.CallStmt) and s.name == name for s in walk_stmts(stmts)):
+        return True
+    return any(
+        isinstance(x, ir.Call) and x.name == name for e in exprs_of_body(stmts) for x in subexprs(e)
+    )
 
 
 def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -186,7 +203,10 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
     out += fwd
     saved = _saved_outputs(t)
     for var, copy in saved:
-        out.append(ir.Assign(ir.Name(copy), ir.Name(var)))
+        if r.symbol(var).rank:
+            out.append(ir.Opaque(f"allocate({copy}, source={var})"))
+        else:
+            out.append(ir.Assign(ir.Name(copy), ir.Name(var)))
     out.append(ir.Comment("! ---- backward sweep"))
     for sym in r.symbols:
         if sym.name in t.active and sym.name not in r.args and sym.name != r.result:
@@ -201,6 +221,8 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
     out += bwd
     for var, copy in saved:
         out.append(ir.Assign(ir.Name(var), ir.Name(copy)))
+        if r.symbol(var).rank:
+            out.append(ir.Opaque(f"deallocate({copy})"))
     out += t.deferred
     return out
 
