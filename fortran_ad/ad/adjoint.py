@@ -163,6 +163,7 @@ class Reverse(RoutineAD):
         return ir.Comment(f"! {what} {Path(s.loc.file).name}:{s.loc.line}")
 
     def assign(self, s: ir.Assign) -> Sweep:
+        self.check_target(s)
         tgt = base_name(s.target)
         save = tgt in self.needed
         fwd = [push(s.target), s] if save else [s]
@@ -213,7 +214,7 @@ class Reverse(RoutineAD):
         if callee.result not in self.callee_active(call.name):
             return [ir.Assign(vb, self.zero(s.target))]
         t = self.temp("tmpb", self.type_of(s.target))
-        args = (*self.derivative_args(callee, call.args), ir.Name(t))
+        args = (*self.derivative_args(callee, call.args, s.loc), ir.Name(t))
         from fortran_ad.ad.naming import routine_name
 
         return [
@@ -234,7 +235,7 @@ class Reverse(RoutineAD):
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
         adj = ir.CallStmt(
-            routine_name(s.name, "reverse"), self.derivative_args(info.routine, s.args)
+            routine_name(s.name, "reverse"), self.derivative_args(info.routine, s.args, s.loc)
         )
         bwd = [self._note(s), *restore, *map(push, snap), adj, *restore]
         return fwd, bwd
@@ -339,6 +340,12 @@ class Reverse(RoutineAD):
 
     def opaque(self, s: ir.Opaque) -> Sweep:
         text = s.text.strip().lower()
+        if text.startswith(("go to", "goto")) or (text.startswith("if") and "go" not in text):
+            raise FortranADError(
+                s.loc,
+                "GOTO and arithmetic IF are not supported yet in routines the adjoint reverses",
+                "restructure with DO/IF/EXIT (issue #8)",
+            )
         touched = (set(s.reads) | set(s.writes)) & self.active
         if text.startswith("deallocate"):
             self.deferred.append(s)

@@ -64,13 +64,23 @@ class RoutineAD:
     def linearize(self, e: ir.Expr, loc: ir.SourceLoc) -> list[tuple[ir.Expr, ir.Expr | None]]:
         return linearize(e, self.is_active, self.rule_ctx(), loc)
 
-    def deriv(self, e: ir.Expr) -> ir.Expr:
+    def deriv(self, e: ir.Expr, loc: ir.SourceLoc | None = None) -> ir.Expr:
         """The derivative designator of an active designator: x → xb, a(i) → ab(i)."""
         if isinstance(e, ir.Name):
             return ir.Name(self.namer.derivative(e.name))
         if isinstance(e, ir.ArrayRef):
             return ir.ArrayRef(self.namer.derivative(e.name), e.subs)
-        raise AssertionError(f"not a designator: {e}")
+        from fortran_ad.backends.fortran import expr
+
+        raise FortranADError(
+            loc or self.routine.loc,
+            f"cannot differentiate through '{expr(e)}': derived-type components and other "
+            "designators fortran-ad does not model yet carry active data here",
+        )
+
+    def check_target(self, s: ir.Assign) -> None:
+        if self.is_active(s.target) and not isinstance(s.target, ir.Name | ir.ArrayRef):
+            self.deriv(s.target, s.loc)
 
     def zero(self, e: ir.Expr) -> ir.Expr:
         return real_literal("0.0", self.type_of(e))
@@ -104,7 +114,9 @@ class RoutineAD:
                     "add the file that defines it",
                 )
 
-    def derivative_args(self, callee: ir.Routine, args: tuple[ir.Expr, ...]) -> tuple[ir.Expr, ...]:
+    def derivative_args(
+        self, callee: ir.Routine, args: tuple[ir.Expr, ...], loc: ir.SourceLoc | None = None
+    ) -> tuple[ir.Expr, ...]:
         """Actual arguments of a call to a derivative routine (derivative after each active)."""
         active = self.callee_active(callee.name)
         amap = dummy_map(args, callee)
@@ -115,7 +127,7 @@ class RoutineAD:
             a = amap[d]
             out.append(a)
             if d in active:
-                out.append(self.deriv(a))
+                out.append(self.deriv(a, loc))
         return tuple(out)
 
     def written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:

@@ -46,6 +46,52 @@ class Plan:
         self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
+        self._refuse_active_globals()
+        self._refuse_equivalenced()
+
+    def _refuse_equivalenced(self) -> None:
+        """An active variable EQUIVALENCEd with another would change behind the analysis."""
+        import re
+
+        for name in self.order:
+            r = self.program.routines[name].routine
+            active = self.activity.active(name)
+            for item in r.spec:
+                text = getattr(item, "text", "")
+                if isinstance(item, ir.OpaqueSpec) and text.lower().startswith("equivalence"):
+                    names = set(re.findall(r"[a-z_][a-z0-9_]*", text.lower()[11:]))
+                    both = sorted(names & active)
+                    if both:
+                        others = ", ".join(sorted(names - {both[0]}))
+                        raise FortranADError(
+                            item.loc, f"active variable '{both[0]}' is EQUIVALENCEd ({others})"
+                        )
+
+    def _refuse_active_globals(self) -> None:
+        """Module and COMMON variables that carry derivatives between routines are not
+        supported yet (issue #8 for COMMON): refuse them rather than drop their derivatives."""
+        from fortran_ad.ir.walk import base_name, walk_stmts
+
+        for name in self.order:
+            info = self.program.routines[name]
+            r = info.routine
+            varied = self.activity.varied[name]
+            for s in walk_stmts(r.body):
+                if not isinstance(s, ir.Assign):
+                    continue
+                tgt = base_name(s.target)
+                if tgt is None or tgt not in varied:
+                    continue
+                local = r.symbol(tgt)
+                is_common = local is not None and any(a.startswith("common") for a in local.attrs)
+                if local is None or is_common:
+                    where = "a COMMON block" if is_common else "its module or host"
+                    raise FortranADError(
+                        s.loc,
+                        f"'{tgt}' (from {where}) would carry derivatives between routines; "
+                        "active global variables are not supported yet",
+                        "pass it as an argument to the routines that use it",
+                    )
 
     def _head(self, options) -> str:
         if options.head:

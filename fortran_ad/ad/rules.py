@@ -230,7 +230,12 @@ def linearize(
 def _mentions_active(e: ir.Expr, is_active: Callable[[ir.Expr], bool]) -> bool:
     from fortran_ad.ir.walk import subexprs
 
-    return any(isinstance(s, ir.Name | ir.ArrayRef) and is_active(s) for s in subexprs(e))
+    for s in subexprs(e):
+        if isinstance(s, ir.Name | ir.ArrayRef) and is_active(s):
+            return True
+        if isinstance(s, ir.OpaqueExpr) and any(is_active(ir.Name(n)) for n in s.names):
+            return True  # linearize() then refuses it with its location
+    return False
 
 
 def _binop(e: BinOp, is_active, ctx: RuleCtx, loc, coeff) -> list:

@@ -59,13 +59,14 @@ class Tangent(RoutineAD):
         return [s]
 
     def assign(self, s: ir.Assign) -> list[ir.Stmt]:
+        self.check_target(s)
         if not self.is_active(s.target):
             return [s]
         vd = self.deriv(s.target)
         if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
             callee = self.program.get(s.value.name).routine
             if callee.result in self.callee_active(s.value.name):
-                args = (*self.derivative_args(callee, s.value.args), s.target, vd)
+                args = (*self.derivative_args(callee, s.value.args, s.loc), s.target, vd)
                 return [ir.CallStmt(routine_name(callee.name, "forward"), args, s.loc, s.label)]
             return [ir.Assign(vd, self.zero(s.target), s.loc), s]
         terms = self.linearize(s.value, s.loc)
@@ -89,7 +90,7 @@ class Tangent(RoutineAD):
             return [s]
         if not (self.callee_active(s.name) & set(info.routine.args)):
             return [s]
-        args = self.derivative_args(info.routine, s.args)
+        args = self.derivative_args(info.routine, s.args, s.loc)
         return [ir.CallStmt(routine_name(s.name, "forward"), args, s.loc, s.label)]
 
     def opaque(self, s: ir.Opaque) -> list[ir.Stmt]:

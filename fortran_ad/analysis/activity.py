@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fortran_ad.ad.rules import NONDIFF
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import is_real
+from fortran_ad.ir.symbols import is_real, may_carry
 from fortran_ad.ir.walk import base_name, walk_stmts
 
 Edge = tuple[str, str, ir.SourceLoc]  # value flows from source to target
@@ -23,7 +23,7 @@ def diff_refs(e: ir.Expr, info: RoutineInfo, program: Program) -> set[str]:
 
     def visit(x: ir.Expr) -> None:
         if isinstance(x, ir.Name | ir.ArrayRef):
-            if is_real(info.scope.lookup(x.name)):
+            if may_carry(info.scope.lookup(x.name)):
                 out.add(x.name)
             return
         if isinstance(x, ir.Call):
@@ -33,7 +33,7 @@ def diff_refs(e: ir.Expr, info: RoutineInfo, program: Program) -> set[str]:
                 visit(a.value if isinstance(a, ir.Keyword) else a)
             return
         if isinstance(x, ir.OpaqueExpr):
-            out.update(n for n in x.names if is_real(info.scope.lookup(n)))
+            out.update(n for n in x.names if may_carry(info.scope.lookup(n)))
             return
         if isinstance(x, ir.BinOp) and x.op not in ("+", "-", "*", "/", "**"):
             return  # relational/logical: no derivative flows through
@@ -87,7 +87,7 @@ class ActivityAnalysis:
         for s in walk_stmts(info.routine.body):
             if isinstance(s, ir.Assign):
                 tgt = base_name(s.target)
-                if tgt and is_real(info.scope.lookup(tgt)):
+                if tgt and may_carry(info.scope.lookup(tgt)):
                     for src in self._expr_sources(s.value, info):
                         out.append((src, tgt, s.loc))
             elif isinstance(s, ir.CallStmt):
@@ -95,7 +95,7 @@ class ActivityAnalysis:
             elif isinstance(s, ir.Opaque):
                 for w in s.writes:
                     for r in s.reads:
-                        if is_real(info.scope.lookup(w)) and is_real(info.scope.lookup(r)):
+                        if may_carry(info.scope.lookup(w)) and may_carry(info.scope.lookup(r)):
                             out.append((r, w, s.loc))
         return out
 
@@ -114,7 +114,7 @@ class ActivityAnalysis:
             if d_out not in amap:
                 continue
             tgt = base_name(amap[d_out])
-            if tgt is None or not is_real(info.scope.lookup(tgt)):
+            if tgt is None or not may_carry(info.scope.lookup(tgt)):
                 continue
             for d_in in d_ins:
                 if d_in in amap:

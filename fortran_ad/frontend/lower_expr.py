@@ -119,7 +119,11 @@ RELATIONAL = {
 
 def opaque_expr(node: F.Base) -> ir.OpaqueExpr:
     names = sorted({lname(n) for n in walk(node, F.Name)})
-    return ir.OpaqueExpr(str(node), tuple(names))
+    base = None
+    if isinstance(node, F.Data_Ref):  # s%a(i): the variable is s
+        first = node.items[0]
+        base = lname(first.items[0] if isinstance(first, F.Part_Ref) else first)
+    return ir.OpaqueExpr(str(node), tuple(names), base)
 
 
 def lookup(table: dict[type, Callable], node: object) -> Callable | None:

@@ -115,6 +115,7 @@ class OpaqueExpr(Expr):
 
     text: str
     names: tuple[str, ...] = ()  # variables it mentions, for the analyses
+    base: str | None = None  # the variable a designator like ``s%a(i)`` refers to
 
 
 # --------------------------------------------------------------------------------------------

@@ -53,6 +53,14 @@ def is_real(sym: ir.Symbol | None) -> bool:
     return sym is not None and sym.type is not None and sym.type.is_real
 
 
+def may_carry(sym: ir.Symbol | None) -> bool:
+    """Can this variable hold a derivative? Reals, and derived types or complex values
+    (which fortran-ad refuses with a located error where they become active)."""
+    if sym is None or sym.type is None:
+        return False
+    return sym.type.is_real or sym.type.base.startswith(("type(", "class(", "complex"))
+
+
 def type_bytes(t: ir.TypeSpec | None) -> int:
     """Bytes per element, for cost models and tape accounting (8 when unsure)."""
     if t is None:

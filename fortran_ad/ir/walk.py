@@ -100,6 +100,8 @@ def base_name(e: ir.Expr) -> str | None:
         return e.name
     if isinstance(e, ir.ArrayRef):
         return e.name
+    if isinstance(e, ir.OpaqueExpr):
+        return e.base
     return None
 
 
