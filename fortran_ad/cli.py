@@ -70,7 +70,14 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
     p.add_argument("--wrt", type=_names, required=True, help="independent variables: u,v")
     p.add_argument("--of", type=_names, default=None, help="dependent variables (default: outputs)")
     p.add_argument("--head", default=None, help="the routine to differentiate")
-    p.add_argument("--mode", choices=["reverse", "forward"], default="reverse")
+    p.add_argument(
+        "--mode",
+        choices=["reverse", "forward", "vector", "vector-reverse"],
+        default="reverse",
+        help="reverse (adjoint, _b), forward (tangent, _d), vector (many tangents at once, _dv), "
+        "vector-reverse (many adjoints at once, _bv); vector modes add a trailing dimension "
+        "nbdirs to every derivative and an argument nbdirs at the end",
+    )
     p.add_argument(
         "--memory-limit",
         type=_bytes,

@@ -190,9 +190,8 @@ class Reverse(RoutineAD):
             others = [(r, c) for r, c in terms if base_name(r) != tgt]
             return self._increments(others, vb)
         if self_terms:
-            t = self.temp("tmpb", self.type_of(s.target))
-            out += [ir.Assign(ir.Name(t), vb), ir.Assign(vb, self.zero(s.target))]
-            seed = ir.Name(t)
+            seed = self.deriv_temp("tmpb", s.target)
+            out += [ir.Assign(seed, vb), ir.Assign(vb, self.zero(s.target))]
         out += self._increments(terms, seed)
         if seed is vb:
             out.append(ir.Assign(vb, self.zero(s.target)))
@@ -213,14 +212,14 @@ class Reverse(RoutineAD):
         callee = self.program.get(call.name).routine
         if callee.result not in self.callee_active(call.name):
             return [ir.Assign(vb, self.zero(s.target))]
-        t = self.temp("tmpb", self.type_of(s.target))
-        args = (*self.derivative_args(callee, call.args, s.loc), ir.Name(t))
+        t = self.deriv_temp("tmpb", s.target)
+        args = (*self.derivative_args(callee, call.args, s.loc), t, *self.nbdirs_args())
         from fortran_ad.ad.naming import routine_name
 
         return [
-            ir.Assign(ir.Name(t), vb),
+            ir.Assign(t, vb),
             ir.Assign(vb, self.zero(s.target)),
-            ir.CallStmt(routine_name(call.name, "reverse"), args),
+            ir.CallStmt(routine_name(call.name, self.mode), args),
         ]
 
     def call(self, s: ir.CallStmt) -> Sweep:
@@ -234,9 +233,8 @@ class Reverse(RoutineAD):
         restore = [pop(a) for a in reversed(snap)]
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
-        adj = ir.CallStmt(
-            routine_name(s.name, "reverse"), self.derivative_args(info.routine, s.args, s.loc)
-        )
+        args = (*self.derivative_args(info.routine, s.args, s.loc), *self.nbdirs_args())
+        adj = ir.CallStmt(routine_name(s.name, self.mode), args)
         bwd = [self._note(s), *restore, *map(push, snap), adj, *restore]
         return fwd, bwd
 
@@ -351,10 +349,7 @@ class Reverse(RoutineAD):
             self.deferred.append(s)
             return [], []
         if text.startswith("allocate"):
-            extra = [
-                ir.Opaque(f"allocate({self.namer.derivative(n)}, mold={n})")
-                for n in sorted(set(s.writes) & self.active)
-            ]
+            extra = [self.allocate_like(n) for n in sorted(set(s.writes) & self.active)]
             extra += [
                 ir.Assign(ir.Name(self.namer.derivative(n)), self.zero(ir.Name(n)))
                 for n in sorted(set(s.writes) & self.active)

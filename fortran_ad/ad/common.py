@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fortran_ad.ad.naming import Namer
+from fortran_ad.ad.naming import Namer, is_vector
 from fortran_ad.ad.rules import RuleCtx, linearize, real_literal
 from fortran_ad.analysis.activity import Activity, dummy_map
 from fortran_ad.analysis.program import Program, RoutineInfo
@@ -64,12 +64,26 @@ class RoutineAD:
     def linearize(self, e: ir.Expr, loc: ir.SourceLoc) -> list[tuple[ir.Expr, ir.Expr | None]]:
         return linearize(e, self.is_active, self.rule_ctx(), loc)
 
+    @property
+    def vector(self) -> bool:
+        return is_vector(self.mode)
+
+    @property
+    def tangent_like(self) -> bool:
+        return self.mode in ("forward", "vector")
+
     def deriv(self, e: ir.Expr, loc: ir.SourceLoc | None = None) -> ir.Expr:
-        """The derivative designator of an active designator: x → xb, a(i) → ab(i)."""
+        """The derivative designator of an active designator: x → xb, a(i) → ab(i); in the
+        vector modes all directions at once: x → xb(:), a(i) → ab(i, :), whole a → ab."""
         if isinstance(e, ir.Name):
-            return ir.Name(self.namer.derivative(e.name))
+            name = ir.Name(self.namer.derivative(e.name))
+            sym = self.lookup(e.name)
+            if self.vector and (sym is None or sym.rank == 0):
+                return ir.ArrayRef(name.name, (ir.Range(),))
+            return name
         if isinstance(e, ir.ArrayRef):
-            return ir.ArrayRef(self.namer.derivative(e.name), e.subs)
+            subs = (*e.subs, ir.Range()) if self.vector else e.subs
+            return ir.ArrayRef(self.namer.derivative(e.name), subs)
         from fortran_ad.backends.fortran import expr
 
         raise FortranADError(
@@ -127,8 +141,38 @@ class RoutineAD:
             a = amap[d]
             out.append(a)
             if d in active:
+                dummy = callee.symbol(d)
+                element = isinstance(a, ir.ArrayRef) and not any(
+                    isinstance(x, ir.Range) for x in a.subs
+                )
+                if self.vector and dummy is not None and dummy.rank and element:
+                    raise FortranADError(
+                        loc or self.routine.loc,
+                        f"vector modes cannot pass the array element '{a.name}(...)' to the "
+                        f"array dummy '{d}' of '{callee.name}' (sequence association)",
+                        "pass a section such as a(:, j)",
+                    )
                 out.append(self.deriv(a, loc))
         return tuple(out)
+
+    def allocate_like(self, name: str) -> ir.Stmt:
+        """ALLOCATE the derivative of an allocatable like its primal (plus nbdirs)."""
+        d = self.namer.derivative(name)
+        if not self.vector:
+            return ir.Opaque(f"allocate({d}, mold={name})")
+        rank = self.lookup(name).rank
+        bounds = [f"lbound({name}, {k}):ubound({name}, {k})" for k in range(1, rank + 1)]
+        return ir.Opaque(f"allocate({d}({', '.join([*bounds, self.namer.nbdirs])}))")
+
+    def nbdirs_args(self) -> tuple[ir.Expr, ...]:
+        """The trailing ``nbdirs`` argument of vector-mode calls (none otherwise)."""
+        return (ir.Name(self.namer.nbdirs),) if self.vector else ()
+
+    def deriv_temp(self, stem: str, like: ir.Expr) -> ir.Expr:
+        """A scalar derivative temporary (one per direction in the vector modes)."""
+        dims = (ir.Dim("explicit", None, ir.Name(self.namer.nbdirs)),) if self.vector else ()
+        name = self.temp(stem, self.type_of(like), dims)
+        return ir.ArrayRef(name, (ir.Range(),)) if self.vector else ir.Name(name)
 
     def written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
         """Actual designators the callee may write (intent out/inout, or no intent)."""
@@ -165,10 +209,12 @@ class RoutineAD:
             if a in self.active:
                 out.append(self.namer.derivative(a))
         if r.kind == "function":
-            if self.mode == "forward":
+            if self.tangent_like:
                 out.append(r.result)
             if r.result in self.active:
                 out.append(self.namer.derivative(r.result))
+        if self.vector:
+            out.append(self.namer.nbdirs)
         return out
 
     def declarations(self) -> list[str]:
@@ -178,17 +224,38 @@ class RoutineAD:
         for sym in r.symbols:
             if "generated" in sym.attrs:
                 lines.append(decl(sym.name, sym))
+        if self.vector:
+            lines.append(f"integer, intent(in) :: {self.namer.nbdirs}")
         for sym in r.symbols:
             if sym.name in self.active and "parameter" not in sym.attrs:
                 intent = "inout" if sym.name in r.args or sym.name == r.result else None
-                if self.mode == "forward" and sym.name in r.args:
+                if self.tangent_like and sym.name in r.args:
                     intent = "in" if sym.intent == "in" else "inout"
                     if sym.intent == "out":
                         intent = "out"
-                lines.append(decl(self.namer.derivative(sym.name), sym, intent))
+                lines.append(decl(self.namer.derivative(sym.name), self._vector_sym(sym), intent))
         for sym in self.temps:
             lines.append(decl(sym.name, sym))
         return lines
+
+    def _vector_sym(self, sym: ir.Symbol) -> ir.Symbol:
+        """The symbol a derivative is declared like: one more, trailing, dimension nbdirs."""
+        if not self.vector:
+            return sym
+        from dataclasses import replace
+
+        if any(d.kind == "assumed_size" for d in sym.dims):
+            raise FortranADError(
+                sym.loc, f"vector modes cannot extend the assumed-size array '{sym.name}'"
+            )
+        kinds = {d.kind for d in sym.dims}
+        if "deferred" in kinds:
+            extra = ir.Dim("deferred")
+        elif "assumed" in kinds:
+            extra = ir.Dim("assumed")
+        else:
+            extra = ir.Dim("explicit", None, ir.Name(self.namer.nbdirs))
+        return replace(sym, dims=(*sym.dims, extra))
 
     def result_decl(self) -> list[str]:
         """A function turned subroutine: its result, if typed in the prefix, needs a line."""
@@ -202,7 +269,7 @@ class RoutineAD:
         if declared:
             return []
         sym = r.symbol(r.result)
-        intent = "out" if self.mode == "forward" else None
+        intent = "out" if self.tangent_like else None
         return [decl(r.result, sym, intent)]
 
 

@@ -18,7 +18,7 @@ from fortran_ad.ir.walk import walk_stmts
 def _transform(plan, name: str) -> RoutineAD:
     info = plan.program.routines[name]
     args = (plan.program, info, info.routine, plan.activity, plan.mode, plan.namers[name])
-    if plan.mode == "reverse":
+    if naming.is_reverse(plan.mode):
         t = Reverse(*args)
         t.prepare()
         return t
@@ -57,7 +57,7 @@ def emit_files(plan) -> dict[str, str]:
                 _routine(w, plan, unit.name)
         if wrote:
             files[naming.file_name(Path(f.path).stem, plan.mode)] = w.text()
-    if plan.mode == "reverse":
+    if naming.is_reverse(plan.mode):
         from fortran_ad.runtime import TAPE_SOURCE
 
         files["fad_tape.f90"] = TAPE_SOURCE.read_text()
@@ -139,19 +139,19 @@ def _routine(w: Writer, plan, name: str) -> None:
     t = _transform(plan, name)
     r = t.routine
     info = t.info
-    if plan.mode == "reverse":
+    if naming.is_reverse(plan.mode):
         fwd, bwd = t.sweep(r.body)
         body = _reverse_body(t, plan, fwd, bwd)
     else:
         body = t.body(r.body)
     new_name = naming.routine_name(r.name, plan.mode)
     w.comment(
-        f"! {'Adjoint' if plan.mode == 'reverse' else 'Tangent'} of {r.name} "
+        f"! {'Adjoint' if naming.is_reverse(plan.mode) else 'Tangent'} of {r.name} "
         f"({Path(r.loc.file).name}:{r.loc.line})"
     )
     w.line(f"subroutine {new_name}({', '.join(t.signature())})")
     w.indent()
-    if plan.mode == "reverse":
+    if naming.is_reverse(plan.mode):
         w.line("use fad_tape")
     for item in r.spec:
         fw.spec_item(w, item)

@@ -7,19 +7,29 @@ Helper variables start with ``fad_``.
 
 from __future__ import annotations
 
-SUFFIX = {"reverse": "b", "forward": "d"}
+MODES = ("reverse", "forward", "vector", "vector-reverse")
+SUFFIX = {"reverse": "b", "forward": "d", "vector": "d", "vector-reverse": "b"}  # variables
+UNIT_SUFFIX = {"reverse": "b", "forward": "d", "vector": "dv", "vector-reverse": "bv"}
+
+
+def is_reverse(mode: str) -> bool:
+    return mode in ("reverse", "vector-reverse")
+
+
+def is_vector(mode: str) -> bool:
+    return mode in ("vector", "vector-reverse")
 
 
 def routine_name(name: str, mode: str) -> str:
-    return f"{name}_{SUFFIX[mode]}"
+    return f"{name}_{UNIT_SUFFIX[mode]}"
 
 
 def module_name(name: str, mode: str) -> str:
-    return f"{name}_{SUFFIX[mode]}"
+    return f"{name}_{UNIT_SUFFIX[mode]}"
 
 
 def file_name(stem: str, mode: str) -> str:
-    return f"{stem}_{SUFFIX[mode]}.f90"
+    return f"{stem}_{UNIT_SUFFIX[mode]}.f90"
 
 
 class Namer:
@@ -29,6 +39,7 @@ class Namer:
         self.taken = set(taken)
         self.suffix = SUFFIX[mode]
         self.derivs: dict[str, str] = {}
+        self.nbdirs = self._fresh("nbdirs", always_number=False) if is_vector(mode) else ""
 
     def derivative(self, var: str) -> str:
         """``xb`` for ``x`` (``xb0``, ``xb1``… if ``xb`` is taken); stable per variable."""

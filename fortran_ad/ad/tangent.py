@@ -66,8 +66,13 @@ class Tangent(RoutineAD):
         if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
             callee = self.program.get(s.value.name).routine
             if callee.result in self.callee_active(s.value.name):
-                args = (*self.derivative_args(callee, s.value.args, s.loc), s.target, vd)
-                return [ir.CallStmt(routine_name(callee.name, "forward"), args, s.loc, s.label)]
+                args = (
+                    *self.derivative_args(callee, s.value.args, s.loc),
+                    s.target,
+                    vd,
+                    *self.nbdirs_args(),
+                )
+                return [ir.CallStmt(routine_name(callee.name, self.mode), args, s.loc, s.label)]
             return [ir.Assign(vd, self.zero(s.target), s.loc), s]
         terms = self.linearize(s.value, s.loc)
         total: ir.Expr | None = None
@@ -90,8 +95,8 @@ class Tangent(RoutineAD):
             return [s]
         if not (self.callee_active(s.name) & set(info.routine.args)):
             return [s]
-        args = self.derivative_args(info.routine, s.args, s.loc)
-        return [ir.CallStmt(routine_name(s.name, "forward"), args, s.loc, s.label)]
+        args = (*self.derivative_args(info.routine, s.args, s.loc), *self.nbdirs_args())
+        return [ir.CallStmt(routine_name(s.name, self.mode), args, s.loc, s.label)]
 
     def opaque(self, s: ir.Opaque) -> list[ir.Stmt]:
         text = s.text.strip().lower()
@@ -101,7 +106,7 @@ class Tangent(RoutineAD):
             for n in active:
                 d = self.namer.derivative(n)
                 extra += [
-                    ir.Opaque(f"allocate({d}, mold={n})"),
+                    self.allocate_like(n),
                     ir.Assign(ir.Name(d), self.zero(ir.Name(n))),
                 ]
             return [s, *extra]

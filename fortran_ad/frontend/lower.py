@@ -318,7 +318,7 @@ STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
 def comment_text(node: F.Comment) -> str:
     """Comment text in free form: fixed-form 'C'/'*' in column 1 becomes '!'."""
     text = str(node)
-    if text[:1] in "cC*" and not text.startswith("!"):
+    if text[:1] and text[0] in "cC*":
         return "!" + text[1:]
     return text
 
