@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from fortran_ad import __version__
+from fortran_ad.checks.spec import MODES as CHECK_MODES
 from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, differentiate, roundtrip
 from fortran_ad.errors import FortranADError
 
@@ -17,6 +18,7 @@ SUBCOMMANDS = {
     "diff": "generate derivative code (the default: `fortran-ad FILES --wrt ...`)",
     "roundtrip": "re-emit sources through the IR (tests the frontend and back end)",
     "check": "generate, compile and verify derivatives (Taylor, dot-product, finite differences)",
+    "deps": "print the files `diff` would generate, one per line, writing nothing (for builds)",
 }
 
 
@@ -75,8 +77,8 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         choices=["reverse", "forward", "vector", "vector-reverse"],
         default="reverse",
         help="reverse (adjoint, _b), forward (tangent, _d), vector (many tangents at once, _dv), "
-        "vector-reverse (many adjoints at once, _bv); vector modes add a trailing dimension "
-        "nbdirs to every derivative and an argument nbdirs at the end",
+        "vector-reverse (many adjoints at once, _bv); vector modes add a leading dimension "
+        "nbdirs to every derivative (xd(nbdirs, n)) and an argument nbdirs at the end",
     )
     p.add_argument(
         "--memory-limit",
@@ -96,9 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         usage="fortran-ad [diff] FILES --wrt u,v [--of cost] [-o DIR]\n"
         "       fortran-ad roundtrip FILES -o DIR\n"
-        "       fortran-ad check FILES --wrt u,v [--of cost] [--size n=...]",
+        "       fortran-ad check FILES --wrt u,v [--of cost] [--size n=...]\n"
+        "       fortran-ad deps FILES --wrt u,v [--of cost] [-o DIR]",
     )
     parser.add_argument("--version", action="version", version=f"fortran-ad {__version__}")
+    parser.add_argument(
+        "--cmake-dir",
+        action="store_true",
+        help="print the folder of FortranADConfig.cmake (for CMAKE_PREFIX_PATH) and exit",
+    )
+    parser.add_argument(
+        "--make-dir", action="store_true", help="print the folder of fortran-ad.mk and exit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     d = sub.add_parser("diff", help=SUBCOMMANDS["diff"])
     _add_common(d)
@@ -112,6 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_ad(c)
     c.add_argument("--sample", type=Path, default=None, help="sample.toml with sizes and ranges")
     c.add_argument("--json", action="store_true", help="machine-readable output")
+    c.add_argument(
+        "--modes",
+        default=",".join(CHECK_MODES),
+        help="derivative modes to generate and check, comma-separated (default: all of "
+        f"{','.join(CHECK_MODES)}); the check ignores --mode",
+    )
+    dp = sub.add_parser("deps", help=SUBCOMMANDS["deps"])
+    _add_common(dp)
+    _add_ad(dp)
+    dp.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory")
     return parser
 
 
@@ -121,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         argv.insert(0, "diff")
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.cmake_dir or args.make_dir:
+        from fortran_ad.build.integration import CMAKE_DIR, MAKE_DIR
+
+        print(CMAKE_DIR if args.cmake_dir else MAKE_DIR)
+        return 0
     if args.command is None:
         parser.print_help()
         return 2
@@ -153,7 +179,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from fortran_ad.checks.run import run_check_cli
 
-        return run_check_cli(options, args.sample, args.json)
+        return run_check_cli(options, args.sample, args.json, args.modes)
+    if args.command == "deps":
+        from fortran_ad.build.integration import planned_outputs
+
+        for path in planned_outputs(options):
+            print(path)
+        return 0
     for path in differentiate(options):
         print(path)
     return 0

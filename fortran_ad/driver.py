@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fortran_ad.backends.fortran import source_file
 from fortran_ad.errors import FortranADError
-from fortran_ad.frontend.lower import lower_source
+from fortran_ad.frontend.lower import ModuleRegistry, lower_source
 from fortran_ad.frontend.preprocess import read_source
 from fortran_ad.ir import nodes as ir
 
@@ -40,8 +40,8 @@ def load(paths: tuple[str, ...] | list[str], fixed_form: bool | None = None) -> 
     """Read and lower every source, in the order given (modules before their users)."""
     if not paths:
         raise FortranADError(None, "no source files given")
-    module_arrays: dict[str, set[str]] = {}
-    return [lower_source(read_source(p, fixed_form), module_arrays) for p in paths]
+    modules = ModuleRegistry()
+    return [lower_source(read_source(p, fixed_form), modules) for p in paths]
 
 
 def write_outputs(files: dict[str, str], out: Path) -> list[Path]:

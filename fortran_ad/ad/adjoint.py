@@ -37,6 +37,9 @@ class Reverse(RoutineAD):
 
     def prepare(self) -> None:
         self.needed = self._needed()
+        if self.globals is not None:  # a global any backward sweep reads is needed here too
+            gl = self.activity.globals.get(self.routine.name, {})
+            self.needed |= {n for n, k in gl.items() if k in self.globals.needed}
         self.free_loop_vars = loop_vars_outside(self.routine.body)
         self.deferred: list[ir.Stmt] = []
         self._branch: str | None = None
@@ -102,7 +105,7 @@ class Reverse(RoutineAD):
 
     def _is_active_call(self, s: ir.CallStmt) -> bool:
         info = self.program.get(s.name)
-        return info is not None and bool(self.activity.active(s.name) & set(info.routine.args))
+        return info is not None and self.activity.differentiated(info.routine)
 
     def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
         for x in walk_stmts((s,)):

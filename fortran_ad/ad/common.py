@@ -25,7 +25,9 @@ class RoutineAD:
     activity: Activity
     mode: str
     namer: Namer
+    globals: object = None  # fortran_ad.ad.globals.Globals
     temps: list[ir.Symbol] = field(default_factory=list)
+    extra_keys: set = field(default_factory=set)  # globals to USE for saving around calls
 
     @property
     def active(self) -> set[str]:
@@ -74,7 +76,9 @@ class RoutineAD:
 
     def deriv(self, e: ir.Expr, loc: ir.SourceLoc | None = None) -> ir.Expr:
         """The derivative designator of an active designator: x → xb, a(i) → ab(i); in the
-        vector modes all directions at once: x → xb(:), a(i) → ab(i, :), whole a → ab."""
+        vector modes all directions at once: x → xb(:), a(i) → ab(:, i), whole a → ab.
+        The direction is the LEADING dimension (as in Tapenade) so that F77 sequence
+        association (passing a(i) or a larger array to an explicit-shape dummy) stays right."""
         if isinstance(e, ir.Name):
             name = ir.Name(self.namer.derivative(e.name))
             sym = self.lookup(e.name)
@@ -82,7 +86,7 @@ class RoutineAD:
                 return ir.ArrayRef(name.name, (ir.Range(),))
             return name
         if isinstance(e, ir.ArrayRef):
-            subs = (*e.subs, ir.Range()) if self.vector else e.subs
+            subs = (ir.Range(), *e.subs) if self.vector else e.subs
             return ir.ArrayRef(self.namer.derivative(e.name), subs)
         from fortran_ad.backends.fortran import expr
 
@@ -146,12 +150,10 @@ class RoutineAD:
                     isinstance(x, ir.Range) for x in a.subs
                 )
                 if self.vector and dummy is not None and dummy.rank and element:
-                    raise FortranADError(
-                        loc or self.routine.loc,
-                        f"vector modes cannot pass the array element '{a.name}(...)' to the "
-                        f"array dummy '{d}' of '{callee.name}' (sequence association)",
-                        "pass a section such as a(:, j)",
-                    )
+                    # sequence association: the derivative's storage starts at (1, i, ...)
+                    one = ir.Literal("1", "integer")
+                    out.append(ir.ArrayRef(self.namer.derivative(a.name), (one, *a.subs)))
+                    continue
                 out.append(self.deriv(a, loc))
         return tuple(out)
 
@@ -162,7 +164,7 @@ class RoutineAD:
             return ir.Opaque(f"allocate({d}, mold={name})")
         rank = self.lookup(name).rank
         bounds = [f"lbound({name}, {k}):ubound({name}, {k})" for k in range(1, rank + 1)]
-        return ir.Opaque(f"allocate({d}({', '.join([*bounds, self.namer.nbdirs])}))")
+        return ir.Opaque(f"allocate({d}({', '.join([self.namer.nbdirs, *bounds])}))")
 
     def nbdirs_args(self) -> tuple[ir.Expr, ...]:
         """The trailing ``nbdirs`` argument of vector-mode calls (none otherwise)."""
@@ -184,6 +186,14 @@ class RoutineAD:
             sym = info.routine.symbol(d)
             if base_name(a) is not None and (sym is None or sym.intent != "in"):
                 out.append(a)
+        if self.globals is not None:  # module/host variables the callee (transitively) writes
+            visible = {k: n for n, k in self.activity.globals.get(self.routine.name, {}).items()}
+            for key in sorted(self.globals.writes.get(s.name, set()) & self.globals.needed):
+                if key in visible:
+                    out.append(ir.Name(visible[key]))
+                elif not key[0].startswith("host:") and self.lookup(key[1]) is None:
+                    self.extra_keys.add(key)
+                    out.append(ir.Name(key[1]))
         return out
 
     def writes(self, body: tuple[ir.Stmt, ...]) -> set[str]:
@@ -239,7 +249,7 @@ class RoutineAD:
         return lines
 
     def _vector_sym(self, sym: ir.Symbol) -> ir.Symbol:
-        """The symbol a derivative is declared like: one more, trailing, dimension nbdirs."""
+        """The symbol a derivative is declared like: one more, leading, dimension nbdirs."""
         if not self.vector:
             return sym
         from dataclasses import replace
@@ -255,7 +265,7 @@ class RoutineAD:
             extra = ir.Dim("assumed")
         else:
             extra = ir.Dim("explicit", None, ir.Name(self.namer.nbdirs))
-        return replace(sym, dims=(*sym.dims, extra))
+        return replace(sym, dims=(extra, *sym.dims))
 
     def result_decl(self) -> list[str]:
         """A function turned subroutine: its result, if typed in the prefix, needs a line."""

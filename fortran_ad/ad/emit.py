@@ -17,7 +17,15 @@ from fortran_ad.ir.walk import walk_stmts
 
 def _transform(plan, name: str) -> RoutineAD:
     info = plan.program.routines[name]
-    args = (plan.program, info, info.routine, plan.activity, plan.mode, plan.namers[name])
+    args = (
+        plan.program,
+        info,
+        info.routine,
+        plan.activity,
+        plan.mode,
+        plan.namers[name],
+        plan.globals,
+    )
     if naming.is_reverse(plan.mode):
         t = Reverse(*args)
         t.prepare()
@@ -34,7 +42,19 @@ def _header(w: Writer, plan) -> None:
     )
 
 
+def _needed_globals(plan) -> None:
+    """Reverse modes: the globals some backward sweep reads (needed in every routine)."""
+    if not naming.is_reverse(plan.mode) or not plan.globals.names:
+        return
+    for name in plan.order:
+        if _wanted(plan, name):
+            t = _transform(plan, name)
+            gl = plan.activity.globals.get(name, {})
+            plan.globals.needed |= {gl[n] for n in t.needed if n in gl}
+
+
 def emit_files(plan) -> dict[str, str]:
+    _needed_globals(plan)
     files: dict[str, str] = {}
     for f in plan.program.files:
         w = Writer()
@@ -42,7 +62,8 @@ def emit_files(plan) -> dict[str, str]:
         for unit in f.units:
             if isinstance(unit, ir.Module):
                 names = [r.name for r in unit.routines if _wanted(plan, r.name)]
-                if names:
+                owns = any(k[0] == unit.name for k in plan.globals.names)
+                if names or owns:
                     if not wrote:
                         _header(w, plan)
                     wrote = True
@@ -78,6 +99,8 @@ def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
             fw.spec_item(w, item)
     for item in _private_parameters(m):
         fw.spec_item(w, item)
+    for line in plan.globals.module_declarations(m):
+        w.line(line)
     w.dedent()
     w.line("contains")
     w.indent()
@@ -144,6 +167,9 @@ def _routine(w: Writer, plan, name: str) -> None:
         body = _reverse_body(t, plan, fwd, bwd)
     else:
         body = t.body(r.body)
+        if r.name == plan.head:
+            zero = plan.globals.zero_statements(_zero, t.namer.nbdirs)
+            body = [*zero, *body]
     new_name = naming.routine_name(r.name, plan.mode)
     w.comment(
         f"! {'Adjoint' if naming.is_reverse(plan.mode) else 'Tangent'} of {r.name} "
@@ -153,6 +179,8 @@ def _routine(w: Writer, plan, name: str) -> None:
     w.indent()
     if naming.is_reverse(plan.mode):
         w.line("use fad_tape")
+    for line in plan.globals.uses(name, t.extra_keys):
+        w.line(line)
     for item in r.spec:
         fw.spec_item(w, item)
     for line in t.result_decl():
@@ -179,6 +207,10 @@ def _routine(w: Writer, plan, name: str) -> None:
         w.dedent()
     w.line(f"end subroutine {new_name}")
     del info
+
+
+def _zero(sym: ir.Symbol) -> ir.Expr:
+    return real_literal("0.0", sym.type)
 
 
 def _calls(body: list[ir.Stmt], name: str) -> bool:
@@ -208,6 +240,8 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
         else:
             out.append(ir.Assign(ir.Name(copy), ir.Name(var)))
     out.append(ir.Comment("! ---- backward sweep"))
+    if r.name == plan.head:
+        out += plan.globals.zero_statements(_zero, t.namer.nbdirs)
     for sym in r.symbols:
         if sym.name in t.active and sym.name not in r.args and sym.name != r.result:
             if "parameter" in sym.attrs or any(a.startswith("common") for a in sym.attrs):

@@ -48,6 +48,14 @@ class Plan:
         self.wrt, self.of = wrt, of
         self._refuse_active_globals()
         self._refuse_equivalenced()
+        from fortran_ad.ad.globals import Globals
+
+        self.globals = Globals(self.program, self.activity, self.mode, order)
+        for name in order:
+            self.globals.seed_namer(name, self.namers[name])
+        for (owner, var), dname in self.globals.names.items():
+            if owner.startswith("host:"):
+                self.namers[owner[5:]].derivs[var] = dname
 
     def _refuse_equivalenced(self) -> None:
         """An active variable EQUIVALENCEd with another would change behind the analysis."""
@@ -68,8 +76,8 @@ class Plan:
                         )
 
     def _refuse_active_globals(self) -> None:
-        """Module and COMMON variables that carry derivatives between routines are not
-        supported yet (issue #8 for COMMON): refuse them rather than drop their derivatives."""
+        """COMMON variables that carry derivatives between routines are not supported yet
+        (issue #8): refuse them rather than drop their derivatives."""
         from fortran_ad.ir.walk import base_name, walk_stmts
 
         for name in self.order:
@@ -83,13 +91,11 @@ class Plan:
                 if tgt is None or tgt not in varied:
                     continue
                 local = r.symbol(tgt)
-                is_common = local is not None and any(a.startswith("common") for a in local.attrs)
-                if local is None or is_common:
-                    where = "a COMMON block" if is_common else "its module or host"
+                if local is not None and any(a.startswith("common") for a in local.attrs):
                     raise FortranADError(
                         s.loc,
-                        f"'{tgt}' (from {where}) would carry derivatives between routines; "
-                        "active global variables are not supported yet",
+                        f"'{tgt}' (from a COMMON block) would carry derivatives between "
+                        "routines; active COMMON variables are not supported yet (issue #8)",
                         "pass it as an argument to the routines that use it",
                     )
 
@@ -161,9 +167,9 @@ class Plan:
             )
 
     def needs_derivative(self, name: str) -> bool:
-        r = self.program.routines[name].routine
-        act = self.activity.active(name)
-        return name == self.head or bool(act & (set(r.args) | {r.result}))
+        return name == self.head or self.activity.differentiated(
+            self.program.routines[name].routine
+        )
 
 
 def generate(files: list[ir.SourceFile], options) -> dict[str, str]:

@@ -93,7 +93,7 @@ class Tangent(RoutineAD):
         if info is None:
             self.check_external(s)
             return [s]
-        if not (self.callee_active(s.name) & set(info.routine.args)):
+        if not self.activity.differentiated(info.routine):
             return [s]
         args = (*self.derivative_args(info.routine, s.args, s.loc), *self.nbdirs_args())
         return [ir.CallStmt(routine_name(s.name, self.mode), args, s.loc, s.label)]

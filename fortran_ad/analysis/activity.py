@@ -63,9 +63,18 @@ class Activity:
     useful: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     forced: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     why: dict[tuple[str, str], str] = field(default_factory=dict)
+    globals: dict[str, dict[str, tuple[str, str]]] = field(default_factory=dict)
+    active_globals: set[tuple[str, str]] = field(default_factory=set)
+
+    through_globals: set[str] = field(default_factory=set)  # routines reaching active globals
 
     def active(self, routine: str) -> set[str]:
         return (self.varied[routine] & self.useful[routine]) | self.forced[routine]
+
+    def differentiated(self, r: ir.Routine) -> bool:
+        """Does ``r`` get a derivative routine that callers must call?"""
+        interface = set(r.args) | ({r.result} if r.result else set())
+        return bool(self.active(r.name) & interface) or r.name in self.through_globals
 
     def has_derivative(self, routine: str) -> bool:
         return bool(self.active(routine))
@@ -161,39 +170,93 @@ class ActivityAnalysis:
                     changed = True
         return result
 
+    def _globals(self, info: RoutineInfo) -> dict[str, tuple[str, str]]:
+        """Local name -> global key for module and host variables the routine touches."""
+        from fortran_ad.ir.walk import exprs_of_body, names_in
+
+        names: set[str] = set()
+        for e in exprs_of_body(info.routine.body):
+            names |= names_in(e)
+        for st in walk_stmts(info.routine.body):
+            if isinstance(st, ir.Opaque):
+                names |= set(st.reads) | set(st.writes)
+        out = {}
+        for n in sorted(names):
+            key = self.program.global_key(info, n)
+            if key is not None and may_carry(info.scope.lookup(n)):
+                out[n] = key
+        return out
+
     def run(self, head: str, wrt: set[str], of: set[str]) -> Activity:
+        """Fixpoint over the call tree: seeds flow to callees (actual → dummy), results flow
+        back (callee dummy → actual), and module/host variables share one activity."""
         act = Activity()
-        vin: dict[str, set[str]] = defaultdict(set)
-        uout: dict[str, set[str]] = defaultdict(set)
-        vin[head], uout[head] = set(wrt), set(of)
+        vseed: dict[str, set[str]] = defaultdict(set)
+        useed: dict[str, set[str]] = defaultdict(set)
+        vseed[head], useed[head] = set(wrt), set(of)
         for n in wrt:
             act.why[(head, n)] = "varied: --wrt"
         for n in of:
             act.why[(head, n + "#u")] = "useful: --of"
-        for name in reversed(self.order):  # callers first
-            info = self.program.routines[name]
-            act.varied[name] = self._forward(vin[name], self.edges[name], act.why, name)
-            act.useful[name] = self._backward(uout[name], self.edges[name], act.why, name)
-            for site_name, args in _call_sites(info.routine):
-                callee = self.program.get(site_name)
-                if callee is None:
-                    continue
-                for d, actual in dummy_map(args, callee.routine).items():
-                    refs = diff_refs(actual, info, self.program)
-                    if refs & act.varied[name]:
-                        vin[site_name].add(d)
-                    if refs & act.useful[name]:
-                        uout[site_name].add(d)
-            for s in walk_stmts(info.routine.body):  # results of user functions
-                if isinstance(s, ir.Assign) and base_name(s.target) in act.useful[name]:
-                    from fortran_ad.ir.walk import subexprs
-
-                    for sub in subexprs(s.value):
-                        callee = self.program.get(sub.name) if isinstance(sub, ir.Call) else None
-                        if callee is not None and callee.routine.result:
-                            uout[sub.name].add(callee.routine.result)
+        gmap = {name: self._globals(self.program.routines[name]) for name in self.order}
+        for name in self.order:  # a host's own variables, where its internal procedures use them
+            for owner, var in list(gmap[name].values()):
+                if owner.startswith("host:") and owner[5:] in gmap:
+                    gmap[owner[5:]][var] = (owner, var)
+        gvaried: set[tuple[str, str]] = set()
+        guseful: set[tuple[str, str]] = set()
+        while True:
+            before = (sum(map(len, vseed.values())), sum(map(len, useed.values())),
+                      len(gvaried), len(guseful))  # fmt: skip
+            for name in reversed(self.order):  # callers first
+                self._visit(name, act, vseed, useed, gmap[name], gvaried, guseful)
+            after = (sum(map(len, vseed.values())), sum(map(len, useed.values())),
+                     len(gvaried), len(guseful))  # fmt: skip
+            if after == before:
+                break
+        act.globals = {name: {n: k for n, k in gmap[name].items()} for name in self.order}
+        act.active_globals = gvaried & guseful
         self._force(act)
         return act
+
+    def _visit(self, name, act, vseed, useed, gl, gvaried, guseful) -> None:
+        info = self.program.routines[name]
+        vs = vseed[name] | {n for n, k in gl.items() if k in gvaried}
+        us = useed[name] | {n for n, k in gl.items() if k in guseful}
+        act.varied[name] = varied = self._forward(vs, self.edges[name], act.why, name)
+        act.useful[name] = useful = self._backward(us, self.edges[name], act.why, name)
+        gvaried |= {gl[n] for n in varied if n in gl}
+        guseful |= {gl[n] for n in useful if n in gl}
+        for site_name, args in _call_sites(info.routine):
+            callee = self.program.get(site_name)
+            if callee is None:
+                continue
+            written = _written_names(callee.routine)
+            for d, actual in dummy_map(args, callee.routine).items():
+                refs = diff_refs(actual, info, self.program)
+                if refs & varied:
+                    vseed[site_name].add(d)
+                if refs & useful:
+                    useed[site_name].add(d)
+                b = base_name(actual)
+                if b and d in act.varied[site_name] and d in written:
+                    vseed[name].add(b)  # the callee makes it varied (e.g. from a global)
+                if d in act.useful[site_name]:
+                    useed[name] |= refs
+        for st in walk_stmts(info.routine.body):  # results of user functions
+            if not isinstance(st, ir.Assign):
+                continue
+            from fortran_ad.ir.walk import subexprs
+
+            tgt = base_name(st.target)
+            for sub in subexprs(st.value):
+                callee = self.program.get(sub.name) if isinstance(sub, ir.Call) else None
+                if callee is None or not callee.routine.result:
+                    continue
+                if tgt in useful:
+                    useed[sub.name].add(callee.routine.result)
+                if tgt and callee.routine.result in act.varied[sub.name]:
+                    vseed[name].add(tgt)
 
     def _force(self, act: Activity) -> None:
         """An actual argument passed where the callee's dummy is active becomes active too,

@@ -76,6 +76,25 @@ class Program:
         for c in r.contains:
             self._add(c, f, module, r, scope)
 
+    def global_key(self, info: RoutineInfo, name: str) -> tuple[str, str] | None:
+        """(owner, variable) for a name ``info``'s routine reaches by use or host association:
+        owner is a module name or ``host:<routine>``; None for locals and unknown names."""
+        if info.routine.symbol(name) is not None:
+            return None
+        host = self.get(info.host.name) if info.host is not None else None
+        while host is not None:
+            if host.routine.symbol(name) is not None:
+                return (f"host:{host.name}", name)
+            host = self.get(host.host.name) if host.host is not None else None
+        sym = info.scope.lookup(name)
+        if sym is None:
+            return None
+        for mod in self.modules.values():
+            for s in mod.symbols:
+                if s is sym:
+                    return (mod.name, s.name)
+        return None
+
     def get(self, name: str) -> RoutineInfo | None:
         return self.routines.get(name)
 

@@ -30,7 +30,7 @@ from fortran_ad.frontend.lower_spec import (
 from fortran_ad.frontend.lower_spec import dims as lower_dims
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import implicit_rules
+from fortran_ad.ir.symbols import NO_HOST, implicit_rules
 
 _PARSER = None
 
@@ -42,13 +42,23 @@ def _parser():  # the fparser factory is global state; build it once, here only
     return _PARSER
 
 
+class ModuleRegistry:
+    """What files lowered earlier tell later ones about their modules (as a compiler's .mod
+    files would): which names are arrays (to tell a(i) from f(i)) and which names exist."""
+
+    def __init__(self) -> None:
+        self.arrays: dict[str, set[str]] = {}
+        self.names: dict[str, set[str]] = {}
+
+
 class _Ctx:
     """Per-file lowering context: file name, source lines (for columns), known module arrays."""
 
-    def __init__(self, source: Source, module_arrays: dict[str, set[str]]):
+    def __init__(self, source: Source, modules: ModuleRegistry):
         self.path = source.path
         self.lines = source.text.splitlines()
-        self.module_arrays = module_arrays
+        self.module_arrays = modules.arrays
+        self.module_names = modules.names
 
     def loc(self, node: object) -> ir.SourceLoc:
         item = getattr(node, "item", None)
@@ -480,6 +490,7 @@ def _lower_routine(
     body = _body(list(exec_node.children), ctx, scope) if exec_node is not None else ()
     internal = _children_of(node, F.Internal_Subprogram_Part)
     rules = implicit_rules(spec, host_rules)
+    host_names = host_names | _imported_names(spec, ctx)
     used = [lname(n) for n in walk(exec_node, F.Name)] if exec_node is not None else []
     called = {lname(c.items[0]) for c in walk(exec_node, F.Call_Stmt)} if exec_node else set()
     contained: list[F.Base] = []
@@ -524,6 +535,19 @@ def _lower_routine(
     )
 
 
+def _imported_names(spec: tuple[ir.SpecItem, ...], ctx: _Ctx) -> set[str]:
+    """Names USE statements bring into a scope (all of a module's when there is no ONLY)."""
+    out: set[str] = set()
+    for item in spec:
+        if isinstance(item, ir.Use):
+            if item.only is not None:
+                out |= {local for local, _ in item.only}
+            else:
+                out |= ctx.module_names.get(item.module, set())
+                out |= {local for local, _ in item.renames}
+    return out
+
+
 def walk_calls(body: tuple[ir.Stmt, ...]) -> list[ir.Call]:
     """Every function reference in a body (used to keep function names out of the symbols)."""
     from fortran_ad.ir.walk import exprs_of_body, subexprs
@@ -554,11 +578,16 @@ def _lower_module(node: F.Module, ctx: _Ctx) -> ir.Module:
             ]:
                 if remote in ctx.module_arrays.get(item.module, ()):
                     scope.arrays.add(local)
-    rules = implicit_rules(spec, None)
+    rules = implicit_rules(spec)
     symbols = symbols_from_spec(spec, (), [], rules, set())
     sub_part = _children_of(node, F.Module_Subprogram_Part)
     routines: list[ir.Routine] = []
-    names = {s.name for s in symbols}
+    names = {s.name for s in symbols} | _imported_names(spec, ctx)
+    ctx.module_names[name] = {s.name for s in symbols} | {
+        lname(_children_of(c, F.Subroutine_Stmt | F.Function_Stmt).items[1])
+        for c in (sub_part.children if sub_part is not None else [])
+        if isinstance(c, F.Subroutine_Subprogram | F.Function_Subprogram)
+    }
     if sub_part is not None:
         for c in sub_part.children:
             if isinstance(c, F.Subroutine_Subprogram | F.Function_Subprogram):
@@ -566,11 +595,11 @@ def _lower_module(node: F.Module, ctx: _Ctx) -> ir.Module:
     return ir.Module(name, spec, symbols, tuple(routines), tuple(comments), ctx.loc(head))
 
 
-def lower_source(source: Source, module_arrays: dict[str, set[str]] | None = None) -> ir.SourceFile:
-    """Parse and lower one source file. ``module_arrays`` carries array names of modules lowered
-    before (files are lowered in the order given, as a compiler would)."""
+def lower_source(source: Source, modules: ModuleRegistry | None = None) -> ir.SourceFile:
+    """Parse and lower one source file. ``modules`` carries what modules lowered before
+    provide (files are lowered in the order given, as a compiler would)."""
     tree = parse(source)
-    ctx = _Ctx(source, module_arrays if module_arrays is not None else {})
+    ctx = _Ctx(source, modules if modules is not None else ModuleRegistry())
     units: list[ir.Unit] = []
     pending: list[str] = []
     for node in tree.children:
@@ -581,7 +610,7 @@ def lower_source(source: Source, module_arrays: dict[str, set[str]] | None = Non
         if isinstance(node, F.Module):
             unit: ir.Unit = _lower_module(node, ctx)
         elif isinstance(node, F.Subroutine_Subprogram | F.Function_Subprogram | F.Main_Program):
-            unit = _lower_routine(node, ctx, None, None, set())
+            unit = _lower_routine(node, ctx, None, NO_HOST, set())
         else:
             unit = ir.OpaqueUnit(str(node), ctx.loc(node))
         if pending and not isinstance(unit, ir.OpaqueUnit):

@@ -12,13 +12,18 @@ DEFAULT_IMPLICIT = {
 }
 
 
-def implicit_rules(spec: tuple[ir.SpecItem, ...], inherited: dict | None) -> dict | None:
-    """The implicit typing map for a scope (None under IMPLICIT NONE)."""
-    rules = dict(DEFAULT_IMPLICIT) if inherited is None else dict(inherited)
-    seen_implicit = False
-    for item in spec:
-        if isinstance(item, ir.Implicit):
-            seen_implicit = True
+NO_HOST = object()  # implicit_rules(inherited=NO_HOST): a scope with no host (Fortran defaults)
+
+
+def implicit_rules(spec: tuple[ir.SpecItem, ...], inherited: object = NO_HOST) -> dict | None:
+    """The implicit typing map for a scope (None under IMPLICIT NONE). ``inherited`` is the
+    host's map (None when the host has IMPLICIT NONE), or NO_HOST."""
+    explicit = [item for item in spec if isinstance(item, ir.Implicit)]
+    if inherited is None and not explicit:
+        return None  # the host's IMPLICIT NONE applies
+    rules = dict(DEFAULT_IMPLICIT) if inherited in (NO_HOST, None) else dict(inherited)
+    for item in explicit:
+        if True:
             if not item.rules:
                 return None
             for type_text, letters in item.rules:
@@ -27,8 +32,6 @@ def implicit_rules(spec: tuple[ir.SpecItem, ...], inherited: dict | None) -> dic
                     hi = hi or lo
                     for c in range(ord(lo), ord(hi) + 1):
                         rules[chr(c)] = _parse_type_text(type_text)
-    if inherited is None and not seen_implicit:
-        return rules
     return rules
 
 
