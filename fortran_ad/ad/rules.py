@@ -41,10 +41,10 @@ def mul(a: ir.Expr | None, b: ir.Expr | None) -> ir.Expr | None:
     if is_one(b):
         return a
     assert a is not None and b is not None
-    if isinstance(a, UnOp) and a.op == "-" and is_one(a.operand):
-        return neg(b)
-    if isinstance(b, UnOp) and b.op == "-" and is_one(b.operand):
-        return neg(a)
+    if isinstance(a, UnOp) and a.op == "-":
+        return neg(mul(a.operand, b))
+    if isinstance(b, UnOp) and b.op == "-":
+        return neg(mul(a, b.operand))
     return BinOp("*", wrap_sum(a), wrap_sum(b))
 
 
