@@ -47,3 +47,18 @@ def test_module_variable_derivative_lives_in_the_derivative_module(tmp_path: Pat
     assert "real(dp) :: hb(nmax)" in text
     assert "use state_b, only: energyb, hb" in text
     assert "call step_b(n)" in text
+
+
+@pytest.mark.gfortran
+def test_call_into_another_modules_derivative() -> None:
+    """mmod_b calls misfit_b from cmod_b: the derivative module must USE cmod_b."""
+    report = api.check(
+        [str(DATA / "cross_module_cost.f90"), str(DATA / "cross_module_model.f90")],
+        wrt=["u"],
+        of=["cost"],
+        head="model",
+        sizes={"n": 5},
+        ranges={"u": (0.5, 1.5)},
+        modes=("reverse", "forward", "vector", "vector-reverse"),
+    )
+    assert report.ok, report.table()

@@ -95,8 +95,16 @@ def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
     w.indent()
     w.line(f"use {m.name}")
     for item in m.spec:
-        if isinstance(item, ir.Use | ir.Implicit):
+        if isinstance(item, ir.Use):
             fw.spec_item(w, item)
+    for other in _derivative_modules_called(plan, m, names):
+        w.line(f"use {naming.module_name(other, plan.mode)}")
+    for item in m.spec:
+        if isinstance(item, ir.Implicit):
+            fw.spec_item(w, item)
+    copies = _private_routines(plan, m)
+    if copies:  # keep the primal copies out of the users' sight, as in the original module
+        w.line(f"private :: {', '.join(r.name for r in copies)}")
     for item in _private_parameters(m):
         fw.spec_item(w, item)
     for line in plan.globals.module_declarations(m):
@@ -113,6 +121,17 @@ def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
         _routine(w, plan, name)
     w.dedent()
     w.line(f"end module {naming.module_name(m.name, plan.mode)}")
+
+
+def _derivative_modules_called(plan, m: ir.Module, names: list[str]) -> list[str]:
+    """Other modules whose derivative routines the routines of ``m`` call."""
+    out: set[str] = set()
+    for name in names:
+        for callee in plan.program.callees(plan.program.routines[name].routine):
+            info = plan.program.routines[callee]
+            if info.module is not None and info.module.name != m.name and _wanted(plan, callee):
+                out.add(info.module.name)
+    return sorted(out)
 
 
 def _private(m: ir.Module) -> tuple[bool, set[str], set[str]]:
