@@ -158,11 +158,23 @@ def _is_private(m: ir.Module, name: str) -> bool:
 
 
 def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
-    out = []
-    for r in m.routines:
-        if _is_private(m, r.name) and r.name in plan.order:
-            out.append(r)
-    return out
+    """Private routines of ``m`` that generated code calls as primal: in reverse modes every
+    callee of a differentiated routine (forward sweeps run the primal), in tangent modes the
+    callees without a derivative; then whatever those copies call."""
+    called: set[str] = set()
+    for name in plan.order:
+        if not _wanted(plan, name):
+            continue
+        for c in plan.program.callees(plan.program.routines[name].routine):
+            if naming.is_reverse(plan.mode) or not _wanted(plan, c):
+                called.add(c)
+    todo = list(called)
+    while todo:
+        for c in plan.program.callees(plan.program.routines[todo.pop()].routine):
+            if c not in called:
+                called.add(c)
+                todo.append(c)
+    return [r for r in m.routines if _is_private(m, r.name) and r.name in called]
 
 
 def _private_parameters(m: ir.Module) -> list[ir.SpecItem]:
