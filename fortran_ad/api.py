@@ -32,7 +32,7 @@ def check(
     head: str | None = None,
     sizes: Mapping[str, int | float | bool] | None = None,
     ranges: Mapping[str, tuple[float, float]] | None = None,
-    modes: Sequence[str] = MODES,
+    modes: str | Sequence[str] = MODES,
     sample: str | Path | None = None,
     directions: int = 3,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
@@ -42,8 +42,11 @@ def check(
 
     ``wrt``/``of`` name the independent/dependent dummies ("u,v" or a list); ``sizes`` fixes
     integer (and other non-wrt scalar) dummies; ``ranges`` gives uniform ranges for real inputs
-    (default [0.5, 1.5]). With ``sample`` (a sample.toml or its folder), its case for ``head``
-    supplies defaults for all of these (sources too, when ``sources`` is empty).
+    (default [0.5, 1.5]). ``modes`` picks the derivative modes to generate and check, as a list
+    or "reverse,vector": any of reverse, forward, vector, vector-reverse (default: all four; the
+    vector modes handle all ``directions`` in one call). With ``sample`` (a sample.toml or its
+    folder), its case for ``head`` supplies defaults for all of these (sources too, when
+    ``sources`` is empty).
 
     Returns a ``CheckReport``: ``.ok``, ``.rows`` and ``.table()``; raises FortranADError for
     input the user must fix.
@@ -59,4 +62,4 @@ def check(
         fixed_form=fixed_form,
         sizes=dict(sizes or {}),  # type: ignore[arg-type]  # reals/logicals are fixed values too
     )
-    return check_options(options, sample, ranges, tuple(modes), directions)
+    return check_options(options, sample, ranges, modes, directions)

@@ -185,7 +185,14 @@ class RoutineAD:
         for d, a in dummy_map(s.args, info.routine).items():
             sym = info.routine.symbol(d)
             if base_name(a) is not None and (sym is None or sym.intent != "in"):
-                out.append(a)
+                element = isinstance(a, ir.ArrayRef) and not any(
+                    isinstance(x, ir.Range) for x in a.subs
+                )
+                if element and sym is not None and sym.rank:
+                    # sequence association: the callee may write from a(i) onwards
+                    out.append(ir.Name(a.name))
+                else:
+                    out.append(a)
         if self.globals is not None:  # module/host variables the callee (transitively) writes
             visible = {k: n for n, k in self.activity.globals.get(self.routine.name, {}).items()}
             for key in sorted(self.globals.writes.get(s.name, set()) & self.globals.needed):

@@ -293,14 +293,21 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
 
 
 def _saved_outputs(t: Reverse) -> list[tuple[str, str]]:
-    """Dummies the backward sweep restores to entry values: copy their final values so the
-    adjoint leaves the primal outputs as the primal would."""
+    """Dummies the backward sweep changes (popped to earlier values, or recomputed by a callee's
+    adjoint): copy their final values so the adjoint leaves the primal outputs as the primal
+    would."""
+    from fortran_ad.ir.walk import base_name
+
     r = t.routine
     written = t.writes(r.body)
+    touched = set(t.needed)
+    for s in walk_stmts(r.body):
+        if isinstance(s, ir.CallStmt) and t._is_active_call(s):
+            touched |= {base_name(a) for a in t.written_by_call(s)}
     out = []
     for a in list(r.args) + ([r.result] if r.kind == "function" else []):
         sym = r.symbol(a)
-        if sym is None or a not in written or a not in t.needed or sym.intent == "in":
+        if sym is None or a not in written or a not in touched or sym.intent == "in":
             continue
         if any(d.kind == "assumed_size" for d in sym.dims):
             continue

@@ -108,7 +108,7 @@ class Globals:
 
     def module_declarations(self, module: ir.Module) -> list[str]:
         """Declarations of the derivatives of ``module``'s active variables (in the vector
-        modes allocatable, with the trailing nbdirs dimension given at the head's entry)."""
+        modes allocatable, with the leading nbdirs dimension given at the head's entry)."""
         from dataclasses import replace
 
         from fortran_ad.ad.common import decl

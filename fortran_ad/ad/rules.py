@@ -247,19 +247,29 @@ def _binop(e: BinOp, is_active, ctx: RuleCtx, loc, coeff) -> list:
     elif e.op == "*":
         pa, pb = b, a
     elif e.op == "/":
-        pa, pb = div(ONE, b), neg(div(a, sq(b)))
+        # 1/b with an integer b would be integer division: then 1 in the kind of a
+        one = ONE if ctx.type_of(b) is not None else ctx.one(a)
+        pa, pb = div(one, b), neg(div(a, sq(b)))
     elif e.op == "**":
         if isinstance(b, Literal) and b.type == "integer":
             n = int(b.text.split("_")[0])
-            pa = (
-                TWO
-                if n == 2
-                else BinOp("*", b, BinOp("**", wrap(a), Literal(str(n - 1), "integer")))
-            )
-            pa = mul(pa, a) if n == 2 else pa
+            if n == 0:  # a**0 is constant: no term (0*a**(-1) would be NaN at a = 0)
+                return []
+            if n == 1:
+                pa = None
+            elif n == 2:
+                pa = mul(TWO, a)
+            else:
+                pa = BinOp("*", b, BinOp("**", wrap(a), Literal(str(n - 1), "integer")))
         else:
             pa = mul(b, BinOp("**", wrap(a), wrap(sub(b, ONE))))
-        pb = mul(BinOp("**", wrap(a), wrap(b)), call("log", a))
+        # log needs a real argument: an integer base (2**x) is converted to the kind of b
+        base = (
+            a
+            if ctx.type_of(a) is not None
+            else call("real", a, ir.Keyword("kind", call("kind", b)))
+        )
+        pb = mul(BinOp("**", wrap(a), wrap(b)), call("log", base))
     else:  # relational and logical operators carry no derivative
         return []
     return linearize(a, is_active, ctx, loc, mul(coeff, pa)) + linearize(

@@ -1,4 +1,5 @@
-"""Emit the self-contained Fortran program that exercises primal, adjoint and tangent.
+"""Emit the self-contained Fortran program that exercises primal, adjoint and tangent
+(scalar and vector modes).
 
 The program prints raw numbers only (function values, dot products, error norms, sums of
 absolute values for rounding floors); ``report.py`` decides pass/fail. Keeping the policy in
@@ -11,7 +12,10 @@ called like a public module variable cannot clash. Harness names start with ``fa
 
 Directions: an input with a positive range gets d = u*|x| (u uniform in [-1, 1]), so x + h*d
 keeps its sign for every step used (log, sqrt stay defined); others get d = u*max(|lo|, |hi|).
-Every step is therefore relative to the input's size.
+Every step is therefore relative to the input's size. All K directions d_k and weights w_k
+are drawn first and kept as columns of arrays with a direction dimension K (``fad_dirs_x``,
+``fad_ws_y``; leading or trailing like the generated vector code, ``HarnessSpec.vector_axis``):
+the scalar modes use them one k at a time, the vector modes all in ONE call (``vector.py``).
 
 Output lines (values in ``es26.17e3``)::
 
@@ -21,47 +25,26 @@ Output lines (values in ``es26.17e3``)::
     ADJ k <xb,d> sum|xb*d| <w,F> after the adjoint, max|yb| of intent(out) y, tape bytes
     TAN k <w,yd> sum|w*yd| <w,F> after the tangent
     TAYLOR k h ||F(x+hd)-F(x)-h*Jd|| ||F(x)|| ||Jd||
+    VTAN k <w_k,Yd(:,k)> sum|..| <w_k,F> after the vector tangent (one call, K directions)
+    VADJ k <Xb(:,k),d_k> sum|..| <w_k,F> after the vector adjoint, max|Yb(:,k)| of intent(out)
+    VTAPE 0 tape bytes            left after the vector adjoint
+    VDOT k j <w_j,Yd(:,k)> sum|..| <Xb(:,j),d_k> sum|..|   for every k, j
 """
 
 from __future__ import annotations
 
 from fortran_ad.backends.writer import Writer
-from fortran_ad.checks.spec import Dummy, HarnessSpec
+from fortran_ad.checks.ftext import FMT, WP, aux, column, fsum, lit, maxabs, real_wp, total
+from fortran_ad.checks.spec import DERIV_PREFIX, UNIT_SUFFIX, Dummy, HarnessSpec
+from fortran_ad.checks.vector import VectorBlocks
 
 FD_STEP = 2.0**-12  # relative to the input scale; then /2 and /4 for Richardson extrapolation
 TAYLOR_STEP = 2.0**-8  # then /2, /4, /8
 TAYLOR_LEVELS = 4
-WP = "fad_wp"
-FMT = "es26.17e3"
+_MODE_OF_PREFIX = {p: m for m, p in DERIV_PREFIX.items()}
 
-
-def _aux(prefix: str, d: Dummy, index: int) -> str:
-    """Name of a harness variable tied to dummy ``d`` (kept within Fortran's 63 characters)."""
-    name = f"fad_{prefix}_{d.name}"
-    return name if len(name) <= 63 else f"fad_{prefix}_{index}"
-
-
-def _lit(value: float) -> str:
-    """A double-precision literal of ``value`` (round-trips exactly)."""
-    text = repr(float(value)).lower()
-    if "e" in text:
-        mant, _, exp = text.partition("e")
-        if "." not in mant:
-            mant += ".0"
-        return f"{mant}e{exp}_{WP}"
-    return f"{text}_{WP}"
-
-
-def _sum(text: str, d: Dummy) -> str:
-    return f"sum({text})" if d.rank else text
-
-
-def _maxabs(text: str, d: Dummy) -> str:
-    return f"maxval(abs({text}))" if d.rank else f"abs({text})"
-
-
-def _r(text: str) -> str:
-    return f"real({text}, {WP})"
+# the helpers under their historical names (scripts/bench_adjoint.py imports them from here)
+_aux, _lit, _sum, _maxabs, _r = aux, lit, fsum, maxabs, real_wp
 
 
 class _Emitter:
@@ -71,9 +54,19 @@ class _Emitter:
         self.s = spec
         self.w = Writer()
         self.idx = {d.name: i for i, d in enumerate(spec.dummies)}
+        self.vector = VectorBlocks(self)
 
     def v(self, prefix: str, d: Dummy) -> str:
-        return _aux(prefix, d, self.idx[d.name])
+        return aux(prefix, d, self.idx[d.name])
+
+    def col(self, name: str, d: Dummy, index: str) -> str:
+        """Direction ``index`` of the harness array ``name`` (shaped like ``d``, plus K)."""
+        return column(name, d, index, self.s.vector_axis)
+
+    def has(self, d: Dummy, prefix: str) -> bool:
+        """``d`` has a derivative argument in the mode whose harness prefix is ``prefix``."""
+        mode = _MODE_OF_PREFIX[prefix]
+        return mode in self.s.modes and d.has(mode)
 
     # ---------------------------------------------------------------- program frame
     def program(self) -> str:
@@ -86,7 +79,7 @@ class _Emitter:
             w.line(u)
         if s.module is not None:
             w.line(f"use {s.module}")
-            for mode, suffix in (("reverse", "b"), ("forward", "d")):
+            for mode, suffix in UNIT_SUFFIX.items():
                 if mode in s.modes:
                     w.line(f"use {s.module}_{suffix}, only: {s.head}_{suffix}")
         if s.tape:
@@ -133,12 +126,21 @@ class _Emitter:
             w.line(line) if line else w.blank()
 
     # ---------------------------------------------------------------- declarations
-    def declare(self, name: str, d: Dummy) -> None:
-        if d.rank:
-            colons = ", ".join(":" * 1 for _ in range(d.rank))
-            self.w.line(f"{d.type}, allocatable :: {name}({colons})")
+    def declare(self, name: str, d: Dummy, extra: int = 0) -> None:
+        """Declare ``name`` like dummy ``d`` (allocatable), with ``extra`` more dimensions."""
+        rank = d.rank + extra
+        if rank:
+            self.w.line(f"{d.type}, allocatable :: {name}({', '.join([':'] * rank)})")
         else:
             self.w.line(f"{d.type} :: {name}")
+
+    def columns(self, d: Dummy) -> list[str]:
+        """Harness arrays shaped like ``d`` plus a direction dimension of extent K: all
+        directions (``dirs``), all weights (``ws``), the vector modes' derivatives."""
+        out = [self.v("dirs", d)] if d.wrt else []
+        out += [self.v("ws", d)] if d.of else []
+        out += [self.v(p, d) for p in ("dv", "bv") if self.has(d, p)]
+        return out
 
     def declarations(self) -> None:
         s, w = self.s, self.w
@@ -154,23 +156,26 @@ class _Emitter:
                 self.declare(self.v("w", d), d)
                 self.declare(self.v("f0", d), d)
                 self.declare(self.v("jd", d), d)
-            if d.has_b and "reverse" in s.modes:
+            if self.has(d, "b"):
                 self.declare(self.v("b", d), d)
-            if d.has_d and "forward" in s.modes:
+            if self.has(d, "d"):
                 self.declare(self.v("d", d), d)
+            for name in self.columns(d):
+                self.declare(name, d, extra=1)
         w.line("integer :: fad_k, fad_j")
         w.line(f"real({WP}) :: fad_h, fad_val, fad_abs, fad_fwd, fad_seed, fad_nf0, fad_njd")
         w.line(f"real({WP}) :: fad_f({2 * 3}), fad_hs({2 * 3}), fad_base, fad_s0, fad_err")
+        w.line(f"real({WP}) :: fad_val2, fad_abs2")
         w.line(f"real({WP}), allocatable :: fad_tmp(:)")
 
     # ---------------------------------------------------------------- setting values
     def fill(self, target: str, d: Dummy, lo: float, hi: float) -> None:
         """target = uniform numbers in [lo, hi] (any rank)."""
         if d.rank:
-            self.w.line(f"call fad_draw(fad_tmp, size({target}), {_lit(lo)}, {_lit(hi)})")
+            self.w.line(f"call fad_draw(fad_tmp, size({target}), {lit(lo)}, {lit(hi)})")
             self.w.line(f"{target} = reshape(real(fad_tmp, kind({target})), shape({target}))")
         else:
-            self.w.line(f"{target} = real({_lit(lo)} + {_lit(hi - lo)}*fad_rand(), kind({target}))")
+            self.w.line(f"{target} = real({lit(lo)} + {lit(hi - lo)}*fad_rand(), kind({target}))")
 
     def initial_values(self) -> None:
         w = self.w
@@ -185,15 +190,19 @@ class _Emitter:
             elif d.category == "integer":
                 w.line(f"{d.name} = {int(d.fixed)}")
             else:
-                w.line(f"{d.name} = real({_lit(float(d.fixed))}, kind({d.name}))")
+                w.line(f"{d.name} = real({lit(float(d.fixed))}, kind({d.name}))")
         for d in self.s.dummies:
             w.line(f"{self.v('x0', d)} = {d.name}")
             others = [self.v(p, d) for p in ("dir",) if d.wrt]
             others += [self.v(p, d) for p in ("w", "f0", "jd") if d.of]
-            others += [self.v("b", d)] if d.has_b and "reverse" in self.s.modes else []
-            others += [self.v("d", d)] if d.has_d and "forward" in self.s.modes else []
+            others += [self.v(p, d) for p in ("b", "d") if self.has(d, p)]
             for o in others:
                 w.line(f"{o} = {d.name}" if not d.rank else f"allocate({o}, mold={d.name})")
+            bounds = [f"lbound({d.name}, {i}):ubound({d.name}, {i})" for i in range(1, d.rank + 1)]
+            k = str(self.s.directions)
+            dims = [k, *bounds] if self.s.vector_axis == "leading" else [*bounds, k]
+            for o in self.columns(d):
+                w.line(f"allocate({o}({', '.join(dims)}))")
 
     def reset(self, h: str | None = None) -> None:
         """Restore every dummy; with ``h``, move the wrt inputs to x + h*d."""
@@ -201,23 +210,27 @@ class _Emitter:
             self.w.line(f"{d.name} = {self.v('x0', d)}")
         if h is not None:
             for d in self.s.wrt():
-                dv = self.v("dir", d)
-                self.w.line(f"{d.name} = real({_r(d.name)} + {h}*{_r(dv)}, kind({d.name}))")
+                moved = f"{real_wp(d.name)} + {h}*{real_wp(self.v('dir', d))}"
+                self.w.line(f"{d.name} = real({moved}, kind({d.name}))")
 
     def weighted(self, target: str, prefix: str | None = None) -> None:
         """target = <w, F> over the outputs (or over their ``prefix`` companions)."""
         terms = []
         for d in self.s.of():
             y = d.name if prefix is None else self.v(prefix, d)
-            terms.append(_sum(f"{_r(self.v('w', d))}*{_r(y)}", d))
+            terms.append(fsum(f"{real_wp(self.v('w', d))}*{real_wp(y)}", d))
         self.w.line(f"{target} = " + " + ".join(terms))
 
-    def call(self, suffix: str = "", deriv: str | None = None) -> None:
+    def call(self, suffix: str = "", deriv: str | None = None, nbdirs: int | None = None) -> None:
+        """Call the head (``suffix`` "" for the primal, "_b" …) passing, after each dummy with
+        a derivative in that mode, its ``deriv``-prefixed companion; ``nbdirs`` comes last."""
         args = []
         for d in self.s.dummies:
             args.append(d.name)
-            if deriv == "b" and d.has_b or deriv == "d" and d.has_d:
+            if deriv is not None and self.has(d, deriv):
                 args.append(self.v(deriv, d))
+        if nbdirs is not None:
+            args.append(str(nbdirs))
         self.w.line(f"call {self.s.head}{suffix}({', '.join(args)})")
 
     def write(self, tag: str, values: list[str], count: str | None = None) -> None:
@@ -238,7 +251,7 @@ class _Emitter:
         self.declarations()
         self.initial_values()
         w.line(
-            f"fad_hs = {_lit(FD_STEP)}*[1.0_{WP}, -1.0_{WP}, 0.5_{WP}, -0.5_{WP}, "
+            f"fad_hs = {lit(FD_STEP)}*[1.0_{WP}, -1.0_{WP}, 0.5_{WP}, -0.5_{WP}, "
             f"0.25_{WP}, -0.25_{WP}]"
         )
         first = s.of()[0]
@@ -251,6 +264,11 @@ class _Emitter:
         w.line("do fad_k = 1, " + str(s.directions))
         w.indent()
         self.directions()
+        w.dedent()
+        w.line("end do")
+        w.line("do fad_k = 1, " + str(s.directions))
+        w.indent()
+        self.select_direction()
         self.finite_differences()
         if "reverse" in s.modes:
             self.adjoint()
@@ -259,24 +277,37 @@ class _Emitter:
             self.taylor()
         w.dedent()
         w.line("end do")
+        self.vector.blocks()
         w.dedent()
         w.line("end subroutine fad_run")
 
     def directions(self) -> None:
         w = self.w
-        w.comment("! random direction d (relative to each input's size) and weights w")
+        w.comment("! random direction d_k (relative to each input's size) and weights w_k, kept")
         for d in self.s.wrt():
             if d.relative:
                 self.fill(self.v("dir", d), d, -1.0, 1.0)
                 w.line(f"{self.v('dir', d)} = {self.v('dir', d)}*abs({self.v('x0', d)})")
             else:
                 self.fill(self.v("dir", d), d, -d.scale, d.scale)
+            w.line(f"{self.col(self.v('dirs', d), d, 'fad_k')} = {self.v('dir', d)}")
         for d in self.s.of():
             self.fill(self.v("w", d), d, -1.0, 1.0)
+            w.line(f"{self.col(self.v('ws', d), d, 'fad_k')} = {self.v('w', d)}")
         self.weighted("fad_base", "f0")
-        terms = [_sum(f"abs({_r(self.v('w', d))}*{_r(self.v('f0', d))})", d) for d in self.s.of()]
+        terms = [
+            fsum(f"abs({real_wp(self.v('w', d))}*{real_wp(self.v('f0', d))})", d)
+            for d in self.s.of()
+        ]
         w.line("fad_s0 = " + " + ".join(terms))
         self.write("BASE", ["fad_base", "fad_s0"])
+
+    def select_direction(self, index: str = "fad_k") -> None:
+        """d = d_index and w = w_index from the kept columns."""
+        for d in self.s.wrt():
+            self.w.line(f"{self.v('dir', d)} = {self.col(self.v('dirs', d), d, index)}")
+        for d in self.s.of():
+            self.w.line(f"{self.v('w', d)} = {self.col(self.v('ws', d), d, index)}")
 
     def finite_differences(self) -> None:
         w = self.w
@@ -295,22 +326,18 @@ class _Emitter:
         w.comment("! adjoint: seed w on the outputs, <xb, d> over the inputs")
         self.reset()
         for d in s.dummies:
-            if d.has_b:
+            if self.has(d, "b"):
                 b = self.v("b", d)
                 w.line(f"{b} = {self.v('w', d)}" if d.of else f"{b} = 0")
         self.call("_b", "b")
-        terms = [(self.v("b", d), self.v("dir", d), d) for d in s.wrt() if d.has_b]
+        terms = [(self.v("b", d), self.v("dir", d), d) for d in s.wrt() if self.has(d, "b")]
+        w.line("fad_val = " + total([fsum(f"{real_wp(b)}*{real_wp(x)}", d) for b, x, d in terms]))
         w.line(
-            "fad_val = "
-            + (" + ".join(_sum(f"{_r(b)}*{_r(x)}", d) for b, x, d in terms) or f"0.0_{WP}")
-        )
-        w.line(
-            "fad_abs = "
-            + (" + ".join(_sum(f"abs({_r(b)}*{_r(x)})", d) for b, x, d in terms) or f"0.0_{WP}")
+            "fad_abs = " + total([fsum(f"abs({real_wp(b)}*{real_wp(x)})", d) for b, x, d in terms])
         )
         self.weighted("fad_fwd")
-        outs = [d for d in s.of() if d.has_b and d.intent == "out"]
-        seeds = [_maxabs(_r(self.v("b", d)), d) for d in outs]
+        outs = [d for d in s.of() if self.has(d, "b") and d.intent == "out"]
+        seeds = [maxabs(real_wp(self.v("b", d)), d) for d in outs]
         w.line("fad_seed = " + (f"max({', '.join(seeds)}, 0.0_{WP})" if seeds else f"0.0_{WP}"))
         tape = "fad_tape_bytes()" if s.tape else "0"
         self.write("ADJ", ["fad_val", "fad_abs", "fad_fwd", "fad_seed"], tape)
@@ -322,13 +349,15 @@ class _Emitter:
         w.comment("! tangent: direction d on the inputs, <w, yd> over the outputs")
         self.reset()
         for d in s.dummies:
-            if d.has_d:
+            if self.has(d, "d"):
                 w.line(f"{self.v('d', d)} = {self.v('dir', d) if d.wrt else '0'}")
         self.call("_d", "d")
         for d in s.of():
-            w.line(f"{self.v('jd', d)} = {self.v('d', d) if d.has_d else '0'}")
+            w.line(f"{self.v('jd', d)} = {self.v('d', d) if self.has(d, 'd') else '0'}")
         self.weighted("fad_val", "jd")
-        terms = [_sum(f"abs({_r(self.v('w', d))}*{_r(self.v('jd', d))})", d) for d in s.of()]
+        terms = [
+            fsum(f"abs({real_wp(self.v('w', d))}*{real_wp(self.v('jd', d))})", d) for d in s.of()
+        ]
         w.line("fad_abs = " + " + ".join(terms))
         self.weighted("fad_fwd")
         self.write("TAN", ["fad_val", "fad_abs", "fad_fwd"])
@@ -338,23 +367,25 @@ class _Emitter:
         w.comment("! Taylor test: ||F(x+hd) - F(x) - h*Jd|| must decay like h**2")
         w.line(
             "fad_nf0 = sqrt("
-            + " + ".join(_sum(f"{_r(self.v('f0', d))}**2", d) for d in s.of())
+            + " + ".join(fsum(f"{real_wp(self.v('f0', d))}**2", d) for d in s.of())
             + ")"
         )
         w.line(
             "fad_njd = sqrt("
-            + " + ".join(_sum(f"{_r(self.v('jd', d))}**2", d) for d in s.of())
+            + " + ".join(fsum(f"{real_wp(self.v('jd', d))}**2", d) for d in s.of())
             + ")"
         )
         w.line(f"do fad_j = 1, {TAYLOR_LEVELS}")
         w.indent()
-        w.line(f"fad_h = {_lit(TAYLOR_STEP)}*0.5_{WP}**(fad_j - 1)")
+        w.line(f"fad_h = {lit(TAYLOR_STEP)}*0.5_{WP}**(fad_j - 1)")
         self.reset("fad_h")
         self.call()
         parts = []
         for d in s.of():
-            diff = f"{_r(d.name)} - {_r(self.v('f0', d))} - fad_h*{_r(self.v('jd', d))}"
-            parts.append(_sum(f"({diff})**2", d))
+            diff = (
+                f"{real_wp(d.name)} - {real_wp(self.v('f0', d))} - fad_h*{real_wp(self.v('jd', d))}"
+            )
+            parts.append(fsum(f"({diff})**2", d))
         w.line("fad_err = sqrt(" + " + ".join(parts) + ")")
         self.write("TAYLOR", ["fad_h", "fad_err", "fad_nf0", "fad_njd"])
         w.dedent()

@@ -10,13 +10,23 @@ All tolerance policy lives here (see the constants); the Fortran side only measu
   >= TAYLOR_MIN_RATIO (4 in theory), unless e is at rounding level (F linear along d).
 * ``adjoint_primal`` / ``tangent_primal``: derivative routines leave the primal outputs.
 * ``adjoint_seed``: intent(out) adjoints are zero on exit; ``tape_balanced``: tape empty after.
+
+Vector modes (K directions or K weight vectors in ONE call; column k against the same k):
+
+* ``vector_fd`` / ``vreverse_fd``: column k against the finite differences, as ``fd_*``;
+* ``vector_scalar`` / ``vreverse_scalar``: column k against the scalar tangent / adjoint with
+  the same d_k / w_k (dot-product tolerance: two AD results, no truncation error);
+* ``vector_dot``: <J d_k, w_j> (vector tangent) against <d_k, Jᵀ w_j> (vector adjoint) for every
+  pair (k, j); ``direction`` is k, ``weight`` is j;
+* ``vector_primal`` / ``vreverse_primal``, ``vreverse_seed``, ``vreverse_tape`` (one row for
+  the one call, ``direction`` 0): the conventions, as for the scalar modes.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 RTOL = 1e-6  # relative agreement asked of adjoint/tangent vs finite differences
 FD_ROUNDING = 100.0  # rounding of one evaluation ~ FD_ROUNDING * eps * sum|w*F|
@@ -30,7 +40,9 @@ PRIMAL_RTOL = 1e-12
 @dataclass(frozen=True)
 class CheckRow:
     """One comparison: ``a`` against ``b``; ``error`` and ``tolerance`` are relative, except
-    for taylor rows where ``error`` is the ratio e(h)/e(h/2) and ``tolerance`` its minimum."""
+    for taylor rows where ``error`` is the ratio e(h)/e(h/2) and ``tolerance`` its minimum.
+    ``direction`` is the random direction k (0: the row covers one call with all of them);
+    ``weight`` is the weight vector j of a ``vector_dot`` row (else None)."""
 
     test: str
     direction: int
@@ -40,6 +52,7 @@ class CheckRow:
     tolerance: float
     passed: bool
     detail: str = ""
+    weight: int | None = None
 
 
 @dataclass(frozen=True)
@@ -102,88 +115,119 @@ def _fd_row(test: str, k: int, fd: list[float], base: list[float], b: float, eps
     return CheckRow(test, k, r2, b, err, tol_rel, ok, detail)
 
 
-def evaluate(head: str, text: str) -> CheckReport:
-    """Parse the harness output and apply the tolerance policy."""
+_TAGS = ("BASE", "FD", "ADJ", "TAN", "TAYLOR", "VTAN", "VADJ", "VTAPE", "VDOT")
+_DOT_DETAIL = f"{DOT_ULPS:g} ulps of sum|terms|"
+Lines = dict[tuple[str, int], list[list[float]]]  # (tag, k) -> the values of each such line
+
+
+def _parse(text: str) -> tuple[float, Lines]:
+    """(epsilon, {(tag, k): [values of each line]}) from the harness output."""
     eps = 2.0**-52
-    per: dict[tuple[str, int], list[list[float]]] = {}
+    per: Lines = {}
     for line in text.splitlines():
         parts = line.split()
         if not parts:
             continue
         if parts[0] == "EPS":
             eps = float(parts[1])
-        elif parts[0] in ("BASE", "FD", "ADJ", "TAN", "TAYLOR"):
+        elif parts[0] in _TAGS:
             per.setdefault((parts[0], int(parts[1])), []).append([float(p) for p in parts[2:]])
+    return eps, per
+
+
+def _agree(test: str, k: int, a: float, b: float, mag: float, eps: float, detail: str) -> CheckRow:
+    """Two AD results that must agree to rounding: DOT_ULPS spacings of sum|terms|."""
+    err, tol_rel, ok = _rel(a, b, DOT_ULPS * _spacing(mag, eps))
+    return CheckRow(test, k, a, b, err, tol_rel, ok, detail)
+
+
+def _primal_row(test: str, k: int, after: float, base: list[float], eps: float) -> CheckRow:
+    tol = max(PRIMAL_RTOL * abs(base[0]), 64 * eps * base[1])
+    err, tol_rel, ok = _rel(after, base[0], tol)
+    detail = "<w, F> after the derivative routine vs primal"
+    return CheckRow(test, k, after, base[0], err, tol_rel, ok, detail)
+
+
+def _zero_row(test: str, k: int, value: float, detail: str) -> CheckRow:
+    return CheckRow(test, k, value, 0.0, value, 0.0, value == 0.0, detail)
+
+
+def _scalar_rows(k: int, per: Lines, eps: float) -> list[CheckRow]:
+    """Rows of the scalar modes for direction k."""
     rows: list[CheckRow] = []
-    ks = sorted({k for tag, k in per if tag == "BASE"})
-    for k in ks:
-        base = per[("BASE", k)][0]
-        fd = per[("FD", k)][0]
-        adj = per.get(("ADJ", k), [None])[0]
-        tan = per.get(("TAN", k), [None])[0]
-        if adj is not None:
-            rows.append(_fd_row("fd_adjoint", k, fd, base, adj[0], eps))
+    base = per[("BASE", k)][0]
+    fd = per[("FD", k)][0]
+    adj = per.get(("ADJ", k), [None])[0]
+    tan = per.get(("TAN", k), [None])[0]
+    if adj is not None:
+        rows.append(_fd_row("fd_adjoint", k, fd, base, adj[0], eps))
+    if tan is not None:
+        rows.append(_fd_row("fd_tangent", k, fd, base, tan[0], eps))
+    if adj is not None and tan is not None:
+        rows.append(_agree("dot_product", k, tan[0], adj[0], max(adj[1], tan[1]), eps, _DOT_DETAIL))
+    for name, vals in (("adjoint_primal", adj), ("tangent_primal", tan)):
+        if vals is not None:
+            rows.append(_primal_row(name, k, vals[2], base, eps))
+    if adj is not None:
+        rows.append(_zero_row("adjoint_seed", k, adj[3], "max |yb| of intent(out) outputs on exit"))
+        rows.append(
+            _zero_row("tape_balanced", k, adj[4], "bytes left on the tape after the adjoint")
+        )
+    rows.extend(_taylor_rows(k, per.get(("TAYLOR", k), []), eps))
+    return rows
+
+
+def _vector_rows(k: int, per: Lines, eps: float) -> list[CheckRow]:
+    """Rows of the vector modes for column k (one call covered all k)."""
+    rows: list[CheckRow] = []
+    base = per[("BASE", k)][0]
+    fd = per[("FD", k)][0]
+    adj = per.get(("ADJ", k), [None])[0]
+    tan = per.get(("TAN", k), [None])[0]
+    vtan = per.get(("VTAN", k), [None])[0]
+    vadj = per.get(("VADJ", k), [None])[0]
+    if vtan is not None:
+        rows.append(_fd_row("vector_fd", k, fd, base, vtan[0], eps))
         if tan is not None:
-            rows.append(_fd_row("fd_tangent", k, fd, base, tan[0], eps))
-        if adj is not None and tan is not None:
-            tol = DOT_ULPS * _spacing(max(adj[1], tan[1]), eps)
-            err, tol_rel, ok = _rel(tan[0], adj[0], tol)
-            rows.append(
-                CheckRow(
-                    "dot_product",
-                    k,
-                    tan[0],
-                    adj[0],
-                    err,
-                    tol_rel,
-                    ok,
-                    f"{DOT_ULPS:g} ulps of sum|terms|",
-                )
-            )
-        for name, vals in (("adjoint_primal", adj), ("tangent_primal", tan)):
-            if vals is not None:
-                tol = max(PRIMAL_RTOL * abs(base[0]), 64 * eps * base[1])
-                err, tol_rel, ok = _rel(vals[2], base[0], tol)
-                rows.append(
-                    CheckRow(
-                        name,
-                        k,
-                        vals[2],
-                        base[0],
-                        err,
-                        tol_rel,
-                        ok,
-                        "<w, F> after the derivative routine vs primal",
-                    )
-                )
+            detail = "column k vs the scalar tangent"
+            rows.append(_agree("vector_scalar", k, vtan[0], tan[0], max(vtan[1], tan[1]), eps,
+                               detail))  # fmt: skip
+        rows.append(_primal_row("vector_primal", k, vtan[2], base, eps))
+    if vadj is not None:
+        rows.append(_fd_row("vreverse_fd", k, fd, base, vadj[0], eps))
         if adj is not None:
-            seed_ok = adj[3] == 0.0
-            rows.append(
-                CheckRow(
-                    "adjoint_seed",
-                    k,
-                    adj[3],
-                    0.0,
-                    adj[3],
-                    0.0,
-                    seed_ok,
-                    "max |yb| of intent(out) outputs on exit",
-                )
-            )
-            tape_ok = adj[4] == 0.0
-            rows.append(
-                CheckRow(
-                    "tape_balanced",
-                    k,
-                    adj[4],
-                    0.0,
-                    adj[4],
-                    0.0,
-                    tape_ok,
-                    "bytes left on the tape after the adjoint",
-                )
-            )
-        rows.extend(_taylor_rows(k, per.get(("TAYLOR", k), []), eps))
+            detail = "column k vs the scalar adjoint"
+            rows.append(_agree("vreverse_scalar", k, vadj[0], adj[0], max(vadj[1], adj[1]), eps,
+                               detail))  # fmt: skip
+        rows.append(_primal_row("vreverse_primal", k, vadj[2], base, eps))
+        detail = "max |yb(:, k)| of intent(out) outputs on exit"
+        rows.append(_zero_row("vreverse_seed", k, vadj[3], detail))
+    return rows
+
+
+def _vector_dot_rows(per: Lines, eps: float) -> list[CheckRow]:
+    """<J d_k, w_j> (vector tangent) vs <d_k, Jᵀ w_j> (vector adjoint) for every (k, j)."""
+    rows = []
+    for (tag, k), lines in sorted(per.items()):
+        if tag != "VDOT":
+            continue
+        for j, tan, tan_mag, adj, adj_mag in lines:
+            row = _agree("vector_dot", k, tan, adj, max(tan_mag, adj_mag), eps, _DOT_DETAIL)
+            rows.append(replace(row, weight=int(j)))
+    for bytes_left in per.get(("VTAPE", 0), []):
+        detail = "bytes left on the tape after the vector adjoint (one call)"
+        rows.append(_zero_row("vreverse_tape", 0, bytes_left[0], detail))
+    return rows
+
+
+def evaluate(head: str, text: str) -> CheckReport:
+    """Parse the harness output and apply the tolerance policy."""
+    eps, per = _parse(text)
+    rows: list[CheckRow] = []
+    for k in sorted({k for tag, k in per if tag == "BASE"}):
+        rows.extend(_scalar_rows(k, per, eps))
+        rows.extend(_vector_rows(k, per, eps))
+    rows.extend(_vector_dot_rows(per, eps))
     if not rows:
         return CheckReport(head, (), "the check program printed no results:\n" + text[-2000:])
     return CheckReport(head, tuple(rows))
@@ -210,6 +254,12 @@ def _num(x: float) -> str:
     return f"{x:.10e}" if math.isfinite(x) else str(x)
 
 
+def _direction(r: CheckRow) -> str:
+    if r.weight is not None:
+        return f"{r.direction},{r.weight}"
+    return str(r.direction) if r.direction else "all"
+
+
 def format_table(report: CheckReport) -> str:
     """Aligned plain-text table, one line per row, then a summary line."""
     head = ("test", "dir", "A", "B", "error", "tol", "result", "detail")
@@ -218,7 +268,7 @@ def format_table(report: CheckReport) -> str:
         lines.append(
             (
                 r.test,
-                str(r.direction),
+                _direction(r),
                 _num(r.a),
                 _num(r.b),
                 f"{r.error:.2e}",

@@ -1,21 +1,24 @@
 """Build and run the derivative check: generate, compile with gfortran, run, judge.
 
-Two entry points share one compile-and-run core:
+Entry points sharing one compile-and-run core:
 
 * ``check_files`` takes primal, runtime and derivative *files* (tests hand it hand-written
   adjoints, so the checker is verified independently of the generator);
-* ``check_options`` is the public path: it loads the sources, calls the generator for each
-  mode and hands the generated files to ``check_files``. ``run_check_cli`` wraps it for
+* ``prepare_check`` loads the sources and calls the generator for each mode (reverse, forward,
+  vector, vector-reverse); its ``PreparedCheck.run`` hands the generated texts, or a modified
+  copy of them, to ``check_files``;
+* ``check_options`` is the public path (prepare, then run); ``run_check_cli`` wraps it for
   ``fortran-ad check`` (exit 0 pass, 1 fail; FortranADError propagates to the CLI: exit 2).
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fortran_ad.checks.harness import harness_source
@@ -83,6 +86,7 @@ def check_files(
     fixed_form: bool | None = None,
     workdir: Path | None = None,
     timeout: float = RUN_TIMEOUT,
+    vector_axis: str | None = None,
 ) -> CheckReport:
     """Compile primal, runtime, derivative files and the harness (in that order), run, judge.
 
@@ -90,7 +94,12 @@ def check_files(
     user input raises FortranADError (so does a primal that gfortran rejects); generated code
     that does not compile or crashes gives a report with ``error`` set (``ok`` False).
     ``workdir`` keeps the build (harness included) for inspection; default: a temp folder.
+    ``vector_axis`` (where the vector modes' nbdirs dimension is): default, read from the
+    head's declarations in the derivative files (``vector_axis_of``).
     """
+    if vector_axis is None:
+        texts = [Path(p).read_text(errors="replace") for p in derivative]
+        vector_axis = vector_axis_of(texts, routine.name)
     spec = build_spec(
         routine,
         module,
@@ -103,6 +112,7 @@ def check_files(
         seed,
         tape=bool(runtime),
         memory_limit=memory_limit,
+        vector_axis=vector_axis,
     )
     fc = _compiler()
     if workdir is None:
@@ -113,6 +123,26 @@ def check_files(
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
     return _build_and_run(fc, spec, workdir, primal, runtime, derivative, fixed_form, timeout)
+
+
+def vector_axis_of(texts: Sequence[str], head: str) -> str:
+    """Where the generated vector routine ``<head>_dv`` / ``<head>_bv`` puts the direction
+    dimension of its array derivatives: "leading" (``xd(nbdirs, n)``) or "trailing"
+    (``xd(n, nbdirs)``), read from its declarations (nbdirs is its last dummy). "leading"
+    when no text tells (no vector routine, or only scalar derivatives: both layouts agree)."""
+    head_re = re.compile(
+        rf"^\s*subroutine\s+{re.escape(head)}_(?:dv|bv)\s*\((?P<args>[^)]*)\)"
+        rf"(?P<body>.*?)^\s*end\s+subroutine",
+        re.IGNORECASE | re.MULTILINE | re.DOTALL,
+    )
+    for text in texts:
+        for m in head_re.finditer(text):
+            nbdirs = re.escape(m.group("args").replace("&", " ").split(",")[-1].strip())
+            if re.search(rf"::.*\w\s*\(\s*{nbdirs}\s*,", m.group("body"), re.IGNORECASE):
+                return "leading"
+            if re.search(rf"::.*,\s*{nbdirs}\s*\)", m.group("body"), re.IGNORECASE):
+                return "trailing"
+    return "leading"
 
 
 def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, timeout):
@@ -148,83 +178,173 @@ def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, tim
     return evaluate(spec.head, run.stdout)
 
 
-def check_options(
+@dataclass(frozen=True)
+class PreparedCheck:
+    """A check with its derivative code generated but not yet compiled: ``files`` maps file
+    names to generated text, ``file_modes`` each name to the modes that generated it. ``run``
+    compiles and judges them, or a modified copy of them (tests corrupt one statement to see
+    the check fail), for all the generated modes or some of them."""
+
+    routine: ir.Routine
+    module: ir.Module | None
+    signatures: Mapping[str, Sequence[tuple[str, bool]]]
+    files: Mapping[str, str]
+    file_modes: Mapping[str, tuple[str, ...]]
+    sources: tuple[str, ...]
+    wrt: tuple[str, ...]
+    of: tuple[str, ...] | None
+    fixed: Mapping[str, FixedValue]
+    ranges: Mapping[str, tuple[float, float]]
+    directions: int = 3
+    seed: int = 12345
+    memory_limit: int = DEFAULT_MEMORY_LIMIT
+    fixed_form: bool | None = None
+
+    def run(
+        self,
+        files: Mapping[str, str] | None = None,
+        workdir: Path | None = None,
+        modes: str | Sequence[str] | None = None,
+    ) -> CheckReport:
+        """Compile ``files`` (default: the generated ones) with the primal and the harness,
+        run, judge. ``modes``: a subset of the generated modes (default: all of them); files
+        another mode generated are left out. Runtime sources (the tape) are known by name."""
+        files = self.files if files is None else files
+        wanted = tuple(self.signatures) if modes is None else check_modes(modes)
+        missing = [m for m in wanted if m not in self.signatures]
+        if missing:
+            raise FortranADError(None, f"mode {', '.join(missing)} was not generated")
+        names = [n for n in files if set(self.file_modes.get(n, wanted)) & set(wanted)]
+        runtime_names = {p.name for p in RUNTIME_SOURCES}
+        with tempfile.TemporaryDirectory(prefix="fortran-ad-gen-") as tmp:
+            gen = Path(tmp)
+            for name in names:
+                (gen / name).write_text(files[name])
+            return check_files(
+                self.routine,
+                self.module,
+                {m: self.signatures[m] for m in wanted},
+                [Path(s) for s in self.sources],
+                [gen / n for n in names if n not in runtime_names],
+                self.wrt,
+                self.of,
+                self.fixed,
+                self.ranges,
+                [gen / n for n in names if n in runtime_names],
+                self.directions,
+                self.seed,
+                self.memory_limit,
+                self.fixed_form,
+                workdir,
+            )
+
+
+def check_modes(modes: str | Sequence[str]) -> tuple[str, ...]:
+    """The modes to check, in canonical order: "reverse,vector" or a sequence; unknown or no
+    names are a FortranADError."""
+    names = modes.split(",") if isinstance(modes, str) else list(modes)
+    wanted = {m.strip().lower() for m in names if m.strip()}
+    bad = sorted(wanted - set(MODES))
+    if bad or not wanted:
+        raise FortranADError(
+            None,
+            f"unknown check modes: {', '.join(bad)}" if bad else "no check mode given",
+            f"choose from {', '.join(MODES)}",
+        )
+    return tuple(m for m in MODES if m in wanted)
+
+
+def prepare_check(
     options: Options,
     sample: Path | str | None = None,
     ranges: Mapping[str, tuple[float, float]] | None = None,
-    modes: Sequence[str] = MODES,
+    modes: str | Sequence[str] = MODES,
     directions: int = 3,
     seed: int = 12345,
-    workdir: Path | None = None,
-) -> CheckReport:
-    """Generate derivatives of the head for each mode, then check them (public path).
+) -> PreparedCheck:
+    """Resolve the check's inputs and generate the derivatives of the head for each mode.
 
     Values: the sample case's [case.check] overridden by ``options.sizes``; ranges: the case's
     [case.ranges] overridden by ``ranges``; real inputs without a range get a positive default.
     """
-    bad = [m for m in modes if m not in MODES]
-    if bad or not modes:
-        raise FortranADError(
-            None,
-            f"unknown check modes: {', '.join(bad) or 'none'}",
-            f"choose from {', '.join(MODES)}",
-        )
+    modes = check_modes(modes)
     case = load_case(Path(sample), options.head) if sample is not None else None
     head = options.head or (case.head if case else None)
-    wrt = options.wrt or (case.wrt if case else ())
+    wrt = tuple(options.wrt or (case.wrt if case else ()))
     of = options.of if options.of is not None else (case.of if case else None)
-    sources = options.sources or (case.sources if case else ())
+    sources = tuple(options.sources or (case.sources if case else ()))
     fixed: dict[str, FixedValue] = dict(case.fixed) if case else {}
     fixed.update({k.lower(): v for k, v in options.sizes.items()})
     all_ranges = dict(case.ranges) if case else {}
     all_ranges.update({k.lower(): (float(lo), float(hi)) for k, (lo, hi) in (ranges or {}).items()})
     program = load(sources, options.fixed_form)
-    module, routine = find_head(program, head, tuple(wrt))
+    module, routine = find_head(program, head, wrt)
     # validate the user's choices before spending time on generation
     build_spec(routine, module, {m: [] for m in modes}, wrt, of, fixed, all_ranges, directions)
     from fortran_ad.ad.generate import generate, head_signature
 
-    opts = replace(options, sources=tuple(sources), head=routine.name, wrt=tuple(wrt), of=of)
-    runtime_names = {p.name for p in RUNTIME_SOURCES}
+    opts = replace(options, sources=sources, head=routine.name, wrt=wrt, of=of)
     signatures: dict[str, list[tuple[str, bool]]] = {}
     files: dict[str, str] = {}
-    for mode in MODES:
-        if mode in modes:
-            mode_opts = replace(opts, mode=mode)
-            for name, text in generate(program, mode_opts).items():
-                files.setdefault(name, text)
-            signatures[mode] = list(head_signature(program, mode_opts))
-    with tempfile.TemporaryDirectory(prefix="fortran-ad-gen-") as tmp:
-        gen = Path(tmp)
-        for name, text in files.items():
-            (gen / name).write_text(text)
-        runtime = [gen / n for n in files if n in runtime_names]
-        derivative = [gen / n for n in files if n not in runtime_names]
-        return check_files(
-            routine,
-            module,
-            signatures,
-            [Path(s) for s in sources],
-            derivative,
-            wrt,
-            of,
-            fixed,
-            all_ranges,
-            runtime,
-            directions,
-            seed,
-            options.memory_limit,
-            options.fixed_form,
-            workdir,
-        )
+    file_modes: dict[str, tuple[str, ...]] = {}
+    for mode in modes:
+        mode_opts = replace(opts, mode=mode)
+        try:
+            generated = generate(program, mode_opts)
+        except FortranADError as exc:
+            scalar = ",".join(m for m in modes if m in ("reverse", "forward"))
+            if mode not in ("vector", "vector-reverse") or not scalar:
+                raise
+            note = f"in {mode} mode; the scalar modes can be checked with --modes {scalar}"
+            hint = "; ".join(filter(None, [exc.hint, note]))
+            raise FortranADError(exc.loc, exc.message, hint) from None
+        for name, text in generated.items():
+            files.setdefault(name, text)
+            file_modes[name] = (*file_modes.get(name, ()), mode)
+        signatures[mode] = list(head_signature(program, mode_opts))
+    return PreparedCheck(
+        routine=routine,
+        module=module,
+        signatures=signatures,
+        files=files,
+        file_modes=file_modes,
+        sources=sources,
+        wrt=wrt,
+        of=tuple(of) if of is not None else None,
+        fixed=fixed,
+        ranges=all_ranges,
+        directions=directions,
+        seed=seed,
+        memory_limit=options.memory_limit,
+        fixed_form=options.fixed_form,
+    )
 
 
-def run_check_cli(options: Options, sample_path: Path | None, as_json: bool) -> int:
+def check_options(
+    options: Options,
+    sample: Path | str | None = None,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
+    modes: str | Sequence[str] = MODES,
+    directions: int = 3,
+    seed: int = 12345,
+    workdir: Path | None = None,
+) -> CheckReport:
+    """Generate derivatives of the head for each mode, then check them (public path)."""
+    prepared = prepare_check(options, sample, ranges, modes, directions, seed)
+    return prepared.run(workdir=workdir)
+
+
+def run_check_cli(
+    options: Options,
+    sample_path: Path | None,
+    as_json: bool,
+    modes: str | Sequence[str] = MODES,
+) -> int:
     """``fortran-ad check``: print the table (or JSON); 0 when every check passes, else 1.
 
-    FortranADError (bad input) propagates: the CLI prints it and exits 2.
+    FortranADError (bad input, unknown modes) propagates: the CLI prints it and exits 2.
     """
-    return report_exit(check_options(options, sample_path), as_json)
+    return report_exit(check_options(options, sample_path, modes=modes), as_json)
 
 
 def report_exit(report: CheckReport, as_json: bool = False) -> int:

@@ -20,7 +20,13 @@ from fortran_ad.ir.walk import names_in
 
 #: Range for real inputs nobody gave one for: positive, so log/sqrt/** are defined.
 DEFAULT_RANGE = (0.5, 1.5)
-MODES = ("reverse", "forward")
+MODES = ("reverse", "forward", "vector", "vector-reverse")
+#: Prefix of the harness variable holding a dummy's derivative, per mode (``fad_b_x``…).
+DERIV_PREFIX = {"reverse": "b", "forward": "d", "vector": "dv", "vector-reverse": "bv"}
+#: Suffix of the derivative routine and module, per mode (``<head>_bv`` in ``<module>_bv``).
+UNIT_SUFFIX = {"reverse": "b", "forward": "d", "vector": "dv", "vector-reverse": "bv"}
+#: Vector derivatives: ``xd(nbdirs, n)`` (leading, as in Tapenade) or ``xd(n, nbdirs)``.
+VECTOR_AXES = ("leading", "trailing")
 FixedValue = int | float | bool
 
 
@@ -41,6 +47,17 @@ class Dummy:
     of: bool
     has_b: bool  # has an adjoint argument in the reverse signature
     has_d: bool  # has a tangent argument in the forward signature
+    has_dv: bool = False  # has a tangent argument in the vector (forward) signature
+    has_bv: bool = False  # has an adjoint argument in the vector-reverse signature
+
+    def has(self, mode: str) -> bool:
+        """Whether the dummy has a derivative argument in ``mode``'s head signature."""
+        return {
+            "reverse": self.has_b,
+            "forward": self.has_d,
+            "vector": self.has_dv,
+            "vector-reverse": self.has_bv,
+        }[mode]
 
     @property
     def relative(self) -> bool:
@@ -69,6 +86,7 @@ class HarnessSpec:
     seed: int = 12345
     tape: bool = False  # the fad_tape runtime is linked: set its limit, check it is balanced
     memory_limit: int = 4 * 1024**3
+    vector_axis: str = "leading"  # where vector modes put the nbdirs dimension: VECTOR_AXES
 
     def wrt(self) -> tuple[Dummy, ...]:
         return tuple(d for d in self.dummies if d.wrt)
@@ -206,6 +224,8 @@ def _dummy(
         of=a in of,
         has_b=has.get("reverse", {}).get(a, False),
         has_d=has.get("forward", {}).get(a, False),
+        has_dv=has.get("vector", {}).get(a, False),
+        has_bv=has.get("vector-reverse", {}).get(a, False),
     )
 
 
@@ -221,17 +241,20 @@ def build_spec(
     seed: int = 12345,
     tape: bool = False,
     memory_limit: int = 4 * 1024**3,
+    vector_axis: str = "leading",
 ) -> HarnessSpec:
     """Check the user's choices against the head and describe every dummy for the harness.
 
-    ``signatures`` maps each generated mode ("reverse", "forward") to the head signature
+    ``signatures`` maps each generated mode (one of ``MODES``) to the head signature
     (dummy name, has a derivative argument) the generator reported for it.
     """
     modes = tuple(m for m in MODES if m in signatures)
     if not modes:
-        raise FortranADError(None, "no derivative mode to check", "modes: reverse, forward")
+        raise FortranADError(None, "no derivative mode to check", f"modes: {', '.join(MODES)}")
     if directions < 1:
         raise FortranADError(None, "the number of random directions must be at least 1")
+    if vector_axis not in VECTOR_AXES:
+        raise FortranADError(None, f"unknown vector axis '{vector_axis}'", " or ".join(VECTOR_AXES))
     wrt = [w.lower() for w in wrt]
     has = {m: {n.lower(): b for n, b in signatures[m]} for m in modes}
     rules = implicit_rules(routine.spec, None)
@@ -286,4 +309,5 @@ def build_spec(
         seed=seed,
         tape=tape,
         memory_limit=memory_limit,
+        vector_axis=vector_axis,
     )

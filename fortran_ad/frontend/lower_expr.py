@@ -70,6 +70,23 @@ def _triplet(node: F.Subscript_Triplet, scope: Scope) -> ir.Range:
     )
 
 
+def _structure_constructor(node: F.Base, scope: Scope) -> ir.Expr:
+    """fparser reads ``f(x, 1.5_dp)`` as a structure constructor when it cannot rule that
+    out; without derived types in scope it is a function reference."""
+    name, specs = node.items
+    args: tuple[ir.Expr, ...] = ()
+    if specs is not None:
+        items = specs.items if isinstance(specs, F.SequenceBase) else (specs,)
+        lowered = []
+        for item in items:
+            if isinstance(item, F.Component_Spec):
+                lowered.append(ir.Keyword(lname(item.items[0]), lower_expr(item.items[1], scope)))
+            else:
+                lowered.append(lower_expr(item, scope))
+        args = tuple(lowered)
+    return ir.Call(lname(name), args)
+
+
 def _actual_arg(node: F.Actual_Arg_Spec, scope: Scope) -> ir.Keyword:
     return ir.Keyword(lname(node.items[0]), lower_expr(node.items[1], scope))
 
@@ -94,6 +111,7 @@ EXPR_HANDLERS: dict[type, Callable[[F.Base, Scope], ir.Expr]] = {
     F.Part_Ref: _part_ref,
     F.Intrinsic_Function_Reference: _func_ref,
     F.Function_Reference: _func_ref,
+    F.Structure_Constructor: _structure_constructor,
     F.Subscript_Triplet: _triplet,
     F.Actual_Arg_Spec: _actual_arg,
     F.Parenthesis: lambda n, s: ir.Paren(lower_expr(n.items[1], s)),

@@ -15,7 +15,7 @@ from dataclasses import replace
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import map_body, map_expr
+from fortran_ad.ir.walk import map_body, map_expr, names_in
 from fortran_ad.normalize.jumps import JumpEliminator
 from fortran_ad.normalize.scalarize import Scalarizer
 
@@ -32,9 +32,13 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
 
     elemental = {n for n, i in program.routines.items() if "elemental" in i.routine.prefix}
     sc = Scalarizer(lookup, namer, elemental)
-    body = map_body(r.body, lambda s: sc.assign(s) if isinstance(s, ir.Assign) else None)
+    # hoist before scalarizing (temporaries holding SUM or array expressions get loops too),
+    # and again after (elemental calls applied to array elements inside expressions)
+    hoister = _Hoister(program, lookup, namer, extra, sc, info)
+    body = map_body(r.body, hoister.stmt)
+    body = map_body(body, lambda s: sc.assign(s) if isinstance(s, ir.Assign) else None)
     extra.extend(sc.new_symbols)
-    hoister = _Hoister(program, lookup, namer, extra)
+    hoister.scalarizer = None
     body = map_body(body, hoister.stmt)
     je = JumpEliminator(namer)
     body = je.routine_body(body)
@@ -43,11 +47,43 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
 
 
 class _Hoister:
-    def __init__(self, program: Program, lookup, namer, extra: list[ir.Symbol]):
+    def __init__(self, program: Program, lookup, namer, extra: list[ir.Symbol], sc, info):
         self.program = program
         self.lookup = lookup
         self.namer = namer
         self.extra = extra
+        self.scalarizer: Scalarizer | None = sc  # set: array-valued expressions stay in place
+        self.info = info
+
+    def _array_valued(self, e: ir.Expr) -> bool:
+        return self.scalarizer is not None and self.scalarizer.is_array_valued(e)
+
+    def _array_temp(self, value: ir.Expr, dummy: ir.Symbol, pre: list[ir.Stmt], loc) -> ir.Expr:
+        """An array expression passed to an array dummy: an automatic array temporary shaped
+        like the expression (its bounds must be specification expressions: dummies and
+        constants only)."""
+        sc = self.scalarizer
+        assert sc is not None
+        spans, _ = sc._space_of(value, loc)
+        routine = self.info.routine
+        for sp in spans:
+            for bound in (sp.lo, sp.hi):
+                for name in names_in(bound):
+                    sym = self.lookup(name)
+                    local = routine.symbol(name)
+                    if sp.step is not None or (
+                        local is not None
+                        and name not in routine.args
+                        and "parameter" not in (sym.attrs if sym else ())
+                    ):
+                        raise FortranADError(loc, "an array expression passed as an argument "
+                                             "needs a variable here", "assign it to an array "
+                                             "first and pass that")  # fmt: skip
+        dims = tuple(ir.Dim("explicit", sp.lo, sp.hi) for sp in spans)
+        tmp = self.namer.temp("tmp")
+        self.extra.append(ir.Symbol(tmp, dummy.type, dims, attrs=frozenset({"generated"})))
+        pre.append(ir.Assign(ir.Name(tmp), value, loc))
+        return ir.Name(tmp)
 
     def _is_function(self, name: str) -> bool:
         info = self.program.get(name)
@@ -63,8 +99,11 @@ class _Hoister:
         for i, a in enumerate(args):
             value = a.value if isinstance(a, ir.Keyword) else a
             new = self._expr(value, pre, loc)
-            if not isinstance(new, ir.Name | ir.ArrayRef) and i < len(callee.args):
-                dummy = callee.symbol(callee.args[i])
+            dummy = callee.symbol(callee.args[i]) if i < len(callee.args) else None
+            if self._array_valued(new) and not isinstance(new, ir.Name | ir.ArrayRef):
+                if dummy is not None and dummy.rank and dummy.type and dummy.type.is_real:
+                    new = self._array_temp(new, dummy, pre, loc)
+            elif not isinstance(new, ir.Name | ir.ArrayRef) and i < len(callee.args):
                 if dummy is not None and dummy.rank == 0 and dummy.type and dummy.type.is_real:
                     tmp = self._temp(dummy.type, loc)
                     pre.append(ir.Assign(ir.Name(tmp), new, loc))
@@ -76,6 +115,8 @@ class _Hoister:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if not (isinstance(x, ir.Call) and self._is_function(x.name)):
                 return None
+            if self._array_valued(x):
+                return x  # an elemental call on arrays: hoisted after scalarization
             callee = self.program.get(x.name).routine
             call = ir.Call(x.name, self._hoist_args(x.args, callee, pre, loc))
             if top and x is e:

@@ -77,12 +77,18 @@ class Scalarizer:
         return None
 
     def is_array_valued(self, e: ir.Expr) -> bool:
-        for s in subexprs(e):
-            if isinstance(s, ir.Call) and s.name not in self.elemental:
-                continue
-            if self.spans(s, ir.NOWHERE) is not None:
-                return True
-        return False
+        """Does ``e`` denote an array (reductions and inquiries of arrays are scalars)?"""
+        if isinstance(e, ir.Call):
+            if e.name not in self.elemental:
+                return False
+            return any(self.is_array_valued(a) for a in e.args)
+        if self.spans(e, ir.NOWHERE) is not None:
+            return True
+        if isinstance(e, ir.ArrayRef):
+            return False
+        from fortran_ad.ir.walk import children
+
+        return any(self.is_array_valued(c) for c in children(e))
 
     # -- element access ----------------------------------------------------------------------
     def element(self, e: ir.Expr, space: list[Span], idx: list[str], loc) -> ir.Expr:
@@ -184,13 +190,27 @@ class Scalarizer:
         return pre, new
 
     def _space_of(self, e: ir.Expr, loc) -> tuple[list[Span], str]:
-        for x in subexprs(e):
-            if isinstance(x, ir.Call) and x.name not in self.elemental:
-                continue
-            sp = self.spans(x, loc)
-            if sp is not None:
-                return sp, x.name  # type: ignore[union-attr]
-        raise FortranADError(loc, "reduction over an expression with no array operand")
+        """The iteration space of an array expression: that of its first array operand."""
+        found = self._first_array(e, loc)
+        if found is None:
+            raise FortranADError(loc, "reduction over an expression with no array operand")
+        return found
+
+    def _first_array(self, e: ir.Expr, loc) -> tuple[list[Span], str] | None:
+        if isinstance(e, ir.Call) and e.name not in self.elemental:
+            return None  # SUM(x) inside is a scalar
+        sp = self.spans(e, loc)
+        if sp is not None:
+            return sp, e.name  # type: ignore[union-attr]
+        if isinstance(e, ir.ArrayRef):
+            return None
+        from fortran_ad.ir.walk import children
+
+        for c in children(e):
+            found = self._first_array(c, loc)
+            if found is not None:
+                return found
+        return None
 
 
 def _paren(e: ir.Expr) -> ir.Expr:
