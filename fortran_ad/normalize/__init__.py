@@ -100,14 +100,16 @@ class _Hoister:
             value = a.value if isinstance(a, ir.Keyword) else a
             new = self._expr(value, pre, loc)
             dummy = callee.symbol(callee.args[i]) if i < len(callee.args) else None
-            if self._array_valued(new) and not isinstance(new, ir.Name | ir.ArrayRef):
-                if dummy is not None and dummy.rank and dummy.type and dummy.type.is_real:
+            real = dummy is not None and dummy.type is not None and dummy.type.is_real
+            if not real or isinstance(new, ir.Name | ir.ArrayRef):
+                pass
+            elif self._array_valued(new):
+                if dummy.rank:
                     new = self._array_temp(new, dummy, pre, loc)
-            elif not isinstance(new, ir.Name | ir.ArrayRef) and i < len(callee.args):
-                if dummy is not None and dummy.rank == 0 and dummy.type and dummy.type.is_real:
-                    tmp = self._temp(dummy.type, loc)
-                    pre.append(ir.Assign(ir.Name(tmp), new, loc))
-                    new = ir.Name(tmp)
+            elif dummy.rank == 0:
+                tmp = self._temp(dummy.type, loc)
+                pre.append(ir.Assign(ir.Name(tmp), new, loc))
+                new = ir.Name(tmp)
             out.append(ir.Keyword(a.name, new) if isinstance(a, ir.Keyword) else new)
         return tuple(out)
 
