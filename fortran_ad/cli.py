@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "roundtrip": "re-emit sources through the IR (tests the frontend and back end)",
     "check": "generate, compile and verify derivatives (Taylor, dot-product, finite differences)",
     "deps": "print the files `diff` would generate, one per line, writing nothing (for builds)",
+    "plan": "print the checkpoint plan (store or recompute per loop, tape and cost estimates)",
 }
 
 
@@ -30,11 +31,12 @@ def _bytes(text: str) -> int:
     units = {"k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
     t = text.strip().lower().removesuffix("b").removesuffix("i")
     try:
-        if t and t[-1] in units:
-            return int(float(t[:-1]) * units[t[-1]])
-        return int(t)
+        value = int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a byte count: '{text}'") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"the memory limit must be positive: '{text}'")
+    return value
 
 
 def _sizes(text: str) -> dict[str, int]:
@@ -44,6 +46,8 @@ def _sizes(text: str) -> dict[str, int]:
             continue
         name, _, value = part.partition("=")
         try:
+            if not name.strip().isidentifier():
+                raise ValueError
             out[name.strip().lower()] = int(value)
         except ValueError:
             raise argparse.ArgumentTypeError(f"bad size '{part}' (want name=integer)") from None
@@ -88,6 +92,13 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--size", type=_sizes, default={}, help="size hints: n=1000,nt=500")
     p.add_argument("--explain", action="store_true", help="print why variables are active")
+    p.add_argument(
+        "--checkpoint",
+        choices=["ilp", "store-all", "recompute-all"],
+        default="ilp",
+        help="what the adjoint stores and what it recomputes: chosen by an integer linear "
+        "program under --memory-limit (default), or a fixed policy",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -110,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--make-dir", action="store_true", help="print the folder of fortran-ad.mk and exit"
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="fortran-ad")
     d = sub.add_parser("diff", help=SUBCOMMANDS["diff"])
     _add_common(d)
     _add_ad(d)
@@ -129,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="derivative modes to generate and check, comma-separated (default: all of "
         f"{','.join(CHECK_MODES)}); the check ignores --mode",
     )
+    pl = sub.add_parser("plan", help=SUBCOMMANDS["plan"])
+    _add_common(pl)
+    _add_ad(pl)
+    pl.add_argument("--json", action="store_true", help="machine-readable output")
     dp = sub.add_parser("deps", help=SUBCOMMANDS["deps"])
     _add_common(dp)
     _add_ad(dp)
@@ -138,8 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] not in SUBCOMMANDS and not argv[0].startswith("-"):
-        argv.insert(0, "diff")
+    top_level = {"-h", "--help", "--version", "--cmake-dir", "--make-dir"}
+    if argv and argv[0] not in SUBCOMMANDS and argv[0] not in top_level:
+        argv.insert(0, "diff")  # the default command (also for `fortran-ad --wrt x` alone)
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.cmake_dir or args.make_dir:
@@ -175,7 +191,14 @@ def _run(args: argparse.Namespace) -> int:
         fixed_form=args.fixed_form,
         explain=args.explain,
         sizes=args.size,
+        checkpoint=args.checkpoint,
     )
+    if args.command == "plan":
+        from fortran_ad.driver import checkpoint_plan
+
+        result = checkpoint_plan(options)
+        print(result.to_json() if args.json else result.table())
+        return 0
     if args.command == "check":
         from fortran_ad.checks.run import run_check_cli
 

@@ -34,6 +34,7 @@ class Options:
     fixed_form: bool | None = None
     explain: bool = False
     sizes: dict[str, int] = field(default_factory=dict)
+    checkpoint: str = "ilp"  # ilp | store-all | recompute-all
 
 
 def load(paths: tuple[str, ...] | list[str], fixed_form: bool | None = None) -> list[ir.SourceFile]:
@@ -76,6 +77,18 @@ def roundtrip(paths: list[str], out: Path, fixed_form: bool | None = None) -> li
     program = load(paths, fixed_form)
     files = {f"{Path(f.path).stem}.f90": source_file(f) for f in program}
     return write_outputs(files, out)
+
+
+def checkpoint_plan(options: Options):
+    """The checkpoint plan the adjoint would follow (``fortran-ad plan``)."""
+    from dataclasses import replace
+
+    from fortran_ad.ad.emit import plan_checkpoints
+    from fortran_ad.ad.generate import Plan
+
+    if options.mode not in ("reverse", "vector-reverse"):
+        options = replace(options, mode="reverse")
+    return plan_checkpoints(Plan(load(options.sources, options.fixed_form), options))
 
 
 def differentiate(options: Options) -> list[Path]:

@@ -36,7 +36,14 @@ class Reverse(RoutineAD):
     """Builds the forward and backward sweeps of one (normalized) routine."""
 
     def prepare(self) -> None:
+        from fortran_ad.ad import loop_checkpoint as lc
+
+        self.candidates: list = []  # checkpoint candidates met while sweeping
+        self.depth = 0  # loop nesting while sweeping
         self.needed = self._needed()
+        for s in walk_stmts(self.routine.body):  # checkpointed loops re-run forward later
+            if isinstance(s, ir.Do) and self.periods.get(lc.loop_key(self, s), 0) > 0:
+                self.needed |= lc.reads(s)
         if self.globals is not None:  # a global any backward sweep reads is needed here too
             gl = self.activity.globals.get(self.routine.name, {})
             self.needed |= {n for n, k in gl.items() if k in self.globals.needed}
@@ -163,6 +170,8 @@ class Reverse(RoutineAD):
     def _note(self, s: ir.Stmt, what: str = "adjoint of") -> ir.Comment:
         from pathlib import Path
 
+        if s.loc.line <= 0:  # a statement fortran-ad made (flags, temporaries)
+            return ir.Comment(f"! {what} a generated statement")
         return ir.Comment(f"! {what} {Path(s.loc.file).name}:{s.loc.line}")
 
     def assign(self, s: ir.Assign) -> Sweep:
@@ -242,9 +251,19 @@ class Reverse(RoutineAD):
         return fwd, bwd
 
     def do(self, s: ir.Do) -> Sweep:
+        from fortran_ad.ad import loop_checkpoint as lc
+
+        self.depth += 1
         f_body, b_body = self.sweep(s.body)
+        self.depth -= 1
         if not b_body:
             return [_replace_body(s, f_body)], []
+        if self.depth == 0 and lc.eligible(self, s):
+            self.candidates.append(lc.candidate(self, s, f_body))
+            period = self.periods.get(lc.loop_key(self, s), 0)
+            if period > 0:
+                keep = s.var in self.free_loop_vars
+                return lc.checkpointed(self, s, f_body, b_body, period, keep)
         step = s.step
         start, stop = s.start, s.stop
         bounds = [e for e in (s.start, s.stop, s.step) if e is not None]
@@ -275,7 +294,9 @@ class Reverse(RoutineAD):
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:
+        self.depth += 1
         f_body, b_body = self.sweep(s.body)
+        self.depth -= 1
         if not b_body:
             return [_replace_body(s, f_body)], []
         cnt, it = self.temp("count", INT), self.temp("iter", INT)

@@ -28,6 +28,8 @@ class RoutineAD:
     globals: object = None  # fortran_ad.ad.globals.Globals
     temps: list[ir.Symbol] = field(default_factory=list)
     extra_keys: set = field(default_factory=set)  # globals to USE for saving around calls
+    periods: dict = field(default_factory=dict)  # loop key -> checkpoint period (0: store)
+    sizes: dict = field(default_factory=dict)  # size hints for the cost model
 
     @property
     def active(self) -> set[str]:

@@ -15,19 +15,16 @@ from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import walk_stmts
 
 
-def _transform(plan, name: str) -> RoutineAD:
+def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
+    """The transform of one routine; ``dry`` runs leave the routine's names untouched."""
+    import copy
+
     info = plan.program.routines[name]
-    args = (
-        plan.program,
-        info,
-        info.routine,
-        plan.activity,
-        plan.mode,
-        plan.namers[name],
-        plan.globals,
-    )
+    namer = copy.deepcopy(plan.namers[name]) if dry else plan.namers[name]
+    args = (plan.program, info, info.routine, plan.activity, plan.mode, namer, plan.globals)
     if naming.is_reverse(plan.mode):
-        t = Reverse(*args)
+        periods = plan.checkpoints.periods() if plan.checkpoints is not None else {}
+        t = Reverse(*args, periods=periods, sizes=plan.options.sizes)
         t.prepare()
         return t
     from fortran_ad.ad.tangent import Tangent
@@ -48,13 +45,36 @@ def _needed_globals(plan) -> None:
         return
     for name in plan.order:
         if _wanted(plan, name):
-            t = _transform(plan, name)
+            t = _transform(plan, name, dry=True)
             gl = plan.activity.globals.get(name, {})
             plan.globals.needed |= {gl[n] for n in t.needed if n in gl}
 
 
-def emit_files(plan) -> dict[str, str]:
+def plan_checkpoints(plan):
+    """Reverse modes: collect the checkpoint candidates (a dry store-all run) and let the
+    planner decide; the real emission then obeys ``plan.checkpoints``."""
+    from fortran_ad.checkpoint import costs
+    from fortran_ad.checkpoint.ilp import plan as solve
+
     _needed_globals(plan)
+    plan.checkpoints = None
+    candidates, base = [], 0.0
+    for name in plan.order:
+        if not _wanted(plan, name):
+            continue
+        t = _transform(plan, name, dry=True)
+        fwd, _ = t.sweep(t.routine.body)
+        candidates += t.candidates
+        if name == plan.head:
+            loops = sum(c.trips * c.tape_per_iter for c in t.candidates)
+            base = max(0.0, costs.tape_bytes(fwd, t.lookup, plan.options.sizes) - loops)
+    plan.checkpoints = solve(candidates, plan.options.memory_limit, base, plan.options.checkpoint)
+    return plan.checkpoints
+
+
+def emit_files(plan) -> dict[str, str]:
+    if naming.is_reverse(plan.mode):
+        plan_checkpoints(plan)
     files: dict[str, str] = {}
     for f in plan.program.files:
         w = Writer()

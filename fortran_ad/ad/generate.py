@@ -27,6 +27,7 @@ class Plan:
     def __init__(self, files: list[ir.SourceFile], options):
         self.options = options
         self.mode = options.mode
+        self.checkpoints = None  # a checkpoint.ilp.Plan once emit.plan_checkpoints ran
         self.program = Program(files)
         self.head = self._head(options)
         order = self.program.reachable(self.head)
@@ -63,7 +64,9 @@ class Plan:
 
         for name in self.order:
             r = self.program.routines[name].routine
-            active = self.activity.active(name)
+            active = (self.activity.varied[name] | self.activity.useful[name]) & {
+                s.name for s in r.symbols if is_real(s)
+            }
             for item in r.spec:
                 text = getattr(item, "text", "")
                 if isinstance(item, ir.OpaqueSpec) and text.lower().startswith("equivalence"):
@@ -72,7 +75,9 @@ class Plan:
                     if both:
                         others = ", ".join(sorted(names - {both[0]}))
                         raise FortranADError(
-                            item.loc, f"active variable '{both[0]}' is EQUIVALENCEd ({others})"
+                            item.loc,
+                            f"variable '{both[0]}' carries derivatives and is EQUIVALENCEd "
+                            f"({others}); fortran-ad cannot follow the alias",
                         )
 
     def _refuse_active_globals(self) -> None:
@@ -107,6 +112,13 @@ class Plan:
                 )
             return options.head
         want = set(options.wrt) | set(options.of or ())
+        every = set().union(*(set(i.routine.args) for i in self.program.routines.values()))
+        for flag, names in (("--wrt", options.wrt), ("--of", options.of or ())):
+            for n in names:
+                if n not in every:
+                    raise FortranADError(
+                        None, f"{flag} name '{n}' is not a dummy argument of any routine"
+                    )
         candidates = [n for n, i in self.program.routines.items() if want <= set(i.routine.args)]
         if len(candidates) > 1:  # prefer the roots of the call graph
             called = set().union(
@@ -115,6 +127,12 @@ class Plan:
             candidates = [n for n in candidates if n not in called] or candidates
         if len(candidates) == 1:
             return candidates[0]
+        if not candidates and options.of:
+            raise FortranADError(
+                None,
+                "no routine has all the --wrt and --of names "
+                f"({', '.join(sorted(want))}) as dummy arguments; use --head",
+            )
         if not candidates:
             raise FortranADError(
                 None,
@@ -148,6 +166,10 @@ class Plan:
             of = set(options.of)
             for n in of:
                 self._check_real(info, n, "--of")
+                if r.symbol(n).intent == "in":
+                    raise FortranADError(
+                        r.loc, f"--of name '{n}' is intent(in) in '{r.name}': it is not an output"
+                    )
         return set(options.wrt), of
 
     def _check_real(self, info: RoutineInfo, name: str, flag: str) -> None:

@@ -81,7 +81,8 @@ class _Ctx:
 
 
 def parse(source: Source) -> F.Program:
-    reader = FortranStringReader(source.text, ignore_comments=False)
+    folder = str(Path(source.path).resolve().parent)
+    reader = FortranStringReader(source.text, ignore_comments=False, include_dirs=[folder])
     reader.set_format(FortranFormat(not source.fixed_form, False))
     try:
         tree = _parser()(reader)
@@ -344,7 +345,18 @@ def lower_stmt(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt | None:
     return _opaque(node, ctx)
 
 
+def _missing_include(node: F.Base, ctx: _Ctx) -> None:
+    """fparser inlines INCLUDE files it finds; one it keeps was not found."""
+    if isinstance(node, F.Include_Stmt):
+        raise FortranADError(
+            ctx.loc(node),
+            f"cannot find INCLUDE file {node.items[0]}",
+            "it is looked for next to the including source",
+        )
+
+
 def _opaque(node: F.Base, ctx: _Ctx) -> ir.Opaque:
+    _missing_include(node, ctx)
     names = tuple(sorted({lname(n) for n in walk(node, F.Name)}))
     writes = names if isinstance(node, _WRITES_FIRST) else ()
     if isinstance(node, F.Write_Stmt | F.Print_Stmt):
@@ -421,6 +433,7 @@ def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
     attr = attr_stmt(node, loc, scope)
     if attr is not None:
         return attr
+    _missing_include(node, ctx)
     return ir.OpaqueSpec(str(node), loc)
 
 

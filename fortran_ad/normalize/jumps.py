@@ -44,7 +44,8 @@ class JumpEliminator:
             return body
         flag = self._flag("return")
         guarded, _ = self._guard(body, lambda s: isinstance(s, ir.Return), flag, None)
-        return (ir.Assign(ir.Name(flag), FALSE), *guarded)
+        first = next(s for s in walk_stmts(body) if isinstance(s, ir.Return))
+        return (ir.Assign(ir.Name(flag), FALSE, first.loc), *guarded)
 
     # -- loops (innermost first) ---------------------------------------------------------------
     def _loops(self, body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:

@@ -1,0 +1,170 @@
+"""Checkpoint planning as an integer linear program (scipy.optimize.milp, HiGHS).
+
+Decision apart from mechanism: this module sees only candidates with their costs and returns a
+frozen Plan; ``ad/adjoint.py`` obeys it. Candidates today are the outermost DO loops of each
+reversed routine. For a loop of N iterations that pushes T bytes per iteration and whose state
+(variables it writes) is S bytes, the options are
+  store       tape every iteration:                memory N*T,            extra time 0
+  every p     snapshot every p iterations, re-run   memory ceil(N/p)*S+p*T, extra time N*C
+              each segment with recording before reversing it (two-level checkpointing)
+Minimize estimated adjoint time subject to total tape memory <= the budget (--memory-limit).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from fortran_ad.checkpoint.costs import BYTE_COST
+from fortran_ad.errors import FortranADError
+
+POLICIES = ("ilp", "store-all", "recompute-all")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    key: str  # "<routine>:<line>"
+    routine: str
+    where: str  # file:line
+    trips: int
+    tape_per_iter: float  # bytes pushed by one recorded iteration
+    snapshot: float  # bytes of the loop's state
+    iter_cost: float  # flops of one primal iteration
+
+
+@dataclass(frozen=True)
+class Option:
+    period: int  # 0: store every iteration; p > 0: snapshot every p iterations
+    memory: float
+    time: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    candidate: Candidate
+    option: Option
+
+
+@dataclass(frozen=True)
+class Plan:
+    policy: str
+    budget: int
+    base_memory: float
+    decisions: tuple[Decision, ...]
+
+    def periods(self) -> dict[str, int]:
+        return {d.candidate.key: d.option.period for d in self.decisions}
+
+    def period(self, key: str) -> int:
+        for d in self.decisions:
+            if d.candidate.key == key:
+                return d.option.period
+        return 0
+
+    @property
+    def peak(self) -> float:
+        return self.base_memory + sum(d.option.memory for d in self.decisions)
+
+    @property
+    def extra_time(self) -> float:
+        return sum(d.option.time for d in self.decisions)
+
+    def table(self) -> str:
+        head = f"{'loop':<28} {'trips':>8} {'tape/iter':>11} {'state':>11} {'decision':<16} " \
+               f"{'tape':>11} {'est. cost':>11}"  # fmt: skip
+        lines = [head]
+        for d in self.decisions:
+            c, o = d.candidate, d.option
+            what = "store" if o.period == 0 else f"checkpoint/{o.period}"
+            lines.append(
+                f"{c.routine + ' ' + c.where:<28} {c.trips:>8} {_b(c.tape_per_iter):>11} "
+                f"{_b(c.snapshot):>11} {what:<16} {_b(o.memory):>11} {o.time:>11.3g}"
+            )
+        lines.append(
+            f"policy {self.policy}: predicted peak tape {_b(self.peak)} "
+            f"(budget {_b(self.budget)}), extra cost {self.extra_time:.3g} flop-equivalents"
+        )
+        return "\n".join(lines)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "policy": self.policy,
+                "budget": self.budget,
+                "base_memory": self.base_memory,
+                "peak": self.peak,
+                "decisions": [asdict(d) for d in self.decisions],
+            },
+            indent=2,
+        )
+
+
+def _b(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def options(c: Candidate) -> list[Option]:
+    n, t, s = max(c.trips, 1), c.tape_per_iter, c.snapshot
+    store_traffic = n * t * BYTE_COST
+    out = [Option(0, n * t, store_traffic)]
+    periods = {1 << k for k in range(int(math.log2(n)) + 1)}
+    periods.add(max(1, min(n, round(math.sqrt(n * s / t)) if t > 0 else n)))
+    for p in sorted(periods):
+        segs = math.ceil(n / p)
+        memory = segs * s + p * t
+        time = n * c.iter_cost + store_traffic + segs * s * BYTE_COST
+        out.append(Option(p, memory, time))
+    return out
+
+
+def plan(candidates: list[Candidate], budget: int, base_memory: float, policy: str) -> Plan:
+    """Choose an option per candidate. Pure: same inputs, same Plan."""
+    if policy not in POLICIES:
+        raise FortranADError(None, f"unknown checkpoint policy '{policy}' ({', '.join(POLICIES)})")
+    opts = [options(c) for c in candidates]
+    if policy == "store-all":
+        chosen = [o[0] for o in opts]
+    elif policy == "recompute-all":
+        chosen = [min(o[1:], key=lambda x: (x.memory, x.time)) for o in opts]
+    else:
+        chosen = _solve(opts, budget - base_memory)
+        if chosen is None:
+            smallest = base_memory + sum(min(x.memory for x in o) for o in opts)
+            raise FortranADError(
+                None,
+                f"memory limit of {budget} bytes is infeasible: the smallest tape this plan can "
+                f"reach is {math.ceil(smallest)} bytes",
+                f"use --memory-limit {math.ceil(smallest)} or more",
+            )
+    decisions = tuple(Decision(c, o) for c, o in zip(candidates, chosen, strict=True))
+    return Plan(policy, budget, base_memory, decisions)
+
+
+def _solve(opts: list[list[Option]], budget: float) -> list[Option] | None:
+    if not opts:
+        return [] if budget >= 0 else None
+    flat = [(i, o) for i, group in enumerate(opts) for o in group]
+    cost = np.array([o.time for _, o in flat])
+    memory = np.array([[o.memory for _, o in flat]])
+    pick = np.zeros((len(opts), len(flat)))
+    for j, (i, _) in enumerate(flat):
+        pick[i, j] = 1
+    constraints = [
+        LinearConstraint(pick, lb=np.ones(len(opts)), ub=np.ones(len(opts))),
+        LinearConstraint(memory, lb=-np.inf, ub=budget),
+    ]
+    result = milp(
+        cost, constraints=constraints, integrality=np.ones(len(flat)), bounds=Bounds(0, 1)
+    )
+    if not result.success:
+        return None
+    x = np.round(result.x).astype(int)
+    return [o for (_, o), on in zip(flat, x, strict=True) if on]
