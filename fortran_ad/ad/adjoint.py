@@ -443,7 +443,8 @@ def _reversed_bounds(start, stop, step):
 
     # the last iteration is start + (trip - 1)*step with trip = (stop - start + step)/step;
     # when trip <= 0 this start lies beyond ``start`` and the reversed loop runs zero times
-    trip = ir.BinOp("/", ir.Paren(ir.BinOp("+", ir.BinOp("-", stop, wrap(start)), wrap(step))),
-                    wrap(step))  # fmt: skip
+    trip = ir.BinOp(
+        "/", ir.Paren(ir.BinOp("+", ir.BinOp("-", stop, wrap(start)), wrap(step))), wrap(step)
+    )
     last = ir.BinOp("+", start, ir.BinOp("*", ir.Paren(ir.BinOp("-", trip, lit(1))), wrap(step)))
     return last, start, neg(step)

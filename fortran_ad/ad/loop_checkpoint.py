@@ -82,8 +82,9 @@ def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, period: int, keep_index: 
     saved = state(t, s)
     p = ir.Literal(str(period), "integer")
     var = ir.Name(s.var)
-    at_segment_start = ir.BinOp("==", ir.Call("mod", (ir.BinOp("-", var, _w(s.start)), p)),
-                                ir.Literal("0", "integer"))  # fmt: skip
+    at_segment_start = ir.BinOp(
+        "==", ir.Call("mod", (ir.BinOp("-", var, _w(s.start)), p)), ir.Literal("0", "integer")
+    )
     snap = ir.If(((at_segment_start, tuple(push(e) for e in saved)),), loc=s.loc)
     fwd = [
         *([push(var)] if keep_index else []),
@@ -103,8 +104,14 @@ def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, period: int, keep_index: 
     bwd = [
         t._note(s, "adjoint (checkpointed) of"),
         ir.Assign(nseg, ir.BinOp("/", ir.Paren(ir.BinOp("+", trip, ir.BinOp("-", p, ONE))), p)),
-        ir.Do(seg.name, ir.BinOp("-", nseg, ONE), ir.Literal("0", "integer"),
-              ir.UnOp("-", ONE), segment, loc=s.loc),  # fmt: skip
+        ir.Do(
+            seg.name,
+            ir.BinOp("-", nseg, ONE),
+            ir.Literal("0", "integer"),
+            ir.UnOp("-", ONE),
+            segment,
+            loc=s.loc,
+        ),
         *([pop(var)] if keep_index else []),
     ]
     return fwd, bwd
@@ -126,8 +133,11 @@ def _unlabelled(body) -> list[ir.Stmt]:
             return []
         from fortran_ad.ir.walk import bodies
 
-        return [new] if not bodies(new) else list(map_body((new,), lambda x: None if x is new
-                                                            else strip(x)))  # fmt: skip
+        return (
+            [new]
+            if not bodies(new)
+            else list(map_body((new,), lambda x: None if x is new else strip(x)))
+        )
 
     return list(map_body(tuple(body), strip))
 

@@ -206,12 +206,20 @@ class ActivityAnalysis:
         gvaried: set[tuple[str, str]] = set()
         guseful: set[tuple[str, str]] = set()
         while True:
-            before = (sum(map(len, vseed.values())), sum(map(len, useed.values())),
-                      len(gvaried), len(guseful))  # fmt: skip
+            before = (
+                sum(map(len, vseed.values())),
+                sum(map(len, useed.values())),
+                len(gvaried),
+                len(guseful),
+            )
             for name in reversed(self.order):  # callers first
                 self._visit(name, act, vseed, useed, gmap[name], gvaried, guseful)
-            after = (sum(map(len, vseed.values())), sum(map(len, useed.values())),
-                     len(gvaried), len(guseful))  # fmt: skip
+            after = (
+                sum(map(len, vseed.values())),
+                sum(map(len, useed.values())),
+                len(gvaried),
+                len(guseful),
+            )
             if after == before:
                 break
         act.globals = {name: {n: k for n, k in gmap[name].items()} for name in self.order}

@@ -69,16 +69,9 @@ def elements(sym: ir.Symbol | None, sizes: dict[str, int]) -> int:
     for d in sym.dims:
         hi = eval_int(d.hi, sizes)
         lo = eval_int(d.lo, sizes) if d.lo is not None else 1
-        n *= (hi - lo + 1) if (d.kind == "explicit" and hi is not None and lo is not None) else (
-            _size_hint(d, sizes)
-        )
+        known = d.kind == "explicit" and hi is not None and lo is not None
+        n *= (hi - lo + 1) if known else DEFAULT_EXTENT  # type: ignore[operator]
     return max(n, 1)
-
-
-def _size_hint(d: ir.Dim, sizes: dict[str, int]) -> int:
-    if d.hi is not None and isinstance(d.hi, ir.Call) and d.hi.name == "size":
-        return DEFAULT_EXTENT
-    return DEFAULT_EXTENT
 
 
 def ref_bytes(e: ir.Expr, lookup: Callable[[str], ir.Symbol | None], sizes) -> int:

@@ -74,8 +74,10 @@ class Plan:
         return sum(d.option.time for d in self.decisions)
 
     def table(self) -> str:
-        head = f"{'loop':<28} {'trips':>8} {'tape/iter':>11} {'state':>11} {'decision':<16} " \
-               f"{'tape':>11} {'est. cost':>11}"  # fmt: skip
+        head = (
+            f"{'loop':<28} {'trips':>8} {'tape/iter':>11} {'state':>11} {'decision':<16} "
+            f"{'tape':>11} {'est. cost':>11}"
+        )
         lines = [head]
         for d in self.decisions:
             c, o = d.candidate, d.option

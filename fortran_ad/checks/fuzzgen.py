@@ -821,8 +821,11 @@ def _decls(r: Routine) -> list[str]:
         out.append(f"real(dp), intent({intent}) :: {d}{'(n)' if rank else ''}")
     locals_ = [v for v in r.reals if v.name not in r.args]
     scal = [v.name for v in locals_ if v.rank == 0]
-    arr = list(dict.fromkeys(f"{v.name}(n, 2)" if v.col else f"{v.name}(n)" for v in locals_
-                             if v.rank == 1))  # fmt: skip
+    arr = list(
+        dict.fromkeys(
+            f"{v.name}(n, 2)" if v.col else f"{v.name}(n)" for v in locals_ if v.rank == 1
+        )
+    )
     if scal or arr:
         out.append(f"real(dp) :: {', '.join(scal + arr)}")
     ints = [v for v in ("i", "j", "k", "l", "m") if _uses(r.lines, v)]
@@ -959,9 +962,16 @@ def build_program(
         reals += [Var("z", 1, col=1), Var("z", 1, col=2)]
     sig = [("x", "in", 1), ("y", "inout", 1), ("cost", "out", 0)]
     head = Routine(
-        HEAD + suffix, "head", ["n", "x", "y", "cost"], [], reals, (NMIN, NMAX), "cost",
-        callees=helpers, sig=sig,
-    )  # fmt: skip
+        HEAD + suffix,
+        "head",
+        ["n", "x", "y", "cost"],
+        [],
+        reals,
+        (NMIN, NMAX),
+        "cost",
+        callees=helpers,
+        sig=sig,
+    )
     g.body(head, ch.integer(3, 14))
     routines: list[str] = []
     for r in [*helpers, head]:
@@ -1058,9 +1068,14 @@ def _check(sources: list[Path], head: str, wrt, of, sizes, ranges) -> tuple[str,
 
     try:
         report = api.check(
-            sources, wrt=wrt, of=of, head=head, sizes=sizes, ranges=ranges,
+            sources,
+            wrt=wrt,
+            of=of,
+            head=head,
+            sizes=sizes,
+            ranges=ranges,
             modes=("reverse", "forward"),
-        )  # fmt: skip
+        )
     except FortranADError as exc:
         return "error", f"fortran-ad refused a valid program:\n{exc.render()}"
     except Exception:  # noqa: BLE001 - a crash of the tool is a finding: report it, go on

@@ -190,15 +190,17 @@ def _vector_rows(k: int, per: Lines, eps: float) -> list[CheckRow]:
         rows.append(_fd_row("vector_fd", k, fd, base, vtan[0], eps))
         if tan is not None:
             detail = "column k vs the scalar tangent"
-            rows.append(_agree("vector_scalar", k, vtan[0], tan[0], max(vtan[1], tan[1]), eps,
-                               detail))  # fmt: skip
+            rows.append(
+                _agree("vector_scalar", k, vtan[0], tan[0], max(vtan[1], tan[1]), eps, detail)
+            )
         rows.append(_primal_row("vector_primal", k, vtan[2], base, eps))
     if vadj is not None:
         rows.append(_fd_row("vreverse_fd", k, fd, base, vadj[0], eps))
         if adj is not None:
             detail = "column k vs the scalar adjoint"
-            rows.append(_agree("vreverse_scalar", k, vadj[0], adj[0], max(vadj[1], adj[1]), eps,
-                               detail))  # fmt: skip
+            rows.append(
+                _agree("vreverse_scalar", k, vadj[0], adj[0], max(vadj[1], adj[1]), eps, detail)
+            )
         rows.append(_primal_row("vreverse_primal", k, vadj[2], base, eps))
         detail = "max |yb(:, k)| of intent(out) outputs on exit"
         rows.append(_zero_row("vreverse_seed", k, vadj[3], detail))

@@ -76,9 +76,11 @@ class _Hoister:
                         and name not in routine.args
                         and "parameter" not in (sym.attrs if sym else ())
                     ):
-                        raise FortranADError(loc, "an array expression passed as an argument "
-                                             "needs a variable here", "assign it to an array "
-                                             "first and pass that")  # fmt: skip
+                        raise FortranADError(
+                            loc,
+                            "an array expression passed as an argument needs a variable here",
+                            "assign it to an array first and pass that",
+                        )
         dims = tuple(ir.Dim("explicit", sp.lo, sp.hi) for sp in spans)
         tmp = self.namer.temp("tmp")
         self.extra.append(ir.Symbol(tmp, dummy.type, dims, attrs=frozenset({"generated"})))
