@@ -37,6 +37,7 @@ def check(
     directions: int = 3,
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     fixed_form: bool | None = None,
+    checkpoint: str = "ilp",
 ) -> CheckReport:
     """Generate the derivatives of ``head`` and verify them numerically with gfortran.
 
@@ -44,9 +45,10 @@ def check(
     integer (and other non-wrt scalar) dummies; ``ranges`` gives uniform ranges for real inputs
     (default [0.5, 1.5]). ``modes`` picks the derivative modes to generate and check, as a list
     or "reverse,vector": any of reverse, forward, vector, vector-reverse (default: all four; the
-    vector modes handle all ``directions`` in one call). With ``sample`` (a sample.toml or its
-    folder), its case for ``head`` supplies defaults for all of these (sources too, when
-    ``sources`` is empty).
+    vector modes handle all ``directions`` in one call). ``checkpoint`` is the adjoint's policy
+    (ilp, store-all or recompute-all; ``memory_limit`` is the ilp's budget). With ``sample`` (a
+    sample.toml or its folder), its case for ``head`` supplies defaults for all of these
+    (sources too, when ``sources`` is empty).
 
     Returns a ``CheckReport``: ``.ok``, ``.rows`` and ``.table()``; raises FortranADError for
     input the user must fix.
@@ -61,5 +63,6 @@ def check(
         memory_limit=memory_limit,
         fixed_form=fixed_form,
         sizes=dict(sizes or {}),  # type: ignore[arg-type]  # reals/logicals are fixed values too
+        checkpoint=checkpoint,
     )
     return check_options(options, sample, ranges, modes, directions)

@@ -1,0 +1,99 @@
+"""Checkpoint planning: the ILP's decisions, its infeasibility message, and adjoints that
+follow a checkpointed plan (they must still match finite differences)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fortran_ad import api
+from fortran_ad.checkpoint.ilp import Candidate, plan
+from fortran_ad.errors import FortranADError
+
+ROOT = Path(__file__).resolve().parent.parent
+L96 = ROOT / "legacy_samples" / "lorenz96"
+
+
+def loop(key: str, trips: int, tape: float, state: float, cost: float = 100.0) -> Candidate:
+    return Candidate(key, key, f"m.f90:{key}", trips, tape, state, cost)
+
+
+def test_generous_budget_stores_everything() -> None:
+    p = plan([loop("a", 1000, 800.0, 800.0)], budget=10**9, base_memory=0.0, policy="ilp")
+    assert p.period("a") == 0
+    assert p.peak == 1000 * 800.0
+
+
+def test_tight_budget_checkpoints_and_respects_it() -> None:
+    cands = [loop("a", 1000, 800.0, 800.0), loop("b", 400, 100.0, 50.0, cost=1.0)]
+    p = plan(cands, budget=200_000, base_memory=1000.0, policy="ilp")
+    assert p.period("a") > 0
+    assert p.peak <= 200_000
+    # the cheap-to-store loop keeps its tape when the budget allows it
+    assert p.period("b") == 0
+
+
+def test_ilp_picks_the_cheaper_loop_to_recompute() -> None:
+    # both loops cannot be stored; recomputing "cheap" costs far less time than "dear"
+    cands = [loop("dear", 100, 1000.0, 1000.0, cost=1e6), loop("cheap", 100, 1000.0, 1000.0)]
+    p = plan(cands, budget=150_000, base_memory=0.0, policy="ilp")
+    assert p.period("dear") == 0 and p.period("cheap") > 0
+
+
+def test_infeasible_budget_names_the_smallest_one() -> None:
+    with pytest.raises(FortranADError) as err:
+        plan([loop("a", 10_000, 8000.0, 8000.0)], budget=1000, base_memory=0.0, policy="ilp")
+    assert "smallest tape" in err.value.message
+    assert "--memory-limit" in (err.value.hint or "")
+
+
+def test_policies() -> None:
+    cands = [loop("a", 1000, 800.0, 800.0)]
+    assert plan(cands, 10**9, 0.0, "store-all").period("a") == 0
+    assert plan(cands, 10**9, 0.0, "recompute-all").period("a") > 0
+
+
+def _plan_cli(*extra: str) -> subprocess.CompletedProcess[str]:
+    args = [sys.executable, "-m", "fortran_ad", "plan", str(L96 / "l96.f90"), "--wrt",
+            "x,forcing", "--of", "cost", "--size", "n=4000,nt=10000", *extra]  # fmt: skip
+    return subprocess.run(args, capture_output=True, text=True)
+
+
+def test_plan_command_prints_a_table_and_follows_the_budget() -> None:
+    roomy = _plan_cli()
+    assert roomy.returncode == 0, roomy.stderr
+    assert "l96_run l96.f90:59" in roomy.stdout and "store" in roomy.stdout
+    tight = _plan_cli("--memory-limit", "100M")
+    assert tight.returncode == 0, tight.stderr
+    line = next(x for x in tight.stdout.splitlines() if "l96.f90:59" in x)
+    assert "checkpoint/" in line
+
+
+def test_plan_command_refuses_an_infeasible_budget() -> None:
+    proc = _plan_cli("--memory-limit", "1k")
+    assert proc.returncode == 2
+    assert "infeasible" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.gfortran
+@pytest.mark.parametrize("policy", ["recompute-all"])
+@pytest.mark.parametrize("name", ["lorenz96", "shallow_water", "warm_rain"])
+def test_checkpointed_adjoints_are_right(name: str, policy: str) -> None:
+    folder = ROOT / "legacy_samples" / name
+    import tomllib
+
+    cfg = tomllib.loads((folder / "sample.toml").read_text())
+    case = cfg["case"][0]
+    report = api.check(
+        [str(folder / s) for s in cfg["sources"]],
+        wrt=case["wrt"],
+        of=case["of"],
+        head=case["head"],
+        sample=folder / "sample.toml",
+        modes=("reverse", "vector-reverse"),
+        checkpoint=policy,
+    )
+    assert report.ok, report.table()
