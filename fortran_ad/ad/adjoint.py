@@ -41,6 +41,7 @@ class Reverse(RoutineAD):
         self.candidates: list = []  # checkpoint candidates met while sweeping
         self.depth = 0  # loop nesting while sweeping
         self.needed = self._needed()
+        self.first_defs = self._first_definitions()
         for s in walk_stmts(self.routine.body):  # checkpointed loops re-run forward later
             if isinstance(s, ir.Do) and self.periods.get(lc.loop_key(self, s), 0) > 0:
                 self.needed |= lc.reads(s)
@@ -50,6 +51,36 @@ class Reverse(RoutineAD):
         self.free_loop_vars = loop_vars_outside(self.routine.body)
         self.deferred: list[ir.Stmt] = []
         self._branch: str | None = None
+
+    def _first_definitions(self) -> set[int]:
+        """Top-level assignments that define a local before anything mentions it: the old
+        value is undefined and nobody reads it, so it is not saved."""
+        from fortran_ad.ir.walk import exprs_of_body, names_in
+
+        r = self.routine
+        out: set[int] = set()
+        mentioned: set[str] = set()
+        for s in r.body:
+            if isinstance(s, ir.Assign):
+                tgt = base_name(s.target)
+                sym = r.symbol(tgt) if tgt else None
+                fresh = (
+                    sym is not None
+                    and tgt not in mentioned
+                    and tgt not in r.args
+                    and tgt != r.result
+                    and sym.init is None
+                    and not (sym.attrs & {"save", "parameter"})
+                    and not any(a.startswith("common") for a in sym.attrs)
+                    and tgt not in names_in(s.value)
+                )
+                if fresh:
+                    out.add(id(s))
+            for e in exprs_of_body((s,)):
+                mentioned |= names_in(e)
+            if isinstance(s, ir.Opaque):
+                mentioned |= set(s.reads) | set(s.writes)
+        return out
 
     # -- the needed set (fixpoint: control of reversed constructs adds names) ----------------
     def _needed(self) -> set[str]:
@@ -177,7 +208,7 @@ class Reverse(RoutineAD):
     def assign(self, s: ir.Assign) -> Sweep:
         self.check_target(s)
         tgt = base_name(s.target)
-        save = tgt in self.needed
+        save = tgt in self.needed and id(s) not in self.first_defs
         fwd = [push(s.target), s] if save else [s]
         bwd: list[ir.Stmt] = [pop(s.target)] if save else []
         if self.is_active(s.target):

@@ -37,6 +37,10 @@ FEATURES = {
     "sum-in-actual": "SUM inside an expression passed as an actual argument",
     "literal-function-argument": "a real literal as an actual argument of a user function",
     "named-loop": "DO constructs with a name (loop1: do ...), EXIT/CYCLE naming it",
+    "loop-index-reuse": "sibling DO loops share index variables (i, j, ...)",
+    "counter-subscript": "DO WHILE counters as subscripts",
+    "private-helper": "helpers declared PRIVATE in the module",
+    "independent-output": "outputs that may not depend on every --wrt input",
 }
 R = 2.0  # bound of every state variable
 MARGIN = 0.3  # distance from switch points of nonsmooth intrinsics and active conditions
@@ -240,6 +244,7 @@ class Gen:
         self.exclude = exclude
         self.stmts_left = 0
         self.labels = 0
+        self.loop_count = 0
 
     # -- integers ----------------------------------------------------------------------------
     def valid(self, e: IntEx, r: Routine, lo: int = 1, upper: Aff = Aff(0, 1)) -> bool:
@@ -248,6 +253,8 @@ class Gen:
     def subscripts(self, r: Routine, loops: list[Loop]) -> list[IntEx]:
         out = []
         for lp in reversed(loops):
+            if not lp.is_do and "counter-subscript" in self.exclude:
+                continue
             v = lp.idx
             for k in (0, -1, 1, -2, 2):
                 out.append(shifted(v, k))
@@ -582,6 +589,9 @@ class Gen:
         return None
 
     def loop_var(self, loops: list[Loop]) -> str:
+        if "loop-index-reuse" in self.exclude:
+            self.loop_count += 1
+            return f"i{self.loop_count}"
         used = {lp.var for lp in loops}
         return next(v for v in ("i", "j", "k", "l") if v not in used)
 
@@ -770,7 +780,7 @@ class Gen:
             "acc",
             callees=callees,
             sig=sig,
-            private=self.ch.chance(0.2),
+            private=self.ch.chance(0.2) and "private-helper" not in self.exclude,
         )
         if func:
             r.result = self.ch.choice([name, "res"])
@@ -794,12 +804,16 @@ class Gen:
             else:
                 init.append(f"{v.name} = {lit(self.ch.choice([0.5, 0.25, 1.0])).text}")
         self.stmts_left = budget
+        self.loop_count = 0
         lines = [*init, *self.block(r, [], 3, 0, 2, 6)]
         # every output depends on the body: fold the accumulator in at the end
         res = r.result or next((d for d, i, k in r.sig if i == "out" and k == 0), None)
         if r.kind == "head":
             rest = [v.name if v.rank == 0 else f"sum({v.sec()})" for v in r.reals[3:]]
             rest.append(self.ch.choice(["0.1_dp*sum(y**2)", "0.1_dp*sum(y)", "y(1)"]))
+            if "independent-output" in self.exclude:  # every output depends on every input
+                rest.append("0.01_dp*sum(x)")
+                lines.append("y(1) = y(1) + 0.01_dp*x(n)")
             lines.append(" + ".join([f"{r.acc} = {r.acc}", *rest]))
         elif res is not None:
             lines.append(f"{res} = tanh({r.acc})")
@@ -828,7 +842,8 @@ def _decls(r: Routine) -> list[str]:
     )
     if scal or arr:
         out.append(f"real(dp) :: {', '.join(scal + arr)}")
-    ints = [v for v in ("i", "j", "k", "l", "m") if _uses(r.lines, v)]
+    ints = sorted({v for line in r.lines for v in re.findall(r"\bdo (\w+) =", line)})
+    ints += ["m"] if _uses(r.lines, "m") else []
     if ints:
         out.append(f"integer :: {', '.join(ints)}")
     return out
