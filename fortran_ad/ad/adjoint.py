@@ -9,6 +9,8 @@ choices and trip counts are recomputed where their inputs survive, recorded othe
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.rules import neg
 from fortran_ad.errors import FortranADError
@@ -93,6 +95,11 @@ class Reverse(RoutineAD):
         while True:
             before = len(needed)
             for s in walk_stmts(self.routine.body):
+                if isinstance(s, ir.Assign) and base_name(s.target) in needed:
+                    for sub in subexprs(s.target):  # a pop must find the pushed element
+                        if isinstance(sub, ir.ArrayRef):
+                            for x in sub.subs:
+                                needed |= names_in(x)
                 if isinstance(s, ir.Do | ir.If | ir.Select) and self._has_reverse(s, needed):
                     if isinstance(s, ir.Do):
                         for e in (s.start, s.stop, s.step):
@@ -288,6 +295,8 @@ class Reverse(RoutineAD):
         f_body, b_body = self.sweep(s.body)
         self.depth -= 1
         if not b_body:
+            if s.var in self.needed:  # a passive loop still changes its (needed) index
+                return [push(ir.Name(s.var)), _replace_body(s, f_body)], [pop(ir.Name(s.var))]
             return [_replace_body(s, f_body)], []
         if self.depth == 0 and lc.eligible(self, s):
             self.candidates.append(lc.candidate(self, s, f_body))
@@ -320,7 +329,7 @@ class Reverse(RoutineAD):
             *post,
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
-        loop = ir.Do(s.var, rstart, rstop, rstep, tuple(b_body), s.name, loc=s.loc)
+        loop = ir.Do(s.var, rstart, rstop, rstep, tuple(b_body), None, loc=s.loc)
         bwd = [self._note(s), *restore, loop, *([pop(ir.Name(s.var))] if keep_index else [])]
         return fwd, bwd
 
@@ -350,6 +359,7 @@ class Reverse(RoutineAD):
         if self._recompute_if(s):
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             bwd = _rebuild_if(s, [b for _, b in arms], else_arm[1] if s.else_body else None)
+            bwd = replace(bwd, name=None, label=None)
             return [fwd], [self._note(s), bwd]
         br = self._branch_var()
         fwd_arms = [[*f, push(lit(k + 1))] for k, (f, _) in enumerate(arms)]

@@ -186,7 +186,11 @@ def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
         if not _wanted(plan, name):
             continue
         for c in plan.program.callees(plan.program.routines[name].routine):
-            if naming.is_reverse(plan.mode) or not _wanted(plan, c):
+            callee = plan.program.routines[c].routine
+            passive_result = callee.kind == "function" and callee.result not in (
+                plan.activity.active(c)
+            )
+            if naming.is_reverse(plan.mode) or not _wanted(plan, c) or passive_result:
                 called.add(c)
     todo = list(called)
     while todo:

@@ -224,6 +224,7 @@ class ActivityAnalysis:
                 break
         act.globals = {name: {n: k for n, k in gmap[name].items()} for name in self.order}
         act.active_globals = gvaried & guseful
+        act.forced[head] |= set(wrt) | set(of)  # the head's interface has derivatives anyway
         self._force(act)
         return act
 
@@ -279,8 +280,19 @@ class ActivityAnalysis:
                     if callee is None:
                         continue
                     active_callee = act.active(site_name)
+                    written = _written_names(callee.routine)
                     for d, actual in dummy_map(args, callee.routine).items():
                         b = base_name(actual)
+                        dummy = callee.routine.symbol(d)
+                        if (  # the callee may overwrite an active actual: its adjoint must
+                            b in act.active(name)  # see that (an assignment kills it)
+                            and d in written
+                            and d not in active_callee
+                            and is_real(dummy)
+                        ):
+                            act.forced[site_name].add(d)
+                            act.why[(site_name, d)] = f"active: overwrites active {name}:{b}"
+                            changed = True
                         if (
                             d in active_callee
                             and b

@@ -41,22 +41,44 @@ class Writer:
 
 
 def split_long_line(text: str) -> list[str]:
-    """Split a statement longer than the limit at spaces outside character literals."""
+    """Split a statement longer than the limit, preferably at spaces outside character
+    literals; a stretch without spaces is cut anywhere outside literals, the continuation then
+    resuming right after its leading ``&`` (free form joins the two halves into one token)."""
     if len(text) <= MAX_COLUMNS:
         return [text]
     indent = len(text) - len(text.lstrip())
     out: list[str] = []
     rest = text
-    first = True
     while len(rest) > MAX_COLUMNS:
-        cut = _break_point(rest, _BREAK_AT if first else _BREAK_AT)
+        cut = _break_point(rest, _BREAK_AT)
+        if cut is not None:
+            out.append(rest[:cut].rstrip() + " &")
+            rest = " " * (indent + 4) + "& " + rest[cut:].lstrip()
+            continue
+        cut = _hard_break(rest, _BREAK_AT)
         if cut is None:
             break
-        out.append(rest[:cut].rstrip() + " &")
-        rest = " " * (indent + 4) + "& " + rest[cut:].lstrip()
-        first = False
+        out.append(rest[:cut] + "&")
+        rest = " " * (indent + 4) + "&" + rest[cut:]
     out.append(rest)
     return out
+
+
+def _hard_break(text: str, limit: int) -> int | None:
+    """The last position before ``limit`` outside quotes (after the indentation)."""
+    quote: str | None = None
+    best = None
+    start = len(text) - len(text.lstrip()) + 6
+    for i, ch in enumerate(text[:limit]):
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "'\"":
+            quote = ch
+        elif i > start:
+            best = i
+    return best
 
 
 def _break_point(text: str, limit: int) -> int | None:
@@ -65,7 +87,7 @@ def _break_point(text: str, limit: int) -> int | None:
     best = None
     start = len(text) - len(text.lstrip()) + 4
     for i, ch in enumerate(text):
-        if i > limit and best is not None:
+        if i > limit:
             break
         if quote:
             if ch == quote:

@@ -214,7 +214,6 @@ class Routine:
     name: str
     kind: str  # "head" | "sub" | "func"
     args: list[str]
-    decls: list[str]
     reals: list[Var]
     nrange: tuple[int, int]
     acc: str  # accumulator: written only by acc = acc + ..., never read elsewhere
@@ -301,7 +300,7 @@ class Gen:
         if k == 9:
             return self.binary(a, self.expr(r, loops, depth - 1), loops)
         if k == 10:
-            return self.power(a, self.expr(r, loops, depth - 1))
+            return self.power(a, self.expr(r, loops, depth - 1), loops)
         return self.reduction_or_call(r, loops, a)
 
     def positive(self, e: Ex, floor: float = 0.1) -> Ex:
@@ -372,6 +371,9 @@ class Gen:
             up = self.ch.chance(0.5)
             sw = (a, lit(round(a.hi + MARGIN + 0.5 if up else a.lo - MARGIN - 0.5, 2)))
         e, c = sw
+        if f == "max" and self.ch.chance(0.3):  # three arguments, the third far below
+            low = lit(round(min(e.lo, c.lo) - MARGIN - 1.0, 1))
+            return fn(f, [e, low, c], c.lo, max(e.hi, c.hi))
         if f == "max":
             return fn(f, [e, c], c.lo, max(e.hi, c.hi))
         if f == "min":
@@ -383,8 +385,8 @@ class Gen:
         diff = add(e, c, "-")
         return fn(f, [mag, diff], -mag.hi, mag.hi)
 
-    def power(self, a: Ex, b: Ex) -> Ex:
-        k = self.ch.integer(0, 3)
+    def power(self, a: Ex, b: Ex, loops: Sequence[Loop] = ()) -> Ex:
+        k = self.ch.integer(0, 4)
         if k == 0:
             p = self.ch.choice([2, 3])
             vals = [a.lo**p, a.hi**p] + ([0.0] if a.lo <= 0 <= a.hi else [])
@@ -399,6 +401,11 @@ class Gen:
             ex = b if b.mag <= 2 else fn("tanh", [b], -1, 1)
             vals = [base.lo**ex.lo, base.lo**ex.hi, base.hi**ex.lo, base.hi**ex.hi]
             return Ex(f"{base.wrap(1)}**{ex.wrap(1)}", min(vals), max(vals), 1)
+        if k == 4 and loops:  # integer variable exponent (a DO index: 0 <= i <= NMAX + 1)
+            v = self.ch.choice(loops).var
+            base = add(lit(1.0), mul(lit(0.25), fn("tanh", [a], -1, 1)))  # in [0.75, 1.25]
+            top = 1.25 ** (NMAX + 1)
+            return Ex(f"{base.wrap(1)}**{v}", 0.0, top, 1)
         vals = [base.lo**-2, base.hi**-2]
         return Ex(f"{base.wrap(1)}**(-2)", min(vals), max(vals), 1)
 
@@ -673,8 +680,12 @@ class Gen:
 
     def select(self, r: Routine, loops: list[Loop], depth: int, ind: int) -> list[str]:
         sel = f"mod({self.ch.choice(loops).var}, 3)" if loops else "mod(n, 3)"
+        cases = self.ch.choice([["0", "1"], ["1:2"], ["0", "2"], ["2"]])
+        if loops and self.ch.chance(0.3):  # the index itself, with open ranges
+            sel = self.ch.choice(loops).var
+            cases = self.ch.choice([[":2", "3:4"], ["5:"], ["1", "2:3", "6:"]])
         out = ["  " * ind + f"select case ({sel})"]
-        for case in self.ch.choice([["0", "1"], ["1:2"], ["0", "2"], ["2"]]):
+        for case in cases:
             out.append("  " * (ind + 1) + f"case ({case})")
             out += self.block(r, loops, depth - 1, ind + 2, 1, 2)
         if self.ch.chance(0.6):
@@ -765,7 +776,7 @@ class Gen:
         if self.ch.chance(0.6):
             sig.append(("c", "in", 0))
         if not func and self.ch.chance(0.6):
-            sig.append(("s", "out", 0))
+            sig.append(("s", self.ch.choice(["out", "out", "inout"]), 0))
         reals = [Var(d, rank, writable=intent != "in") for d, intent, rank in sig]
         reals += [Var("t", 0), Var("acc", 0)]
         if self.ch.chance(0.5):
@@ -774,7 +785,6 @@ class Gen:
             name,
             "func" if func else "sub",
             ["n"] + [d for d, _, _ in sig],
-            [],
             reals,
             (NMIN - 1, NMAX),
             "acc",
@@ -980,7 +990,6 @@ def build_program(
         HEAD + suffix,
         "head",
         ["n", "x", "y", "cost"],
-        [],
         reals,
         (NMIN, NMAX),
         "cost",
