@@ -13,6 +13,7 @@ Entry points sharing one compile-and-run core:
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -31,7 +32,8 @@ from fortran_ad.ir import nodes as ir
 from fortran_ad.runtime import RUNTIME_SOURCES
 
 COMPILER = "gfortran"
-FLAGS = ("-O2", "-Wall", "-fcheck=all")
+# FORTRAN_AD_CHECK_FFLAGS adds compiler flags (e.g. "-ffpe-trap=invalid,zero,overflow").
+FLAGS = ("-O2", "-Wall", "-fcheck=all", *os.environ.get("FORTRAN_AD_CHECK_FFLAGS", "").split())
 RUN_TIMEOUT = 600.0
 HARNESS_NAME = "fad_check.f90"
 
