@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
+from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, subexprs, walk_stmts
+from fortran_ad.ir.walk import base_name, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
 
 INT = ir.TypeSpec("integer")
@@ -34,7 +35,7 @@ def lit(n: int) -> ir.Literal:
     return ir.Literal(str(n), "integer")
 
 
-class Reverse(RoutineAD):
+class Reverse(RoutineAD, NeededAnalysis):
     """Builds the forward and backward sweeps of one (normalized) routine."""
 
     def prepare(self) -> None:
@@ -54,132 +55,6 @@ class Reverse(RoutineAD):
         self.deferred: list[ir.Stmt] = []
         self._branch: str | None = None
 
-    def _first_definitions(self) -> set[int]:
-        """Top-level assignments that define a local before anything mentions it: the old
-        value is undefined and nobody reads it, so it is not saved."""
-        from fortran_ad.ir.walk import exprs_of_body, names_in
-
-        r = self.routine
-        out: set[int] = set()
-        mentioned: set[str] = set()
-        for s in r.body:
-            if isinstance(s, ir.Assign):
-                tgt = base_name(s.target)
-                sym = r.symbol(tgt) if tgt else None
-                fresh = (
-                    sym is not None
-                    and tgt not in mentioned
-                    and tgt not in r.args
-                    and tgt != r.result
-                    and sym.init is None
-                    and not (sym.attrs & {"save", "parameter"})
-                    and not any(a.startswith("common") for a in sym.attrs)
-                    and tgt not in names_in(s.value)
-                )
-                if fresh:
-                    out.add(id(s))
-            for e in exprs_of_body((s,)):
-                mentioned |= names_in(e)
-            if isinstance(s, ir.Opaque):
-                mentioned |= set(s.reads) | set(s.writes)
-        return out
-
-    # -- the needed set (fixpoint: control of reversed constructs adds names) ----------------
-    def _needed(self) -> set[str]:
-        needed: set[str] = set()
-        for s in walk_stmts(self.routine.body):
-            if isinstance(s, ir.Assign) and self.is_active(s.target):
-                needed |= self._assign_reads(s)
-            elif isinstance(s, ir.CallStmt) and self._is_active_call(s):
-                needed |= self._call_reads(s)
-        while True:
-            before = len(needed)
-            for s in walk_stmts(self.routine.body):
-                if isinstance(s, ir.Assign) and base_name(s.target) in needed:
-                    for sub in subexprs(s.target):  # a pop must find the pushed element
-                        if isinstance(sub, ir.ArrayRef):
-                            for x in sub.subs:
-                                needed |= names_in(x)
-                if isinstance(s, ir.Do | ir.If | ir.Select) and self._has_reverse(s, needed):
-                    if isinstance(s, ir.Do):
-                        for e in (s.start, s.stop, s.step):
-                            if e is not None:
-                                needed |= names_in(e)
-                    elif isinstance(s, ir.If) and self._recompute_if(s):
-                        for c, _ in s.branches:
-                            needed |= names_in(c)
-                    elif isinstance(s, ir.Select) and self._recompute_select(s):
-                        needed |= names_in(s.expr)
-            if len(needed) == before:
-                return needed
-
-    def _assign_reads(self, s: ir.Assign) -> set[str]:
-        out: set[str] = set()
-        for sub in subexprs(s.target):
-            if isinstance(sub, ir.ArrayRef):
-                for x in sub.subs:
-                    out |= names_in(x)
-        if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
-            for a in s.value.args:
-                out |= names_in(a)
-            return out
-        for ref, coeff in self.linearize(s.value, s.loc):
-            if coeff is not None:
-                out |= names_in(coeff)
-            if isinstance(ref, ir.ArrayRef):
-                for x in ref.subs:
-                    out |= names_in(x)
-        return out
-
-    def _call_reads(self, s: ir.CallStmt) -> set[str]:
-        """What the recomputing callee reads: actuals of dummies not intent(out), subscripts."""
-        from fortran_ad.analysis.activity import dummy_map
-
-        callee = self.program.get(s.name).routine
-        out: set[str] = set()
-        for d, a in dummy_map(s.args, callee).items():
-            sym = callee.symbol(d)
-            if sym is not None and sym.intent == "out" and isinstance(a, ir.ArrayRef | ir.Name):
-                for sub in subexprs(a):
-                    if isinstance(sub, ir.ArrayRef):
-                        for x in sub.subs:
-                            out |= names_in(x)
-            else:
-                out |= names_in(a)
-        return out
-
-    def _is_active_call(self, s: ir.CallStmt) -> bool:
-        info = self.program.get(s.name)
-        return info is not None and self.activity.differentiated(info.routine)
-
-    def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
-        for x in walk_stmts((s,)):
-            if isinstance(x, ir.Assign) and (
-                self.is_active(x.target) or base_name(x.target) in needed
-            ):
-                return True
-            if isinstance(x, ir.CallStmt) and (
-                self._is_active_call(x)
-                or any(base_name(a) in needed for a in self.written_by_call(x))
-            ):
-                return True
-        return False
-
-    def _recompute_if(self, s: ir.If) -> bool:
-        conds = set().union(*(names_in(c) for c, _ in s.branches))
-        bodies_ = [b for _, b in s.branches] + ([s.else_body] if s.else_body else [])
-        written = set().union(*(self.writes(tuple(b)) for b in bodies_))
-        return not (conds & written) and not any(
-            isinstance(x, ir.Call) and self.program.get(x.name)
-            for c, _ in s.branches
-            for x in subexprs(c)
-        )
-
-    def _recompute_select(self, s: ir.Select) -> bool:
-        written = set().union(*(self.writes(c.body) for c in s.cases))
-        return not (names_in(s.expr) & written)
-
-    # -- sweeps ------------------------------------------------------------------------------
     def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
         fwd: list[ir.Stmt] = []
         bwd: list[ir.Stmt] = []
