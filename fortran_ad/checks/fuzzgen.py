@@ -41,6 +41,7 @@ FEATURES = {
     "counter-subscript": "DO WHILE counters as subscripts",
     "private-helper": "helpers declared PRIVATE in the module",
     "independent-output": "outputs that may not depend on every --wrt input",
+    "integer-scratch": "an integer kk (kk = mod(3*i + 1, n) + 1, kk = n + 1 - kk) as subscript",
 }
 R = 2.0  # bound of every state variable
 MARGIN = 0.3  # distance from switch points of nonsmooth intrinsics and active conditions
@@ -258,6 +259,8 @@ class Gen:
             for k in (0, -1, 1, -2, 2):
                 out.append(shifted(v, k))
             out.append(IntEx(f"n + 1 - {v.text}", _flip(v.hi), _flip(v.lo)))
+        if "integer-scratch" not in self.exclude:
+            out.append(IntEx("kk", Aff(1), Aff(0, 1)))  # every assignment keeps 1 <= kk <= n
         return [s for s in out if self.valid(s, r)]
 
     def subscript(self, r: Routine, loops: list[Loop]) -> IntEx:
@@ -496,7 +499,11 @@ class Gen:
             kinds += ["call", "call"]
         if loops and loops[-1].is_do:
             kinds += ["jump"]
+        if "integer-scratch" not in self.exclude:
+            kinds += ["int"]
         k = self.ch.choice(kinds)
+        if k == "int":
+            return ["  " * ind + self.integer_scratch(loops)]
         if k == "assign":
             return self.assign(r, loops, ind)
         if k == "update":
@@ -630,14 +637,25 @@ class Gen:
         inner = [*loops, Loop("m", IntEx("m", Aff(1), Aff(c)), False)]
         if any(lp.var == "m" for lp in loops):
             return self.assign(r, loops, ind)
+        cond = f"m < {c}"
+        if self.ch.chance(0.3):  # and an active condition (m < c still bounds the trips)
+            cond += f" .and. {self.active_cond(r, loops)}"
         body = self.block(r, inner, depth - 1, ind + 1, 1, 3)
         return [
             "  " * ind + "m = 0",
-            "  " * ind + f"do while (m < {c})",
+            "  " * ind + f"do while ({cond})",
             "  " * (ind + 1) + "m = m + 1",
             *body,
             "  " * ind + "end do",
         ]
+
+    def integer_scratch(self, loops: list[Loop]) -> str:
+        """An update of kk that keeps 1 <= kk <= n (loop indices are >= 0)."""
+        forms = ["kk = n + 1 - kk", "kk = mod(kk, n) + 1", "kk = mod(2*kk + 1, n) + 1"]
+        if loops:
+            v = self.ch.choice(loops).var
+            forms += [f"kk = mod(3*{v} + 1, n) + 1", f"kk = mod({v} + kk, n) + 1"]
+        return self.ch.choice(forms)
 
     def passive_cond(self, loops: list[Loop]) -> str:
         if not loops:
@@ -813,6 +831,8 @@ class Gen:
                 init.append(f"{v.sec()} = {scale(e, 0.5).text}")
             else:
                 init.append(f"{v.name} = {lit(self.ch.choice([0.5, 0.25, 1.0])).text}")
+        if "integer-scratch" not in self.exclude:
+            init.append("kk = 1")
         self.stmts_left = budget
         self.loop_count = 0
         lines = [*init, *self.block(r, [], 3, 0, 2, 6)]
@@ -853,7 +873,7 @@ def _decls(r: Routine) -> list[str]:
     if scal or arr:
         out.append(f"real(dp) :: {', '.join(scal + arr)}")
     ints = sorted({v for line in r.lines for v in re.findall(r"\bdo (\w+) =", line)})
-    ints += ["m"] if _uses(r.lines, "m") else []
+    ints += [v for v in ("m", "kk") if _uses(r.lines, v)]
     if ints:
         out.append(f"integer :: {', '.join(ints)}")
     return out
@@ -946,8 +966,9 @@ class FuzzProgram:
         path.write_text(self.source)
         return path
 
-    def cli_args(self, path: str) -> list[str]:
-        """Arguments of ``python -m fortran_ad check`` for this program."""
+    def cli_args(self, path: str, modes: Sequence[str] = ("reverse", "forward")) -> list[str]:
+        """Arguments of ``python -m fortran_ad check`` for this program (the default input
+        range of the check, [0.5, 1.5], is X_RANGE)."""
         return [
             "check",
             path,
@@ -959,6 +980,8 @@ class FuzzProgram:
             ",".join(self.of),
             "--size",
             f"n={self.n}",
+            "--modes",
+            ",".join(modes),
         ]
 
 
@@ -1083,8 +1106,13 @@ class FuzzResult:
     seconds: float
 
 
-def _check(sources: list[Path], head: str, wrt, of, sizes, ranges) -> tuple[str, str]:
-    """(status, detail) of ``fortran_ad.api.check`` in both modes; never raises."""
+MODES = ("reverse", "forward")
+
+
+def _check(
+    sources: list[Path], head: str, wrt, of, sizes, ranges, modes: Sequence[str] = MODES
+) -> tuple[str, str]:
+    """(status, detail) of ``fortran_ad.api.check`` in ``modes``; never raises."""
     import traceback
 
     from fortran_ad import api
@@ -1098,7 +1126,7 @@ def _check(sources: list[Path], head: str, wrt, of, sizes, ranges) -> tuple[str,
             head=head,
             sizes=sizes,
             ranges=ranges,
-            modes=("reverse", "forward"),
+            modes=tuple(modes),
         )
     except FortranADError as exc:
         return "error", f"fortran-ad refused a valid program:\n{exc.render()}"
@@ -1109,7 +1137,7 @@ def _check(sources: list[Path], head: str, wrt, of, sizes, ranges) -> tuple[str,
     return ("error" if report.error else "failed"), report.table()
 
 
-def check_program(program: FuzzProgram, folder: Path) -> FuzzResult:
+def check_program(program: FuzzProgram, folder: Path, modes: Sequence[str] = MODES) -> FuzzResult:
     """Write ``program`` into ``folder`` and check it with ``fortran_ad.api.check``.
 
     "failed": a derivative check row failed; "error": the tool refused the (valid) program,
@@ -1120,12 +1148,15 @@ def check_program(program: FuzzProgram, folder: Path) -> FuzzResult:
     start = time.perf_counter()
     path = program.write(folder)
     p = program
-    status, detail = _check([path], p.head, p.wrt, p.of, p.sizes, p.ranges)
+    status, detail = _check([path], p.head, p.wrt, p.of, p.sizes, p.ranges, modes)
     return FuzzResult(p.seed, status, detail, time.perf_counter() - start)
 
 
 def check_batch(
-    seeds: Sequence[int], folder: Path, exclude: frozenset[str] = frozenset()
+    seeds: Sequence[int],
+    folder: Path,
+    exclude: frozenset[str] = frozenset(),
+    modes: Sequence[str] = MODES,
 ) -> list[FuzzResult]:
     """Check the programs of ``seeds`` with one build; if that fails, check each alone
     (with its standalone names) to find the culprits. A batch that fails while every program
@@ -1137,11 +1168,12 @@ def check_batch(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "fuzz_batch.f90"
     path.write_text(batch.source())
-    status, detail = _check([path], "fuzz_batch", batch.wrt, batch.of, batch.sizes, batch.ranges)
+    b = batch
+    status, detail = _check([path], "fuzz_batch", b.wrt, b.of, b.sizes, b.ranges, modes)
     each = (time.perf_counter() - start) / len(seeds)
     if status == "passed":
         return [FuzzResult(s, status, "", each) for s in seeds]
-    alone = [check_program(generate(s, exclude), folder / f"alone_{s}") for s in seeds]
+    alone = [check_program(generate(s, exclude), folder / f"alone_{s}", modes) for s in seeds]
     if all(r.status == "passed" for r in alone):
         why = f"the batch of seeds {', '.join(map(str, seeds))} failed, each alone passes:\n"
         alone[0] = FuzzResult(seeds[0], status, why + detail, alone[0].seconds)
@@ -1172,9 +1204,11 @@ class FuzzSummary:
         )
 
 
-def _run_batch(task: tuple[tuple[int, ...], str, frozenset[str]]) -> list[FuzzResult]:
-    seeds, folder, exclude = task
-    return check_batch(seeds, Path(folder) / f"batch_{seeds[0]}", exclude)
+def _run_batch(
+    task: tuple[tuple[int, ...], str, frozenset[str], tuple[str, ...]],
+) -> list[FuzzResult]:
+    seeds, folder, exclude, modes = task
+    return check_batch(seeds, Path(folder) / f"batch_{seeds[0]}", exclude, modes)
 
 
 def run_fuzz(
@@ -1184,6 +1218,7 @@ def run_fuzz(
     batch: int = 5,
     exclude: frozenset[str] = frozenset(),
     progress: Callable[[FuzzResult], None] | None = None,
+    modes: Sequence[str] = MODES,
 ) -> FuzzSummary:
     """Check the programs of seeds ``seed .. seed + count - 1``: ``batch`` programs per build,
     ``jobs`` builds at a time. Results come in seed order."""
@@ -1195,7 +1230,10 @@ def run_fuzz(
     seeds = list(range(seed, seed + count))
     results: list[FuzzResult] = []
     with tempfile.TemporaryDirectory(prefix="fortran-ad-fuzz-") as tmp:
-        tasks = [(tuple(seeds[k : k + batch]), tmp, exclude) for k in range(0, count, batch)]
+        tasks = [
+            (tuple(seeds[k : k + batch]), tmp, exclude, tuple(modes))
+            for k in range(0, count, batch)
+        ]
         with ProcessPoolExecutor(max_workers=max(1, jobs)) as pool:
             for rs in pool.map(_run_batch, tasks):
                 for r in rs:
