@@ -277,6 +277,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         return [fwd], [self._note(s), pop(br), ir.If(conds, loc=s.loc)]
 
     def opaque(self, s: ir.Opaque) -> Sweep:
+        self.refuse_entry(s)
         text = s.text.strip().lower()
         if text.startswith(("go to", "goto")) or (text.startswith("if") and "go" not in text):
             raise FortranADError(

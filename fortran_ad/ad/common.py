@@ -98,6 +98,12 @@ class RoutineAD:
             "designators fortran-ad does not model yet carry active data here",
         )
 
+    def refuse_entry(self, s: ir.Opaque) -> None:
+        if s.text.strip().lower().startswith("entry"):
+            raise FortranADError(
+                s.loc, "ENTRY statements are not supported yet in differentiated routines (#8)"
+            )
+
     def check_target(self, s: ir.Assign) -> None:
         if self.is_active(s.target) and not isinstance(s.target, ir.Name | ir.ArrayRef):
             self.deriv(s.target, s.loc)

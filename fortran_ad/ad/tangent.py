@@ -99,6 +99,7 @@ class Tangent(RoutineAD):
         return [ir.CallStmt(routine_name(s.name, self.mode), args, s.loc, s.label)]
 
     def opaque(self, s: ir.Opaque) -> list[ir.Stmt]:
+        self.refuse_entry(s)
         text = s.text.strip().lower()
         active = sorted(set(s.writes) & self.active)
         if text.startswith("allocate"):

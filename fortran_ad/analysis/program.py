@@ -100,6 +100,13 @@ class Program:
 
     def callees(self, r: ir.Routine) -> set[str]:
         """Names of routines in this program that ``r`` calls (subroutines and functions)."""
+        cache = self.__dict__.setdefault("_callees", {})
+        key = id(r)
+        if key not in cache or cache[key][0] is not r:
+            cache[key] = (r, frozenset(self._find_callees(r)))
+        return set(cache[key][1])
+
+    def _find_callees(self, r: ir.Routine) -> set[str]:
         from fortran_ad.ir.walk import exprs_of_body, subexprs
 
         out = set()
