@@ -160,13 +160,7 @@ def _lower_routine(
     spec_node = _children_of(node, F.Specification_Part)
     scope = Scope(array_names(spec_node), host)
     spec = _spec(spec_node, ctx, scope)
-    for item in spec:
-        if isinstance(item, ir.Use):
-            for local, remote in item.only or [
-                (n, n) for n in ctx.module_arrays.get(item.module, ())
-            ]:
-                if remote in ctx.module_arrays.get(item.module, ()):
-                    scope.arrays.add(local)
+    _import_arrays(spec, ctx, scope)
     exec_node = _children_of(node, F.Execution_Part)
     body = _body(list(exec_node.children), ctx, scope) if exec_node is not None else ()
     internal = _children_of(node, F.Internal_Subprogram_Part)
@@ -216,6 +210,15 @@ def _lower_routine(
     )
 
 
+def _import_arrays(spec: tuple[ir.SpecItem, ...], ctx: _Ctx, scope: Scope) -> None:
+    """Arrays that USE statements bring in (so that ``a(i)`` is read as an element)."""
+    for item in spec:
+        if isinstance(item, ir.Use):
+            arrays = ctx.module_arrays.get(item.module, set())
+            pairs = item.only if item.only is not None else [(n, n) for n in arrays]
+            scope.arrays.update(local for local, remote in pairs if remote in arrays)
+
+
 def _imported_names(spec: tuple[ir.SpecItem, ...], ctx: _Ctx) -> set[str]:
     """Names USE statements bring into a scope (all of a module's when there is no ONLY)."""
     out: set[str] = set()
@@ -252,13 +255,7 @@ def _lower_module(node: F.Module, ctx: _Ctx) -> ir.Module:
     ctx.module_arrays[name] = set(arrays)
     scope = Scope(set(arrays))
     spec = _spec(spec_node, ctx, scope)
-    for item in spec:
-        if isinstance(item, ir.Use):
-            for local, remote in item.only or [
-                (n, n) for n in ctx.module_arrays.get(item.module, ())
-            ]:
-                if remote in ctx.module_arrays.get(item.module, ()):
-                    scope.arrays.add(local)
+    _import_arrays(spec, ctx, scope)
     rules = implicit_rules(spec)
     symbols = symbols_from_spec(spec, (), [], rules, set())
     sub_part = _children_of(node, F.Module_Subprogram_Part)
