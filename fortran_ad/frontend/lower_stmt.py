@@ -48,6 +48,7 @@ class _Ctx:
 
     def __init__(self, source: Source, modules: ModuleRegistry):
         self.path = source.path
+        self.source = source
         self.lines = source.text.splitlines()
         self.module_arrays = modules.arrays
         self.module_names = modules.names
@@ -64,7 +65,8 @@ class _Ctx:
         line = item.span[0]
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         col = len(text) - len(text.lstrip()) + 1
-        return ir.SourceLoc(self.path, line, col)
+        file, orig = self.source.origin(line)  # through #include / INCLUDE to the real file
+        return ir.SourceLoc(file, orig, col)
 
     def label(self, node: object) -> str | None:
         item = getattr(node, "item", None)
@@ -84,8 +86,9 @@ def parse(source: Source) -> F.Program:
         line = int(m.group(1)) if m else 1
         lines = source.text.splitlines()
         bad = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        file, orig = source.origin(line)
         raise FortranADError(
-            ir.SourceLoc(source.path, line, 1), f"syntax error: '{bad}'" if bad else "syntax error"
+            ir.SourceLoc(file, orig, 1), f"syntax error: '{bad}'" if bad else "syntax error"
         ) from None
     except Exception as exc:  # fparser raises assorted internal errors on garbage input
         raise FortranADError(ir.SourceLoc(source.path, 1, 1), f"cannot parse: {exc}") from None
