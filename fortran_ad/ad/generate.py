@@ -49,6 +49,7 @@ class Plan:
         self.wrt, self.of = wrt, of
         self._refuse_active_globals()
         self._refuse_equivalenced()
+        self._refuse_unstructured(files)
         from fortran_ad.ad.globals import Globals
 
         self.globals = Globals(self.program, self.activity, self.mode, order)
@@ -57,6 +58,22 @@ class Plan:
         for (owner, var), dname in self.globals.names.items():
             if owner.startswith("host:"):
                 self.namers[owner[5:]].derivs[var] = dname
+
+    def _refuse_unstructured(self, files: list[ir.SourceFile]) -> None:
+        """A GO TO normalization could not structure, in a routine that gets a derivative."""
+        from fortran_ad.ir.walk import walk_stmts
+        from fortran_ad.normalize.goto import GotoStructurer
+
+        for name in self.order:
+            r = self.program.routines[name].routine
+            left = [s for s in walk_stmts(r.body) if isinstance(s, ir.Goto)]
+            if left and self.needs_derivative(name):
+                original = Program(files).routines[name].routine
+                again = GotoStructurer(Namer(set(), self.mode))
+                again.routine_body(original.body)
+                raise again.failure or FortranADError(
+                    left[0].loc, f"cannot differentiate GO TO {left[0].targets[0]}"
+                )
 
     def _refuse_equivalenced(self) -> None:
         """An active variable EQUIVALENCEd with another would change behind the analysis."""

@@ -303,6 +303,17 @@ def _named(cls: type) -> Callable:
     return make
 
 
+def _goto(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt:
+    loc, label = ctx.loc(node), ctx.label(node)
+    if isinstance(node, F.Goto_Stmt):
+        return ir.Goto((str(node.items[0]),), None, False, loc, label)
+    if isinstance(node, F.Computed_Goto_Stmt):
+        targets = tuple(str(x) for x in node.items[0].items)
+        return ir.Goto(targets, lower_expr(node.items[1], scope), False, loc, label)
+    expr, *targets = node.items  # arithmetic IF
+    return ir.Goto(tuple(str(t) for t in targets), lower_expr(expr, scope), True, loc, label)
+
+
 STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Assignment_Stmt: _assign,
     F.Call_Stmt: _call,
@@ -313,6 +324,9 @@ STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Case_Construct: _select,
     F.Return_Stmt: lambda n, c, s: ir.Return(c.loc(n), c.label(n)),
     F.Continue_Stmt: lambda n, c, s: ir.Continue(c.loc(n), c.label(n)),
+    F.Goto_Stmt: _goto,
+    F.Computed_Goto_Stmt: _goto,
+    F.Arithmetic_If_Stmt: _goto,
     F.Exit_Stmt: _named(ir.Exit),
     F.Cycle_Stmt: _named(ir.Cycle),
     F.Stop_Stmt: _stop,

@@ -4,6 +4,7 @@
    expression actual arguments of user routines → temporaries, so every derivative argument
    has a variable to belong to;
 2. array syntax and SUM/DOT_PRODUCT → loops (normalize/scalarize.py);
+0. GO TO, computed GO TO, arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
 3. EXIT/CYCLE/RETURN → flags and guarded remainders (normalize/jumps.py).
 New helper variables carry the attribute "generated"; the transforms declare them.
 """
@@ -16,6 +17,7 @@ from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import map_body, map_expr, names_in, walk_stmts
+from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
 from fortran_ad.normalize.scalarize import Scalarizer
 
@@ -28,6 +30,9 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
                 s.loc, "ENTRY statements are not supported yet in differentiated routines (#8)"
             )
     extra: list[ir.Symbol] = []
+    gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
+    r = replace(r, body=gotos.routine_body(r.body))
+    extra.extend(gotos.new_symbols)
 
     def lookup(name: str) -> ir.Symbol | None:
         for s in extra:
