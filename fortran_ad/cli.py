@@ -92,7 +92,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="folder searched for #include and INCLUDE files (after the including file's)",
     )
-    p.add_argument("--cpp", action="store_true", help="preprocess every source, whatever its suffix")
+    p.add_argument(
+        "--cpp", action="store_true", help="preprocess every source, whatever its suffix"
+    )
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
 
 

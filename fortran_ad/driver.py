@@ -101,7 +101,9 @@ def checkpoint_plan(options: Options):
 
     if options.mode not in ("reverse", "vector-reverse"):
         options = replace(options, mode="reverse")
-    return plan_checkpoints(Plan(load(options.sources, options.fixed_form, options.preprocessing), options))
+    return plan_checkpoints(
+        Plan(load(options.sources, options.fixed_form, options.preprocessing), options)
+    )
 
 
 def differentiate(options: Options) -> list[Path]:

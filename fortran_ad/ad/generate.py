@@ -47,7 +47,6 @@ class Plan:
         self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
-        self._refuse_active_globals()
         self._refuse_equivalenced()
         self._refuse_unstructured(files)
         from fortran_ad.ad.globals import Globals
@@ -96,30 +95,6 @@ class Plan:
                             f"variable '{both[0]}' carries derivatives and is EQUIVALENCEd "
                             f"({others}); fortran-ad cannot follow the alias",
                         )
-
-    def _refuse_active_globals(self) -> None:
-        """COMMON variables that carry derivatives between routines are not supported yet
-        (issue #8): refuse them rather than drop their derivatives."""
-        from fortran_ad.ir.walk import base_name, walk_stmts
-
-        for name in self.order:
-            info = self.program.routines[name]
-            r = info.routine
-            varied = self.activity.varied[name]
-            for s in walk_stmts(r.body):
-                if not isinstance(s, ir.Assign):
-                    continue
-                tgt = base_name(s.target)
-                if tgt is None or tgt not in varied:
-                    continue
-                local = r.symbol(tgt)
-                if local is not None and any(a.startswith("common") for a in local.attrs):
-                    raise FortranADError(
-                        s.loc,
-                        f"'{tgt}' (from a COMMON block) would carry derivatives between "
-                        "routines; active COMMON variables are not supported yet (issue #8)",
-                        "pass it as an argument to the routines that use it",
-                    )
 
     def _head(self, options) -> str:
         if options.head:

@@ -50,9 +50,7 @@ def _fixed(raw: Mapping[str, Any], where: str) -> dict[str, FixedValue]:
     return out
 
 
-def load_case(
-    sample: Path, head: str | None, defines: tuple[str, ...] | None = None
-) -> CaseValues:
+def load_case(sample: Path, head: str | None, defines: tuple[str, ...] | None = None) -> CaseValues:
     """The [[case]] of ``sample`` (a sample.toml or its folder) whose head is ``head``, or the
     only case when ``head`` is None; among cases of one head, the one whose ``defines`` are
     ``defines`` (default: the first). Source paths come back relative to the sample's folder."""

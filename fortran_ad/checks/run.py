@@ -27,8 +27,8 @@ from fortran_ad.checks.inputs import find_head, load_case
 from fortran_ad.checks.report import CheckReport, evaluate
 from fortran_ad.checks.spec import MODES, FixedValue, build_spec
 from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, load
-from fortran_ad.frontend.preprocess import Preprocessing
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.preprocess import Preprocessing
 from fortran_ad.ir import nodes as ir
 from fortran_ad.runtime import RUNTIME_SOURCES
 

@@ -94,7 +94,9 @@ class Preprocessor:
                 assert m is not None
                 out.append("")  # directives leave an empty line behind
                 origins.append((path, lineno))
-                self._directive(m.group(1), m.group(2).strip(), path, lineno, stack, out, origins, depth)
+                self._directive(
+                    m.group(1), m.group(2).strip(), path, lineno, stack, out, origins, depth
+                )
                 continue
             if stack and not stack[-1][0]:
                 out.append("")

@@ -39,8 +39,7 @@ class _Unstructured(Exception):
         self.error = FortranADError(
             loc,
             f"cannot turn GO TO {label} into structured control flow ({why})",
-            "rewrite this jump with DO/IF/EXIT/CYCLE, or keep it in a routine without "
-            "active data",
+            "rewrite this jump with DO/IF/EXIT/CYCLE, or keep it in a routine without active data",
         )
 
 
@@ -117,8 +116,7 @@ class GotoStructurer:
 
     def _name_if_cycled(self, loop: ir.Stmt, end: str | None) -> ir.Stmt:
         if end and any(
-            isinstance(x, ir.Goto) and x.targets == (end,)
-            for x in walk_stmts(loop.body)
+            isinstance(x, ir.Goto) and x.targets == (end,) for x in walk_stmts(loop.body)
         ):
             return replace(loop, name=loop.name or self.namer.temp("do"), end_label=None)
         return loop
@@ -161,10 +159,12 @@ class GotoStructurer:
         end = body[k]
         inner = list(body[i:k])
         if isinstance(end, ir.Goto) and end.targets == (label,):
-            tail: list[ir.Stmt] = []  # an unconditional jump back: falls into the next trip
+            # an unconditional jump back: falls into the next trip (its label stays a target)
+            tail: list[ir.Stmt] = [ir.Continue(end.loc, end.label)] if end.label else []
         elif _is_inline_goto(end, label):
             cond = end.branches[0][0]
-            tail = [ir.If(((_negate(cond), (ir.Exit(name, end.loc),)),), None, None, True, end.loc)]
+            leave = (ir.Exit(name, end.loc),)
+            tail = [ir.If(((_negate(cond), leave),), None, None, True, end.loc, end.label)]
         else:
             inner.append(end)
             tail = [ir.Exit(name, end.loc)]
@@ -203,7 +203,9 @@ class GotoStructurer:
         if _is_inline_goto(first, label) and not any(_jumps_to(x, label) for x in span[1:]):
             cond = first.branches[0][0]
             rest = span[1:]
-            guarded = [ir.If(((_negate(cond), rest),), None, None, False, first.loc)] if rest else []
+            guarded = (
+                [ir.If(((_negate(cond), rest),), None, None, False, first.loc)] if rest else []
+            )
             if first.label:
                 guarded.insert(0, ir.Continue(first.loc, first.label))
             return (*body[:j], *guarded, *body[i:])
