@@ -30,6 +30,7 @@ _INCLUDE = re.compile(r"^\s*include\s*(['\"])([^'\"]+)\1\s*(!.*)?$", re.I)
 _IDENT = re.compile(r"[A-Za-z_]\w*")
 _DEFINE = re.compile(r"([A-Za-z_]\w*)(\(([^)]*)\))?\s*(.*)$")
 _MAX_DEPTH = 50
+_C_COMMENT = re.compile(r"/\*.*?\*/")
 
 
 @dataclass(frozen=True)
@@ -80,9 +81,13 @@ class Preprocessor:
         stack: list[list] = []
         raw = text.splitlines()
         i = 0
+        in_comment = False
         while i < len(raw):
             line, lineno = raw[i], i + 1
             i += 1
+            if self.cpp and (in_comment or line.lstrip().startswith("/*")):
+                # C comments that start a line (headers shared with C) go, as with cpp
+                line, in_comment = _strip_c_comment(line, in_comment)
             m = _DIRECTIVE.match(line) if self.cpp and line.lstrip().startswith("#") else None
             if m:
                 while line.endswith("\\") and i < len(raw):  # continued directive
@@ -95,7 +100,7 @@ class Preprocessor:
                 out.append("")  # directives leave an empty line behind
                 origins.append((path, lineno))
                 self._directive(
-                    m.group(1), m.group(2).strip(), path, lineno, stack, out, origins, depth
+                    m.group(1), _C_COMMENT.sub(" ", m.group(2)).strip(), path, lineno, stack, out, origins, depth
                 )
                 continue
             if stack and not stack[-1][0]:
@@ -291,6 +296,23 @@ _SAFE = (
     ast.BitXor,
     ast.Invert,
 )
+
+
+def _strip_c_comment(line: str, inside: bool) -> tuple[str, bool]:
+    """``line`` without its C comments; whether a comment is still open at its end."""
+    out, i = [], 0
+    while i < len(line):
+        if inside:
+            end = line.find("*/", i)
+            if end < 0:
+                return "".join(out), True
+            i, inside = end + 2, False
+        elif line.startswith("/*", i):
+            inside = True
+        else:
+            out.append(line[i])
+            i += 1
+    return "".join(out), inside
 
 
 def _call_args(line: str, i: int) -> tuple[list[str] | None, int]:

@@ -4,7 +4,7 @@
    expression actual arguments of user routines → temporaries, so every derivative argument
    has a variable to belong to;
 2. array syntax and SUM/DOT_PRODUCT → loops (normalize/scalarize.py);
-0. GO TO, computed GO TO, arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
+0. statement functions inlined (normalize/stmtfunc.py); GO TO, computed GO TO, arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
 3. EXIT/CYCLE/RETURN → flags and guarded remainders (normalize/jumps.py).
 New helper variables carry the attribute "generated"; the transforms declare them.
 """
@@ -20,6 +20,7 @@ from fortran_ad.ir.walk import map_body, map_expr, names_in, walk_stmts
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
 from fortran_ad.normalize.scalarize import Scalarizer
+from fortran_ad.normalize.stmtfunc import inline_statement_functions
 
 
 def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
@@ -30,6 +31,7 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
                 s.loc, "ENTRY statements are not supported yet in differentiated routines (#8)"
             )
     extra: list[ir.Symbol] = []
+    r = inline_statement_functions(r)
     gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
     r = replace(r, body=gotos.routine_body(r.body))
     extra.extend(gotos.new_symbols)
