@@ -40,7 +40,9 @@ def is_common_key(key: Key) -> bool:
 class CommonBlocks:
     """The derivative COMMON blocks of one run."""
 
-    def __init__(self, program: Program, names: dict[Key, str], mode: str, order: list[str]):
+    def __init__(
+        self, program: Program, names: dict[Key, str], mode: str, order: list[str], activity=None
+    ):
         self.program = program
         self.names = names
         self.mode = mode
@@ -49,13 +51,22 @@ class CommonBlocks:
         self.decls: dict[str, list[tuple[str, ir.Common]]] = {}  # block -> (routine, item)
         for name, info in sorted(program.routines.items()):
             for item in info.routine.spec:
-                if isinstance(item, ir.Common) and item.block in self.active:
+                if isinstance(item, ir.Common):
                     self.decls.setdefault(item.block, []).append((name, item))
+        # blocks whose members are varied or useful anywhere: their names must agree, or the
+        # activity (which follows names) could miss a derivative passing through the block
+        touched = set(self.active)
+        for name in order if activity is not None else ():
+            r = program.routines[name].routine
+            for v in activity.varied[name] | activity.useful[name]:
+                block = block_of(r.symbol(v))
+                if block is not None:
+                    touched.add(block)
+        self._check_names(sorted(touched))
         self._check()
 
-    def _check(self) -> None:
-        head = self.order[-1] if self.order else None
-        for block in self.active:
+    def _check_names(self, blocks: list[str]) -> None:
+        for block in blocks:
             decls = self.decls.get(block, [])
             first_routine, first = decls[0]
             names = [e.name for e in first.members]
@@ -67,6 +78,12 @@ class CommonBlocks:
                         f"members differently from '{first_routine}' ({', '.join(names)})",
                         "declare the block identically everywhere (an INCLUDE file does)",
                     )
+
+    def _check(self) -> None:
+        head = self.order[-1] if self.order else None
+        for block in self.active:
+            decls = self.decls.get(block, [])
+            first = decls[0][1]
             if naming.is_vector(self.mode):
                 raise FortranADError(
                     first.loc,

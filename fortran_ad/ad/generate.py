@@ -89,11 +89,12 @@ class Plan:
                     names = set(re.findall(r"[a-z_][a-z0-9_]*", text.lower()[11:]))
                     both = sorted(names & active)
                     if both:
-                        others = ", ".join(sorted(names - {both[0]}))
+                        others = ", ".join(f"'{n}'" for n in sorted(names - {both[0]}))
                         raise FortranADError(
                             item.loc,
                             f"variable '{both[0]}' carries derivatives and is EQUIVALENCEd "
-                            f"({others}); fortran-ad cannot follow the alias",
+                            f"with {others}; fortran-ad cannot follow the alias",
+                            "EQUIVALENCE is fine for passive data; copy active values instead",
                         )
 
     def _head(self, options) -> str:

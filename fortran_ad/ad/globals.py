@@ -47,7 +47,7 @@ class Globals:
             self.names[(owner, var)] = name
             if owner.startswith("host:"):
                 self.activity.forced[owner[5:]].add(var)
-        self.commons = CommonBlocks(self.program, self.names, self.mode, self.order)
+        self.commons = CommonBlocks(self.program, self.names, self.mode, self.order, self.activity)
         for r in self.order:  # callees first
             self.writes[r] = self._direct_writes(r)
             callees = self.program.callees(self.program.routines[r].routine)

@@ -100,7 +100,14 @@ class Preprocessor:
                 out.append("")  # directives leave an empty line behind
                 origins.append((path, lineno))
                 self._directive(
-                    m.group(1), _C_COMMENT.sub(" ", m.group(2)).strip(), path, lineno, stack, out, origins, depth
+                    m.group(1),
+                    _C_COMMENT.sub(" ", m.group(2)).strip(),
+                    path,
+                    lineno,
+                    stack,
+                    out,
+                    origins,
+                    depth,
                 )
                 continue
             if stack and not stack[-1][0]:
