@@ -295,14 +295,24 @@ def test_common_declared_with_other_names_is_a_located_error(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("mode", ["reverse", "forward"])
-def test_common_derivative_blocks(tmp_path: Path, mode: str) -> None:
-    src = write(tmp_path, "c.f", COMMON_TWO.format(names="A, B", first="A", second="B"))
+@pytest.mark.parametrize(("block", "name"), [("/ST/", "st"), ("", "fad_blank")])
+def test_common_derivative_blocks(tmp_path: Path, mode: str, block: str, name: str) -> None:
+    text = COMMON_TWO.format(names="A, B", first="A", second="B").replace("/ST/", block)
+    src = write(tmp_path, "c.f", text)
     out = tmp_path / "o"
     rc, _, err = run_cli([str(src), "--wrt", "x", "--of", "y", "--mode", mode, "-o", str(out)])
     assert rc == 0, err
     suffix = "b" if mode == "reverse" else "d"
     text = (out / f"c_{suffix}.f90").read_text()
-    assert text.count(f"common /st_{suffix}/ a{suffix}, b{suffix}") == 2  # head and step
+    assert text.count(f"common /{name}_{suffix}/ a{suffix}, b{suffix}") == 2  # head and step
+
+
+@pytest.mark.gfortran
+def test_blank_common_derivatives_pass_the_check(tmp_path: Path) -> None:
+    text = COMMON_TWO.format(names="A, B", first="A", second="B").replace("/ST/", "")
+    src = write(tmp_path, "c.f", text)
+    report = check([src], wrt="x", of="y", head="head", modes="reverse,forward")
+    assert report.ok, report.table()
 
 
 def test_common_in_vector_modes_is_a_located_error(tmp_path: Path) -> None:

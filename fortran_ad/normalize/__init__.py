@@ -1,10 +1,11 @@
 """Normalization for AD: one routine in, an equivalent simpler routine out.
 
+0. statement functions inlined (normalize/stmtfunc.py); GO TO, computed GO TO and
+   arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
 1. calls to user functions inside expressions → temporaries (``t = f(x)`` statements), and
    expression actual arguments of user routines → temporaries, so every derivative argument
    has a variable to belong to;
 2. array syntax and SUM/DOT_PRODUCT → loops (normalize/scalarize.py);
-0. statement functions inlined (normalize/stmtfunc.py); GO TO, computed GO TO, arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
 3. EXIT/CYCLE/RETURN → flags and guarded remainders (normalize/jumps.py).
 New helper variables carry the attribute "generated"; the transforms declare them.
 """
