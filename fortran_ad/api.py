@@ -38,6 +38,8 @@ def check(
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     fixed_form: bool | None = None,
     checkpoint: str = "ilp",
+    defines: Sequence[str] = (),
+    include_dirs: Sequence[str] = (),
 ) -> CheckReport:
     """Generate the derivatives of ``head`` and verify them numerically with gfortran.
 
@@ -46,7 +48,8 @@ def check(
     (default [0.5, 1.5]). ``modes`` picks the derivative modes to generate and check, as a list
     or "reverse,vector": any of reverse, forward, vector, vector-reverse (default: all four; the
     vector modes handle all ``directions`` in one call). ``checkpoint`` is the adjoint's policy
-    (ilp, store-all or recompute-all; ``memory_limit`` is the ilp's budget). With ``sample`` (a
+    (ilp, store-all or recompute-all; ``memory_limit`` is the ilp's budget). ``defines`` and
+    ``include_dirs`` are the preprocessor's ``-D NAME[=VAL]`` and ``-I DIR``. With ``sample`` (a
     sample.toml or its folder), its case for ``head`` supplies defaults for all of these
     (sources too, when ``sources`` is empty).
 
@@ -64,5 +67,7 @@ def check(
         fixed_form=fixed_form,
         sizes=dict(sizes or {}),  # type: ignore[arg-type]  # reals/logicals are fixed values too
         checkpoint=checkpoint,
+        defines=tuple(defines),
+        include_dirs=tuple(str(d) for d in include_dirs),
     )
     return check_options(options, sample, ranges, modes, directions)

@@ -13,6 +13,7 @@ from fortran_ad import __version__
 from fortran_ad.checks.spec import MODES as CHECK_MODES
 from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, differentiate, roundtrip
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.preprocess import Preprocessing
 
 SUBCOMMANDS = {
     "diff": "generate derivative code (the default: `fortran-ad FILES --wrt ...`)",
@@ -68,6 +69,31 @@ def _add_common(p: argparse.ArgumentParser) -> None:
         dest="fixed_form",
         action="store_false",
         help="treat all sources as free form",
+    )
+    p.add_argument(
+        "--form",
+        choices=["fixed", "free"],
+        default=None,
+        help="source form of all sources (default: by suffix; same as --fixed-form/--free-form)",
+    )
+    p.add_argument(
+        "-D",
+        dest="defines",
+        action="append",
+        default=[],
+        metavar="NAME[=VAL]",
+        help="define a preprocessor macro (upper-case suffixes .F/.F90 are preprocessed)",
+    )
+    p.add_argument(
+        "-I",
+        dest="include_dirs",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="folder searched for #include and INCLUDE files (after the including file's)",
+    )
+    p.add_argument(
+        "--cpp", action="store_true", help="preprocess every source, whatever its suffix"
     )
     p.add_argument("--debug", action="store_true", help="show Python tracebacks")
 
@@ -176,8 +202,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.form is not None:
+        args.fixed_form = args.form == "fixed"
     if args.command == "roundtrip":
-        for path in roundtrip(args.sources, args.output, args.fixed_form):
+        pp = Preprocessing(tuple(args.defines), tuple(args.include_dirs), args.cpp)
+        for path in roundtrip(args.sources, args.output, args.fixed_form, pp):
             print(path)
         return 0
     options = Options(
@@ -192,6 +221,9 @@ def _run(args: argparse.Namespace) -> int:
         explain=args.explain,
         sizes=args.size,
         checkpoint=args.checkpoint,
+        defines=tuple(args.defines),
+        include_dirs=tuple(args.include_dirs),
+        cpp=args.cpp,
     )
     if args.command == "plan":
         from fortran_ad.driver import checkpoint_plan

@@ -14,7 +14,7 @@ from pathlib import Path
 from fortran_ad.backends.fortran import source_file
 from fortran_ad.errors import FortranADError
 from fortran_ad.frontend.lower import ModuleRegistry, lower_source
-from fortran_ad.frontend.preprocess import read_source
+from fortran_ad.frontend.preprocess import Preprocessing, read_source
 from fortran_ad.ir import nodes as ir
 
 DEFAULT_MEMORY_LIMIT = 4 * 1024**3
@@ -35,14 +35,25 @@ class Options:
     explain: bool = False
     sizes: dict[str, int] = field(default_factory=dict)
     checkpoint: str = "ilp"  # ilp | store-all | recompute-all
+    defines: tuple[str, ...] = ()  # -D NAME[=VAL]
+    include_dirs: tuple[str, ...] = ()  # -I DIR
+    cpp: bool = False  # --cpp: preprocess every file, not only upper-case suffixes
+
+    @property
+    def preprocessing(self) -> Preprocessing:
+        return Preprocessing(self.defines, self.include_dirs, self.cpp)
 
 
-def load(paths: tuple[str, ...] | list[str], fixed_form: bool | None = None) -> list[ir.SourceFile]:
-    """Read and lower every source, in the order given (modules before their users)."""
+def load(
+    paths: tuple[str, ...] | list[str],
+    fixed_form: bool | None = None,
+    pp: Preprocessing | None = None,
+) -> list[ir.SourceFile]:
+    """Read, preprocess and lower every source, in the order given (modules first)."""
     if not paths:
         raise FortranADError(None, "no source files given")
     modules = ModuleRegistry()
-    return [lower_source(read_source(p, fixed_form), modules) for p in paths]
+    return [lower_source(read_source(p, fixed_form, pp), modules) for p in paths]
 
 
 def write_outputs(files: dict[str, str], out: Path) -> list[Path]:
@@ -72,9 +83,11 @@ def write_outputs(files: dict[str, str], out: Path) -> list[Path]:
     return written
 
 
-def roundtrip(paths: list[str], out: Path, fixed_form: bool | None = None) -> list[Path]:
+def roundtrip(
+    paths: list[str], out: Path, fixed_form: bool | None = None, pp: Preprocessing | None = None
+) -> list[Path]:
     """Re-emit sources through the IR (free form, ``<stem>.f90``)."""
-    program = load(paths, fixed_form)
+    program = load(paths, fixed_form, pp)
     files = {f"{Path(f.path).stem}.f90": source_file(f) for f in program}
     return write_outputs(files, out)
 
@@ -88,13 +101,15 @@ def checkpoint_plan(options: Options):
 
     if options.mode not in ("reverse", "vector-reverse"):
         options = replace(options, mode="reverse")
-    return plan_checkpoints(Plan(load(options.sources, options.fixed_form), options))
+    return plan_checkpoints(
+        Plan(load(options.sources, options.fixed_form, options.preprocessing), options)
+    )
 
 
 def differentiate(options: Options) -> list[Path]:
     """Generate derivative code (adjoint or tangent) plus the runtime it needs."""
     from fortran_ad.ad.generate import generate
 
-    program = load(options.sources, options.fixed_form)
+    program = load(options.sources, options.fixed_form, options.preprocessing)
     files = generate(program, options)
     return write_outputs(files, options.out)

@@ -228,7 +228,9 @@ def test_literals_keep_their_kinds(
 ) -> None:
     """Every real literal written is one of the primal's, or 0/1/10 in a kind it spells."""
     out = generate(cfg, case, mode, gen_root, None)
-    primal = set().union(*(_literals(p.read_text()) for p in out.sources))
+    # the sources and the headers they #include / INCLUDE (macros may spell literals)
+    texts = [p for s in out.sources for p in (s, *s.parent.glob("*.h"), *s.parent.glob("*.inc"))]
+    primal = set().union(*(_literals(p.read_text()) for p in texts))
     kinds = {k for k in map(_kind_suffix, primal) if k}
     made = {f"{v}{k}" for v in ("0.0", "1.0", "10.0") for k in kinds if k.startswith("_")}
     made |= {f"{v}d0" for v in ("0.0", "1.0", "10.0") if "d" in kinds}

@@ -7,6 +7,9 @@ Per case:
 * generation is reproducible: two runs, in fresh interpreters with different hash seeds,
   writes byte-identical files;
 * the order of the ``--wrt`` names does not change the output.
+
+A case may set ``defines = ["NAME", "NAME=VAL"]`` (passed as ``-D``; cases of one head are
+told apart by them) and ``modes = [...]`` (the modes it is checked in; default all four).
 """
 
 from __future__ import annotations
@@ -27,9 +30,16 @@ pytestmark = pytest.mark.gfortran
 
 Case = tuple[dict[str, Any], dict[str, Any]]
 CASES: list[Case] = [(s, c) for s in SAMPLES for c in s["case"]]
-IDS = [f"{s['name']}-{c['head']}" for s, c in CASES]
+
+
+def case_id(sample: dict[str, Any], case: dict[str, Any]) -> str:
+    return "-".join([sample["name"], case["head"], *(f"D{d}" for d in case.get("defines", ()))])
+
+
+IDS = [case_id(s, c) for s, c in CASES]
 MULTI_WRT = [(s, c) for s, c in CASES if len(c["wrt"]) > 1]
-MULTI_IDS = [f"{s['name']}-{c['head']}" for s, c in MULTI_WRT]
+MULTI_IDS = [case_id(s, c) for s, c in MULTI_WRT]
+ALL_MODES = ("reverse", "forward", "vector", "vector-reverse")
 MODES = ("reverse", "forward")
 STRICT = ("-O2", "-Wall", "-fcheck=all")
 WARNING = re.compile(r"^Warning: ", re.M)
@@ -46,6 +56,7 @@ def cli_args(sample: dict[str, Any], case: dict[str, Any], mode: str, wrt: list[
         ",".join(case["of"]),
         "--mode",
         mode,
+        *(f"-D{d}" for d in case.get("defines", ())),
     ]
 
 
@@ -64,7 +75,7 @@ class Generated:
         self, sample: dict[str, Any], case: dict[str, Any], mode: str, wrt: list[str] | None = None
     ) -> dict[str, bytes]:
         wrt = list(case["wrt"]) if wrt is None else wrt
-        key = (f"{sample['name']}-{case['head']}", mode, tuple(wrt))
+        key = (case_id(sample, case), mode, tuple(wrt))
         if key not in self.cache:
             out = self.root / f"{key[0]}-{mode}-{len(self.cache)}"
             rc = cli.main([*cli_args(sample, case, mode, wrt), "-o", str(out)])
@@ -80,15 +91,19 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Generated:
 
 @pytest.mark.parametrize(("cfg", "case"), CASES, ids=IDS)
 def test_check_passes(cfg: dict[str, Any], case: dict[str, Any]) -> None:
+    modes = tuple(case.get("modes", ALL_MODES))
     report = api.check(
         sample_sources(cfg),
         sample=cfg["dir"] / "sample.toml",
         head=case["head"],
-        modes=("reverse", "forward", "vector", "vector-reverse"),
+        modes=modes,
+        defines=case.get("defines", ()),
     )
     assert report.ok, report.table()
     tests = {r.test for r in report.rows}
-    wanted = {"fd_adjoint", "fd_tangent", "dot_product", "taylor", "vector_fd", "vreverse_fd"}
+    wanted = {"fd_adjoint", "fd_tangent", "dot_product", "taylor"}
+    wanted |= {"vector_fd"} if "vector" in modes else set()
+    wanted |= {"vreverse_fd"} if "vector-reverse" in modes else set()
     assert wanted <= tests, tests
 
 
@@ -145,7 +160,8 @@ def test_adjoint_compiles_strict(
     stems = [f"{p.stem}_b.f90" for p in sample_sources(cfg)]
     order = [n for n in stems if n in files] + sorted(set(files) - set(stems))
     # primal modules only need their .mod files: -fsyntax-only writes them
-    primal = _gfortran(("-fsyntax-only",), sample_sources(cfg), tmp_path)
+    defines = tuple(f"-D{d}" for d in case.get("defines", ()))
+    primal = _gfortran(("-fsyntax-only", *defines), sample_sources(cfg), tmp_path)
     assert primal.returncode == 0, primal.stderr
     proc = _gfortran(STRICT, [gen / n for n in order], tmp_path, include)
     assert proc.returncode == 0, f"gfortran {' '.join(STRICT)} rejects the adjoint:\n{proc.stderr}"

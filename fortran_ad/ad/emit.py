@@ -242,6 +242,8 @@ def _routine(w: Writer, plan, name: str) -> None:
         w.line(line)
     for line in t.declarations():
         w.line(line)
+    for line in plan.globals.commons.declarations(r, t.namer, t.active):
+        w.line(line)
     fw.body(w, tuple(body))
     w.dedent()
     # primal copies of internal procedures that derivative code calls (forward sweeps call

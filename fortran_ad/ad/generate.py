@@ -47,8 +47,8 @@ class Plan:
         self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
-        self._refuse_active_globals()
         self._refuse_equivalenced()
+        self._refuse_unstructured(files)
         from fortran_ad.ad.globals import Globals
 
         self.globals = Globals(self.program, self.activity, self.mode, order)
@@ -57,6 +57,22 @@ class Plan:
         for (owner, var), dname in self.globals.names.items():
             if owner.startswith("host:"):
                 self.namers[owner[5:]].derivs[var] = dname
+
+    def _refuse_unstructured(self, files: list[ir.SourceFile]) -> None:
+        """A GO TO normalization could not structure, in a routine that gets a derivative."""
+        from fortran_ad.ir.walk import walk_stmts
+        from fortran_ad.normalize.goto import GotoStructurer
+
+        for name in self.order:
+            r = self.program.routines[name].routine
+            left = [s for s in walk_stmts(r.body) if isinstance(s, ir.Goto)]
+            if left and self.needs_derivative(name):
+                original = Program(files).routines[name].routine
+                again = GotoStructurer(Namer(set(), self.mode))
+                again.routine_body(original.body)
+                raise again.failure or FortranADError(
+                    left[0].loc, f"cannot differentiate GO TO {left[0].targets[0]}"
+                )
 
     def _refuse_equivalenced(self) -> None:
         """An active variable EQUIVALENCEd with another would change behind the analysis."""
@@ -73,36 +89,13 @@ class Plan:
                     names = set(re.findall(r"[a-z_][a-z0-9_]*", text.lower()[11:]))
                     both = sorted(names & active)
                     if both:
-                        others = ", ".join(sorted(names - {both[0]}))
+                        others = ", ".join(f"'{n}'" for n in sorted(names - {both[0]}))
                         raise FortranADError(
                             item.loc,
                             f"variable '{both[0]}' carries derivatives and is EQUIVALENCEd "
-                            f"({others}); fortran-ad cannot follow the alias",
+                            f"with {others}; fortran-ad cannot follow the alias",
+                            "EQUIVALENCE is fine for passive data; copy active values instead",
                         )
-
-    def _refuse_active_globals(self) -> None:
-        """COMMON variables that carry derivatives between routines are not supported yet
-        (issue #8): refuse them rather than drop their derivatives."""
-        from fortran_ad.ir.walk import base_name, walk_stmts
-
-        for name in self.order:
-            info = self.program.routines[name]
-            r = info.routine
-            varied = self.activity.varied[name]
-            for s in walk_stmts(r.body):
-                if not isinstance(s, ir.Assign):
-                    continue
-                tgt = base_name(s.target)
-                if tgt is None or tgt not in varied:
-                    continue
-                local = r.symbol(tgt)
-                if local is not None and any(a.startswith("common") for a in local.attrs):
-                    raise FortranADError(
-                        s.loc,
-                        f"'{tgt}' (from a COMMON block) would carry derivatives between "
-                        "routines; active COMMON variables are not supported yet (issue #8)",
-                        "pass it as an argument to the routines that use it",
-                    )
 
     def _head(self, options) -> str:
         if options.head:

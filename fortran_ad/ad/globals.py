@@ -2,7 +2,8 @@
 
 A module variable ``g`` that is active gets one derivative ``gb`` (``gd``), declared once in the
 derivative module of its owner (``<module>_b``) and reached by USE from every derivative routine
-that needs it; a host variable's derivative is a local of the host's derivative routine, reached
+that needs it (a COMMON member's lives in a derivative COMMON block: ad/common_blocks.py);
+a host variable's derivative is a local of the host's derivative routine, reached
 by host association. In reverse mode, a global the backward sweep reads is *needed* everywhere:
 routines push it before overwriting it, and callers save it around calls that write it.
 """
@@ -11,9 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fortran_ad.ad.common_blocks import is_common_key
 from fortran_ad.ad.naming import SUFFIX
 from fortran_ad.analysis.activity import Activity
 from fortran_ad.analysis.program import Program
+from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, walk_stmts
 
@@ -31,7 +34,10 @@ class Globals:
     needed: set[Key] = field(default_factory=set)
 
     def __post_init__(self) -> None:
+        from fortran_ad.ad.common_blocks import CommonBlocks
+
         suffix = SUFFIX[self.mode]
+        self.commons = CommonBlocks(self.program, {}, self.mode, self.order)
         for owner, var in sorted(self.activity.active_globals):
             taken = self._owner_names(owner)
             name = f"{var}{suffix}"
@@ -41,6 +47,7 @@ class Globals:
             self.names[(owner, var)] = name
             if owner.startswith("host:"):
                 self.activity.forced[owner[5:]].add(var)
+        self.commons = CommonBlocks(self.program, self.names, self.mode, self.order, self.activity)
         for r in self.order:  # callees first
             self.writes[r] = self._direct_writes(r)
             callees = self.program.callees(self.program.routines[r].routine)
@@ -52,6 +59,8 @@ class Globals:
     def _owner_names(self, owner: str) -> set[str]:
         if owner.startswith("host:"):
             return {s.name for s in self.program.routines[owner[5:]].routine.symbols}
+        if is_common_key((owner, "")):
+            return self.commons.owner_names(owner)
         return {s.name for s in self.program.modules[owner].symbols}
 
     def _direct_writes(self, r: str) -> set[Key]:
@@ -91,7 +100,13 @@ class Globals:
         by_module: dict[str, list[str]] = {}
         for key in sorted(set(self.local_names(routine)) | set(extra)):
             owner, var = key
-            if owner.startswith("host:") or owner == mine:
+            if is_common_key(key) and key in extra:
+                raise FortranADError(
+                    self.program.routines[routine].routine.loc,
+                    f"'{routine}' calls a routine that overwrites '{var}' of COMMON "
+                    f"/{owner[7:]}/, which the adjoint needs: declare the block in '{routine}'",
+                )
+            if owner.startswith("host:") or owner == mine or is_common_key(key):
                 continue
             if key in self.names:
                 by_module.setdefault(f"{owner}_{self._unit()}", []).append(self.names[key])
@@ -127,9 +142,9 @@ class Globals:
     def zero_statements(self, zero, nbdirs: str = "") -> list[ir.Stmt]:
         """At the head: every module-owned global derivative starts at zero (allocated first,
         with ``nbdirs`` directions, in the vector modes)."""
-        out: list[ir.Stmt] = []
+        out: list[ir.Stmt] = self.commons.zero_statements(zero)
         for (owner, var), name in sorted(self.names.items()):
-            if owner.startswith("host:"):
+            if owner.startswith("host:") or is_common_key((owner, var)):
                 continue
             sym = self.program.modules[owner].symbol(var)
             if nbdirs:
@@ -140,4 +155,4 @@ class Globals:
         return out
 
     def module_keys(self) -> set[Key]:
-        return {k for k in self.names if not k[0].startswith("host:")}
+        return {k for k in self.names if not k[0].startswith("host:") and not is_common_key(k)}

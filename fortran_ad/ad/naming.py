@@ -61,3 +61,9 @@ class Namer:
         name = f"{base}{i}"
         self.taken.add(name)
         return name
+
+
+def common_block_name(block: str, mode: str) -> str:
+    """The derivative COMMON block of ``/block/``: ``/block_b/`` (``/block_d/``); blank
+    COMMON's is ``/fad_blank_b/``."""
+    return f"{block or 'fad_blank'}_{SUFFIX[mode]}"

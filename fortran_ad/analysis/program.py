@@ -78,9 +78,15 @@ class Program:
 
     def global_key(self, info: RoutineInfo, name: str) -> tuple[str, str] | None:
         """(owner, variable) for a name ``info``'s routine reaches by use or host association:
-        owner is a module name or ``host:<routine>``; None for locals and unknown names."""
-        if info.routine.symbol(name) is not None:
-            return None
+        owner is a module name, ``host:<routine>`` or ``common:<block>`` (a COMMON member,
+        keyed by its name: ad/common_blocks.py checks that every routine uses the same names);
+        None for locals and unknown names."""
+        local = info.routine.symbol(name)
+        if local is not None:  # a COMMON member is shared like a module variable
+            from fortran_ad.ad.common_blocks import OWNER, block_of
+
+            block = block_of(local)
+            return (f"{OWNER}{block}", name) if block is not None else None
         host = self.get(info.host.name) if info.host is not None else None
         while host is not None:
             if host.routine.symbol(name) is not None:

@@ -197,6 +197,12 @@ def _simple(s: ir.Stmt) -> str | None:
         return f"{word} {s.code}" if s.code else word
     if isinstance(s, ir.Continue):
         return "continue"
+    if isinstance(s, ir.Goto):
+        if s.arithmetic:
+            return f"if ({expr(s.index)}) {', '.join(s.targets)}"
+        if s.index is not None:
+            return f"go to ({', '.join(s.targets)}) {expr(s.index)}"
+        return f"go to {s.targets[0]}"
     if isinstance(s, ir.Opaque):
         return s.text
     return None

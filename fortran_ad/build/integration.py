@@ -43,7 +43,7 @@ def planned_outputs(options: Options) -> list[Path]:
     """
     from fortran_ad.ad.generate import generate
 
-    program = load(options.sources, options.fixed_form)
+    program = load(options.sources, options.fixed_form, options.preprocessing)
     files = generate(program, replace(options, explain=False))
     # Runtime first (derivative modules `use` it), then derivatives in source order.
     names = sorted(files, key=lambda name: name != RUNTIME_NAME)

@@ -28,6 +28,7 @@ class CaseValues:
     wrt: tuple[str, ...] = ()
     of: tuple[str, ...] | None = None
     sources: tuple[str, ...] = ()  # the sample's sources, resolved against its folder
+    defines: tuple[str, ...] = ()  # -D NAME[=VAL] for this case (sample.toml: defines = [...])
 
 
 def _ranges(raw: Mapping[str, Any], where: str) -> dict[str, tuple[float, float]]:
@@ -49,9 +50,10 @@ def _fixed(raw: Mapping[str, Any], where: str) -> dict[str, FixedValue]:
     return out
 
 
-def load_case(sample: Path, head: str | None) -> CaseValues:
+def load_case(sample: Path, head: str | None, defines: tuple[str, ...] | None = None) -> CaseValues:
     """The [[case]] of ``sample`` (a sample.toml or its folder) whose head is ``head``, or the
-    only case when ``head`` is None. Source paths come back relative to the sample's folder."""
+    only case when ``head`` is None; among cases of one head, the one whose ``defines`` are
+    ``defines`` (default: the first). Source paths come back relative to the sample's folder."""
     path = Path(sample)
     if path.is_dir():
         path = path / "sample.toml"
@@ -76,6 +78,9 @@ def load_case(sample: Path, head: str | None) -> CaseValues:
             if len(cases) != 1:
                 raise FortranADError(where, f"no case with head '{head}' in the sample")
             matching = cases
+        if defines is not None:
+            same = [c for c in matching if tuple(c.get("defines", ())) == tuple(defines)]
+            matching = same or matching
         case = matching[0]
     folder = path.parent
     of = case.get("of")
@@ -86,6 +91,7 @@ def load_case(sample: Path, head: str | None) -> CaseValues:
         wrt=tuple(w.lower() for w in case.get("wrt", ())),
         of=tuple(o.lower() for o in of) if of is not None else None,
         sources=tuple(str(folder / s) for s in data.get("sources", ())),
+        defines=tuple(str(d) for d in case.get("defines", ())),
     )
 
 

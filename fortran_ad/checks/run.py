@@ -28,6 +28,7 @@ from fortran_ad.checks.report import CheckReport, evaluate
 from fortran_ad.checks.spec import MODES, FixedValue, build_spec
 from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, load
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.preprocess import Preprocessing
 from fortran_ad.ir import nodes as ir
 from fortran_ad.runtime import RUNTIME_SOURCES
 
@@ -67,8 +68,15 @@ def _compile(fc: str, source: Path, build: Path, index: int, extra: Sequence[str
     return obj
 
 
-def _form_flags(fixed_form: bool | None) -> tuple[str, ...]:
-    return () if fixed_form is None else ("-ffixed-form",) if fixed_form else ("-ffree-form",)
+def _form_flags(fixed_form: bool | None, pp: Preprocessing | None = None) -> tuple[str, ...]:
+    """gfortran flags for the primal sources: the form, and the preprocessor's -D/-I."""
+    form = () if fixed_form is None else ("-ffixed-form",) if fixed_form else ("-ffree-form",)
+    if pp is None:
+        return form
+    cpp = ("-cpp",) if pp.force_cpp else ()
+    defs = tuple(f"-D{d}" for d in pp.defines)
+    incs = tuple(f"-I{Path(d).resolve()}" for d in pp.include_dirs)
+    return (*form, *cpp, *defs, *incs)
 
 
 def check_files(
@@ -89,6 +97,7 @@ def check_files(
     workdir: Path | None = None,
     timeout: float = RUN_TIMEOUT,
     vector_axis: str | None = None,
+    pp: Preprocessing | None = None,
 ) -> CheckReport:
     """Compile primal, runtime, derivative files and the harness (in that order), run, judge.
 
@@ -120,11 +129,11 @@ def check_files(
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="fortran-ad-check-") as tmp:
             return _build_and_run(
-                fc, spec, Path(tmp), primal, runtime, derivative, fixed_form, timeout
+                fc, spec, Path(tmp), primal, runtime, derivative, fixed_form, timeout, pp
             )
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    return _build_and_run(fc, spec, workdir, primal, runtime, derivative, fixed_form, timeout)
+    return _build_and_run(fc, spec, workdir, primal, runtime, derivative, fixed_form, timeout, pp)
 
 
 def vector_axis_of(texts: Sequence[str], head: str) -> str:
@@ -147,13 +156,14 @@ def vector_axis_of(texts: Sequence[str], head: str) -> str:
     return "leading"
 
 
-def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, timeout):
+def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, timeout, pp=None):
     harness = build / HARNESS_NAME
     harness.write_text(harness_source(spec))
     objects = []
     for i, src in enumerate(primal):
         try:
-            objects.append(_compile(fc, Path(src).resolve(), build, i, _form_flags(fixed_form)))
+            flags = _form_flags(fixed_form, pp)
+            objects.append(_compile(fc, Path(src).resolve(), build, i, flags))
         except _CompileError as exc:
             raise FortranADError(
                 str(src), "gfortran cannot compile the primal source", str(exc)
@@ -201,6 +211,7 @@ class PreparedCheck:
     seed: int = 12345
     memory_limit: int = DEFAULT_MEMORY_LIMIT
     fixed_form: bool | None = None
+    pp: Preprocessing | None = None
 
     def run(
         self,
@@ -238,6 +249,7 @@ class PreparedCheck:
                 self.memory_limit,
                 self.fixed_form,
                 workdir,
+                pp=self.pp,
             )
 
 
@@ -270,7 +282,9 @@ def prepare_check(
     [case.ranges] overridden by ``ranges``; real inputs without a range get a positive default.
     """
     modes = check_modes(modes)
-    case = load_case(Path(sample), options.head) if sample is not None else None
+    case = load_case(Path(sample), options.head, options.defines or None) if sample else None
+    if case is not None and case.defines and not options.defines:
+        options = replace(options, defines=case.defines)
     head = options.head or (case.head if case else None)
     wrt = tuple(options.wrt or (case.wrt if case else ()))
     of = options.of if options.of is not None else (case.of if case else None)
@@ -279,7 +293,7 @@ def prepare_check(
     fixed.update({k.lower(): v for k, v in options.sizes.items()})
     all_ranges = dict(case.ranges) if case else {}
     all_ranges.update({k.lower(): (float(lo), float(hi)) for k, (lo, hi) in (ranges or {}).items()})
-    program = load(sources, options.fixed_form)
+    program = load(sources, options.fixed_form, options.preprocessing)
     module, routine = find_head(program, head, wrt)
     # validate the user's choices before spending time on generation
     build_spec(routine, module, {m: [] for m in modes}, wrt, of, fixed, all_ranges, directions)
@@ -319,6 +333,7 @@ def prepare_check(
         seed=seed,
         memory_limit=options.memory_limit,
         fixed_form=options.fixed_form,
+        pp=options.preprocessing,
     )
 
 

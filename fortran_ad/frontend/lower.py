@@ -46,6 +46,12 @@ def _spec(node: F.Base | None, ctx: _Ctx, scope: Scope) -> tuple[ir.SpecItem, ..
         if isinstance(child, F.Implicit_Part):
             out.extend(_spec(child, ctx, scope))
             continue
+        if isinstance(child, F.Common_Stmt):  # one item per block: /a/ x /b/ y is two
+            loc = ctx.loc(child)
+            for block, objs in child.items[0]:
+                members = tuple(_common_member(o, scope) for o in objs.items)
+                out.append(ir.Common(lname(block) if block is not None else "", members, loc))
+            continue
         out.append(_spec_item(child, ctx, scope))
     return tuple(out)
 
@@ -92,12 +98,6 @@ def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
             attr_texts.append(str(a).lower().replace(" ", ""))
         entities = tuple(entity(e, scope) for e in ents.items)
         return ir.TypeDecl(type_spec(tspec), tuple(attr_texts), entities, dim_attr, loc)
-    if isinstance(node, F.Common_Stmt):
-        items = node.items[0]
-        if len(items) == 1:
-            block, objs = items[0]
-            members = tuple(_common_member(o, scope) for o in objs.items)
-            return ir.Common(lname(block) if block is not None else "", members, loc)
     attr = attr_stmt(node, loc, scope)
     if attr is not None:
         return attr

@@ -48,6 +48,7 @@ class _Ctx:
 
     def __init__(self, source: Source, modules: ModuleRegistry):
         self.path = source.path
+        self.source = source
         self.lines = source.text.splitlines()
         self.module_arrays = modules.arrays
         self.module_names = modules.names
@@ -64,7 +65,8 @@ class _Ctx:
         line = item.span[0]
         text = self.lines[line - 1] if 0 < line <= len(self.lines) else ""
         col = len(text) - len(text.lstrip()) + 1
-        return ir.SourceLoc(self.path, line, col)
+        file, orig = self.source.origin(line)  # through #include / INCLUDE to the real file
+        return ir.SourceLoc(file, orig, col)
 
     def label(self, node: object) -> str | None:
         item = getattr(node, "item", None)
@@ -84,8 +86,9 @@ def parse(source: Source) -> F.Program:
         line = int(m.group(1)) if m else 1
         lines = source.text.splitlines()
         bad = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        file, orig = source.origin(line)
         raise FortranADError(
-            ir.SourceLoc(source.path, line, 1), f"syntax error: '{bad}'" if bad else "syntax error"
+            ir.SourceLoc(file, orig, 1), f"syntax error: '{bad}'" if bad else "syntax error"
         ) from None
     except Exception as exc:  # fparser raises assorted internal errors on garbage input
         raise FortranADError(ir.SourceLoc(source.path, 1, 1), f"cannot parse: {exc}") from None
@@ -300,6 +303,17 @@ def _named(cls: type) -> Callable:
     return make
 
 
+def _goto(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt:
+    loc, label = ctx.loc(node), ctx.label(node)
+    if isinstance(node, F.Goto_Stmt):
+        return ir.Goto((str(node.items[0]),), None, False, loc, label)
+    if isinstance(node, F.Computed_Goto_Stmt):
+        targets = tuple(str(x) for x in node.items[0].items)
+        return ir.Goto(targets, lower_expr(node.items[1], scope), False, loc, label)
+    expr, *targets = node.items  # arithmetic IF
+    return ir.Goto(tuple(str(t) for t in targets), lower_expr(expr, scope), True, loc, label)
+
+
 STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Assignment_Stmt: _assign,
     F.Call_Stmt: _call,
@@ -310,6 +324,9 @@ STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Case_Construct: _select,
     F.Return_Stmt: lambda n, c, s: ir.Return(c.loc(n), c.label(n)),
     F.Continue_Stmt: lambda n, c, s: ir.Continue(c.loc(n), c.label(n)),
+    F.Goto_Stmt: _goto,
+    F.Computed_Goto_Stmt: _goto,
+    F.Arithmetic_If_Stmt: _goto,
     F.Exit_Stmt: _named(ir.Exit),
     F.Cycle_Stmt: _named(ir.Cycle),
     F.Stop_Stmt: _stop,

@@ -1,7 +1,10 @@
-"""Reading sources: decoding, source form detection.
+"""Reading sources: decoding, source form detection, preprocessing (frontend/cpp.py).
 
 Fixed form is decided by the file suffix (``.f``, ``.for``, ``.f77`` and upper-case variants),
-unless the caller overrides it. Preprocessor support (``-D``/``-I``) grows here (issue #8).
+unless the caller overrides it. Files with an upper-case suffix (``.F``, ``.F90``, ...) go
+through the C preprocessor, as gfortran does (``cpp=True`` forces it for every file); Fortran
+INCLUDE lines are always inlined. ``Source.origins`` maps each line of the text to the file and
+line it came from, so diagnostics name the original files.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.cpp import Origin, Preprocessor
 from fortran_ad.ir.nodes import SourceLoc
 
-FIXED_SUFFIXES = {".f", ".for", ".f77", ".ftn"}
+FIXED_SUFFIXES = {".f", ".for", ".f77", ".ftn", ".fpp"}
 FREE_SUFFIXES = {".f90", ".f95", ".f03", ".f08"}
 
 
@@ -21,6 +25,29 @@ class Source:
     path: str  # as the user named it (used in diagnostics)
     text: str
     fixed_form: bool
+    origins: tuple[Origin, ...] = ()  # per line of ``text``: (file, line) it came from
+
+    def origin(self, line: int) -> Origin:
+        if 0 < line <= len(self.origins):
+            return self.origins[line - 1]
+        return (self.path, line)
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """What the user asked of the preprocessor: ``-D NAME[=VAL]``, ``-I DIR``, ``--cpp``."""
+
+    defines: tuple[str, ...] = ()
+    include_dirs: tuple[str, ...] = ()
+    force_cpp: bool = False
+
+
+CPP_SUFFIXES = {".F", ".FOR", ".F77", ".FTN", ".F90", ".F95", ".F03", ".F08", ".fpp", ".FPP"}
+
+
+def wants_cpp(path: str) -> bool:
+    """gfortran's rule: an upper-case suffix (or .fpp) means "preprocess me"."""
+    return Path(path).suffix in CPP_SUFFIXES
 
 
 def detect_fixed_form(path: str) -> bool:
@@ -36,8 +63,10 @@ def detect_fixed_form(path: str) -> bool:
     )
 
 
-def read_source(path: str, fixed_form: bool | None = None) -> Source:
-    """Read one source file; errors are located FortranADErrors."""
+def read_source(
+    path: str, fixed_form: bool | None = None, pp: Preprocessing | None = None
+) -> Source:
+    """Read and preprocess one source file; errors are located FortranADErrors."""
     p = Path(path)
     if not p.is_file():
         raise FortranADError(SourceLoc(path, 1, 1), f"no such file: '{path}'")
@@ -55,4 +84,7 @@ def read_source(path: str, fixed_form: bool | None = None) -> Source:
         raise FortranADError(SourceLoc(path, 1, 1), "source file contains NUL bytes (binary?)")
     if not text.strip():
         raise FortranADError(SourceLoc(path, 1, 1), "source file is empty")
-    return Source(path, text, form)
+    pp = pp or Preprocessing()
+    cpp = Preprocessor(pp.defines, pp.include_dirs, pp.force_cpp or wants_cpp(path), form)
+    out, origins = cpp.run(path, text)
+    return Source(path, out, form, origins)

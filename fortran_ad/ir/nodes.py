@@ -360,6 +360,19 @@ class Continue(Stmt):
 
 
 @dataclass(frozen=True)
+class Goto(Stmt):
+    """``GO TO l`` (no ``index``); computed ``GO TO (l1, l2, ...) index``; or, with
+    ``arithmetic``, ``IF (index) l1, l2, l3`` (negative, zero, positive). normalize/goto.py
+    turns them into structured control flow before differentiation."""
+
+    targets: tuple[str, ...]
+    index: Expr | None = None
+    arithmetic: bool = False
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Comment(Stmt):
     text: str  # including the leading "!"
     loc: SourceLoc = NOWHERE

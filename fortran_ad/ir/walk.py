@@ -119,6 +119,8 @@ def stmt_exprs(s: ir.Stmt) -> tuple[ir.Expr, ...]:
         return tuple(c for c, _ in s.branches)
     if isinstance(s, ir.Select):
         return (s.expr,) + tuple(x for c in s.cases for x in c.selectors)
+    if isinstance(s, ir.Goto):
+        return (s.index,) if s.index is not None else ()
     return ()
 
 

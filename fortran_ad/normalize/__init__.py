@@ -1,5 +1,7 @@
 """Normalization for AD: one routine in, an equivalent simpler routine out.
 
+0. statement functions inlined (normalize/stmtfunc.py); GO TO, computed GO TO and
+   arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
 1. calls to user functions inside expressions → temporaries (``t = f(x)`` statements), and
    expression actual arguments of user routines → temporaries, so every derivative argument
    has a variable to belong to;
@@ -16,8 +18,10 @@ from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import map_body, map_expr, names_in, walk_stmts
+from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
 from fortran_ad.normalize.scalarize import Scalarizer
+from fortran_ad.normalize.stmtfunc import inline_statement_functions
 
 
 def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
@@ -28,6 +32,10 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
                 s.loc, "ENTRY statements are not supported yet in differentiated routines (#8)"
             )
     extra: list[ir.Symbol] = []
+    r = inline_statement_functions(r)
+    gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
+    r = replace(r, body=gotos.routine_body(r.body))
+    extra.extend(gotos.new_symbols)
 
     def lookup(name: str) -> ir.Symbol | None:
         for s in extra:
