@@ -40,8 +40,8 @@ def _bytes(text: str) -> int:
     return value
 
 
-def _sizes(text: str) -> dict[str, int]:
-    out = {}
+def _sizes(text: str) -> dict[str, int | float]:
+    out: dict[str, int | float] = {}
     for part in text.split(","):
         if not part.strip():
             continue
@@ -49,9 +49,10 @@ def _sizes(text: str) -> dict[str, int]:
         try:
             if not name.strip().isidentifier():
                 raise ValueError
-            out[name.strip().lower()] = int(value)
+            v = value.strip().lower().replace("d", "e")
+            out[name.strip().lower()] = int(v) if v.lstrip("+-").isdigit() else float(v)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"bad size '{part}' (want name=integer)") from None
+            raise argparse.ArgumentTypeError(f"bad size '{part}' (want name=number)") from None
     return out
 
 
@@ -116,7 +117,9 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         default=DEFAULT_MEMORY_LIMIT,
         help="tape limit at run time, e.g. 4G (default 4 GiB)",
     )
-    p.add_argument("--size", type=_sizes, default={}, help="size hints: n=1000,nt=500")
+    p.add_argument(
+        "--size", type=_sizes, default={}, help="values for the cost model: n=1000,nt=500,dt=5.0"
+    )
     p.add_argument("--explain", action="store_true", help="print why variables are active")
     p.add_argument(
         "--checkpoint",

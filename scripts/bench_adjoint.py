@@ -312,7 +312,7 @@ def build_case(
         cv = load_case(case.toml, case.head)
         program = load(list(cv.sources))
         module, routine = find_head(program, case.head, cv.wrt)
-        sizes = {k: v for k, v in values.items() if isinstance(v, int) and not isinstance(v, bool)}
+        sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
         options = Options(
             sources=cv.sources,
             mode="reverse",

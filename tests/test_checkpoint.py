@@ -97,3 +97,32 @@ def test_checkpointed_adjoints_are_right(name: str, policy: str) -> None:
         checkpoint=policy,
     )
     assert report.ok, report.table()
+
+
+def test_ilp_equals_brute_force_on_small_instances() -> None:
+    import itertools
+    import random
+
+    from fortran_ad.checkpoint.ilp import options
+
+    rng = random.Random(7)
+    for _ in range(30):
+        cands = [
+            loop(f"l{k}", rng.choice([8, 50, 300]), rng.uniform(100, 5000), rng.uniform(50, 8000),
+                 rng.uniform(10, 1000))
+            for k in range(rng.randint(1, 3))
+        ]  # fmt: skip
+        groups = [options(c) for c in cands]
+        store = sum(g[0].memory for g in groups)
+        budget = int(store * rng.uniform(0.05, 1.2))
+        feasible = [
+            combo for combo in itertools.product(*groups) if sum(o.memory for o in combo) <= budget
+        ]
+        if not feasible:
+            with pytest.raises(FortranADError):
+                plan(cands, budget=budget, base_memory=0.0, policy="ilp")
+            continue
+        best = min(sum(o.time for o in combo) for combo in feasible)
+        got = plan(cands, budget=budget, base_memory=0.0, policy="ilp")
+        assert got.peak <= budget
+        assert got.extra_time == pytest.approx(best, rel=1e-6)

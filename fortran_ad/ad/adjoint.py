@@ -46,8 +46,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.needed = self._needed()
         self.first_defs = self._first_definitions()
         for s in walk_stmts(self.routine.body):  # checkpointed loops re-run forward later
-            if isinstance(s, ir.Do) and self.periods.get(lc.loop_key(self, s), 0) > 0:
-                self.needed |= lc.reads(s)
+            if isinstance(s, ir.Do | ir.DoWhile) and self.periods.get(lc.loop_key(self, s)):
+                self.needed |= lc.reads(s) - lc.restored(self, s)
         if self.globals is not None:  # a global any backward sweep reads is needed here too
             gl = self.activity.globals.get(self.routine.name, {})
             self.needed |= {n for n, k in gl.items() if k in self.globals.needed}
@@ -175,10 +175,10 @@ class Reverse(RoutineAD, NeededAnalysis):
             return [_replace_body(s, f_body)], []
         if self.depth == 0 and lc.eligible(self, s):
             self.candidates.append(lc.candidate(self, s, f_body))
-            period = self.periods.get(lc.loop_key(self, s), 0)
-            if period > 0:
+            levels = self.periods.get(lc.loop_key(self, s), ())
+            if levels:
                 keep = s.var in self.free_loop_vars
-                return lc.checkpointed(self, s, f_body, b_body, period, keep)
+                return lc.checkpointed(self, s, f_body, b_body, levels, keep)
         step = s.step
         start, stop = s.start, s.stop
         bounds = [e for e in (s.start, s.stop, s.step) if e is not None]
@@ -209,11 +209,18 @@ class Reverse(RoutineAD, NeededAnalysis):
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:
+        from fortran_ad.ad import loop_checkpoint as lc
+
         self.depth += 1
         f_body, b_body = self.sweep(s.body)
         self.depth -= 1
         if not b_body:
             return [_replace_body(s, f_body)], []
+        if self.depth == 0 and lc.eligible(self, s):
+            self.candidates.append(lc.candidate(self, s, f_body))
+            levels = self.periods.get(lc.loop_key(self, s), ())
+            if levels:
+                return lc.checkpointed_while(self, s, f_body, b_body, levels)
         cnt, it = self.temp("count", INT), self.temp("iter", INT)
         c = ir.Name(cnt)
         bump = ir.Assign(c, ir.BinOp("+", c, lit(1)))

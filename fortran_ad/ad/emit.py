@@ -24,12 +24,27 @@ def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
     args = (plan.program, info, info.routine, plan.activity, plan.mode, namer, plan.globals)
     if naming.is_reverse(plan.mode):
         periods = plan.checkpoints.periods() if plan.checkpoints is not None else {}
-        t = Reverse(*args, periods=periods, sizes=plan.options.sizes)
+        envs, callee_cost = _cost_model(plan)
+        sizes = envs.get(name, plan.options.sizes)
+        t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
         t.prepare()
         return t
     from fortran_ad.ad.tangent import Tangent
 
     return Tangent(*args)
+
+
+def _cost_model(plan):
+    """Per-routine size environments and callee costs (computed once per plan)."""
+    model = getattr(plan, "cost_model", None)
+    if model is None:
+        from fortran_ad.checkpoint import costs
+        from fortran_ad.checkpoint.env import routine_envs
+
+        envs = routine_envs(plan.program, plan.order, plan.head, plan.options.sizes)
+        model = (envs, costs.callee_costs(plan.program, envs))
+        plan.cost_model = model
+    return model
 
 
 def _header(w: Writer, plan) -> None:
@@ -67,7 +82,7 @@ def plan_checkpoints(plan):
         candidates += t.candidates
         if name == plan.head:
             loops = sum(c.trips * c.tape_per_iter for c in t.candidates)
-            base = max(0.0, costs.tape_bytes(fwd, t.lookup, plan.options.sizes) - loops)
+            base = max(0.0, costs.tape_bytes(fwd, t.lookup, t.sizes) - loops)
     plan.checkpoints = solve(candidates, plan.options.memory_limit, base, plan.options.checkpoint)
     return plan.checkpoints
 

@@ -23,22 +23,25 @@ INT = ir.TypeSpec("integer")
 ONE = ir.Literal("1", "integer")
 
 
-def loop_key(t: Reverse, s: ir.Do) -> str:
+def loop_key(t: Reverse, s: ir.Do | ir.DoWhile) -> str:
     return f"{t.routine.name}:{s.loc.line}"
 
 
-def eligible(t: Reverse, s: ir.Do) -> bool:
-    """Outermost counted loops with unit step whose bounds the body leaves alone."""
+def eligible(t: Reverse, s: ir.Do | ir.DoWhile) -> bool:
+    """Outermost DO WHILE loops, and outermost counted loops with unit step whose bounds the
+    body leaves alone."""
+    if isinstance(s, ir.DoWhile):
+        return s.cond is not None
     if s.step is not None and not (isinstance(s.step, ir.Literal) and s.step.text == "1"):
         return False
     bounds = value_names(s.start) | value_names(s.stop)
     return not (bounds & t.writes(s.body))
 
 
-def state(t: Reverse, s: ir.Do) -> list[ir.Expr]:
+def state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
     """What a segment re-run needs restored: every variable the body writes (not the index)."""
     out: list[ir.Expr] = []
-    for name in sorted(n for n in t.writes(s.body) if n and n != s.var):
+    for name in sorted(n for n in t.writes(s.body) if n and n != _var(s)):
         sym = t.lookup(name)
         if sym is not None and "parameter" not in sym.attrs and sym.type is not None:
             out.append(ir.Name(name))
@@ -46,63 +49,124 @@ def state(t: Reverse, s: ir.Do) -> list[ir.Expr]:
     for x in walk_stmts(s.body):  # module variables written by callees
         if isinstance(x, ir.CallStmt):
             for e in t.written_by_call(x):
-                if isinstance(e, ir.Name) and e.name not in seen and e.name != s.var:
+                if isinstance(e, ir.Name) and e.name not in seen and e.name != _var(s):
                     seen.add(e.name)
                     out.append(e)
     return out
 
 
-def reads(s: ir.Do) -> set[str]:
+def restored(t: Reverse, s: ir.Do | ir.DoWhile) -> set[str]:
+    """Names every segment re-run gets back from its snapshot (no need to keep them alive)."""
+    return {e.name for e in state(t, s) if isinstance(e, ir.Name)}
+
+
+def reads(s: ir.Do | ir.DoWhile) -> set[str]:
     """Names the forward re-run reads (they must survive until the backward sweep)."""
     out: set[str] = set()
     for e in exprs_of_body(s.body):
         out |= value_names(e)
-    out |= value_names(s.start) | value_names(s.stop)
+    if isinstance(s, ir.Do):
+        out |= value_names(s.start) | value_names(s.stop)
     return out
 
 
-def candidate(t: Reverse, s: ir.Do, f_body: list[ir.Stmt]) -> Candidate:
-    sizes = t.sizes
+def _var(s: ir.Do | ir.DoWhile) -> str | None:
+    return s.var if isinstance(s, ir.Do) else None
+
+
+def candidate(t: Reverse, s: ir.Do | ir.DoWhile, f_body: list[ir.Stmt]) -> Candidate:
+    sizes = costs.as_env(t.sizes)
+    body_env = costs.inside(s, sizes) if isinstance(s, ir.Do) else sizes
+    callee = t.callee_cost or (lambda name: float(costs.DEFAULT_TRIPS))
     snapshot = sum(costs.ref_bytes(e, t.lookup, sizes) for e in state(t, s))
     return Candidate(
         key=loop_key(t, s),
         routine=t.routine.name,
         where=f"{s.loc.file.rsplit('/', 1)[-1]}:{s.loc.line}",
         trips=costs.trips(s, sizes),
-        tape_per_iter=costs.tape_bytes(f_body, t.lookup, sizes),
+        tape_per_iter=costs.tape_bytes(f_body, t.lookup, body_env),
         snapshot=float(snapshot),
-        iter_cost=costs.flops(s.body, sizes, lambda name: costs.DEFAULT_TRIPS),
+        iter_cost=costs.flops(s.body, body_env, callee),
     )
 
 
-def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, period: int, keep_index: bool):
-    """Forward and backward sweeps of ``s`` with a snapshot every ``period`` iterations."""
+def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, levels: tuple[int, ...], keep: bool):
+    """Forward and backward sweeps of ``s`` with a snapshot every ``levels[0]`` iterations."""
     from fortran_ad.ad.adjoint import pop, push
 
     saved = state(t, s)
-    p = ir.Literal(str(period), "integer")
     var = ir.Name(s.var)
-    at_segment_start = ir.BinOp(
-        "==", ir.Call("mod", (ir.BinOp("-", var, _w(s.start)), p)), ir.Literal("0", "integer")
-    )
-    snap = ir.If(((at_segment_start, tuple(push(e) for e in saved)),), loc=s.loc)
+    snap = _snapshot(saved, ir.BinOp("-", var, _w(s.start)), levels[0], s.loc)
     fwd = [
-        *([push(var)] if keep_index else []),
-        ir.Comment(f"! checkpointed loop: state saved every {period} iterations"),
+        *([push(var)] if keep else []),
+        ir.Comment(f"! checkpointed loop: {_what(levels)}"),
         ir.Do(s.var, s.start, s.stop, None, (snap, *s.body), s.name, loc=s.loc, label=s.label),
     ]
+    bwd = _segments(t, s, s.var, s.start, s.stop, saved, levels, f_body, b_body)
+    return fwd, [t._note(s, "adjoint (checkpointed) of"), *bwd, *([pop(var)] if keep else [])]
+
+
+def checkpointed_while(t: Reverse, s: ir.DoWhile, f_body, b_body, levels: tuple[int, ...]):
+    """DO WHILE with a snapshot every ``levels[0]`` iterations: the forward sweep counts the
+    iterations; the backward sweep re-runs each segment as a counted loop."""
+    from fortran_ad.ad.adjoint import pop, push
+
+    saved = state(t, s)
+    count = ir.Name(t.temp("count", INT))
+    snap = _snapshot(saved, count, levels[0], s.loc)
+    bump = ir.Assign(count, ir.BinOp("+", count, ONE))
+    fwd = [
+        ir.Comment(f"! checkpointed loop: {_what(levels)}"),
+        ir.Assign(count, ir.Literal("0", "integer")),
+        ir.DoWhile(s.cond, (snap, bump, *s.body), s.name, loc=s.loc, label=s.label),
+        push(count),
+    ]
+    bwd = _segments(t, s, t.temp("iter", INT), ONE, count, saved, levels, f_body, b_body)
+    return fwd, [t._note(s, "adjoint (checkpointed) of"), pop(count), *bwd]
+
+
+def _what(levels: tuple[int, ...]) -> str:
+    text = f"state saved every {levels[0]} iterations"
+    if len(levels) > 1:
+        text += ", segments re-run with snapshots every " + ", ".join(map(str, levels[1:]))
+    return text
+
+
+def _snapshot(saved, offset: ir.Expr, period: int, loc) -> ir.If:
+    from fortran_ad.ad.adjoint import push
+
+    p = ir.Literal(str(period), "integer")
+    at_start = ir.BinOp("==", ir.Call("mod", (offset, p)), ir.Literal("0", "integer"))
+    return ir.If(((at_start, tuple(push(e) for e in saved)),), loc=loc)
+
+
+def _segments(t: Reverse, s, var: str, start, stop, saved, levels, f_body, b_body):
+    """Backward sweep over segments of ``levels[0]`` iterations, last first: restore the
+    segment's state, then re-run it recording and reverse it — or, with more levels, re-run
+    it taking finer snapshots and treat those sub-segments the same way."""
+    from fortran_ad.ad.adjoint import pop
+
+    p = ir.Literal(str(levels[0]), "integer")
     seg, nseg = ir.Name(t.temp("seg", INT)), ir.Name(t.temp("nseg", INT))
     first, last = ir.Name(t.temp("first", INT)), ir.Name(t.temp("last", INT))
-    trip = ir.BinOp("+", ir.BinOp("-", s.stop, _w(s.start)), ONE)
+    trip = ir.BinOp("+", ir.BinOp("-", stop, _w(start)), ONE)
+    if len(levels) > 1:
+        offset = ir.BinOp("-", ir.Name(var), first)
+        snap = _snapshot(saved, offset, levels[1], s.loc)
+        rerun = ir.Do(var, first, last, None, (snap, *_unlabelled(s.body)), loc=s.loc)
+        inner = [rerun, *_segments(t, s, var, first, last, saved, levels[1:], f_body, b_body)]
+    else:
+        inner = [
+            ir.Do(var, first, last, None, tuple(_unlabelled(f_body)), loc=s.loc),
+            ir.Do(var, last, first, ir.UnOp("-", ONE), tuple(b_body), loc=s.loc),
+        ]
     segment = (
         *(pop(e) for e in reversed(saved)),
-        ir.Assign(first, ir.BinOp("+", s.start, ir.BinOp("*", seg, p))),
-        ir.Assign(last, ir.Call("min", (ir.BinOp("-", ir.BinOp("+", first, p), ONE), s.stop))),
-        ir.Do(s.var, first, last, None, tuple(_unlabelled(f_body)), loc=s.loc),
-        ir.Do(s.var, last, first, ir.UnOp("-", ONE), tuple(b_body), loc=s.loc),
+        ir.Assign(first, ir.BinOp("+", start, ir.BinOp("*", seg, p))),
+        ir.Assign(last, ir.Call("min", (ir.BinOp("-", ir.BinOp("+", first, p), ONE), stop))),
+        *inner,
     )
-    bwd = [
-        t._note(s, "adjoint (checkpointed) of"),
+    return [
         ir.Assign(nseg, ir.BinOp("/", ir.Paren(ir.BinOp("+", trip, ir.BinOp("-", p, ONE))), p)),
         ir.Do(
             seg.name,
@@ -112,9 +176,7 @@ def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, period: int, keep_index: 
             segment,
             loc=s.loc,
         ),
-        *([pop(var)] if keep_index else []),
     ]
-    return fwd, bwd
 
 
 def _unlabelled(body) -> list[ir.Stmt]:

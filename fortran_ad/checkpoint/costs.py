@@ -1,12 +1,12 @@
 """A static cost model of generated code, evaluated with size hints (``--size n=1000,nt=500``).
 
 Counts are estimates, not promises: floating-point operations per statement times trip counts,
-and bytes per tape push times trip counts. Names without a hint take DEFAULT_EXTENT; loops
-whose trip count cannot be evaluated are assumed to run DEFAULT_TRIPS times. The constants that
-turn bytes into time (BYTE_COST, in flop equivalents) were set from measurements on the
-development machine (a push+pop of 8 bytes costs about as much as 2 floating-point operations of
-the primal at -O2); they only need to be right to within a factor of a few, since the planner
-compares alternatives that differ by much more.
+and bytes per tape push times trip counts. What is known about sizes lives in a SizeEnv
+(checkpoint/env.py: hints, named constants, straight-line scalars, extents bound at call sites,
+loop variables at the midpoint of their range). Extents still unknown take DEFAULT_EXTENT;
+counted loops whose trip count stays unknown run DEFAULT_TRIPS times, DO WHILE loops
+WHILE_TRIPS times. BYTE_COST (flop equivalents per byte pushed and popped) is calibrated on
+this machine by scripts/bench_adjoint.py (see README, "The checkpoint plan").
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from fortran_ad.checkpoint.env import SizeEnv
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import type_bytes
 from fortran_ad.ir.walk import bodies, subexprs
@@ -23,79 +24,107 @@ DEFAULT_TRIPS = 100
 BYTE_COST = 0.25  # flop equivalents per byte pushed and popped
 WHILE_TRIPS = 10
 
+Sizes = SizeEnv | dict
 
-def eval_int(e: ir.Expr | None, sizes: dict[str, int]) -> int | None:
-    """The value of an integer expression under the size hints, or None."""
-    if e is None:
+
+def as_env(sizes: Sizes, lookup: Callable[[str], ir.Symbol | None] | None = None) -> SizeEnv:
+    if isinstance(sizes, SizeEnv):
+        return sizes
+    env = SizeEnv({k.lower(): v for k, v in sizes.items()})
+    return SizeEnv(env.values, {}, lookup) if lookup is not None else env
+
+
+def eval_int(e: ir.Expr | None, sizes: Sizes) -> int | None:
+    """The (integer) value of an expression under the size hints, or None."""
+    v = as_env(sizes).value(e)
+    return None if v is None else int(v)
+
+
+def mean_trips(s: ir.Do, env: SizeEnv) -> float:
+    """Trip count of a counted loop (its mean when the bounds vary with an outer loop)."""
+    lo, hi = env.value(s.start), env.value(s.stop)
+    step = env.value(s.step) if s.step is not None else 1
+    if lo is None or hi is None or not step:
+        return float(DEFAULT_TRIPS)
+    count = (hi - lo + step) / step
+    exact = all(isinstance(v, int) for v in (lo, hi, step))  # else a mean over an outer loop
+    return max(0.0, math.floor(count) if exact else count)
+
+
+def trips(s: ir.Do | ir.DoWhile, sizes: Sizes) -> int:
+    env = as_env(sizes)
+    return int(round(while_trips(s, env) if isinstance(s, ir.DoWhile) else mean_trips(s, env)))
+
+
+def while_trips(s: ir.DoWhile, env: SizeEnv) -> float:
+    """Trip count of ``do while (x < b)`` whose body steps ``x = x + c`` once (also ``<=``,
+    ``>``, ``>=`` and ``x - c``), from the values before the loop; WHILE_TRIPS otherwise."""
+    cond = s.cond
+    if not isinstance(cond, ir.BinOp) or cond.op not in ("<", "<=", ">", ">="):
+        return float(WHILE_TRIPS)
+    x = cond.left
+    step = _step_of(s.body, x.name, env) if isinstance(x, ir.Name) else None
+    x0, bound = env.value(x), env.value(cond.right)
+    if step is None or x0 is None or bound is None or not step:
+        return float(WHILE_TRIPS)
+    n = (bound - x0) / step
+    if cond.op in ("<=", ">="):
+        n = math.floor(n) + 1 if n >= 0 else 0
+    else:
+        n = math.ceil(n) if n > 0 else 0
+    return float(n)
+
+
+def _step_of(body: tuple[ir.Stmt, ...], name: str, env: SizeEnv) -> float | None:
+    steps = [
+        s.value
+        for s in body
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name) and s.target.name == name
+    ]
+    if len(steps) != 1 or not isinstance(steps[0], ir.BinOp) or steps[0].op not in "+-":
         return None
-    if isinstance(e, ir.Literal) and e.type == "integer":
-        text = e.text.split("_")[0]
-        return int(text) if text.lstrip("-").isdigit() else None
-    if isinstance(e, ir.Name):
-        return sizes.get(e.name)
-    if isinstance(e, ir.Paren):
-        return eval_int(e.expr, sizes)
-    if isinstance(e, ir.UnOp) and e.op in "+-":
-        v = eval_int(e.operand, sizes)
-        return None if v is None else (v if e.op == "+" else -v)
-    if isinstance(e, ir.BinOp) and e.op in ("+", "-", "*", "/"):
-        a, b = eval_int(e.left, sizes), eval_int(e.right, sizes)
-        if a is None or b is None:
-            return None
-        if e.op == "/":
-            return int(a / b) if b else None
-        return {"+": a + b, "-": a - b, "*": a * b}[e.op]
-    if isinstance(e, ir.Call) and e.name in ("min", "max") and e.args:
-        vals = [eval_int(a, sizes) for a in e.args]
-        if any(v is None for v in vals):
-            return None
-        return min(vals) if e.name == "min" else max(vals)  # type: ignore[type-var]
+    e = steps[0]
+    if isinstance(e.left, ir.Name) and e.left.name == name:
+        c = env.value(e.right)
+        return None if c is None else (c if e.op == "+" else -c)
+    if e.op == "+" and isinstance(e.right, ir.Name) and e.right.name == name:
+        return env.value(e.left)
     return None
 
 
-def trips(s: ir.Do, sizes: dict[str, int]) -> int:
-    lo, hi = eval_int(s.start, sizes), eval_int(s.stop, sizes)
-    step = eval_int(s.step, sizes) if s.step is not None else 1
-    if lo is None or hi is None or not step:
-        return DEFAULT_TRIPS
-    return max(0, (hi - lo + step) // step)
+def inside(s: ir.Do, env: SizeEnv) -> SizeEnv:
+    """The environment of a loop body: the loop variable at the midpoint of its range."""
+    lo, hi = env.value(s.start), env.value(s.stop)
+    return env.bind(s.var, (lo + hi) / 2 if lo is not None and hi is not None else None)
 
 
-def elements(sym: ir.Symbol | None, sizes: dict[str, int]) -> int:
+def elements(sym: ir.Symbol | None, sizes: Sizes) -> float:
     """Elements of a variable: the product of its extents (DEFAULT_EXTENT when unknown)."""
     if sym is None:
         return 1
-    n = 1
-    for d in sym.dims:
-        hi = eval_int(d.hi, sizes)
-        lo = eval_int(d.lo, sizes) if d.lo is not None else 1
-        known = d.kind == "explicit" and hi is not None and lo is not None
-        n *= (hi - lo + 1) if known else DEFAULT_EXTENT  # type: ignore[operator]
-    return max(n, 1)
+    ext = as_env(sizes).extents(sym.name)
+    if ext is None:
+        ext = tuple(None for _ in sym.dims)
+    return max(math.prod(DEFAULT_EXTENT if x is None else x for x in ext), 1)
 
 
-def ref_bytes(e: ir.Expr, lookup: Callable[[str], ir.Symbol | None], sizes) -> int:
+def ref_bytes(e: ir.Expr, lookup: Callable[[str], ir.Symbol | None], sizes: Sizes) -> float:
     """Bytes of a designator as pushed on the tape."""
+    env = as_env(sizes, lookup)
     name = e.name if isinstance(e, ir.Name | ir.ArrayRef) else None
     sym = lookup(name) if name else None
     per = type_bytes(sym.type) if sym is not None else 8
     if isinstance(e, ir.Name):
-        return per * elements(sym, sizes)
+        return per * elements(sym, env)
     if isinstance(e, ir.ArrayRef):
-        n = 1
-        for k, s in enumerate(e.subs):
-            if isinstance(s, ir.Range):
-                lo = eval_int(s.lo, sizes) if s.lo is not None else 1
-                hi = eval_int(s.hi, sizes) if s.hi is not None else None
-                if hi is None and sym is not None and k < len(sym.dims):
-                    hi = eval_int(sym.dims[k].hi, sizes)
-                n *= (hi - lo + 1) if (hi is not None and lo is not None) else DEFAULT_EXTENT
-        return per * max(n, 1)
+        ext = env.section_extents(e) or ()
+        return per * max(math.prod(DEFAULT_EXTENT if x is None else x for x in ext), 1)
     return per
 
 
-def flops(body: tuple[ir.Stmt, ...], sizes, callee_cost: Callable[[str], float]) -> float:
+def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], float]) -> float:
     """Estimated floating-point work of running ``body`` once."""
+    env = as_env(sizes)
     total = 0.0
     for s in body:
         if isinstance(s, ir.Assign):
@@ -103,29 +132,46 @@ def flops(body: tuple[ir.Stmt, ...], sizes, callee_cost: Callable[[str], float])
         elif isinstance(s, ir.CallStmt):
             total += callee_cost(s.name)
         elif isinstance(s, ir.Do):
-            total += trips(s, sizes) * flops(s.body, sizes, callee_cost)
+            total += mean_trips(s, env) * flops(s.body, inside(s, env), callee_cost)
         elif isinstance(s, ir.DoWhile):
-            total += WHILE_TRIPS * flops(s.body, sizes, callee_cost)
+            total += while_trips(s, env) * flops(s.body, env, callee_cost)
         else:
-            branch = [flops(b, sizes, callee_cost) for b in bodies(s)]
+            branch = [flops(b, env, callee_cost) for b in bodies(s)]
             total += max(branch, default=0.0)
     return total
 
 
-def tape_bytes(body: list[ir.Stmt] | tuple[ir.Stmt, ...], lookup, sizes) -> float:
+def tape_bytes(body, lookup, sizes: Sizes) -> float:
     """Estimated bytes a (generated, recording) statement list pushes when run once."""
+    env = as_env(sizes, lookup)
     total = 0.0
     for s in body:
         if isinstance(s, ir.CallStmt) and s.name == "fad_push":
-            total += ref_bytes(s.args[0], lookup, sizes)
+            total += ref_bytes(s.args[0], lookup, env)
         elif isinstance(s, ir.Do):
-            total += trips(s, sizes) * tape_bytes(s.body, lookup, sizes)
+            total += mean_trips(s, env) * tape_bytes(s.body, lookup, inside(s, env))
         elif isinstance(s, ir.DoWhile):
-            total += WHILE_TRIPS * tape_bytes(s.body, lookup, sizes)
+            total += while_trips(s, env) * tape_bytes(s.body, lookup, env)
         else:
-            total += max((tape_bytes(b, lookup, sizes) for b in bodies(s)), default=0.0)
+            total += max((tape_bytes(b, lookup, env) for b in bodies(s)), default=0.0)
     return total
 
 
 def segments(n: int, period: int) -> int:
     return math.ceil(n / period) if period > 0 else 0
+
+
+def callee_costs(program, envs: dict[str, SizeEnv]) -> Callable[[str], float]:
+    """Flops of one call of each routine, in the environment of its first call site."""
+    memo: dict[str, float] = {}
+
+    def cost(name: str) -> float:
+        if name not in memo:
+            info = program.routines.get(name)
+            memo[name] = float(DEFAULT_TRIPS)  # guards against (refused) recursion
+            if info is not None:
+                env = envs.get(name) or SizeEnv()
+                memo[name] = flops(info.routine.body, env, cost)
+        return memo[name]
+
+    return cost

@@ -1,12 +1,15 @@
 """Checkpoint planning as an integer linear program (scipy.optimize.milp, HiGHS).
 
 Decision apart from mechanism: this module sees only candidates with their costs and returns a
-frozen Plan; ``ad/adjoint.py`` obeys it. Candidates today are the outermost DO loops of each
-reversed routine. For a loop of N iterations that pushes T bytes per iteration and whose state
-(variables it writes) is S bytes, the options are
+frozen Plan; ``ad/adjoint.py`` obeys it. Candidates today are the outermost DO and DO WHILE
+loops of each reversed routine. For a loop of N iterations that pushes T bytes per iteration
+and whose state (variables it writes) is S bytes, the options are
   store       tape every iteration:                memory N*T,            extra time 0
   every p     snapshot every p iterations, re-run   memory ceil(N/p)*S+p*T, extra time N*C
               each segment with recording before reversing it (two-level checkpointing)
+  every p, q  as above, but a segment's re-run      memory (ceil(N/p)+ceil(p/q))*S+q*T,
+  (, r)       snapshots every q < p first, then       extra time 2*N*C (one more run per level)
+              treats those sub-segments the same way (multi-level, up to MAX_LEVELS)
 Minimize estimated adjoint time subject to total tape memory <= the budget (--memory-limit).
 """
 
@@ -38,9 +41,21 @@ class Candidate:
 
 @dataclass(frozen=True)
 class Option:
-    period: int  # 0: store every iteration; p > 0: snapshot every p iterations
+    """How to reverse one loop. ``levels`` are snapshot periods, outermost first: () stores
+    every iteration; (p,) snapshots every p iterations and re-runs a segment recording before
+    reversing it; (p, q, ...) re-runs a segment taking snapshots every q first, and so on."""
+
+    levels: tuple[int, ...]
     memory: float
     time: float
+
+    @property
+    def period(self) -> int:
+        return self.levels[0] if self.levels else 0
+
+    @property
+    def label(self) -> str:
+        return "store" if not self.levels else "checkpoint/" + "/".join(map(str, self.levels))
 
 
 @dataclass(frozen=True)
@@ -56,8 +71,8 @@ class Plan:
     base_memory: float
     decisions: tuple[Decision, ...]
 
-    def periods(self) -> dict[str, int]:
-        return {d.candidate.key: d.option.period for d in self.decisions}
+    def periods(self) -> dict[str, tuple[int, ...]]:
+        return {d.candidate.key: d.option.levels for d in self.decisions}
 
     def period(self, key: str) -> int:
         for d in self.decisions:
@@ -81,7 +96,7 @@ class Plan:
         lines = [head]
         for d in self.decisions:
             c, o = d.candidate, d.option
-            what = "store" if o.period == 0 else f"checkpoint/{o.period}"
+            what = o.label
             lines.append(
                 f"{c.routine + ' ' + c.where:<28} {c.trips:>8} {_b(c.tape_per_iter):>11} "
                 f"{_b(c.snapshot):>11} {what:<16} {_b(o.memory):>11} {o.time:>11.3g}"
@@ -113,17 +128,36 @@ def _b(n: float) -> str:
     return str(n)
 
 
+MAX_LEVELS = 3  # snapshot levels per loop (each costs one more forward run of the loop)
+
+
 def options(c: Candidate) -> list[Option]:
+    """Store, or snapshot levels p1 > p2 > ... (powers of two, plus the two-level optimum).
+
+    Memory: ceil(N/p1)*S + ceil(p1/p2)*S + ... + p_last*T; time: one forward run of the loop
+    per level, plus the tape traffic and the snapshot traffic."""
     n, t, s = max(c.trips, 1), c.tape_per_iter, c.snapshot
     store_traffic = n * t * BYTE_COST
-    out = [Option(0, n * t, store_traffic)]
+    out = [Option((), n * t, store_traffic)]
     periods = {1 << k for k in range(int(math.log2(n)) + 1)}
     periods.add(max(1, min(n, round(math.sqrt(n * s / t)) if t > 0 else n)))
-    for p in sorted(periods):
-        segs = math.ceil(n / p)
-        memory = segs * s + p * t
-        time = n * c.iter_cost + store_traffic + segs * s * BYTE_COST
-        out.append(Option(p, memory, time))
+    ordered = sorted(periods, reverse=True)
+
+    def chains(prefix: tuple[int, ...]) -> None:
+        levels = len(prefix)
+        outer = [n, *prefix]
+        snaps = sum(math.ceil(a / b) for a, b in zip(outer, prefix, strict=False))
+        memory = snaps * s + prefix[-1] * t
+        visits = sum(n / p for p in prefix)  # snapshots written over the whole run
+        time = levels * n * c.iter_cost + store_traffic + visits * s * BYTE_COST
+        out.append(Option(prefix, memory, time))
+        if levels < MAX_LEVELS:
+            for q in ordered:
+                if 1 < q < prefix[-1] // 2:
+                    chains((*prefix, q))
+
+    for p in ordered:
+        chains((p,))
     return out
 
 

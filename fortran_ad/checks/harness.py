@@ -27,6 +27,7 @@ Output lines (values in ``es26.17e3``)::
     TAYLOR k h ||F(x+hd)-F(x)-h*Jd|| ||F(x)|| ||Jd||
     VTAN k <w_k,Yd(:,k)> sum|..| <w_k,F> after the vector tangent (one call, K directions)
     VADJ k <Xb(:,k),d_k> sum|..| <w_k,F> after the vector adjoint, max|Yb(:,k)| of intent(out)
+    PEAK k tape bytes             high-water mark of the tape during the adjoint
     VTAPE 0 tape bytes            left after the vector adjoint
     VDOT k j <w_j,Yd(:,k)> sum|..| <Xb(:,j),d_k> sum|..|   for every k, j
 """
@@ -83,7 +84,10 @@ class _Emitter:
                 if mode in s.modes:
                     w.line(f"use {s.module}_{suffix}, only: {s.head}_{suffix}")
         if s.tape:
-            w.line("use fad_tape, only: fad_tape_set_limit, fad_tape_bytes, fad_tape_reset")
+            w.line(
+                "use fad_tape, only: fad_tape_set_limit, fad_tape_bytes, fad_tape_reset, "
+                "fad_tape_peak_bytes"
+            )
         w.line("implicit none")
         w.line(f"integer, parameter :: {WP} = selected_real_kind(15, 307)")
         w.line(f"integer(fad_int64) :: fad_state = {1 + (s.seed * 7919 + 12345) % 2147483646}")
@@ -342,6 +346,7 @@ class _Emitter:
         tape = "fad_tape_bytes()" if s.tape else "0"
         self.write("ADJ", ["fad_val", "fad_abs", "fad_fwd", "fad_seed"], tape)
         if s.tape:
+            w.line("write(*, '(a, 1x, i0, 1x, i0)') 'PEAK', fad_k, fad_tape_peak_bytes()")
             w.line("call fad_tape_reset()")
 
     def tangent(self) -> None:

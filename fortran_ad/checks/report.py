@@ -62,6 +62,7 @@ class CheckReport:
     head: str
     rows: tuple[CheckRow, ...]
     error: str | None = None
+    peak_tape: int | None = None  # bytes: the largest tape high-water mark of the adjoint runs
 
     @property
     def ok(self) -> bool:
@@ -75,7 +76,13 @@ class CheckReport:
             return None if isinstance(x, float) and not math.isfinite(x) else x
 
         rows = [{k: clean(v) for k, v in asdict(r).items()} for r in self.rows]
-        data = {"head": self.head, "ok": self.ok, "error": self.error, "rows": rows}
+        data = {
+            "head": self.head,
+            "ok": self.ok,
+            "error": self.error,
+            "rows": rows,
+            "peak_tape": self.peak_tape,
+        }
         return json.dumps(data, indent=2)
 
     def __str__(self) -> str:
@@ -115,7 +122,7 @@ def _fd_row(test: str, k: int, fd: list[float], base: list[float], b: float, eps
     return CheckRow(test, k, r2, b, err, tol_rel, ok, detail)
 
 
-_TAGS = ("BASE", "FD", "ADJ", "TAN", "TAYLOR", "VTAN", "VADJ", "VTAPE", "VDOT")
+_TAGS = ("BASE", "FD", "ADJ", "PEAK", "TAN", "TAYLOR", "VTAN", "VADJ", "VTAPE", "VDOT")
 _DOT_DETAIL = f"{DOT_ULPS:g} ulps of sum|terms|"
 Lines = dict[tuple[str, int], list[list[float]]]  # (tag, k) -> the values of each such line
 
@@ -232,7 +239,8 @@ def evaluate(head: str, text: str) -> CheckReport:
     rows.extend(_vector_dot_rows(per, eps))
     if not rows:
         return CheckReport(head, (), "the check program printed no results:\n" + text[-2000:])
-    return CheckReport(head, tuple(rows))
+    peaks = [int(v[0]) for (tag, _), lines in per.items() if tag == "PEAK" for v in lines]
+    return CheckReport(head, tuple(rows), peak_tape=max(peaks) if peaks else None)
 
 
 def _taylor_rows(k: int, levels: list[list[float]], eps: float) -> list[CheckRow]:

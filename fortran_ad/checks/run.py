@@ -299,7 +299,9 @@ def prepare_check(
     build_spec(routine, module, {m: [] for m in modes}, wrt, of, fixed, all_ranges, directions)
     from fortran_ad.ad.generate import generate, head_signature
 
-    opts = replace(options, sources=sources, head=routine.name, wrt=wrt, of=of)
+    # the checkpoint planner sees the values the check runs with
+    sizes = {k: v for k, v in fixed.items() if not isinstance(v, bool)}
+    opts = replace(options, sources=sources, head=routine.name, wrt=wrt, of=of, sizes=sizes)
     signatures: dict[str, list[tuple[str, bool]]] = {}
     files: dict[str, str] = {}
     file_modes: dict[str, tuple[str, ...]] = {}
