@@ -43,10 +43,13 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         self.candidates: list = []  # checkpoint candidates met while sweeping
         self.depth = 0  # loop nesting while sweeping
+        self.uses_revolve = False  # a loop follows a binomial schedule (use fad_revolve)
         self.needed = self._needed()
         self.first_defs = self._first_definitions()
         for s in walk_stmts(self.routine.body):  # checkpointed loops re-run forward later
-            if isinstance(s, ir.Do | ir.DoWhile) and self.periods.get(lc.loop_key(self, s)):
+            loop = isinstance(s, ir.Do | ir.DoWhile)
+            opt = self.periods.get(lc.loop_key(self, s)) if loop else None
+            if opt is not None and not opt.stores:
                 self.needed |= lc.reads(s) - lc.restored(self, s)
         if self.globals is not None:  # a global any backward sweep reads is needed here too
             gl = self.activity.globals.get(self.routine.name, {})
@@ -175,10 +178,12 @@ class Reverse(RoutineAD, NeededAnalysis):
             return [_replace_body(s, f_body)], []
         if self.depth == 0 and lc.eligible(self, s):
             self.candidates.append(lc.candidate(self, s, f_body))
-            levels = self.periods.get(lc.loop_key(self, s), ())
-            if levels:
-                keep = s.var in self.free_loop_vars
-                return lc.checkpointed(self, s, f_body, b_body, levels, keep)
+            opt = self.periods.get(lc.loop_key(self, s))
+            keep = s.var in self.free_loop_vars
+            if opt is not None and opt.snaps:
+                return lc.revolved(self, s, f_body, b_body, opt.snaps, keep)
+            if opt is not None and opt.levels:
+                return lc.checkpointed(self, s, f_body, b_body, opt.levels, keep)
         step = s.step
         start, stop = s.start, s.stop
         bounds = [e for e in (s.start, s.stop, s.step) if e is not None]
@@ -218,9 +223,11 @@ class Reverse(RoutineAD, NeededAnalysis):
             return [_replace_body(s, f_body)], []
         if self.depth == 0 and lc.eligible(self, s):
             self.candidates.append(lc.candidate(self, s, f_body))
-            levels = self.periods.get(lc.loop_key(self, s), ())
-            if levels:
-                return lc.checkpointed_while(self, s, f_body, b_body, levels)
+            opt = self.periods.get(lc.loop_key(self, s))
+            if opt is not None and opt.snaps:
+                return lc.revolved(self, s, f_body, b_body, opt.snaps, False)
+            if opt is not None and opt.levels:
+                return lc.checkpointed_while(self, s, f_body, b_body, opt.levels)
         cnt, it = self.temp("count", INT), self.temp("iter", INT)
         c = ir.Name(cnt)
         bump = ir.Assign(c, ir.BinOp("+", c, lit(1)))

@@ -28,7 +28,7 @@ class RoutineAD:
     globals: object = None  # fortran_ad.ad.globals.Globals
     temps: list[ir.Symbol] = field(default_factory=list)
     extra_keys: set = field(default_factory=set)  # globals to USE for saving around calls
-    periods: dict = field(default_factory=dict)  # loop key -> snapshot periods (): store
+    periods: dict = field(default_factory=dict)  # loop key -> checkpoint Option (absent: store)
     sizes: object = field(default_factory=dict)  # the cost model's SizeEnv (or plain hints)
     callee_cost: object = None  # flops of one call of a routine (the cost model's)
 

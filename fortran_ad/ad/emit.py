@@ -23,7 +23,7 @@ def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
     namer = copy.deepcopy(plan.namers[name]) if dry else plan.namers[name]
     args = (plan.program, info, info.routine, plan.activity, plan.mode, namer, plan.globals)
     if naming.is_reverse(plan.mode):
-        periods = plan.checkpoints.periods() if plan.checkpoints is not None else {}
+        periods = plan.checkpoints.schedule() if plan.checkpoints is not None else {}
         envs, callee_cost = _cost_model(plan)
         sizes = envs.get(name, plan.options.sizes)
         t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
@@ -249,6 +249,8 @@ def _routine(w: Writer, plan, name: str) -> None:
     w.indent()
     if naming.is_reverse(plan.mode):
         w.line("use fad_tape")
+        if getattr(t, "uses_revolve", False):
+            w.line("use fad_revolve")
     for line in plan.globals.uses(name, t.extra_keys):
         w.line(line)
     for item in r.spec:

@@ -179,6 +179,70 @@ def _segments(t: Reverse, s, var: str, start, stop, saved, levels, f_body, b_bod
     ]
 
 
+def revolved(t: Reverse, s: ir.Do | ir.DoWhile, f_body, b_body, snaps: int, keep: bool):
+    """Binomial checkpointing (fad_revolve): the forward sweep saves the loop's state once and
+    runs the primal loop (counting DO WHILE iterations); the backward sweep runs the actions of
+    a revolve plan with ``snaps`` snapshot slots (see runtime/fad_revolve.f90.in)."""
+    from fortran_ad.ad.adjoint import pop, push
+
+    t.uses_revolve = True
+    saved = state(t, s)
+    note = ir.Comment(f"! checkpointed loop: binomial schedule with {snaps} snapshots")
+    if isinstance(s, ir.Do):
+        var, start, trip = s.var, s.start, ir.BinOp("+", ir.BinOp("-", s.stop, _w(s.start)), ONE)
+        index = [push(ir.Name(s.var))] if keep else []
+        fwd = [*index, note, *(push(e) for e in saved), _plain(s)]
+        head: list[ir.Stmt] = []
+        tail = [pop(ir.Name(s.var))] if keep else []
+    else:
+        count = ir.Name(t.temp("count", INT))
+        var, start, trip = t.temp("iter", INT), ONE, count
+        bump = ir.Assign(count, ir.BinOp("+", count, ONE))
+        loop = ir.DoWhile(s.cond, (bump, *s.body), s.name, loc=s.loc, label=s.label)
+        fwd = [note, *(push(e) for e in saved), ir.Assign(count, ZERO), loop, push(count)]
+        head, tail = [pop(count)], []
+    base, nact = ir.Name(t.temp("rbase", INT)), ir.Name(t.temp("nact", INT))
+    act, kind = ir.Name(t.temp("act", INT)), ir.Name(t.temp("kind", INT))
+    i1, i2 = ir.Name(t.temp("i1", INT)), ir.Name(t.temp("i2", INT))
+    at = lambda k: ir.BinOp("+", start, k)  # noqa: E731
+    body = ir.If(
+        (
+            (_is(kind, 1), (_rerun(s, var, at(i1), ir.BinOp("-", at(i2), ONE)),)),
+            (_is(kind, 2), tuple(push(e) for e in saved)),
+            (_is(kind, 3), tuple(pop(e) for e in reversed(saved))),
+            (_is(kind, 4), (*(pop(e) for e in reversed(saved)), *(push(e) for e in saved))),
+            (_is(kind, 5), (ir.Assign(ir.Name(var), at(i1)), *_unlabelled(f_body), *b_body)),
+        ),
+        loc=s.loc,
+    )
+    get = ir.CallStmt("fad_revolve_action", (base, act, kind, i1, i2))
+    bwd = [
+        t._note(s, "adjoint (checkpointed) of"),
+        *head,
+        ir.CallStmt("fad_revolve_plan", (trip, ir.Literal(str(snaps), "integer"), base, nact)),
+        ir.Do(act.name, ONE, nact, None, (get, body), loc=s.loc),
+        ir.CallStmt("fad_revolve_done", ()),
+        *(pop(e) for e in reversed(saved)),
+        *tail,
+    ]
+    return fwd, bwd
+
+
+ZERO = ir.Literal("0", "integer")
+
+
+def _is(kind: ir.Name, k: int) -> ir.Expr:
+    return ir.BinOp("==", kind, ir.Literal(str(k), "integer"))
+
+
+def _plain(s: ir.Do) -> ir.Do:
+    return ir.Do(s.var, s.start, s.stop, None, s.body, s.name, loc=s.loc, label=s.label)
+
+
+def _rerun(s, var: str, first, last) -> ir.Do:
+    return ir.Do(var, first, last, None, tuple(_unlabelled(s.body)), loc=s.loc)
+
+
 def _unlabelled(body) -> list[ir.Stmt]:
     """The re-run copy of a body: statement labels stay with the primal copy (no duplicates)."""
     from dataclasses import replace

@@ -5,9 +5,10 @@ environment. From there the values flow
 
 * into named constants (``parameter``) and the routine's straight-line scalar assignments
   (``nsub = floor(2*vt_max*dt/dz) + 1`` is known when ``vt_max``, ``dt`` and ``dz`` are);
-* into internal procedures from their host, and into callees at their first call site: a scalar actual binds the dummy's value, an array
-  actual binds the dummy's extents (``t(:, icol)`` gives an assumed-shape ``t(:)`` the extent
-  of ``t``'s first dimension), so ``size(t)`` and ``do k = 1, size(t)`` are known there;
+* into internal procedures from their host, and into callees at their first call site: a
+  scalar actual binds the dummy's value, an array actual binds the dummy's extents
+  (``t(:, icol)`` gives an assumed-shape ``t(:)`` the extent of ``t``'s first dimension),
+  so ``size(t)`` and ``do k = 1, size(t)`` are known there;
 * into inner loops: while costing a loop body the loop variable holds the midpoint of its
   range, so a triangular ``do j = 1, i`` counts its mean trip count exactly.
 

@@ -10,6 +10,8 @@ and whose state (variables it writes) is S bytes, the options are
   every p, q  as above, but a segment's re-run      memory (ceil(N/p)+ceil(p/q))*S+q*T,
   (, r)       snapshots every q < p first, then       extra time 2*N*C (one more run per level)
               treats those sub-segments the same way (multi-level, up to MAX_LEVELS)
+  revolve/c   binomial schedule with c snapshots    memory (c+1)*S+T, extra time r*N*C where
+              (runtime module fad_revolve)           r is the smallest with C(c+r, c) >= N
 Minimize estimated adjoint time subject to total tape memory <= the budget (--memory-limit).
 """
 
@@ -48,13 +50,20 @@ class Option:
     levels: tuple[int, ...]
     memory: float
     time: float
+    snaps: int = 0  # > 0: a binomial (revolve) schedule with this many snapshot slots
 
     @property
     def period(self) -> int:
         return self.levels[0] if self.levels else 0
 
     @property
+    def stores(self) -> bool:
+        return not self.levels and not self.snaps
+
+    @property
     def label(self) -> str:
+        if self.snaps:
+            return f"revolve/{self.snaps}"
         return "store" if not self.levels else "checkpoint/" + "/".join(map(str, self.levels))
 
 
@@ -71,8 +80,9 @@ class Plan:
     base_memory: float
     decisions: tuple[Decision, ...]
 
-    def periods(self) -> dict[str, tuple[int, ...]]:
-        return {d.candidate.key: d.option.levels for d in self.decisions}
+    def schedule(self) -> dict[str, Option]:
+        """The option chosen for each loop, by candidate key."""
+        return {d.candidate.key: d.option for d in self.decisions}
 
     def period(self, key: str) -> int:
         for d in self.decisions:
@@ -158,7 +168,23 @@ def options(c: Candidate) -> list[Option]:
 
     for p in ordered:
         chains((p,))
+    snaps = 1
+    while snaps < n:
+        r = repetitions(n, snaps)
+        memory = (snaps + 1) * s + t
+        time = (r + 1) * n * c.iter_cost + store_traffic + (r * n / 2 + snaps) * s * BYTE_COST
+        out.append(Option((), memory, time, snaps))
+        snaps *= 2
     return out
+
+
+def repetitions(n: int, snaps: int) -> int:
+    """The smallest r with (snaps + r)! / (snaps! r!) >= n: a binomial schedule runs each of
+    the n iterations forward at most r + 1 times (Griewank and Walther, revolve)."""
+    r = 0
+    while math.comb(snaps + r, snaps) < n:
+        r += 1
+    return r
 
 
 def plan(candidates: list[Candidate], budget: int, base_memory: float, policy: str) -> Plan:
@@ -169,7 +195,8 @@ def plan(candidates: list[Candidate], budget: int, base_memory: float, policy: s
     if policy == "store-all":
         chosen = [o[0] for o in opts]
     elif policy == "recompute-all":
-        chosen = [min(o[1:], key=lambda x: (x.memory, x.time)) for o in opts]
+        # the least memory the level schemes reach (binomial schedules are the ILP's tool)
+        chosen = [min((x for x in o if x.levels), key=lambda x: (x.memory, x.time)) for o in opts]
     else:
         chosen = _solve(opts, budget - base_memory)
         if chosen is None:

@@ -1636,3 +1636,124 @@ contains
   end subroutine fad_pop_l_5
 
 end module fad_tape
+
+!> Binomial checkpointing schedules (Griewank's revolve, offline form) for the backward sweep
+!> of a loop of n iterations with c snapshot slots besides the one at the loop's start.
+!>
+!> fad_revolve_plan builds the list of actions; generated code runs them in order:
+!>   fad_advance  i1 i2  run primal iterations i1 .. i2-1 (0-based)
+!>   fad_takeshot        push the loop state (a snapshot)
+!>   fad_dropshot        pop the top snapshot (discarded)
+!>   fad_restore         pop the top snapshot and push it again (state as it was then)
+!>   fad_reverse  i1     run iteration i1 recording, then its adjoint
+!> Snapshots are used last in, first out, so they live on the tape. A split puts the next
+!> snapshot d = max(1, n - beta(c-1, r)) iterations in, with r the smallest repetition count
+!> such that beta(c, r) = (c + r)! / (c! r!) >= n: every iteration runs forward at most r + 1
+!> times. Plans nest (a callee's loop planned while the caller's actions run): each plan is a
+!> frame on a stack of actions, freed by fad_revolve_done.
+module fad_revolve
+  implicit none
+  private
+  public :: fad_revolve_plan, fad_revolve_action, fad_revolve_done
+  integer, parameter, public :: fad_advance = 1, fad_takeshot = 2, fad_dropshot = 3
+  integer, parameter, public :: fad_restore = 4, fad_reverse = 5
+
+  integer, allocatable :: acts(:, :)
+  integer :: nacts = 0
+  integer :: frames(256)
+  integer :: nframes = 0
+  !$omp threadprivate(acts, nacts, frames, nframes)
+
+contains
+
+  !> Plan the reversal of n iterations with c free snapshot slots; base and count locate the
+  !> plan's actions for fad_revolve_action.
+  subroutine fad_revolve_plan(n, c, base, count)
+    integer, intent(in) :: n, c
+    integer, intent(out) :: base, count
+    if (nframes == size(frames)) error stop 'fad_revolve: plans nested too deeply'
+    nframes = nframes + 1
+    frames(nframes) = nacts
+    base = nacts
+    if (n > 0) then
+      call emit(fad_restore, 0, 0)
+      call rev(0, n, max(c, 0))
+    end if
+    count = nacts - base
+  end subroutine fad_revolve_plan
+
+  !> Action k (1-based) of the plan at base.
+  subroutine fad_revolve_action(base, k, kind, i1, i2)
+    integer, intent(in) :: base, k
+    integer, intent(out) :: kind, i1, i2
+    kind = acts(1, base + k)
+    i1 = acts(2, base + k)
+    i2 = acts(3, base + k)
+  end subroutine fad_revolve_action
+
+  !> Free the innermost plan.
+  subroutine fad_revolve_done()
+    if (nframes == 0) error stop 'fad_revolve: no plan to free'
+    nacts = frames(nframes)
+    nframes = nframes - 1
+  end subroutine fad_revolve_done
+
+  subroutine emit(kind, i1, i2)
+    integer, intent(in) :: kind, i1, i2
+    integer, allocatable :: bigger(:, :)
+    if (.not. allocated(acts)) allocate (acts(3, 1024))
+    if (nacts == size(acts, 2)) then
+      allocate (bigger(3, 2*size(acts, 2)))
+      bigger(:, 1:nacts) = acts(:, 1:nacts)
+      call move_alloc(bigger, acts)
+    end if
+    nacts = nacts + 1
+    acts(:, nacts) = [kind, i1, i2]
+  end subroutine emit
+
+  !> (c + r)! / (c! r!), saturating at huge(0).
+  integer function beta(c, r)
+    integer, intent(in) :: c, r
+    integer :: k
+    real :: estimate
+    beta = 1
+    do k = 1, min(c, r)
+      estimate = real(beta)*real(c + r - min(c, r) + k)/real(k)
+      if (estimate > 0.5*real(huge(0))) then
+        beta = huge(0)
+        return
+      end if
+      beta = int((int(beta, kind=8)*(c + r - min(c, r) + k))/k)
+    end do
+  end function beta
+
+  !> Reverse iterations lo .. hi-1. On entry the state at lo is loaded and its snapshot is on
+  !> top of the tape; on exit that snapshot is still there (the state is left undefined).
+  recursive subroutine rev(lo, hi, c)
+    integer, intent(in) :: lo, hi, c
+    integer :: n, r, d, i
+    n = hi - lo
+    if (n == 1) then
+      call emit(fad_reverse, lo, lo)
+    else if (c == 0) then
+      do i = hi - 1, lo, -1
+        if (i < hi - 1) call emit(fad_restore, 0, 0)
+        if (i > lo) call emit(fad_advance, lo, i)
+        call emit(fad_reverse, i, i)
+      end do
+    else
+      r = 0
+      do while (beta(c, r) < n)
+        r = r + 1
+      end do
+      d = max(1, n - beta(c - 1, r))
+      call emit(fad_advance, lo, lo + d)
+      call emit(fad_takeshot, 0, 0)
+      call rev(lo + d, hi, c - 1)
+      call emit(fad_dropshot, 0, 0)
+      call emit(fad_restore, 0, 0)
+      call rev(lo, lo + d, c)
+    end if
+  end subroutine rev
+
+end module fad_revolve

@@ -6,7 +6,9 @@ generated rather than written by hand. Run::
     python fortran_ad/runtime/gen_tape.py            # rewrites fad_tape.f90 next to this file
     python fortran_ad/runtime/gen_tape.py OUT.f90    # writes somewhere else
 
-The output is deterministic; the generated file is committed alongside this script.
+The output is deterministic; the generated file is committed alongside this script. The same
+file also carries ``module fad_revolve`` (binomial checkpoint schedules), copied verbatim from
+``fad_revolve.f90.in``.
 """
 
 from __future__ import annotations
@@ -385,7 +387,8 @@ def generate() -> str:
             out += _push(t, rank)
             out += _pop(t, rank)
     out.append("end module fad_tape")
-    return "\n".join(out) + "\n"
+    revolve = (Path(__file__).resolve().parent / "fad_revolve.f90.in").read_text()
+    return "\n".join(out) + "\n" + revolve
 
 
 def main(argv: list[str] | None = None) -> int:
