@@ -231,14 +231,3 @@ def test_error_keeps_existing_output_untouched(tmp_path: Path) -> None:
     assert proc.returncode == 2, proc.stderr
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
     assert (out / "keep.txt").read_text() == "mine"
-
-
-def test_entry_statement_is_refused(tmp_path: Path) -> None:
-    source = (
-        "subroutine s1(x, y)\n  real(8) :: x, y\n  y = 2*x\n  return\n"
-        "  entry s2(x, y)\n  y = 3*x\nend subroutine\n"
-    )
-    proc = run(tmp_path, {"e.f90": source}, ["e.f90", "--wrt", "x", "--of", "y"])
-    assert_failed_cleanly(proc, tmp_path)
-    msg = located(proc, "e.f90", line=5)
-    assert "ENTRY" in msg, msg

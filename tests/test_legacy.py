@@ -321,3 +321,63 @@ def test_common_in_vector_modes_is_a_located_error(tmp_path: Path) -> None:
                           "-o", str(tmp_path / "o")])  # fmt: skip
     assert rc == 2
     assert f"{src}:3:7: error: COMMON /st/ carries derivatives: not supported in the vector" in err
+
+
+# -------------------------------------------------------------------------------- ENTRY
+ENTRY_HEAD = (
+    "      SUBROUTINE H(N, Q, C)\n      INTEGER N\n      DOUBLE PRECISION Q(N), C, D(N)\n"
+    "      CALL E(N, Q, D)\n      C = D(1)**2\n      END\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "message"),
+    [
+        (
+            "      IF (N .GT. 0) THEN\n      ENTRY E(N, Q, D)\n      END IF\n",
+            11,
+            "ENTRY inside an IF or DO construct is not supported",
+        ),
+        (
+            "      SAVE W\n      W = W + 1.0D0\n      ENTRY E(N, Q, D)\n",
+            12,
+            "with saved local 'w'",
+        ),
+        (
+            "      ENTRY E(N, Q, D)\n      D(1) = A*Q(1)\n",
+            10,
+            "entry 'e' uses 'a', a dummy of 't' that it does not receive",
+        ),
+    ],
+)
+def test_entry_refusals_are_located(tmp_path: Path, body: str, line: int, message: str) -> None:
+    text = ENTRY_HEAD + (
+        "      SUBROUTINE T(N, Q, D, A)\n      INTEGER N\n"
+        "      DOUBLE PRECISION Q(N), D(N), A, W\n" + body + "      END\n"
+    )
+    src = write(tmp_path, "e.f", text)
+    out = tmp_path / "out"
+    rc, _, err = run_cli([str(src), "--head", "h", "--wrt", "q", "--of", "c", "-o", str(out)])
+    assert rc == 2, err
+    assert f"{src}:{line}:" in err and message in err, err
+    assert not out.exists() and "Traceback" not in err
+
+
+@pytest.mark.gfortran
+def test_entry_points_get_their_own_derivatives(tmp_path: Path) -> None:
+    """Both entry points differentiated and checked (the entry_f77 sample covers a model)."""
+    text = ENTRY_HEAD.replace(
+        "CALL E(N, Q, D)", "CALL T(N, Q, D, 2.0D0)\n      CALL E(N, Q, D)"
+    ) + (
+        "      SUBROUTINE T(N, Q, D, A)\n      INTEGER N\n      DOUBLE PRECISION Q(N), D(N), A\n"
+        "      Q(1) = A*SIN(Q(1))\n      ENTRY E(N, Q, D)\n      D(1) = Q(1)*Q(N)\n      END\n"
+    )
+    src = write(tmp_path, "e.f", text)
+    out = tmp_path / "out"
+    rc, _, err = run_cli([str(src), "--head", "h", "--wrt", "q", "--of", "c", "-o", str(out)])
+    assert rc == 0, err
+    adj = (out / "e_b.f90").read_text()
+    assert "subroutine t_b(" in adj and "subroutine e_b(" in adj
+    report = check([str(src)], wrt=["q"], of=["c"], head="h", sizes={"n": 5},
+                   modes=("reverse", "forward"))  # fmt: skip
+    assert report.ok, report.table()

@@ -19,6 +19,7 @@ from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import ScopeTable, is_real
 from fortran_ad.normalize import normalize_routine
+from fortran_ad.normalize.entry import split_entries
 
 
 class Plan:
@@ -28,7 +29,7 @@ class Plan:
         self.options = options
         self.mode = options.mode
         self.checkpoints = None  # a checkpoint.ilp.Plan once emit.plan_checkpoints ran
-        self.program = Program(files)
+        self.program = Program([split_entries(f) for f in files])
         self.head = self._head(options)
         order = self.program.reachable(self.head)
         self.namers: dict[str, Namer] = {}

@@ -17,7 +17,7 @@ from dataclasses import replace
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import map_body, map_expr, names_in, walk_stmts
+from fortran_ad.ir.walk import map_body, map_expr, names_in
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
 from fortran_ad.normalize.scalarize import Scalarizer
@@ -26,11 +26,6 @@ from fortran_ad.normalize.stmtfunc import inline_statement_functions
 
 def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
     r = info.routine
-    for s in walk_stmts(r.body):  # before jump elimination drops code after a RETURN
-        if isinstance(s, ir.Opaque) and s.text.strip().lower().startswith("entry"):
-            raise FortranADError(
-                s.loc, "ENTRY statements are not supported yet in differentiated routines (#8)"
-            )
     extra: list[ir.Symbol] = []
     r = inline_statement_functions(r)
     gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
