@@ -258,15 +258,17 @@ class Derivative:
                 v = v.item()
             kwargs[a.pyname if a.pyname in self._params else a.name] = v
         result = self.routine(**kwargs)
-        returned = [a.name for a in self._primal if a.returned]
-        if len(returned) == 1:
-            result = (result,)
+        # intent(out) scalars (primal or derivative) come back from the wrapper, in order
+        returned = [a for a in self.manifest.args if a.returned]
+        results = (result,) if len(returned) == 1 else tuple(result or ())
         # a scalar without INTENT goes in by value (f2py): its new value is unknown
         lost = {a.name for a in self._primal if not a.dims and a.intent is None}
         outputs = {n: _plain(v) for n, v in values.items() if n not in lost}
-        outputs.update(
-            {n: float(np.asarray(r)) for n, r in zip(returned, result or (), strict=False)}
-        )
+        for a, r in zip(returned, results, strict=True):
+            if a.derivative_of:
+                derivs[a.derivative_of] = np.asarray(r)
+            else:
+                outputs[a.name] = float(np.asarray(r))
         return outputs, {n: _plain(v) for n, v in derivs.items()}
 
 

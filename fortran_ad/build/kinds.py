@@ -96,7 +96,8 @@ def kind_map(
     exe = build / "fad_kinds"
     src.write_text(probe_source(uses, kinds))
     mod = build / "mod"
-    cmd = [fc, *fflags, "-I", str(mod), "-J", str(build), str(src), "-o", str(exe)]
+    cmd = [fc, *fflags, "-ffree-line-length-none", "-I", str(mod), "-J", str(build)]
+    cmd += [str(src), "-o", str(exe)]
     proc = subprocess.run(cmd, cwd=build, capture_output=True, text=True)
     if proc.returncode != 0:
         raise FortranADError(

@@ -61,6 +61,12 @@ def _tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def _first_location(output: str) -> str | None:
+    """``file:line:col`` of gfortran's first diagnostic, to locate the error like it does."""
+    m = re.search(r"^(\S+?):(\d+):(\d+):\s*$", output, re.MULTILINE)
+    return f"{m.group(1)}:{m.group(2)}:{m.group(3)}" if m else None
+
+
 def check_name(name: str) -> str:
     """The module name must be a Python identifier that f2py can prefix with ``_``."""
     if not name.isidentifier() or keyword.iskeyword(name) or name.startswith("_"):
@@ -124,7 +130,9 @@ def _build(opts, name, fflags, files, signature, module, routine, fc, build: Pat
         except _ToolError as exc:
             what = "the primal source" if primal else "the generated file"
             raise FortranADError(
-                str(src), f"gfortran cannot compile {what} {src.name}", exc.output
+                _first_location(exc.output) or str(src),
+                f"gfortran cannot compile {what} {src.name}",
+                exc.output,
             ) from None
         objects.append(obj)
 
