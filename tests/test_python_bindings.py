@@ -329,8 +329,8 @@ def test_cmake_builds_python_module_and_its_gradient_check(tmp_path: Path) -> No
         assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
         return proc.stdout + proc.stderr
 
-    run("cmake", "-S", src, "-B", build, "-DHEAT1D_PYTHON=ON", f"-DFORTRAN_AD_SOURCE_DIR={REPO_ROOT}",
-        f"-DFORTRAN_AD_EXECUTABLE={FAD}")  # fmt: skip
+    options = [f"-DFORTRAN_AD_SOURCE_DIR={REPO_ROOT}", f"-DFORTRAN_AD_EXECUTABLE={FAD}"]
+    run("cmake", "-S", src, "-B", build, "-DHEAT1D_PYTHON=ON", *options)
     run("cmake", "--build", build, "--parallel", "2")
     pydir = build / "heat_ad_fad" / "python"
     manifest = pydir / "heat1d_py.fad.json"
