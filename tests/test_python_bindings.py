@@ -44,6 +44,20 @@ HEAT = ["heat_params.f90", "heat_cost.f90", "heat_model.f90"]
 FAD = Path(sys.executable).parent / "fortran-ad"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def tape_cache(tmp_path_factory: pytest.TempPathFactory):
+    """The compiled tape is cached between builds (fortran_ad/build/cache.py): in a folder of
+    this session, so the tests neither read nor fill the user's cache."""
+    folder = tmp_path_factory.mktemp("fad-cache")
+    old = os.environ.get("FORTRAN_AD_CACHE")
+    os.environ["FORTRAN_AD_CACHE"] = str(folder)
+    yield folder
+    if old is None:
+        del os.environ["FORTRAN_AD_CACHE"]
+    else:
+        os.environ["FORTRAN_AD_CACHE"] = old
+
+
 class Built:
     """One sample case built with --python in ``folder`` (build files kept in ``build``)."""
 
@@ -232,6 +246,18 @@ def _heat_inputs(n: int = 30) -> dict[str, Any]:
     x = np.arange(1, n + 1) / (n + 1)
     u0 = np.sin(np.pi * x) + 0.5 * np.sin(3 * np.pi * x)
     return {"n": n, "nt": 100, "dt": 1e-4, "kappa": 1.0, "u0": u0, "target": 0.8 * u0}
+
+
+def test_tape_is_compiled_once_and_cached(heat: Path, tape_cache: Path) -> None:
+    (entry,) = tape_cache.glob("fad_tape-*")
+    assert sorted(p.name for p in entry.iterdir()) == ["fad_tape.mod", "fad_tape.o"]
+    before = (entry / "fad_tape.o").stat().st_mtime_ns
+    out = heat.parent / "again"
+    args = [*HEAT, "--head", "heat_run", "--wrt", "u0", "--of", "cost", "-o", str(out)]
+    assert run_cli([*args, "--python", "heatpy_again"], cwd=EXAMPLE).returncode == 0
+    assert list(tape_cache.glob("fad_tape-*")) == [entry]
+    assert (entry / "fad_tape.o").stat().st_mtime_ns == before
+    assert fortran_ad.load(out).gradient(**_heat_inputs())["u0"].shape == (30,)
 
 
 def test_gradient_matches_central_differences(heat: Path) -> None:

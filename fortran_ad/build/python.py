@@ -28,8 +28,10 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
+from fortran_ad.build.cache import cached_object
 from fortran_ad.build.kinds import NUMPY_DTYPES, KindText, kind_map, split_kind
 from fortran_ad.build.manifest import MANIFEST_SUFFIX, Arg, Manifest
 from fortran_ad.driver import Options, load, write_outputs
@@ -126,7 +128,12 @@ def _build(opts, name, fflags, files, signature, module, routine, fc, build: Pat
         obj = build / f"{i:03d}_{src.stem}.o"
         cmd = [fc, *fflags, *(form if primal else ()), "-J", build / "mod", "-I", build / "mod"]
         try:
-            _run([*cmd, "-c", src, "-o", obj], build, f"gfortran failed on {src.name}")
+            step = [*cmd, "-c", src, "-o", obj]
+            if src in runtime:
+                compile_ = partial(_run, step, build, "gfortran failed")
+                cached_object(fc, fflags, src, obj, build / "mod", compile_)
+            else:
+                _run(step, build, f"gfortran failed on {src.name}")
         except _ToolError as exc:
             what = "the primal source" if primal else "the generated file"
             raise FortranADError(
