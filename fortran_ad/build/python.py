@@ -97,7 +97,7 @@ def build_python(
     fc = shutil.which(COMPILER)
     if fc is None:
         raise FortranADError(None, f"'{COMPILER}' not found on PATH", "--python compiles the code")
-    program = load(options.sources, options.fixed_form)
+    program = load(options.sources, options.fixed_form, options.preprocessing)
     module, routine = find_head(program, options.head, options.wrt)
     of = options.of if options.of is not None else _default_of(routine)
     opts = replace(options, head=routine.name, of=of)
@@ -113,6 +113,7 @@ def build_python(
 def _build(opts, name, fflags, files, signature, module, routine, fc, build: Path) -> list[Path]:
     from fortran_ad.ad import naming
     from fortran_ad.build.integration import RUNTIME_NAME
+    from fortran_ad.checks.run import _form_flags
 
     gen = build / "gen"
     gen.mkdir(exist_ok=True)
@@ -121,7 +122,7 @@ def _build(opts, name, fflags, files, signature, module, routine, fc, build: Pat
         (gen / fname).write_text(text)
     runtime = [gen / RUNTIME_NAME] if RUNTIME_NAME in files else []
     derivative = [gen / f for f in files if f != RUNTIME_NAME]
-    form = {None: (), True: ("-ffixed-form",), False: ("-ffree-form",)}[opts.fixed_form]
+    form = _form_flags(opts.fixed_form, opts.preprocessing)  # -ffixed-form, -D, -I as checks do
     objects = []
     for i, src in enumerate([*(Path(s).resolve() for s in opts.sources), *runtime, *derivative]):
         primal = i < len(opts.sources)
