@@ -8,3 +8,12 @@ def check(*args, **kwargs):  # the signature is fortran_ad.api.check's
     from fortran_ad.api import check as _check
 
     return _check(*args, **kwargs)
+
+
+def load(*args, **kwargs):  # the signature is fortran_ad.bindings.load's
+    """``fortran_ad.load(DIR)``: the module built by ``fortran-ad ... --python NAME -o DIR`` as
+    a :class:`fortran_ad.bindings.Derivative` (``.gradient(**inputs)``); see
+    :func:`fortran_ad.bindings.load` (imported on first use: NumPy loads only when needed)."""
+    from fortran_ad.bindings import load as _load
+
+    return _load(*args, **kwargs)

@@ -155,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_common(d)
     _add_ad(d)
     d.add_argument("-o", "--output", type=Path, default=Path("."), help="output directory")
+    d.add_argument(
+        "--python",
+        metavar="NAME",
+        default=None,
+        help="also compile the code and build the Python module NAME (f90wrap) in the output "
+        "directory: import NAME; NAME.<module>_b.<head>_b(...), or fortran_ad.load(DIR)",
+    )
     r = sub.add_parser("roundtrip", help=SUBCOMMANDS["roundtrip"])
     _add_common(r)
     r.add_argument("-o", "--output", type=Path, required=True, help="output directory")
@@ -244,7 +251,13 @@ def _run(args: argparse.Namespace) -> int:
         for path in planned_outputs(options):
             print(path)
         return 0
-    for path in differentiate(options):
+    if getattr(args, "python", None):
+        from fortran_ad.build.python import build_python
+
+        written = build_python(options, args.python)
+    else:
+        written = differentiate(options)
+    for path in written:
         print(path)
     return 0
 

@@ -18,13 +18,20 @@
 #     [FLAGS <arg>...]               any other fortran-ad arguments (--size, --fixed-form, ...)
 #     [OUTPUT_DIR <dir>]             default ${CMAKE_CURRENT_BINARY_DIR}/<name>_fad
 #     [LIBRARY_TYPE STATIC|SHARED|OBJECT]   default STATIC
-#     [OUTPUT_VARIABLE <var>])       receives the generated files
+#     [OUTPUT_VARIABLE <var>]        receives the generated files
+#     [PYTHON <module>])             also build the Python module <module> (f90wrap)
 #
 # creates
 #   <name>           a library of the derivative code: links PRIMAL (or compiles SOURCES itself
 #                    when there is no PRIMAL) and, in reverse mode, FortranAD::runtime (the tape
 #                    module, one copy per project); consumers see the derivative modules;
-#   <name>_generate  a custom target that only writes the derivative sources.
+#   <name>_generate  a custom target that only writes the derivative sources;
+#   <name>_python    with PYTHON: a custom target (part of ALL) that runs
+#                    `fortran-ad ... --python <module> -o <OUTPUT_DIR>/python`, which compiles the
+#                    model and its derivatives with gfortran -O2 -fPIC and builds
+#                    <module>.py, _<module>*.so and <module>.fad.json there (import <module>, or
+#                    fortran_ad.load(dir)); the folder is the target's FORTRAN_AD_PYTHON_DIR
+#                    property, and FORTRAN_AD_PYTHON is the Python that runs fortran-ad.
 #
 # How regeneration is decided
 #   * The options are written to <OUTPUT_DIR>/fortran-ad.args at configure time, and only when
@@ -91,6 +98,15 @@ endfunction()
 if(CMAKE_SCRIPT_MODE_FILE STREQUAL CMAKE_CURRENT_LIST_FILE)
   if(FAD_STEP STREQUAL "generate")
     _fortran_ad_generate("${FAD_DIR}")
+  elseif(FAD_STEP STREQUAL "python")
+    # fortran-ad <args> --python <name> -o <dir>: generate, compile, wrap (f90wrap), link.
+    file(STRINGS "${FAD_DIR}/fortran-ad.args" args)
+    list(POP_FRONT args exe)
+    execute_process(COMMAND "${exe}" ${args} --python "${FAD_PYTHON}" -o "${FAD_PYTHON_DIR}"
+      RESULT_VARIABLE rc OUTPUT_QUIET)
+    if(NOT rc EQUAL 0)
+      message(FATAL_ERROR "fortran-ad --python failed (exit status ${rc}); its messages are above")
+    endif()
   elseif(FAD_STEP STREQUAL "ensure")
     file(STRINGS "${FAD_DIR}/fortran-ad.outputs" expected)
     foreach(f IN LISTS expected)
@@ -168,8 +184,8 @@ function(fortran_ad_add_derivatives name)
   if(FAD_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "${where}: unknown arguments: ${FAD_UNPARSED_ARGUMENTS}")
   endif()
-  if(FAD_PYTHON)
-    message(FATAL_ERROR "${where}: PYTHON (f90wrap bindings) is not supported yet (issue #9)")
+  if(FAD_PYTHON AND NOT FAD_PYTHON MATCHES "^[A-Za-z][A-Za-z0-9_]*$")
+    message(FATAL_ERROR "${where}: PYTHON '${FAD_PYTHON}' is not a Python module name")
   endif()
   if(NOT FAD_WRT)
     message(FATAL_ERROR "${where}: WRT is required (the independent variables)")
@@ -300,6 +316,45 @@ function(fortran_ad_add_derivatives name)
   if(FAD_OUTPUT_VARIABLE)
     set(${FAD_OUTPUT_VARIABLE} ${outputs} PARENT_SCOPE)
   endif()
+  if(FAD_PYTHON)
+    _fortran_ad_add_python(${name} "${out}" "${FAD_PYTHON}" "${sources}")
+  endif()
+endfunction()
+
+# The Python interpreter fortran-ad runs under (the one with f90wrap and fortran_ad): the
+# #! line of the fortran-ad script, else a Python 3 found by CMake. -DFORTRAN_AD_PYTHON=...
+# overrides it.
+function(_fortran_ad_find_python)
+  if(FORTRAN_AD_PYTHON)
+    return()
+  endif()
+  file(STRINGS "${FORTRAN_AD_EXECUTABLE}" first LIMIT_COUNT 1)
+  set(python "")
+  if(first MATCHES "^#!([^ ]*python[0-9.]*)$")
+    set(python "${CMAKE_MATCH_1}")  # (CMAKE_MATCH_1 is set only once the if() has run)
+  endif()
+  if(NOT EXISTS "${python}")
+    find_package(Python3 COMPONENTS Interpreter REQUIRED)
+    set(python "${Python3_EXECUTABLE}")
+  endif()
+  set(FORTRAN_AD_PYTHON "${python}" CACHE FILEPATH "the Python that runs fortran-ad")
+endfunction()
+
+# <name>_python: `fortran-ad <args> --python <module> -o <out>/python` at build time, re-run
+# when a source or an option changes (the manifest <module>.fad.json is the step's output).
+function(_fortran_ad_add_python name out module sources)
+  _fortran_ad_find_python()
+  get_property(script GLOBAL PROPERTY FORTRAN_AD_CMAKE_FILE)
+  set(pydir "${out}/python")
+  set(manifest "${pydir}/${module}.fad.json")
+  add_custom_command(OUTPUT "${manifest}"
+    COMMAND "${CMAKE_COMMAND}" -DFAD_STEP=python "-DFAD_DIR=${out}" "-DFAD_PYTHON=${module}"
+      "-DFAD_PYTHON_DIR=${pydir}" -P "${script}"
+    DEPENDS ${sources} "${out}/fortran-ad.args" "${FORTRAN_AD_EXECUTABLE}" "${script}"
+    COMMENT "fortran-ad: Python module ${module} for ${name}"
+    VERBATIM)
+  add_custom_target(${name}_python ALL DEPENDS "${manifest}")
+  set_target_properties(${name}_python PROPERTIES FORTRAN_AD_PYTHON_DIR "${pydir}")
 endfunction()
 
 cmake_policy(POP)
