@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fortran_ad.ad import derived
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -300,6 +301,12 @@ class Reverse(RoutineAD, NeededAnalysis):
                 "restructure with DO/IF/EXIT (issue #8)",
             )
         touched = (set(s.reads) | set(s.writes)) & self.active
+        mirror = derived.mirror_allocation(self, s) if "%" in text else None
+        if mirror is not None:  # components: see ad/derived.py
+            if text.startswith("deallocate"):
+                self.deferred += [s, *mirror]
+                return [], []
+            return [s, *mirror], []
         if text.startswith("deallocate"):
             self.deferred.append(s)
             return [], []

@@ -240,6 +240,7 @@ def _routine(w: Writer, plan, name: str) -> None:
         if r.name == plan.head:
             zero = plan.globals.zero_statements(_zero, t.namer.nbdirs)
             body = [*zero, *body]
+    body = _derived(t, plan, name, body)
     new_name = naming.routine_name(r.name, plan.mode)
     w.comment(
         f"! {'Adjoint' if naming.is_reverse(plan.mode) else 'Tangent'} of {r.name} "
@@ -281,6 +282,16 @@ def _routine(w: Writer, plan, name: str) -> None:
         w.dedent()
     w.line(f"end subroutine {new_name}")
     del info
+
+
+def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt]:
+    """Derived-type derivatives (ad/derived.py): allocatable components allocated at entry,
+    whole-object statements expanded into component statements."""
+    from fortran_ad.ad import derived
+
+    entry = [a for a in t.routine.args if a in t.active]
+    entry += sorted(plan.globals.local_names(name).values())
+    return derived.expand(t, [*derived.entry_allocations(t, entry), *body])
 
 
 def _zero(sym: ir.Symbol) -> ir.Expr:

@@ -17,6 +17,7 @@ from fortran_ad.frontend.lower_spec import (
     attr_stmt,
     entity,
     symbols_from_spec,
+    type_def,
     type_spec,
 )
 from fortran_ad.frontend.lower_spec import dims as lower_dims
@@ -101,6 +102,8 @@ def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
     attr = attr_stmt(node, loc, scope)
     if attr is not None:
         return attr
+    if isinstance(node, F.Derived_Type_Def):
+        return type_def(node, loc, scope)
     _missing_include(node, ctx)
     return ir.OpaqueSpec(str(node), loc)
 
