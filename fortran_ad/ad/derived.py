@@ -86,7 +86,7 @@ class Expander:
     def __init__(self, t) -> None:
         self.t = t
         self.types = t.info.scope.types
-        primal = {d: v for v, d in t.namer.derivs.items()}
+        self.primal = primal = {d: v for v, d in t.namer.derivs.items()}
         self.symbols = {s.name: s for s in t.temps}
         for d, v in primal.items():
             sym = t.lookup(v)
@@ -147,8 +147,15 @@ class Expander:
         v = s.value
         if isinstance(v, ir.Name) and self.derived(v):
             return None  # intrinsic assignment of the whole object
-        if isinstance(v, ir.Literal):  # zero: every real leaf
-            return [zero_leaf(x + p, sym) for p, sym in leaves(self.types, tname, s.loc, False)]
+        if isinstance(v, ir.Literal):  # zero: every real leaf (allocated like the primal's)
+            out = []
+            primal = self.primal.get(x) if "%" not in x else None
+            for p, sym in leaves(self.types, tname, s.loc, False):
+                if primal is not None and "allocatable" in sym.attrs:
+                    cond = ir.Call("allocated", (ir.Name(primal + p),))
+                    out.append(ir.If(((cond, tuple(allocate_zeroed(x + p, primal + p, sym))),)))
+                out.append(zero_leaf(x + p, sym))
+            return out
         if (
             isinstance(v, ir.BinOp)
             and v.op in ("+", "-")
