@@ -12,7 +12,7 @@ from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.backends.fortran import dims_text, type_text
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import may_carry
+from fortran_ad.ir.symbols import may_carry, type_name
 from fortran_ad.ir.walk import base_name, bodies, walk_stmts
 
 
@@ -194,7 +194,9 @@ class RoutineAD:
     def deriv_temp(self, stem: str, like: ir.Expr) -> ir.Expr:
         """A scalar derivative temporary (one per direction in the vector modes)."""
         dims = (ir.Dim("explicit", None, ir.Name(self.namer.nbdirs)),) if self.vector else ()
-        name = self.temp(stem, self.type_of(like), dims)
+        sym = self.lookup(like.name) if isinstance(like, ir.Name | ir.ArrayRef) else None
+        t = sym.type if type_name(sym) is not None else self.type_of(like)  # derived: same type
+        name = self.temp(stem, t, dims)
         return ir.ArrayRef(name, (ir.Range(),)) if self.vector else ir.Name(name)
 
     def written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
@@ -285,6 +287,12 @@ class RoutineAD:
         if any(d.kind == "assumed_size" for d in sym.dims):
             raise FortranADError(
                 sym.loc, f"vector modes cannot extend the assumed-size array '{sym.name}'"
+            )
+        if type_name(sym) is not None:
+            raise FortranADError(
+                sym.loc,
+                f"vector modes do not support derived-type variables yet ('{sym.name}')",
+                "use --mode reverse or forward",
             )
         kinds = {d.kind for d in sym.dims}
         if "deferred" in kinds:

@@ -88,6 +88,7 @@ class Expander:
         self.types = t.info.scope.types
         self.primal = primal = {d: v for v, d in t.namer.derivs.items()}
         self.symbols = {s.name: s for s in t.temps}
+        self.temps = set(self.symbols)
         for d, v in primal.items():
             sym = t.lookup(v)
             if sym is not None:
@@ -112,10 +113,11 @@ class Expander:
             tname = self.derived(s.args[0])
             if tname is not None:
                 return self._tape(s, s.args[0].name, tname)
-        if isinstance(s, ir.Assign):
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name):
+            var = s.target.name.split("%")[0]
             tname = self.derived(s.target)
-            if tname is not None:
-                return self._assign(s, tname)
+            if tname is not None and (var in self.primal or var in self.temps):
+                return self._assign(s, tname)  # derivative statements only; primal ones stay
         return None
 
     def _tape(self, s: ir.CallStmt, var: str, tname: str) -> list[ir.Stmt]:
@@ -244,11 +246,14 @@ def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
     """The derivative side of an ALLOCATE/DEALLOCATE of components (None: no component
     paths). An ALLOCATE allocates the derivative component like the primal's (zeroed) unless
     it is allocated already (a seed given by the caller is kept)."""
-    paths = allocated_paths(s.text)
+    text = s.text.strip().lower()
+    if not text.startswith(("allocate", "deallocate")) or "(" not in text:
+        return None
+    paths = allocated_paths(text)
     if not paths:
         return None
     out: list[ir.Stmt] = []
-    alloc = s.text.strip().lower().startswith("allocate")
+    alloc = text.startswith("allocate")
     for path in paths:
         if not t.is_active(ir.Name(path)):
             continue

@@ -295,6 +295,10 @@ def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt
 
 
 def _zero(sym: ir.Symbol) -> ir.Expr:
+    from fortran_ad.ir.symbols import type_name
+
+    if type_name(sym) is not None:  # a derived type: zeroed per component (ad/derived.py)
+        return ir.Literal("0.0", "real")
     return real_literal("0.0", sym.type)
 
 
@@ -331,6 +335,8 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
         if sym.name in t.active and sym.name not in r.args and sym.name != r.result:
             if "parameter" in sym.attrs or any(a.startswith("common") for a in sym.attrs):
                 continue
+            if "pointer" in sym.attrs:
+                continue  # associated with a target's derivative, zeroed there
             zero = ir.Assign(ir.Name(t.namer.derivative(sym.name)), t.zero(ir.Name(sym.name)))
             if "allocatable" in sym.attrs:
                 cond = ir.Call("allocated", (ir.Name(t.namer.derivative(sym.name)),))

@@ -101,6 +101,10 @@ class ActivityAnalysis:
                         out.append((src, tgt, s.loc))
             elif isinstance(s, ir.CallStmt):
                 out.extend(self._call_edges(s.name, s.args, info, s.loc))
+            elif isinstance(s, ir.PointerAssign):  # aliases: activity flows both ways
+                p = base_name(s.target)
+                for t in diff_refs(s.value, info, self.program):
+                    out += [(t, p, s.loc), (p, t, s.loc)]
             elif isinstance(s, ir.Opaque):
                 for w in s.writes:
                     for r in s.reads:

@@ -48,6 +48,9 @@ class Program:
                         self._add(r, f, unit, None, mod_scope)
                 elif isinstance(unit, ir.Routine):
                     self._add(unit, f, None, None, None)
+        from fortran_ad.analysis.operators import resolve_operators
+
+        resolve_operators(self)  # a + b on derived types → the interface's module procedure
 
     def _collect_types(self, unit: ir.Unit) -> None:
         if isinstance(unit, ir.OpaqueUnit):

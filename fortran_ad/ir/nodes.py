@@ -275,6 +275,16 @@ class Assign(Stmt):
 
 
 @dataclass(frozen=True)
+class PointerAssign(Stmt):
+    """``p => t`` (``value`` a designator or ``null()``); NULLIFY(p) is ``p => null()``."""
+
+    target: Expr
+    value: Expr
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class CallStmt(Stmt):
     name: str
     args: tuple[Expr, ...]

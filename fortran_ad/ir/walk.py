@@ -111,7 +111,7 @@ def base_name(e: ir.Expr) -> str | None:
 
 def stmt_exprs(s: ir.Stmt) -> tuple[ir.Expr, ...]:
     """Expressions directly in ``s`` (not those of nested bodies)."""
-    if isinstance(s, ir.Assign):
+    if isinstance(s, ir.Assign | ir.PointerAssign):
         return (s.target, s.value)
     if isinstance(s, ir.CallStmt):
         return s.args
