@@ -130,7 +130,7 @@ def resolve_operators(program) -> None:
     table = operator_table(program)
     if not table:
         return
-    for name, info in list(program.routines.items()):
+    for info in list(program.routines.values()):
         body = map_body(info.routine.body, _Resolver(program, info, table).stmt)
         if body != info.routine.body:
             info.routine = replace(info.routine, body=body)
