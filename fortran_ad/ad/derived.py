@@ -213,9 +213,10 @@ def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
     allocated, for the derived-type dummies and module variables ``names``."""
     out: list[ir.Stmt] = []
     for n in names:
-        tname = type_name(t.lookup(n))
-        if tname is None:
-            continue
+        sym = t.lookup(n)
+        tname = type_name(sym)
+        if tname is None or (t.tangent_like and n in t.routine.args and sym.intent == "in"):
+            continue  # an intent(in) tangent is the caller's to allocate
         d = t.namer.derivative(n)
         for p, sym in leaves(t.info.scope.types, tname, t.routine.loc, False):
             if "allocatable" in sym.attrs:
