@@ -105,6 +105,8 @@ def test_pointer_derivatives_follow_their_targets(tmp_path: Path) -> None:
 def test_operators_call_the_derivatives_of_their_procedures(tmp_path: Path) -> None:
     text = _generate(tmp_path, "operators.f90", "x,y", "f")
     assert "c = vec_add(c, fad_tmp" in text  # a + b resolved to the module procedure
+    # a structure constructor is assigned per component (tag takes its default)
+    assert all(f"    {line}\n" in text for line in ("b%x = y(1)", "b%y = y(2)", "b%tag = 0"))
     assert "call vec_add_b(" in text and "call scale_vec_b(" in text
     assert "call vec_cross_b(a, ab, c, cb," in text  # the defined operator .cross.
     # c*c: the adjoint of c is passed once; the second dummy gets a temporary

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import type_name
-from fortran_ad.ir.walk import map_body
+from fortran_ad.ir.walk import map_body, names_in, var_of
 
 _INTERFACE = re.compile(
     r"^\s*interface\s+operator\s*\(\s*(\S+?)\s*\)(.*?)end\s*interface", re.I | re.S | re.M
@@ -107,10 +107,36 @@ class _Resolver:
 
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.Assign):
-            return [replace(s, value=self.expr(s.value))]
+            s = replace(s, value=self.expr(s.value))
+            return self.constructor(s) or [s]
         if isinstance(s, ir.CallStmt):
             return [replace(s, args=tuple(self.expr(a) for a in s.args))]
         return None
+
+    def constructor(self, s: ir.Assign) -> list[ir.Stmt] | None:
+        """``v = v_t(x, b=y)`` → ``v%a = x; v%b = y`` (components not given take their default
+        initialization), so each component is differentiated as an ordinary assignment. Kept
+        as written when the value mentions ``v`` or a component has no value."""
+        v, td = s.value, None
+        if isinstance(v, ir.Call) and isinstance(s.target, ir.Name):
+            td = self.program.types.get(v.name)
+        if td is None or var_of(s.target.name) in names_in(v) or len(v.args) > len(td.components):
+            return None
+        values: dict[str, ir.Expr] = {}
+        for c, a in zip(td.components, v.args, strict=False):
+            if isinstance(a, ir.Keyword):
+                break
+            values[c.name] = a
+        values.update({a.name: a.value for a in v.args if isinstance(a, ir.Keyword)})
+        out: list[ir.Stmt] = []
+        for c in td.components:
+            value = values.get(c.name, c.init)
+            if value is None or "pointer" in c.attrs:
+                return None
+            target = ir.Name(f"{s.target.name}%{c.name}")
+            part = ir.Assign(target, value, s.loc, s.label if not out else None)
+            out += self.constructor(part) or [part]  # nested constructors too
+        return out
 
 
 _INTRINSIC = ("complex", "integer", "logical", "real")  # ordered: max() is the result class
@@ -128,7 +154,7 @@ def resolve_operators(program) -> None:
     """Rewrite defined operators on derived types into function references, in place of the
     program's routines (the modules' own copies stay as written, for re-emission)."""
     table = operator_table(program)
-    if not table:
+    if not table and not program.types:
         return
     for info in list(program.routines.values()):
         body = map_body(info.routine.body, _Resolver(program, info, table).stmt)

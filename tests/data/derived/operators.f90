@@ -1,4 +1,5 @@
-!> Defined operators on a derived type: (+), (*) with two specifics, (.cross.).
+!> Defined operators on a derived type: (+), (*) with two specifics, (.cross.); a structure
+!> constructor with a keyword and a defaulted component.
 module vec_ops
   implicit none
   integer, parameter :: dp = kind(1.0d0)
@@ -48,8 +49,7 @@ contains
     integer :: k
     a%x = x(1)
     a%y = x(2)
-    b%x = y(1)
-    b%y = y(2)
+    b = vec_t(y(1), y=y(2))
     c = a
     do k = 1, 3
       c = c + 0.5_dp*(a + b)
