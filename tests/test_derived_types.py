@@ -259,3 +259,36 @@ def test_passive_derived_variable_gets_no_derivative(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     text = (tmp_path / "out" / "p_b.f90").read_text()
     assert "cfgb" not in text and "xb = xb + cfg%n*cfg%scale*yb" in text
+
+
+UNKNOWN_TYPE = """\
+module unk
+  use libtypes, only: blob_t
+  implicit none
+contains
+  subroutine s(x, y)
+    real(8), intent(in) :: x
+    real(8), intent(out) :: y
+    type(blob_t) :: b
+    b%v = 2.0d0*x
+    y = b%v**2
+  end subroutine s
+end module unk
+"""
+
+
+def test_type_defined_outside_the_sources_is_a_located_error(tmp_path: Path) -> None:
+    """Its components cannot be known: an error, not a passive (zero) derivative."""
+    err = _error(tmp_path, UNKNOWN_TYPE)
+    assert "e.f90:5:" in err and "definition of derived type 'blob_t' is not in the sources" in err
+
+
+def test_saving_an_object_with_a_pointer_component_is_a_located_error(tmp_path: Path) -> None:
+    err = _error(tmp_path, (DATA / "pointer_component.f90").read_text())
+    assert re.search(r"e\.f90:\d+:\d+: error: the adjoint would save a 'v_t' object", err)
+    assert "pointer component 'p'" in err
+
+
+@pytest.mark.gfortran
+def test_pointer_component_in_forward_mode() -> None:
+    _check("pointer_component.f90", ["x"], "y", {}, modes=("forward",))

@@ -46,7 +46,8 @@ class RoutineAD:
         if b is None or b not in self.active:
             return False
         if isinstance(e, ir.Name | ir.ArrayRef) and "%" in e.name:  # only real components
-            return may_carry(self.lookup(e.name))
+            sym = self.lookup(e.name)  # (unknown ones too: ad/derived.py then names the type)
+            return may_carry(sym) or sym is None
         return True
 
     def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:

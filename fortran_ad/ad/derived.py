@@ -74,7 +74,13 @@ def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list
                 )
             out += [(f"%{c.name}{p}", s) for p, s in leaves(types, inner, loc, numeric)]
         elif "pointer" in c.attrs:
-            continue  # a pointer component aliases data owned elsewhere: never saved/zeroed here
+            if numeric and is_real(c):
+                raise FortranADError(
+                    loc,
+                    f"the adjoint would save a '{tname}' object, whose pointer component "
+                    f"'{c.name}' may alias data it cannot save",
+                )
+            continue  # a pointer component aliases data owned elsewhere: never zeroed here
         elif is_real(c) or (numeric and c.type and c.type.base in ("integer", "logical")):
             out.append((f"%{c.name}", c))
     return out
@@ -122,7 +128,7 @@ class Expander:
 
     def _tape(self, s: ir.CallStmt, var: str, tname: str) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
-        items = leaves(self.types, tname, s.loc, numeric=True)
+        items = leaves(self.types, tname, self.loc(s), numeric=True)
         for path, sym in items if s.name == "fad_push" else reversed(items):
             ref = ir.Name(var + path)
             if "allocatable" not in sym.attrs:
@@ -138,6 +144,9 @@ class Expander:
                 out.append(ir.If(((flag, (ir.CallStmt("fad_pop", (ref,)),)),), inline=True))
         return out
 
+    def loc(self, s: ir.Stmt) -> ir.SourceLoc:
+        return s.loc if s.loc.line > 0 else self.t.routine.loc
+
     def flag(self) -> ir.Name:
         if getattr(self, "_flag", None) is None:
             self._flag = self.t.temp("allocated", ir.TypeSpec("logical"))
@@ -152,7 +161,7 @@ class Expander:
         if isinstance(v, ir.Literal):  # zero: every real leaf (allocated like the primal's)
             out = []
             primal = self.primal.get(x) if "%" not in x else None
-            for p, sym in leaves(self.types, tname, s.loc, False):
+            for p, sym in leaves(self.types, tname, self.loc(s), False):
                 if primal is not None and "allocatable" in sym.attrs:
                     cond = ir.Call("allocated", (ir.Name(primal + p),))
                     out.append(ir.If(((cond, tuple(allocate_zeroed(x + p, primal + p, sym))),)))
@@ -166,7 +175,7 @@ class Expander:
             and self.derived(v.right)
         ):  # an adjoint increment x = x +- y
             out: list[ir.Stmt] = []
-            for p, sym in leaves(self.types, tname, s.loc, False):
+            for p, sym in leaves(self.types, tname, self.loc(s), False):
                 out += increment(x + p, v.right.name + p, v.op, sym)
             return out
         from fortran_ad.backends.fortran import expr

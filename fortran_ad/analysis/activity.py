@@ -23,8 +23,9 @@ def diff_refs(e: ir.Expr, info: RoutineInfo, program: Program) -> set[str]:
 
     def visit(x: ir.Expr) -> None:
         if isinstance(x, ir.Name | ir.ArrayRef):
-            if may_carry(info.scope.lookup(x.name)):
-                out.add(var_of(x.name))  # a component path s%h makes s active
+            sym = info.scope.lookup(x.name)
+            if may_carry(sym) or (sym is None and type_name(info.scope.lookup(var_of(x.name)))):
+                out.add(var_of(x.name))  # a component path s%h makes s active (unknown: too)
             return
         if isinstance(x, ir.Call):
             if x.name in NONDIFF:
