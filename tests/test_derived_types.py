@@ -8,11 +8,12 @@ definitions) are read from the generated text; unsupported aliasing is a located
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
 
 from fortran_ad import api, cli
 
@@ -35,11 +36,12 @@ def _generate(tmp_path: Path, source: str, wrt: str, of: str, mode: str = "rever
 
 def _error(tmp_path: Path, text: str, mode: str = "reverse", wrt: str = "x", of: str = "y") -> str:
     (tmp_path / "e.f90").write_text(text)
-    proc = run_cli(["e.f90", "--wrt", wrt, "--of", of, "--mode", mode, "-o", "out"],
-                   cwd=tmp_path)  # fmt: skip
-    assert proc.returncode == 2, proc.stdout + proc.stderr
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.chdir(tmp_path):
+        rc = cli.main(["e.f90", "--wrt", wrt, "--of", of, "--mode", mode, "-o", "out"])
+    assert rc == 2, err.getvalue()
     assert not (tmp_path / "out").exists(), "nothing is written on an error"
-    return proc.stderr
+    return err.getvalue()
 
 
 # ------------------------------------------------------------------------------ derivatives
@@ -255,9 +257,8 @@ end module m
 
 def test_passive_derived_variable_gets_no_derivative(tmp_path: Path) -> None:
     (tmp_path / "p.f90").write_text(PASSIVE)
-    proc = run_cli(["p.f90", "--wrt", "x", "--of", "y", "-o", "out"], cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr
-    text = (tmp_path / "out" / "p_b.f90").read_text()
+    assert cli.main([str(tmp_path / "p.f90"), "--wrt", "x", "--of", "y", "-o", str(tmp_path)]) == 0
+    text = (tmp_path / "p_b.f90").read_text()
     assert "cfgb" not in text and "xb = xb + cfg%n*cfg%scale*yb" in text
 
 
