@@ -79,11 +79,12 @@ def test_derivative_object_has_the_same_type(tmp_path: Path) -> None:
 
 def test_tape_saves_components(tmp_path: Path) -> None:
     """A call that overwrites a state is bracketed by pushes/pops of its components; the
-    allocation status of an allocatable component is saved with it."""
+    allocation status and bounds of an allocatable component are saved with it."""
     text = _generate(tmp_path, "nested.f90", "x,c", "cost")
     run = text[text.index("subroutine nested_run_b") :]
-    assert "if (allocated(s%h)) call fad_push(s%h)" in run
-    assert "call fad_push(allocated(s%h))" in run
+    assert "if (allocated(s%h)) then\n        call fad_push(s%h)\n" in run
+    assert "call fad_push(lbound(s%h))" in run and "call fad_push(allocated(s%h))" in run
+    assert "allocate(s%h(fad_lbound1(1):fad_ubound1(1)))" in run  # reallocated on a pop
     assert "call fad_push(s%p%w)" in run and "call fad_pop(s%p%w)" in run
     assert "call fad_push(s%steps)" in run  # integers are restored too
     assert "call fad_push(s)" not in run

@@ -326,8 +326,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         touched = (set(s.reads) | set(s.writes)) & self.active
         mirror = derived.mirror_allocation(self, s) if "%" in text else None
         if mirror is not None:  # components: see ad/derived.py
-            if text.startswith("deallocate"):
-                self.deferred += [s, *mirror]
+            if text.startswith("deallocate"):  # at the end; the sweep may have deallocated
+                self.deferred += [*derived.guarded_deallocate(s), *mirror]
                 return [], []
             return [s, *mirror], []
         if text.startswith("deallocate"):

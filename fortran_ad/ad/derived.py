@@ -134,24 +134,57 @@ class Expander:
             if "allocatable" not in sym.attrs:
                 out.append(ir.CallStmt(s.name, (ref,), s.loc))
                 continue
-            is_alloc = ir.Call("allocated", (ref,))
-            if s.name == "fad_push":  # the data if allocated, then the allocation status
-                out.append(ir.If(((is_alloc, (ir.CallStmt("fad_push", (ref,)),)),), inline=True))
-                out.append(ir.CallStmt("fad_push", (is_alloc,), s.loc))
-            else:
-                flag = self.flag()
-                out.append(ir.CallStmt("fad_pop", (flag,), s.loc))
-                out.append(ir.If(((flag, (ir.CallStmt("fad_pop", (ref,)),)),), inline=True))
+            out += self._push_alloc(ref, sym) if s.name == "fad_push" else self._pop_alloc(ref, sym)
         return out
+
+    def _push_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
+        """An allocatable component: its data and bounds if allocated, then the status."""
+        is_alloc = ir.Call("allocated", (ref,))
+        saves = tuple(
+            ir.CallStmt("fad_push", (x,))
+            for x in (ref, ir.Call("lbound", (ref,)), ir.Call("ubound", (ref,)))
+        )
+        return [ir.If(((is_alloc, saves),)), ir.CallStmt("fad_push", (is_alloc,))]
+
+    def _pop_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
+        """Restore status, bounds and data (reallocated when the bounds changed since)."""
+        flag, lo, hi = self.flag()
+        rank = ir.Range(None, ir.Literal(str(sym.rank), "integer"))
+        lb, ub = ir.ArrayRef(lo.name, (rank,)), ir.ArrayRef(hi.name, (rank,))
+        bounds = ", ".join(f"{lo.name}({k}):{hi.name}({k})" for k in range(1, sym.rank + 1))
+        text = f"{ref.name}"
+        moved = ir.BinOp(
+            ".or.",
+            ir.Call("any", (ir.BinOp("/=", ir.Call("lbound", (ref,)), lb),)),
+            ir.Call("any", (ir.BinOp("/=", ir.Call("ubound", (ref,)), ub),)),
+        )
+        is_alloc = ir.Call("allocated", (ref,))
+        dealloc = ir.Opaque(f"deallocate({text})")
+        restore = (
+            ir.CallStmt("fad_pop", (ub,)),
+            ir.CallStmt("fad_pop", (lb,)),
+            ir.If(((is_alloc, (ir.If(((moved, (dealloc,)),), inline=True),)),)),
+            ir.If(((ir.UnOp(".not.", is_alloc), (ir.Opaque(f"allocate({text}({bounds}))"),)),)),
+            ir.CallStmt("fad_pop", (ref,)),
+        )
+        gone = (ir.If(((is_alloc, (dealloc,)),), inline=True),)
+        return [ir.CallStmt("fad_pop", (flag,)), ir.If(((flag, restore),), gone)]
 
     def loc(self, s: ir.Stmt) -> ir.SourceLoc:
         return s.loc if s.loc.line > 0 else self.t.routine.loc
 
-    def flag(self) -> ir.Name:
+    def flag(self) -> tuple[ir.Name, ir.Name, ir.Name]:
+        """Helpers of a pop: allocation status and bounds (up to rank 7)."""
         if getattr(self, "_flag", None) is None:
-            self._flag = self.t.temp("allocated", ir.TypeSpec("logical"))
-            self.symbols[self._flag] = self.t.temps[-1]
-        return ir.Name(self._flag)
+            seven = (ir.Dim("explicit", None, ir.Literal("7", "integer")),)
+            self._flag = (
+                self.t.temp("allocated", ir.TypeSpec("logical")),
+                self.t.temp("lbound", ir.TypeSpec("integer"), seven),
+                self.t.temp("ubound", ir.TypeSpec("integer"), seven),
+            )
+            for name in self._flag:
+                self.symbols[name] = next(x for x in self.t.temps if x.name == name)
+        return tuple(ir.Name(n) for n in self._flag)
 
     def _assign(self, s: ir.Assign, tname: str) -> list[ir.Stmt] | None:
         x = s.target.name
@@ -250,6 +283,15 @@ def allocated_paths(text: str) -> list[str]:
         depth -= ch == ")"
         cur += ch
     return out
+
+
+def guarded_deallocate(s: ir.Opaque) -> list[ir.Stmt]:
+    """A DEALLOCATE as ``if (allocated(x)) deallocate(x)`` per object (the adjoint's deferred
+    DEALLOCATE runs after the backward sweep restored the allocation status of components)."""
+    return [
+        ir.Opaque(f"if (allocated({x})) deallocate({x})", loc=s.loc)
+        for x in allocated_paths(s.text.strip().lower())
+    ]
 
 
 def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
