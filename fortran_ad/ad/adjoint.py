@@ -81,7 +81,8 @@ class Reverse(RoutineAD, NeededAnalysis):
             ir.PointerAssign: lambda s: (pointers.derivative(self, s), []),
         }.get(type(s))
         if handler is not None:
-            return handler(s)
+            fwd, bwd = handler(s)
+            return derived.expand_tape(self, fwd), derived.expand_tape(self, bwd)
         if isinstance(s, ir.Return | ir.Exit | ir.Cycle):
             raise FortranADError(s.loc, f"{type(s).__name__.upper()} left after normalization")
         return [s], []  # comments, CONTINUE, STOP

@@ -250,6 +250,24 @@ def expand(t, body: list[ir.Stmt]) -> list[ir.Stmt]:
     return list(map_body(tuple(body), ex.stmt))
 
 
+def expand_tape(t, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+    """Pushes/pops of whole derived-type variables as component pushes/pops, as the sweeps
+    produce them (so that the checkpoint planner's tape estimates see the components)."""
+    if not t.info.scope.types:
+        return stmts
+    out: list[ir.Stmt] = []
+    for s in stmts:
+        arg = s.args[0] if isinstance(s, ir.CallStmt) and len(s.args) == 1 else None
+        tname = type_name(t.lookup(arg.name)) if isinstance(arg, ir.Name) else None
+        if tname is None or s.name not in ("fad_push", "fad_pop"):
+            out.append(s)
+            continue
+        if getattr(t, "_tape_expander", None) is None:
+            t._tape_expander = Expander(t)
+        out += t._tape_expander._tape(s, arg.name, tname)
+    return out
+
+
 def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
     """Allocate (zeroed) the derivatives' allocatable components whose primal components are
     allocated, for the derived-type dummies and module variables ``names``."""
