@@ -55,8 +55,15 @@ def _error(tmp_path: Path, text: str, mode: str = "reverse", wrt: str = "x", of:
         ("modvar.f90", ["x"], "y", {"n": 4}),
         ("pointers.f90", ["x"], "y", {"n": 4}),
         ("operators.f90", ["x", "y"], "f", {}),
+        ("alloc_ranks.f90", ["x"], "y", {}),
     ],
-    ids=["nested-allocatable-components", "module-variable", "pointers", "operators"],
+    ids=[
+        "nested-allocatable-components",
+        "module-variable",
+        "pointers",
+        "operators",
+        "allocatable-scalar-and-rank-2",
+    ],  # fmt: skip
 )
 def test_derivatives_pass_the_check(source: str, wrt: list[str], of: str, sizes: dict) -> None:
     _check(source, wrt, of, sizes)

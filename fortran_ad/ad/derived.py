@@ -140,10 +140,8 @@ class Expander:
     def _push_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
         """An allocatable component: its data and bounds if allocated, then the status."""
         is_alloc = ir.Call("allocated", (ref,))
-        saves = tuple(
-            ir.CallStmt("fad_push", (x,))
-            for x in (ref, ir.Call("lbound", (ref,)), ir.Call("ubound", (ref,)))
-        )
+        bounds = (ir.Call("lbound", (ref,)), ir.Call("ubound", (ref,))) if sym.rank else ()
+        saves = tuple(ir.CallStmt("fad_push", (x,)) for x in (ref, *bounds))
         return [ir.If(((is_alloc, saves),)), ir.CallStmt("fad_push", (is_alloc,))]
 
     def _pop_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
@@ -160,11 +158,15 @@ class Expander:
         )
         is_alloc = ir.Call("allocated", (ref,))
         dealloc = ir.Opaque(f"deallocate({text})")
+        shape = f"({bounds})" if sym.rank else ""
         restore = (
-            ir.CallStmt("fad_pop", (ub,)),
-            ir.CallStmt("fad_pop", (lb,)),
-            ir.If(((is_alloc, (ir.If(((moved, (dealloc,)),), inline=True),)),)),
-            ir.If(((ir.UnOp(".not.", is_alloc), (ir.Opaque(f"allocate({text}({bounds}))"),)),)),
+            *(ir.CallStmt("fad_pop", (x,)) for x in ((ub, lb) if sym.rank else ())),
+            *(
+                (ir.If(((is_alloc, (ir.If(((moved, (dealloc,)),), inline=True),)),)),)
+                if sym.rank
+                else ()
+            ),
+            ir.If(((ir.UnOp(".not.", is_alloc), (ir.Opaque(f"allocate({text}{shape})"),)),)),
             ir.CallStmt("fad_pop", (ref,)),
         )
         gone = (ir.If(((is_alloc, (dealloc,)),), inline=True),)
@@ -337,7 +339,3 @@ def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
         else:
             out.append(ir.Opaque(f"if (allocated({d})) deallocate({d})"))
     return out
-
-
-def active_derived(t, names) -> list[str]:
-    return [n for n in names if n in t.active and type_name(t.lookup(n)) is not None]
