@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fortran_ad.ad import derived, pointers
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -54,6 +55,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         if self.globals is not None:  # a global any backward sweep reads is needed here too
             gl = self.activity.globals.get(self.routine.name, {})
             self.needed |= {n for n, k in gl.items() if k in self.globals.needed}
+        pointers.check_reverse(self)
         self.free_loop_vars = loop_vars_outside(self.routine.body)
         self.deferred: list[ir.Stmt] = []
         self._branch: str | None = None
@@ -76,9 +78,11 @@ class Reverse(RoutineAD, NeededAnalysis):
             ir.If: self.if_,
             ir.Select: self.select,
             ir.Opaque: self.opaque,
+            ir.PointerAssign: lambda s: (pointers.derivative(self, s), []),
         }.get(type(s))
         if handler is not None:
-            return handler(s)
+            fwd, bwd = handler(s)
+            return derived.expand_tape(self, fwd), derived.expand_tape(self, bwd)
         if isinstance(s, ir.Return | ir.Exit | ir.Cycle):
             raise FortranADError(s.loc, f"{type(s).__name__.upper()} left after normalization")
         return [s], []  # comments, CONTINUE, STOP
@@ -144,11 +148,31 @@ class Reverse(RoutineAD, NeededAnalysis):
         args = (*self.derivative_args(callee, call.args, s.loc), t, *self.nbdirs_args())
         from fortran_ad.ad.naming import routine_name
 
+        args, pre, post = self._unalias(args)
         return [
             ir.Assign(t, vb),
             ir.Assign(vb, self.zero(s.target)),
+            *pre,
             ir.CallStmt(routine_name(call.name, self.mode), args),
+            *post,
         ]
+
+    def _unalias(self, args: tuple[ir.Expr, ...]) -> tuple[tuple[ir.Expr, ...], list, list]:
+        """A variable passed twice to an adjoint routine (``f(c, c)``) would get two aliased
+        intent(inout) adjoints: the second gets a zeroed temporary, added back after."""
+        derivs = set(self.namer.derivs.values())
+        seen: set[str] = set()
+        out, pre, post = list(args), [], []
+        for k, a in enumerate(args):
+            if not (isinstance(a, ir.Name) and a.name in derivs and k > 0):
+                continue
+            if a.name in seen:
+                tmp = self.deriv_temp("aliasb", args[k - 1])
+                pre.append(ir.Assign(tmp, self.zero(args[k - 1])))
+                post.append(ir.Assign(a, ir.BinOp("+", a, tmp)))
+                out[k] = tmp
+            seen.add(a.name)
+        return tuple(out), pre, post
 
     def call(self, s: ir.CallStmt) -> Sweep:
         from fortran_ad.ad.naming import routine_name
@@ -162,8 +186,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
         args = (*self.derivative_args(info.routine, s.args, s.loc), *self.nbdirs_args())
+        args, pre, post = self._unalias(args)
         adj = ir.CallStmt(routine_name(s.name, self.mode), args)
-        bwd = [self._note(s), *restore, *map(push, snap), adj, *restore]
+        bwd = [self._note(s), *restore, *map(push, snap), *pre, adj, *post, *restore]
         return fwd, bwd
 
     def do(self, s: ir.Do) -> Sweep:
@@ -300,6 +325,12 @@ class Reverse(RoutineAD, NeededAnalysis):
                 "restructure with DO/IF/EXIT (issue #8)",
             )
         touched = (set(s.reads) | set(s.writes)) & self.active
+        mirror = derived.mirror_allocation(self, s) if "%" in text else None
+        if mirror is not None:  # components: see ad/derived.py
+            if text.startswith("deallocate"):  # at the end; the sweep may have deallocated
+                self.deferred += [*derived.guarded_deallocate(s), *mirror]
+                return [], []
+            return [s, *mirror], []
         if text.startswith("deallocate"):
             self.deferred.append(s)
             return [], []

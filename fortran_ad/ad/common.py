@@ -12,6 +12,7 @@ from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.backends.fortran import dims_text, type_text
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.symbols import may_carry, type_name
 from fortran_ad.ir.walk import base_name, bodies, walk_stmts
 
 
@@ -42,7 +43,12 @@ class RoutineAD:
 
     def is_active(self, e: ir.Expr) -> bool:
         b = base_name(e)
-        return b is not None and b in self.active
+        if b is None or b not in self.active:
+            return False
+        if isinstance(e, ir.Name | ir.ArrayRef) and "%" in e.name:  # only real components
+            sym = self.lookup(e.name)  # (unknown ones too: ad/derived.py then names the type)
+            return may_carry(sym) or sym is None
+        return True
 
     def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
         """The real type of an expression: that of its first real designator or kinded
@@ -50,7 +56,7 @@ class RoutineAD:
         from fortran_ad.ir.walk import subexprs
 
         for x in subexprs(e):
-            b = base_name(x)
+            b = x.name if isinstance(x, ir.Name | ir.ArrayRef) else base_name(x)
             if b is not None:
                 sym = self.lookup(b)
                 if sym is not None and sym.type is not None and sym.type.is_real:
@@ -67,6 +73,9 @@ class RoutineAD:
         return RuleCtx(self.type_of)
 
     def linearize(self, e: ir.Expr, loc: ir.SourceLoc) -> list[tuple[ir.Expr, ir.Expr | None]]:
+        from fortran_ad.ad.derived import refuse_derived_operators
+
+        refuse_derived_operators(self, e, loc)
         return linearize(e, self.is_active, self.rule_ctx(), loc)
 
     @property
@@ -82,6 +91,10 @@ class RoutineAD:
         vector modes all directions at once: x → xb(:), a(i) → ab(:, i), whole a → ab.
         The direction is the LEADING dimension (as in Tapenade) so that F77 sequence
         association (passing a(i) or a larger array to an explicit-shape dummy) stays right."""
+        if isinstance(e, ir.Name | ir.ArrayRef) and "%" in e.name:
+            from fortran_ad.ad.derived import component_deriv
+
+            return component_deriv(self, e, loc)
         if isinstance(e, ir.Name):
             name = ir.Name(self.namer.derivative(e.name))
             sym = self.lookup(e.name)
@@ -182,7 +195,9 @@ class RoutineAD:
     def deriv_temp(self, stem: str, like: ir.Expr) -> ir.Expr:
         """A scalar derivative temporary (one per direction in the vector modes)."""
         dims = (ir.Dim("explicit", None, ir.Name(self.namer.nbdirs)),) if self.vector else ()
-        name = self.temp(stem, self.type_of(like), dims)
+        sym = self.lookup(like.name) if isinstance(like, ir.Name | ir.ArrayRef) else None
+        t = sym.type if type_name(sym) is not None else self.type_of(like)  # derived: same type
+        name = self.temp(stem, t, dims)
         return ir.ArrayRef(name, (ir.Range(),)) if self.vector else ir.Name(name)
 
     def written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
@@ -274,6 +289,12 @@ class RoutineAD:
             raise FortranADError(
                 sym.loc, f"vector modes cannot extend the assumed-size array '{sym.name}'"
             )
+        if type_name(sym) is not None:
+            raise FortranADError(
+                sym.loc,
+                f"vector modes do not support derived-type variables yet ('{sym.name}')",
+                "use --mode reverse or forward",
+            )
         kinds = {d.kind for d in sym.dims}
         if "deferred" in kinds:
             extra = ir.Dim("deferred")
@@ -302,8 +323,7 @@ class RoutineAD:
 def decl(name: str, sym: ir.Symbol, intent: str | None = None) -> str:
     t = sym.type or ir.TypeSpec("real")
     attrs = [type_text(t)]
-    if "allocatable" in sym.attrs:
-        attrs.append("allocatable")
+    attrs += [a for a in ("allocatable", "pointer", "target") if a in sym.attrs]
     if intent:
         attrs.append(f"intent({intent})")
     dims = dims_text(sym.dims) if sym.dims else ""

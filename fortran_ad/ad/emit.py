@@ -240,6 +240,7 @@ def _routine(w: Writer, plan, name: str) -> None:
         if r.name == plan.head:
             zero = plan.globals.zero_statements(_zero, t.namer.nbdirs)
             body = [*zero, *body]
+    body = _derived(t, plan, name, body)
     new_name = naming.routine_name(r.name, plan.mode)
     w.comment(
         f"! {'Adjoint' if naming.is_reverse(plan.mode) else 'Tangent'} of {r.name} "
@@ -283,7 +284,21 @@ def _routine(w: Writer, plan, name: str) -> None:
     del info
 
 
+def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt]:
+    """Derived-type derivatives (ad/derived.py): allocatable components allocated at entry,
+    whole-object statements expanded into component statements."""
+    from fortran_ad.ad import derived
+
+    entry = [a for a in t.routine.args if a in t.active]
+    entry += sorted(plan.globals.local_names(name).values())
+    return derived.expand(t, [*derived.entry_allocations(t, entry), *body])
+
+
 def _zero(sym: ir.Symbol) -> ir.Expr:
+    from fortran_ad.ir.symbols import type_name
+
+    if type_name(sym) is not None:  # a derived type: zeroed per component (ad/derived.py)
+        return ir.Literal("0.0", "real")
     return real_literal("0.0", sym.type)
 
 
@@ -320,6 +335,8 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
         if sym.name in t.active and sym.name not in r.args and sym.name != r.result:
             if "parameter" in sym.attrs or any(a.startswith("common") for a in sym.attrs):
                 continue
+            if "pointer" in sym.attrs:
+                continue  # associated with a target's derivative, zeroed there
             zero = ir.Assign(ir.Name(t.namer.derivative(sym.name)), t.zero(ir.Name(sym.name)))
             if "allocatable" in sym.attrs:
                 cond = ir.Call("allocated", (ir.Name(t.namer.derivative(sym.name)),))

@@ -39,7 +39,7 @@ class Plan:
             self.namers[name] = namer
             norm = normalize_routine(info, self.program, namer)
             local = {s.name: s for s in norm.symbols}
-            scope = ScopeTable(local, info.scope.host, info.scope.modules)
+            scope = ScopeTable(local, info.scope.host, info.scope.modules, info.scope.types)
             self.program.routines[name] = RoutineInfo(
                 norm, info.file, info.module, info.host, scope
             )

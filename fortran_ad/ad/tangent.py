@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fortran_ad.ad import derived, pointers
 from fortran_ad.ad.common import RoutineAD
 from fortran_ad.ad.naming import routine_name
 from fortran_ad.ad.rules import mul
@@ -21,8 +22,8 @@ class Tangent(RoutineAD):
             if sym.name in self.active and sym.name not in r.args and sym.name != r.result:
                 if "parameter" in sym.attrs or any(a.startswith("common") for a in sym.attrs):
                     continue
-                if "allocatable" in sym.attrs:
-                    continue  # allocated (and zeroed) next to the primal ALLOCATE
+                if sym.attrs & {"allocatable", "pointer"}:
+                    continue  # allocated (and zeroed) next to the primal ALLOCATE, or associated
                 init.append(
                     ir.Assign(
                         ir.Name(self.namer.derivative(sym.name)), self.zero(ir.Name(sym.name))
@@ -43,6 +44,8 @@ class Tangent(RoutineAD):
             return self.call(s)
         if isinstance(s, ir.Opaque):
             return self.opaque(s)
+        if isinstance(s, ir.PointerAssign):
+            return pointers.derivative(self, s)
         if isinstance(s, ir.If):
             branches = tuple((c, tuple(self.stmts(b))) for c, b in s.branches)
             els = tuple(self.stmts(s.else_body)) if s.else_body is not None else None
@@ -102,6 +105,9 @@ class Tangent(RoutineAD):
         self.refuse_entry(s)
         text = s.text.strip().lower()
         active = sorted(set(s.writes) & self.active)
+        mirror = derived.mirror_allocation(self, s) if "%" in text else None
+        if mirror is not None:  # components: see ad/derived.py
+            return [s, *mirror]
         if text.startswith("allocate"):
             extra: list[ir.Stmt] = []
             for n in active:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from fortran_ad.ad.rules import NONDIFF
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import is_real, may_carry
-from fortran_ad.ir.walk import base_name, walk_stmts
+from fortran_ad.ir.symbols import is_real, may_carry, type_name
+from fortran_ad.ir.walk import base_name, var_of, walk_stmts
 
 Edge = tuple[str, str, ir.SourceLoc]  # value flows from source to target
 
@@ -23,8 +23,9 @@ def diff_refs(e: ir.Expr, info: RoutineInfo, program: Program) -> set[str]:
 
     def visit(x: ir.Expr) -> None:
         if isinstance(x, ir.Name | ir.ArrayRef):
-            if may_carry(info.scope.lookup(x.name)):
-                out.add(x.name)
+            sym = info.scope.lookup(x.name)
+            if may_carry(sym) or (sym is None and type_name(info.scope.lookup(var_of(x.name)))):
+                out.add(var_of(x.name))  # a component path s%h makes s active (unknown: too)
             return
         if isinstance(x, ir.Call):
             if x.name in NONDIFF:
@@ -101,6 +102,10 @@ class ActivityAnalysis:
                         out.append((src, tgt, s.loc))
             elif isinstance(s, ir.CallStmt):
                 out.extend(self._call_edges(s.name, s.args, info, s.loc))
+            elif isinstance(s, ir.PointerAssign):  # aliases: activity flows both ways
+                p = base_name(s.target)
+                for t in diff_refs(s.value, info, self.program):
+                    out += [(t, p, s.loc), (p, t, s.loc)]
             elif isinstance(s, ir.Opaque):
                 for w in s.writes:
                     for r in s.reads:
@@ -288,7 +293,7 @@ class ActivityAnalysis:
                             b in act.active(name)  # see that (an assignment kills it)
                             and d in written
                             and d not in active_callee
-                            and is_real(dummy)
+                            and (is_real(dummy) or type_name(dummy) is not None)
                         ):
                             act.forced[site_name].add(d)
                             act.why[(site_name, d)] = f"active: overwrites active {name}:{b}"
@@ -297,7 +302,7 @@ class ActivityAnalysis:
                             d in active_callee
                             and b
                             and b not in act.active(name)
-                            and is_real(info.scope.lookup(b))
+                            and may_carry(info.scope.lookup(b))
                         ):
                             act.forced[name].add(b)
                             act.why[(name, b)] = f"active: passed to active dummy {site_name}:{d}"

@@ -30,20 +30,36 @@ class Program:
         self.files = files
         self.modules: dict[str, ir.Module] = {}
         self.routines: dict[str, RoutineInfo] = {}
+        self.types: dict[str, ir.TypeDef] = {}  # derived types by name (assumed unique)
         for f in files:
             for unit in f.units:
                 if isinstance(unit, ir.Module):
                     self.modules[unit.name] = unit
+                self._collect_types(unit)
         for f in files:
             for unit in f.units:
                 if isinstance(unit, ir.Module):
                     mod_scope = ScopeTable(
-                        {s.name: s for s in unit.symbols}, modules=self._used_symbols(unit.spec)
+                        {s.name: s for s in unit.symbols},
+                        modules=self._used_symbols(unit.spec),
+                        types=self.types,
                     )
                     for r in unit.routines:
                         self._add(r, f, unit, None, mod_scope)
                 elif isinstance(unit, ir.Routine):
                     self._add(unit, f, None, None, None)
+        from fortran_ad.analysis.operators import resolve_operators
+
+        resolve_operators(self)  # a + b on derived types → the interface's module procedure
+
+    def _collect_types(self, unit: ir.Unit) -> None:
+        if isinstance(unit, ir.OpaqueUnit):
+            return
+        for item in unit.spec:
+            if isinstance(item, ir.TypeDef):
+                self.types.setdefault(item.name, item)
+        for r in unit.contains if isinstance(unit, ir.Routine) else unit.routines:
+            self._collect_types(r)
 
     def _used_symbols(self, spec: tuple[ir.SpecItem, ...]) -> dict[str, ir.Symbol]:
         out: dict[str, ir.Symbol] = {}
@@ -66,7 +82,9 @@ class Program:
         return out
 
     def _add(self, r: ir.Routine, f, module, host, host_scope: ScopeTable | None) -> None:
-        scope = ScopeTable({s.name: s for s in r.symbols}, host_scope, self._used_symbols(r.spec))
+        scope = ScopeTable(
+            {s.name: s for s in r.symbols}, host_scope, self._used_symbols(r.spec), self.types
+        )
         if r.name in self.routines:
             other = self.routines[r.name].routine
             raise FortranADError(

@@ -182,6 +182,8 @@ def _simple(s: ir.Stmt) -> str | None:
     """One-line text of a simple statement, None for constructs."""
     if isinstance(s, ir.Assign):
         return f"{expr(s.target)} = {expr(s.value)}"
+    if isinstance(s, ir.PointerAssign):
+        return f"{expr(s.target)} => {expr(s.value)}"
     if isinstance(s, ir.CallStmt):
         return (
             f"call {s.name}({', '.join(expr(a) for a in s.args)})" if s.args else f"call {s.name}"

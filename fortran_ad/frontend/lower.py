@@ -17,6 +17,7 @@ from fortran_ad.frontend.lower_spec import (
     attr_stmt,
     entity,
     symbols_from_spec,
+    type_def,
     type_spec,
 )
 from fortran_ad.frontend.lower_spec import dims as lower_dims
@@ -101,6 +102,8 @@ def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
     attr = attr_stmt(node, loc, scope)
     if attr is not None:
         return attr
+    if isinstance(node, F.Derived_Type_Def):
+        return type_def(node, loc, scope)
     _missing_include(node, ctx)
     return ir.OpaqueSpec(str(node), loc)
 
@@ -141,6 +144,7 @@ def _lower_routine(
         F.Program_Stmt: "program",
     }[type(head)]
     prefix: tuple[str, ...] = ()
+    prefix_type: ir.TypeSpec | None = None
     args: tuple[str, ...] = ()
     result = None
     result_clause = False
@@ -151,6 +155,9 @@ def _lower_routine(
         name = lname(name_node)
         if pre is not None:
             prefix = tuple(str(p).lower() for p in pre.items)
+            for p in pre.items:  # ``real(dp) function f``: the result's type, kind as written
+                if isinstance(p, F.Intrinsic_Type_Spec | F.Declaration_Type_Spec):
+                    prefix_type = type_spec(p)
         if arg_list is not None:
             args = tuple(lname(a) for a in arg_list.items)
         if kind == "function":
@@ -190,7 +197,7 @@ def _lower_routine(
         for p in prefix:
             if p not in ("pure", "elemental", "recursive", "impure", "module"):
                 rtype = p
-        ts = ir.TypeSpec(rtype) if rtype else implicit_type(result, rules)
+        ts = prefix_type or (ir.TypeSpec(rtype) if rtype else implicit_type(result, rules))
         symbols = (*symbols, ir.Symbol(result, ts, (), None, frozenset({"implicit"})))
     my_names = {s.name for s in symbols} | host_names
     children = tuple(_lower_routine(c, ctx, scope, rules, my_names) for c in contained)

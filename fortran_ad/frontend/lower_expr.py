@@ -87,6 +87,24 @@ def _structure_constructor(node: F.Base, scope: Scope) -> ir.Expr:
     return ir.Call(lname(name), args)
 
 
+def _data_ref(node: F.Data_Ref, scope: Scope) -> ir.Expr:
+    """``s%p%c`` → Name("s%p%c"), ``s%h(i)`` → ArrayRef("s%h", (i,)); subscripts before the
+    last part (``a(i)%b``, arrays of derived types) stay opaque."""
+    names: list[str] = []
+    subs: tuple[ir.Expr, ...] | None = None
+    parts = node.items
+    for k, part in enumerate(parts):
+        if isinstance(part, F.Part_Ref) and k == len(parts) - 1:
+            names.append(lname(part.items[0]))
+            subs = _subs(part.items[1], scope)
+        elif isinstance(part, F.Name):
+            names.append(lname(part))
+        else:
+            return opaque_expr(node)
+    path = "%".join(names)
+    return ir.ArrayRef(path, subs) if subs is not None else ir.Name(path)
+
+
 def _actual_arg(node: F.Actual_Arg_Spec, scope: Scope) -> ir.Keyword:
     return ir.Keyword(lname(node.items[0]), lower_expr(node.items[1], scope))
 
@@ -112,6 +130,7 @@ EXPR_HANDLERS: dict[type, Callable[[F.Base, Scope], ir.Expr]] = {
     F.Intrinsic_Function_Reference: _func_ref,
     F.Function_Reference: _func_ref,
     F.Structure_Constructor: _structure_constructor,
+    F.Data_Ref: _data_ref,
     F.Subscript_Triplet: _triplet,
     F.Actual_Arg_Spec: _actual_arg,
     F.Parenthesis: lambda n, s: ir.Paren(lower_expr(n.items[1], s)),

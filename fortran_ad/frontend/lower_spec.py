@@ -203,3 +203,26 @@ def attr_stmt(node: F.Base, loc: ir.SourceLoc, scope: Scope) -> ir.AttrStmt | No
             names = tuple(ir.Entity(lname(n)) for n in walk(node, F.Name))
             return ir.AttrStmt(text, attr, names, loc)
     return None
+
+
+def type_def(node: F.Derived_Type_Def, loc: ir.SourceLoc, scope: Scope) -> ir.TypeDef:
+    """A derived-type definition: kept verbatim, with its data components as Symbols."""
+    name = lname(walk(node, F.Type_Name)[0])
+    components: list[ir.Symbol] = []
+    for stmt in walk(node, F.Data_Component_Def_Stmt):
+        tspec, attrs, decls = stmt.items
+        texts = [_attr_text(a) for a in (attrs.items if attrs is not None else ())]
+        shared: tuple[ir.Dim, ...] = ()
+        for a in attrs.items if attrs is not None else ():
+            if isinstance(a, F.Dimension_Component_Attr_Spec):
+                shared = dims(a.items[1], scope)
+        flags = frozenset(t for t in texts if not t.startswith("dimension"))
+        for decl in decls.items:
+            ent = entity(decl, scope)
+            the_dims = ent.dims or shared
+            if flags & {"allocatable", "pointer"}:
+                the_dims = tuple(ir.Dim("deferred") for _ in the_dims)
+            components.append(
+                ir.Symbol(ent.name, type_spec(tspec), the_dims, None, flags, ent.init, loc)
+            )
+    return ir.TypeDef(str(node), loc, name, tuple(components))

@@ -132,6 +132,31 @@ def _assign(node: F.Assignment_Stmt, ctx: _Ctx, scope: Scope) -> ir.Stmt:
     return ir.Assign(target, lower_expr(rhs, scope), ctx.loc(node), ctx.label(node))
 
 
+def _pointer_assign(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt:
+    """``p => t`` and ``nullify(p)`` (one object; bounds remapping stays opaque)."""
+    if isinstance(node, F.Nullify_Stmt):
+        objs = node.items[1]
+        items = objs.items if isinstance(objs, F.SequenceBase) else (objs,)
+        if len(items) != 1:
+            return _opaque(node, ctx)
+        target, value = lower_expr(items[0], scope), ir.Call("null", ())
+    else:
+        lhs, bounds, rhs = node.items
+        if bounds is not None:
+            return _opaque(node, ctx)
+        if isinstance(lhs, F.Data_Pointer_Object):  # g%view: (variable, "%", component)
+            first, _, last = lhs.items
+            inner = lower_expr(first, scope)
+            path = f"{inner.name}%{lname(last)}" if isinstance(inner, ir.Name) else None
+            target = ir.Name(path) if path else ir.OpaqueExpr(str(lhs))
+        else:
+            target = lower_expr(lhs, scope)
+        value = lower_expr(rhs, scope)
+    if not isinstance(target, ir.Name):
+        return _opaque(node, ctx)
+    return ir.PointerAssign(target, value, ctx.loc(node), ctx.label(node))
+
+
 def _call(node: F.Call_Stmt, ctx: _Ctx, scope: Scope) -> ir.Stmt:
     name, args = node.items
     lowered: tuple[ir.Expr, ...] = ()
@@ -317,6 +342,8 @@ def _goto(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt:
 STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Assignment_Stmt: _assign,
     F.Call_Stmt: _call,
+    F.Pointer_Assignment_Stmt: _pointer_assign,
+    F.Nullify_Stmt: _pointer_assign,
     F.Block_Nonlabel_Do_Construct: _do,
     F.Block_Label_Do_Construct: _do,
     F.If_Construct: _if_construct,

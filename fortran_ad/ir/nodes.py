@@ -38,6 +38,9 @@ class Expr:
 
 @dataclass(frozen=True)
 class Name(Expr):
+    """A variable, or a derived-type component path ``s%p%c`` (no subscripts before the last
+    part; ``ir.walk.var_of`` gives the variable ``s``). ArrayRef names may be paths too."""
+
     name: str
 
 
@@ -237,6 +240,18 @@ class OpaqueSpec(SpecItem):
 
 
 @dataclass(frozen=True)
+class TypeDef(OpaqueSpec):
+    """A derived-type definition: re-emitted verbatim (``text``), its data components known as
+    Symbols so that component paths (``s%p%c``) resolve to a type, rank and attributes."""
+
+    name: str = ""
+    components: tuple[Symbol, ...] = ()
+
+    def component(self, name: str) -> Symbol | None:
+        return next((c for c in self.components if c.name == name), None)
+
+
+@dataclass(frozen=True)
 class CommentSpec(SpecItem):
     text: str
     loc: SourceLoc = NOWHERE
@@ -253,6 +268,16 @@ class Stmt:
 
 @dataclass(frozen=True)
 class Assign(Stmt):
+    target: Expr
+    value: Expr
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class PointerAssign(Stmt):
+    """``p => t`` (``value`` a designator or ``null()``); NULLIFY(p) is ``p => null()``."""
+
     target: Expr
     value: Expr
     loc: SourceLoc = NOWHERE

@@ -80,6 +80,25 @@ def type_bytes(t: ir.TypeSpec | None) -> int:
     return 8
 
 
+def type_name(sym: ir.Symbol | None) -> str | None:
+    """``state_t`` for a ``type(state_t)`` (or ``class(state_t)``) symbol, else None."""
+    if sym is None or sym.type is None or not sym.type.base.startswith(("type(", "class(")):
+        return None
+    return sym.type.base.split("(", 1)[1].rstrip(")").strip()
+
+
+def component(
+    sym: ir.Symbol | None, parts: list[str], types: dict[str, ir.TypeDef]
+) -> ir.Symbol | None:
+    """The symbol of ``sym%parts[0]%...`` (None if unknown, or through an array of types)."""
+    for part in parts:
+        tname = type_name(sym)
+        if tname is None or tname not in types or sym.rank:
+            return None
+        sym = types[tname].component(part)
+    return sym
+
+
 @dataclass
 class ScopeTable:
     """Name lookup for one routine: its own symbols, its host's, then used modules'."""
@@ -87,8 +106,12 @@ class ScopeTable:
     local: dict[str, ir.Symbol]
     host: ScopeTable | None = None
     modules: dict[str, ir.Symbol] = field(default_factory=dict)
+    types: dict[str, ir.TypeDef] = field(default_factory=dict)  # derived types by name
 
     def lookup(self, name: str) -> ir.Symbol | None:
+        if "%" in name:  # a component path s%p%c: the component's symbol
+            base, *parts = name.split("%")
+            return component(self.lookup(base), parts, self.types)
         if name in self.local:
             return self.local[name]
         if self.host is not None:

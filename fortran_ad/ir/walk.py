@@ -59,12 +59,17 @@ def map_expr(e: ir.Expr, fn: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
     return e
 
 
+def var_of(name: str) -> str:
+    """The variable of a name or derived-type component path (``s`` for ``s%p%c``)."""
+    return name.split("%", 1)[0]
+
+
 def names_in(e: ir.Expr) -> set[str]:
-    """Variable (and function) names mentioned in ``e``."""
+    """Variable (and function) names mentioned in ``e`` (variables of component paths)."""
     out: set[str] = set()
     for s in subexprs(e):
         if isinstance(s, (ir.Name, ir.ArrayRef)):
-            out.add(s.name)
+            out.add(var_of(s.name))
         elif isinstance(s, ir.OpaqueExpr):
             out.update(s.names)
     return out
@@ -84,7 +89,7 @@ def value_names(e: ir.Expr) -> set[str]:
                 visit(a)
             return
         if isinstance(x, ir.Name | ir.ArrayRef):
-            out.add(x.name)
+            out.add(var_of(x.name))
         elif isinstance(x, ir.OpaqueExpr):
             out.update(x.names)
         for c in children(x):
@@ -95,11 +100,10 @@ def value_names(e: ir.Expr) -> set[str]:
 
 
 def base_name(e: ir.Expr) -> str | None:
-    """The variable a designator refers to (``a`` for ``a(i)``), else None."""
-    if isinstance(e, ir.Name):
-        return e.name
-    if isinstance(e, ir.ArrayRef):
-        return e.name
+    """The variable a designator refers to (``a`` for ``a(i)``, ``s`` for ``s%h(i)``), else
+    None."""
+    if isinstance(e, ir.Name | ir.ArrayRef):
+        return var_of(e.name)
     if isinstance(e, ir.OpaqueExpr):
         return e.base
     return None
@@ -107,7 +111,7 @@ def base_name(e: ir.Expr) -> str | None:
 
 def stmt_exprs(s: ir.Stmt) -> tuple[ir.Expr, ...]:
     """Expressions directly in ``s`` (not those of nested bodies)."""
-    if isinstance(s, ir.Assign):
+    if isinstance(s, ir.Assign | ir.PointerAssign):
         return (s.target, s.value)
     if isinstance(s, ir.CallStmt):
         return s.args
