@@ -47,6 +47,7 @@ class Var:
     assumed: bool = False  # assumed-shape dummy: extents passed by the caller
     alloc: bool = False
     heap: bool = False  # a local array we malloc and free
+    hosted: bool = False  # a host variable passed to an internal procedure (with lo and n)
 
     @property
     def macro(self) -> str:
@@ -76,6 +77,9 @@ class Linker:
     def parameter(self, sym: ir.Symbol) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def extras(self, name: str) -> list[str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
 
 class RoutineC(ExprPrinter):
     """Translates one normalized routine."""
@@ -93,14 +97,27 @@ class RoutineC(ExprPrinter):
         for s in r.symbols:
             if s.name in r.args or s.name == r.result or "parameter" not in s.attrs:
                 self.vars[s.name] = self._var(s)
+        self.extras = linker.extras(r.name)
+        for name in self.extras:  # host variables of an internal procedure: trailing arguments
+            v = self._var(scope.host.lookup(name))
+            v.dummy = v.hosted = True
+            self.vars[name] = v
 
     # ---- names ------------------------------------------------------------------------------
     def lookup(self, name: str) -> ir.Symbol | None:
-        return self.scope.lookup(name)
+        sym = self.scope.lookup(name)
+        if sym is not None and sym.type is None:  # implicitly typed (F77)
+            from dataclasses import replace
+
+            from fortran_ad.ir.symbols import implicit_rules, implicit_type
+
+            sym = replace(sym, type=implicit_type(name, implicit_rules(self.r.spec)))
+        return sym
 
     def functions(self, name: str) -> ir.Symbol | None:
         callee = self.linker.routine(name)
-        if callee is None or callee.kind != "function" or self.r.symbol(name) is not None:
+        own = self.r.symbol(name)
+        if callee is None or callee.kind != "function" or (own is not None and own.dims):
             return None
         return callee.symbol(callee.result)
 
@@ -125,7 +142,8 @@ class RoutineC(ExprPrinter):
         return self.linker.parameter(sym)
 
     def _var(self, s: ir.Symbol) -> Var:
-        if s.type is None:
+        s = self.lookup(s.name) if s.type is None else s
+        if s is None or s.type is None:
             raise unsupported(s.loc, f"the untyped variable '{s.name}'")
         v = Var(s, ctype_of_spec(s.type, self.lookup, s.loc), cid(s.name))
         v.dummy = s.name in self.r.args
@@ -139,7 +157,7 @@ class RoutineC(ExprPrinter):
             v.n.append(f"{v.cname}__n{d}")
             if dim.kind == "assumed":
                 v.assumed = True
-        v.heap = v.rank > 0 and not v.dummy and not v.alloc
+        v.heap = v.rank > 0 and s.name not in self.r.args and not v.alloc
         return v
 
     # ---- ExprPrinter hooks --------------------------------------------------------------------
@@ -187,6 +205,10 @@ class RoutineC(ExprPrinter):
             params.append(f"{v.ctype.c} *restrict {v.cname}")
             if v.assumed:
                 params += [f"int64_t {n}" for n in v.n]
+        for name in self.extras:
+            v = self.vars[name]
+            params.append(f"{v.ctype.c} *restrict {v.cname}")
+            params += [f"int64_t {b}" for b in (*v.lo, *v.n)]
         ret = self.vars[r.result].ctype.c if r.kind == "function" else "void"
         static = "" if self.public else "static "
         return f"{static}{ret} {self.linker.cname(r.name)}({', '.join(params) or 'void'})"
@@ -221,6 +243,8 @@ class RoutineC(ExprPrinter):
         for v in list(self.vars.values()):
             s = v.sym
             self.loc = s.loc
+            if v.hosted:
+                continue
             if v.dummy:
                 if v.rank and not v.assumed:
                     self._bounds(v, s.dims)
@@ -231,8 +255,8 @@ class RoutineC(ExprPrinter):
                 continue
             if v.alloc:
                 w.line(f"{v.ctype.c} *{v.cname} = NULL;")
-                w.line(", ".join(f"int64_t {lo} = 1" for lo in v.lo) + ";")
-                w.line(", ".join(f"int64_t {n} = 0" for n in v.n) + ";")
+                w.line("int64_t " + ", ".join(f"{lo} = 1" for lo in v.lo) + ";")
+                w.line("int64_t " + ", ".join(f"{n} = 0" for n in v.n) + ";")
             elif v.rank:
                 if "save" in s.attrs or s.init is not None:
                     raise unsupported(s.loc, f"the SAVEd or initialized local array '{s.name}'")
@@ -244,9 +268,13 @@ class RoutineC(ExprPrinter):
                 w.line(f"static {v.ctype.c} {v.cname}{init};")
             else:
                 w.line(f"{v.ctype.c} {v.cname};")
+        unused = []
         for v in self.vars.values():
             if v.rank:
                 w.line(f"#define {v.macro}({', '.join(_IDX[: v.rank])}) {self._index(v)}")
+                unused += [*v.lo, *(n for d, n in enumerate(v.n) if not self._assumed_size(v, d + 1))]
+        if unused:  # bounds the body may not need (no -Wunused warnings)
+            w.line(" ".join(f"(void){x};" for x in unused))
         for s in self.r.symbols:
             if "parameter" in s.attrs and s.name not in self.vars:
                 self.var(s.name)
@@ -284,6 +312,10 @@ class RoutineC(ExprPrinter):
         out: list[str] = []
         for a, dname in zip(args, callee.args, strict=True):
             out += self.actual(a, callee.symbol(dname))
+        for extra in self.linker.extras(name):
+            v = self.var(extra)
+            out.append(v.cname if v.dummy or v.rank else f"&{v.cname}")
+            out += [*v.lo, *(n if n else "0" for n in v.n)]
         return f"{self.linker.cname(name)}({', '.join(out)})"
 
     def actual(self, a: ir.Expr, dummy: ir.Symbol | None) -> list[str]:
@@ -295,7 +327,8 @@ class RoutineC(ExprPrinter):
             if isinstance(a, ir.Name | ir.ArrayRef) and self.ctype(a) == dt:
                 if isinstance(a, ir.Name) and self.var(a.name).rank:
                     raise unsupported(self.loc, f"array '{a.name}' passed to a scalar dummy")
-                return [f"&{self.expr(a)}"]
+                text = self.expr(a)
+                return [text[2:-1] if text.startswith("(*") else f"&{text}"]
             return [f"&({dt.c}){{{self.cast(a, dt)}}}"]
         pointer, extents = self.section(a)
         if self.ctype(a) != dt:

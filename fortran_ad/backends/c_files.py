@@ -24,6 +24,7 @@ from fortran_ad.errors import FortranADError
 from fortran_ad.frontend.lower import ModuleRegistry, lower_source
 from fortran_ad.frontend.preprocess import Source, read_source
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import walk_stmts
 from fortran_ad.runtime import RUNTIME_DIR
 
 C_RUNTIME = ("fad_c.h", "fad_tape.c")
@@ -67,10 +68,9 @@ class CProgram(Linker):
     translation of each primal routine)."""
 
     def __init__(self, primal: list[ir.SourceFile], derived: list[ir.SourceFile]):
-        names = {
-            r.name for f in primal for u in f.units if isinstance(u, ir.Module) for r in u.routines
-        } | {u.name for f in primal for u in f.units if isinstance(u, ir.Routine)}
+        names = {r.name for f in primal for r in _routines(f)}
         self.primal_names = names
+        self.primal_paths = tuple(f.path for f in primal)
         stripped = [self._strip(f, names) for f in derived]
         self.program = Program([*primal, *stripped])
         self.derived_files = stripped
@@ -81,14 +81,56 @@ class CProgram(Linker):
     def _strip(f: ir.SourceFile, names: set[str]) -> ir.SourceFile:
         from dataclasses import replace
 
+        def keep(rs: tuple[ir.Routine, ...]) -> tuple[ir.Routine, ...]:
+            return tuple(replace(r, contains=keep(r.contains)) for r in rs if r.name not in names)
+
         units = []
         for u in f.units:
             if isinstance(u, ir.Module):
-                u = replace(u, routines=tuple(r for r in u.routines if r.name not in names))
-            elif isinstance(u, ir.Routine) and u.name in names:
-                continue
+                u = replace(u, routines=keep(u.routines))
+            elif isinstance(u, ir.Routine):
+                if u.name in names:
+                    continue
+                u = keep((u,))[0]
             units.append(u)
         return replace(f, units=tuple(units))
+
+    def extras(self, name: str) -> list[str]:
+        """Host variables an internal procedure uses (passed as trailing arguments), including
+        those of the sibling internal procedures it calls."""
+        cache = self.__dict__.setdefault("_extras", {})
+        if name in cache:
+            return cache[name]
+        cache[name] = []
+        info = self.program.routines[name]
+        if info.host is None:
+            return []
+        from fortran_ad.ir.walk import exprs_of_body, names_in
+
+        r = self.normalized(name)
+        used: set[str] = set()
+        for e in exprs_of_body(r.body):
+            used |= names_in(e)
+        for s in r.symbols:
+            for d in s.dims:
+                used |= names_in(d.lo) if d.lo is not None else set()
+                used |= names_in(d.hi) if d.hi is not None else set()
+        for s in walk_stmts(r.body):
+            if isinstance(s, ir.Opaque):
+                used |= set(s.reads) | set(s.writes)
+        out = {
+            n
+            for n in used
+            if r.symbol(n) is None
+            and info.host.symbol(n) is not None
+            and "parameter" not in info.host.symbol(n).attrs
+            and self.program.get(n) is None
+        }
+        for c in self.program.callees(r):
+            if self.program.routines[c].host is info.host and c != name:
+                out |= set(self.extras(c))
+        cache[name] = sorted(out)
+        return cache[name]
 
     # ---- Linker ---------------------------------------------------------------------------
     def routine(self, name: str) -> ir.Routine | None:
@@ -118,9 +160,6 @@ class CProgram(Linker):
             from fortran_ad.normalize import normalize_routine
 
             info = self.program.routines[name]
-            if info.host is not None or info.routine.contains:
-                where = info.routine.contains[0].loc if info.routine.contains else info.routine.loc
-                raise unsupported(where, "internal procedures (CONTAINS inside a routine)")
             namer = Namer(_names_of(info.routine), "reverse")
             self._normalized[name] = normalize_routine(info, self.program, namer)
         return self._normalized[name]
@@ -149,8 +188,7 @@ class CProgram(Linker):
             if name in done:
                 continue
             done.add(name)
-            is_own = name in own
-            mine = is_own or name in self.primal_names
+            mine = self.program.routines[name].file.path in (f.path, *self.primal_paths)
             proto, text, callees = self.translate(name, public=name not in self.primal_names)
             protos.append(proto)
             if mine:
@@ -217,6 +255,18 @@ class ParamScope(RoutineC):
         from fortran_ad.backends.c import Var
 
         return Var(sym, ctype_of_spec(sym.type, self.lookup), self.prog.parameter(sym))
+
+
+def _routines(f: ir.SourceFile) -> list[ir.Routine]:
+    """Every routine of a file, internal procedures included."""
+    out: list[ir.Routine] = []
+    todo = [r for u in f.units for r in (u.routines if isinstance(u, ir.Module) else [u])]
+    while todo:
+        r = todo.pop()
+        if isinstance(r, ir.Routine):
+            out.append(r)
+            todo += list(r.contains)
+    return out
 
 
 __all__ = ["CProgram", "cid", "emit_c"]
