@@ -145,6 +145,8 @@ class RoutineC(ExprPrinter):
         s = self.lookup(s.name) if s.type is None else s
         if s is None or s.type is None:
             raise unsupported(s.loc, f"the untyped variable '{s.name}'")
+        if any(a.startswith("common") for a in s.attrs) or "equivalence" in s.attrs:
+            raise unsupported(s.loc, f"COMMON blocks ('{s.name}' is in one)")
         v = Var(s, ctype_of_spec(s.type, self.lookup, s.loc), cid(s.name))
         v.dummy = s.name in self.r.args
         v.rank = len(s.dims)

@@ -59,8 +59,11 @@ def emit_c(options, generated: dict[str, str] | None = None) -> dict[str, str]:
     return out
 
 
-def _primal_copy(r: ir.Routine, primal_names: set[str]) -> bool:
-    return r.name in primal_names
+def write_c(options) -> list[Path]:
+    """``fortran-ad FILES --wrt ... --emit c``: write the C output (all files or none)."""
+    from fortran_ad.driver import write_outputs
+
+    return write_outputs(emit_c(options), options.out)
 
 
 class CProgram(Linker):
