@@ -134,7 +134,10 @@ def test_c_output_is_c99_with_column_major_macros(tmp_path: Path) -> None:
 def test_assumed_shape_wrapper_passes_extents(tmp_path: Path) -> None:
     out = tmp_path / "out"
     src = SAMPLES / "lorenz96" / "l96.f90"
-    assert cli.main([str(src), "--wrt", "x,forcing", "--of", "cost", "--emit", "c", "-o", str(out)]) == 0
+    assert (
+        cli.main([str(src), "--wrt", "x,forcing", "--of", "cost", "--emit", "c", "-o", str(out)])
+        == 0
+    )
     c = (out / "l96_b.c").read_text()
     assert "double *restrict x, int64_t x__n1, double *restrict xb, int64_t xb__n1" in c
 
@@ -143,8 +146,13 @@ def test_assumed_shape_wrapper_passes_extents(tmp_path: Path) -> None:
     ("folder", "sources", "head", "wrt", "construct"),
     [
         ("box_model_f77", ["npzd.f"], "npzrun", "xn", "COMMON blocks"),
-        ("radiation_column", ["rad_params.f90", "radiation.f90"], "radiation_run", "temp",
-         "PARAMETER array"),
+        (
+            "radiation_column",
+            ["rad_params.f90", "radiation.f90"],
+            "radiation_run",
+            "temp",
+            "PARAMETER array",
+        ),
     ],
 )
 def test_unsupported_is_located_error(

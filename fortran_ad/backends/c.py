@@ -274,7 +274,10 @@ class RoutineC(ExprPrinter):
         for v in self.vars.values():
             if v.rank:
                 w.line(f"#define {v.macro}({', '.join(_IDX[: v.rank])}) {self._index(v)}")
-                unused += [*v.lo, *(n for d, n in enumerate(v.n) if not self._assumed_size(v, d + 1))]
+                unused += [
+                    *v.lo,
+                    *(n for d, n in enumerate(v.n) if not self._assumed_size(v, d + 1)),
+                ]
         if unused:  # bounds the body may not need (no -Wunused warnings)
             w.line(" ".join(f"(void){x};" for x in unused))
         for s in self.r.symbols:
@@ -354,11 +357,11 @@ class RoutineC(ExprPrinter):
         if not isinstance(a, ir.ArrayRef):
             raise unsupported(self.loc, "an array expression as an actual argument")
         v = self.var(a.name)
-        firsts, extents, scalar_seen = [], [], False
+        firsts, extents, scalar_seen, full_prev = [], [], False, True
         for d, sub in enumerate(a.subs):
             if isinstance(sub, ir.Range):
                 full = sub.lo is None and sub.hi is None
-                if scalar_seen or sub.step is not None or (extents and not full_prev):
+                if scalar_seen or sub.step is not None or (bool(extents) and not full_prev):
                     raise unsupported(self.loc, f"the non-contiguous section of '{a.name}'")
                 lo = self.expr(sub.lo) if sub.lo is not None else v.lo[d]
                 hi = self.expr(sub.hi) if sub.hi is not None else None

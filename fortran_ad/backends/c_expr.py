@@ -200,9 +200,7 @@ class ExprPrinter:
             fn = name if name == "floor" else "ceil"
             return f"({t.c}){fn}{'' if src.kind == 8 else 'f'}({self.expr(pos[0])})"
         if name == "merge":
-            return (
-                f"({self._wrap(pos[2], OR)} ? {self.cast(pos[0], t)} : {self.cast(pos[1], t)})"
-            )
+            return f"({self._wrap(pos[2], OR)} ? {self.cast(pos[0], t)} : {self.cast(pos[1], t)})"
         if name in ("epsilon", "huge", "tiny"):
             return self._numeric_inquiry(name, self.ctype(pos[0]))
         if name == "kind":

@@ -173,7 +173,9 @@ class CProgram(Linker):
         info = self.program.routines[name]
         if r.kind == "program":
             raise unsupported(r.loc, "main programs")
-        scope = type(info.scope)({s.name: s for s in r.symbols}, info.scope.host, info.scope.modules)
+        scope = type(info.scope)(
+            {s.name: s for s in r.symbols}, info.scope.host, info.scope.modules
+        )
         t = RoutineC(r, scope, self, public)
         text = t.text()
         return t.signature() + ";", text, self.program.callees(r)

@@ -128,7 +128,9 @@ def _do(t, s: ir.Do) -> None:
 
 
 def _simple(e: ir.Expr) -> bool:
-    return isinstance(e, ir.Literal) or (isinstance(e, ir.UnOp) and isinstance(e.operand, ir.Literal))
+    return isinstance(e, ir.Literal) or (
+        isinstance(e, ir.UnOp) and isinstance(e.operand, ir.Literal)
+    )
 
 
 def _select(t, s: ir.Select) -> None:
@@ -182,8 +184,10 @@ def _tape(t, kind: str, s: ir.CallStmt) -> None:
     (a,) = s.args
     ct = t.ctype(a)
     fn = f"fad_{kind}_{ct.tag}"
-    if isinstance(a, ir.Name) and not t.var(a.name).rank or (
-        isinstance(a, ir.ArrayRef) and not any(isinstance(x, ir.Range) for x in a.subs)
+    if (
+        isinstance(a, ir.Name)
+        and not t.var(a.name).rank
+        or (isinstance(a, ir.ArrayRef) and not any(isinstance(x, ir.Range) for x in a.subs))
     ):
         t.w.line(f"{fn}(&{t.expr(a)}, 1);")
         return

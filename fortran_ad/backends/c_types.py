@@ -245,7 +245,9 @@ def type_of(e: ir.Expr, lookup: Lookup, loc=None, functions: Lookup | None = Non
 
 def _call_type(e: ir.Call, lookup: Lookup, loc, functions: Lookup | None) -> CType:
     name = e.name
-    kind_arg = next((a.value for a in e.args if isinstance(a, ir.Keyword) and a.name == "kind"), None)
+    kind_arg = next(
+        (a.value for a in e.args if isinstance(a, ir.Keyword) and a.name == "kind"), None
+    )
     pos = [a for a in e.args if not isinstance(a, ir.Keyword)]
     if functions is not None:
         res = functions(name)
