@@ -39,6 +39,8 @@ SUPPORTED = [
     ("advection_diffusion", "advdif_run"),
     ("vertical_diffusion", "vdiff_run"),
     ("warm_rain", "kessler_run"),
+    ("box_model_f77", "npzrun"),
+    ("radiation_column", "radiation_run"),
 ]
 
 SEMANTICS = """
@@ -142,29 +144,31 @@ def test_assumed_shape_wrapper_passes_extents(tmp_path: Path) -> None:
     assert "double *restrict x, int64_t x__n1, double *restrict xb, int64_t xb__n1" in c
 
 
-@pytest.mark.parametrize(
-    ("folder", "sources", "head", "wrt", "construct"),
-    [
-        ("box_model_f77", ["npzd.f"], "npzrun", "xn", "COMMON blocks"),
-        (
-            "radiation_column",
-            ["rad_params.f90", "radiation.f90"],
-            "radiation_run",
-            "temp",
-            "PARAMETER array",
-        ),
-    ],
-)
-def test_unsupported_is_located_error(
-    tmp_path: Path, capsys, folder: str, sources: list[str], head: str, wrt: str, construct: str
-) -> None:
+MODULE_VARIABLE = """
+module state
+  implicit none
+  real(8) :: drag = 0.5d0
+contains
+  subroutine f(x, y)
+    real(8), intent(in) :: x
+    real(8), intent(out) :: y
+    y = drag*x*x
+  end subroutine f
+end module state
+"""
+
+
+def test_unsupported_is_located_error(tmp_path: Path, capsys) -> None:
+    """A module variable (not a PARAMETER) cannot be shared with C: exit 2, a located error
+    naming it, nothing written."""
+    src = tmp_path / "state.f90"
+    src.write_text(MODULE_VARIABLE)
     out = tmp_path / "out"
-    paths = [str(SAMPLES / folder / s) for s in sources]
-    argv = [*paths, "--head", head, "--wrt", wrt, "--emit", "c", "-o", str(out)]
-    assert cli.main(argv) == 2
+    assert cli.main([str(src), "--wrt", "x", "--of", "y", "--emit", "c", "-o", str(out)]) == 2
     err = capsys.readouterr().err
-    assert "error: the C back end does not support" in err and construct in err
-    assert err.split(":")[1].isdigit()  # file:line:col
+    assert "error: the C back end does not support the module or host variable 'drag'" in err
+    where = err.split(": error:")[0]
+    assert where.rsplit(":", 2)[1].isdigit() and where.rsplit(":", 2)[2].isdigit()
     assert not out.exists()
 
 

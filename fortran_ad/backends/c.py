@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from fortran_ad.backends.c_expr import ExprPrinter
-from fortran_ad.backends.c_types import CType, ctype_of_spec, unsupported
+from fortran_ad.backends.c_types import CType, ctype_of_spec, int_value, unsupported
 from fortran_ad.backends.writer import Writer
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
@@ -48,6 +48,8 @@ class Var:
     alloc: bool = False
     heap: bool = False  # a local array we malloc and free
     hosted: bool = False  # a host variable passed to an internal procedure (with lo and n)
+    param: bool = False  # a PARAMETER (a const in C; arrays are indexed directly)
+    common: str | None = None  # the C text of a COMMON member's storage
 
     @property
     def macro(self) -> str:
@@ -78,6 +80,9 @@ class Linker:
         raise NotImplementedError
 
     def extras(self, name: str) -> list[str]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def common(self, block: str) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -128,10 +133,11 @@ class RoutineC(ExprPrinter):
         if sym is None:
             raise FortranADError(self.loc, f"the C back end cannot resolve '{name}'")
         if "parameter" in sym.attrs:
+            v = Var(sym, ctype_of_spec(sym.type, self.lookup), self.param(sym), param=True)
             if sym.dims:
-                raise unsupported(self.loc, f"the PARAMETER array '{name}'")
-            self.vars[name] = Var(sym, ctype_of_spec(sym.type, self.lookup), self.param(sym))
-            return self.vars[name]
+                v.rank, v.lo, v.n = 1, *param_shape(sym, self.loc)
+            self.vars[name] = v
+            return v
         raise unsupported(
             self.loc, f"the module or host variable '{name}' (only PARAMETERs are shared with C)"
         )
@@ -145,9 +151,10 @@ class RoutineC(ExprPrinter):
         s = self.lookup(s.name) if s.type is None else s
         if s is None or s.type is None:
             raise unsupported(s.loc, f"the untyped variable '{s.name}'")
-        if any(a.startswith("common") for a in s.attrs) or "equivalence" in s.attrs:
-            raise unsupported(s.loc, f"COMMON blocks ('{s.name}' is in one)")
         v = Var(s, ctype_of_spec(s.type, self.lookup, s.loc), cid(s.name))
+        block = next((a[7:-1] for a in s.attrs if a.startswith("common/")), None)
+        if block is not None:
+            v.common = self._common(s, block, v.ctype)
         v.dummy = s.name in self.r.args
         v.rank = len(s.dims)
         v.alloc = "allocatable" in s.attrs or "pointer" in s.attrs
@@ -159,7 +166,7 @@ class RoutineC(ExprPrinter):
             v.n.append(f"{v.cname}__n{d}")
             if dim.kind == "assumed":
                 v.assumed = True
-        v.heap = v.rank > 0 and s.name not in self.r.args and not v.alloc
+        v.heap = v.rank > 0 and s.name not in self.r.args and not v.alloc and v.common is None
         return v
 
     # ---- ExprPrinter hooks --------------------------------------------------------------------
@@ -175,6 +182,8 @@ class RoutineC(ExprPrinter):
         v = self.var(name)
         if len(subs) != v.rank:
             raise FortranADError(self.loc, f"'{name}' has rank {v.rank}, not {len(subs)}")
+        if v.param:
+            return f"{v.cname}[({self.expr(subs[0])}) - {v.lo[0]}]"
         return f"{v.macro}({', '.join(self.expr(s) for s in subs)})"
 
     def extent(self, name: str, dim: int) -> str:
@@ -229,23 +238,62 @@ class RoutineC(ExprPrinter):
             w.line("fad_return:;")
         w.indent()
         for v in self.vars.values():
-            if v.heap or v.alloc:
+            if (v.heap or v.alloc) and v.common is None:
                 w.line(f"free({v.cname});")
         if self.r.kind == "function":
             w.line(f"return {self.vars[self.r.result].cname};")
         w.dedent()
         w.line("}")
         for v in self.vars.values():
-            if v.rank:
+            if v.rank and not v.param:
                 w.line(f"#undef {v.macro}")
+            elif v.common is not None:
+                w.line(f"#undef {v.cname}")
         return w.text()
+
+    def _common(self, s: ir.Symbol, block: str, ct: CType) -> str:
+        """``(double *)(npzpar_ + 16)``: gfortran lays a COMMON block out without padding, under
+        the symbol ``<block>_`` (blank common: ``__BLNK__``)."""
+        item = next(i for i in self.r.spec if isinstance(i, ir.Common) and i.block == block)
+        offset = 0
+        for member in item.members:
+            if member.name == s.name:
+                break
+            m = self.lookup(member.name)
+            size = ctype_of_spec(m.type, self.lookup, m.loc).kind
+            for d in m.dims:
+                if d.kind != "explicit" or d.hi is None:
+                    raise unsupported(m.loc, f"the COMMON array '{m.name}' without fixed size")
+                lo = int_value(d.lo, self.lookup) if d.lo is not None else 1
+                size *= max(int_value(d.hi, self.lookup) - lo + 1, 0)
+            offset += size
+        symbol = self.linker.common(block)
+        return f"(({ct.c} *)({symbol} + {offset}))"
 
     def _declarations(self) -> None:
         w = self.w
+        for s in self.r.symbols:  # local PARAMETERs first: declarations may use them
+            if "parameter" in s.attrs and s.name not in self.r.args:
+                self.loc = s.loc
+                v = self.var(s.name)
+                if s.init is None:
+                    raise FortranADError(s.loc, f"PARAMETER '{s.name}' has no value")
+                if v.rank:
+                    items = ", ".join(self.cast(x, v.ctype) for x in param_items(s, s.loc))
+                    w.line(f"static const {v.ctype.c} {v.cname}[{v.n[0]}] = {{{items}}};")
+                else:
+                    w.line(f"const {v.ctype.c} {v.cname} = {self.cast(s.init, v.ctype)};")
         for v in list(self.vars.values()):
             s = v.sym
             self.loc = s.loc
-            if v.hosted:
+            if v.hosted or v.param:
+                continue
+            if v.common is not None:
+                if v.rank:
+                    w.line(f"{v.ctype.c} *const {v.cname} = {v.common};")
+                    self._bounds(v, s.dims)
+                else:
+                    w.line(f"#define {v.cname} (*{v.common})")
                 continue
             if v.dummy:
                 if v.rank and not v.assumed:
@@ -272,7 +320,7 @@ class RoutineC(ExprPrinter):
                 w.line(f"{v.ctype.c} {v.cname};")
         unused = []
         for v in self.vars.values():
-            if v.rank:
+            if v.rank and not v.param:
                 w.line(f"#define {v.macro}({', '.join(_IDX[: v.rank])}) {self._index(v)}")
                 unused += [
                     *v.lo,
@@ -280,9 +328,6 @@ class RoutineC(ExprPrinter):
                 ]
         if unused:  # bounds the body may not need (no -Wunused warnings)
             w.line(" ".join(f"(void){x};" for x in unused))
-        for s in self.r.symbols:
-            if "parameter" in s.attrs and s.name not in self.vars:
-                self.var(s.name)
         self.loc = self.r.loc
 
     def _bounds(self, v: Var, dims: tuple[ir.Dim, ...]) -> None:
@@ -381,6 +426,24 @@ class RoutineC(ExprPrinter):
         name = f"fad_c{self.tmp}"
         self.w.line(f"const {ctype} {name} = {value};")
         return name
+
+
+def param_items(sym: ir.Symbol, loc) -> tuple[ir.Expr, ...]:
+    """The values of a rank-1 PARAMETER array (an array constructor)."""
+    init = sym.init.expr if isinstance(sym.init, ir.Paren) else sym.init
+    if len(sym.dims) != 1 or not isinstance(init, ir.ArrayCtor):
+        raise unsupported(loc, f"the PARAMETER array '{sym.name}' (only rank 1, [...] values)")
+    if any(isinstance(x, ir.ArrayCtor | ir.Call) for x in init.items):
+        raise unsupported(loc, f"implied-DO or nested values of PARAMETER '{sym.name}'")
+    return init.items
+
+
+def param_shape(sym: ir.Symbol, loc) -> tuple[list[str], list[str]]:
+    d = sym.dims[0]
+    lo = d.lo.text if isinstance(d.lo, ir.Literal) else "1"
+    if d.lo is not None and not isinstance(d.lo, ir.Literal):
+        raise unsupported(loc, f"the lower bound of PARAMETER array '{sym.name}'")
+    return [lo], [str(len(param_items(sym, loc)))]
 
 
 _IDX = ("i1", "i2", "i3", "i4", "i5", "i6", "i7")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fortran_ad.analysis.program import Program
-from fortran_ad.backends.c import Linker, RoutineC, cid
+from fortran_ad.backends.c import Linker, RoutineC, cid, param_items
 from fortran_ad.backends.c_iface import interface_file
 from fortran_ad.backends.c_types import ctype_of_spec, unsupported
 from fortran_ad.errors import FortranADError
@@ -29,6 +29,7 @@ from fortran_ad.runtime import RUNTIME_DIR
 
 C_RUNTIME = ("fad_c.h", "fad_tape.c")
 TAPE_INTERFACE = "fad_tape_c.f90"  # shipped as fad_tape.f90 in the C output
+_HINT = "use the Fortran back end (--emit fortran) for this code"
 
 
 def emit_c(options, generated: dict[str, str] | None = None) -> dict[str, str]:
@@ -79,6 +80,7 @@ class CProgram(Linker):
         self.derived_files = stripped
         self._normalized: dict[str, ir.Routine] = {}
         self._params: dict[int, tuple[str, ir.Symbol, str]] = {}
+        self._commons: set[str] = set()
 
     @staticmethod
     def _strip(f: ir.SourceFile, names: set[str]) -> ir.SourceFile:
@@ -155,6 +157,11 @@ class CProgram(Linker):
             self._params[key] = (f"{owner}__{sym.name}", sym, owner)
         return self._params[key][0]
 
+    def common(self, block: str) -> str:
+        symbol = f"{block}_" if block else "__BLNK__"
+        self._commons.add(symbol)
+        return symbol
+
     # ---- translation ------------------------------------------------------------------------
     def normalized(self, name: str) -> ir.Routine:
         if name not in self._normalized:
@@ -176,8 +183,15 @@ class CProgram(Linker):
         scope = type(info.scope)(
             {s.name: s for s in r.symbols}, info.scope.host, info.scope.modules
         )
-        t = RoutineC(r, scope, self, public)
-        text = t.text()
+        try:
+            t = RoutineC(r, scope, self, public)
+            text = t.text()
+        except FortranADError as exc:
+            origin = next((c for c in r.comments if " of " in c and "(" in c), None)
+            if origin is None or exc.hint != _HINT:
+                raise
+            where = origin.split(" of ", 1)[1].strip()
+            raise FortranADError(exc.loc, exc.message, f"in the derivative of {where}") from None
         return t.signature() + ";", text, self.program.callees(r)
 
     def c_file(self, f: ir.SourceFile) -> str:
@@ -205,7 +219,11 @@ class CProgram(Linker):
             '#include "fad_c.h"',
             "",
         ]
-        return "\n".join([*header, *self._param_lines(), "", *protos, "", *defs])
+        commons = [
+            f"extern char {c}[];  /* a COMMON block of the Fortran side */"
+            for c in sorted(self._commons)
+        ]
+        return "\n".join([*header, *commons, *self._param_lines(), "", *protos, "", *defs])
 
     def _param_lines(self) -> list[str]:
         lines, emitted = [], set()
@@ -219,12 +237,16 @@ class CProgram(Linker):
             if sym.init is None:
                 raise FortranADError(sym.loc, f"PARAMETER '{sym.name}' has no value")
             t = ParamScope(self, mod)
-            value = t.expr(sym.init)
+            value = [t.expr(x) for x in param_items(sym, sym.loc)] if sym.dims else t.expr(sym.init)
             for k in list(self._params):
                 if k not in emitted and k != key and self._params[k][1] in t.used:
                     emit(k)
             ct = ctype_of_spec(sym.type, t.lookup, sym.loc)
-            lines.append(f"static const {ct.c} {cname} = {t.cast(sym.init, ct)};")
+            if sym.dims:
+                items = ", ".join(t.cast(x, ct) for x in param_items(sym, sym.loc))
+                lines.append(f"static const {ct.c} {cname}[] = {{{items}}};")
+            else:
+                lines.append(f"static const {ct.c} {cname} = {t.cast(sym.init, ct)};")
             del value
 
         for key in list(self._params):
