@@ -10,6 +10,7 @@ forward mode. Unsupported constructs are located errors; the CLI writes all file
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from fortran_ad.checks.run import PreparedCheck, prepare_check
 from fortran_ad.driver import Options
 from fortran_ad.errors import FortranADError
 
-pytestmark = pytest.mark.gfortran
+pytestmark = [pytest.mark.gfortran, pytest.mark.slow]
 
 SAMPLES = REPO_ROOT / "legacy_samples"
 MODES = ("reverse", "forward")
@@ -72,10 +73,10 @@ end module csem
 """
 
 
-def _c_files(prepared: PreparedCheck, head: str) -> dict[str, str]:
+def _c_files(prepared: PreparedCheck, head: str, modes=MODES) -> dict[str, str]:
     """The C output of every mode, merged (each mode has its own .c and wrapper files)."""
     files: dict[str, str] = {}
-    for mode in MODES:
+    for mode in modes:
         generated = {n: t for n, t in prepared.files.items() if mode in prepared.file_modes[n]}
         opts = Options(
             sources=prepared.sources, wrt=prepared.wrt, of=prepared.of, head=head, mode=mode
@@ -84,18 +85,31 @@ def _c_files(prepared: PreparedCheck, head: str) -> dict[str, str]:
     return files
 
 
+FD_ROWS = {
+    "reverse": "fd_adjoint",
+    "forward": "fd_tangent",
+    "vector": "vector_fd",
+    "vector-reverse": "vreverse_fd",
+}
+
+
 def _derivatives(report) -> dict[tuple[str, int], float]:
-    return {(r.test, r.direction): r.b for r in report.rows if r.test.startswith("fd_")}
+    """The derivative along each random direction, per mode (the check's FD rows)."""
+    tests = set(FD_ROWS.values())
+    return {(r.test, r.direction): r.b for r in report.rows if r.test in tests}
 
 
-def _compare(prepared: PreparedCheck, head: str) -> None:
-    fortran = prepared.run()
+def _compare(prepared: PreparedCheck, head: str, modes=MODES) -> None:
+    c_files = _c_files(prepared, head, modes)
+    with ThreadPoolExecutor(2) as pool:  # two compilers at once (CI has two cores)
+        fortran_run = pool.submit(prepared.run)
+        c_run = pool.submit(prepared.run, c_files)
+        fortran, c = fortran_run.result(), c_run.result()
     assert fortran.ok, fortran.table()
-    c = prepared.run(files=_c_files(prepared, head))
     assert c.error is None, c.error
     assert c.ok, c.table()
     want, got = _derivatives(fortran), _derivatives(c)
-    assert set(want) == {(f"fd_{m}", k) for m in ("adjoint", "tangent") for k in (1, 2, 3)}
+    assert set(want) == {(FD_ROWS[m], k) for m in modes for k in (1, 2, 3)}
     assert set(got) == set(want)
     for key, value in want.items():
         assert abs(got[key] - value) <= RTOL * abs(value), (key, got[key], value)
@@ -105,6 +119,13 @@ def _compare(prepared: PreparedCheck, head: str) -> None:
 def test_c_matches_fortran_on_sample(folder: str, head: str) -> None:
     prepared = prepare_check(Options(sources=(), head=head), SAMPLES / folder, modes=MODES)
     _compare(prepared, head)
+
+
+def test_vector_modes_on_lorenz96() -> None:
+    vector = ("vector", "vector-reverse")
+    options = Options(sources=(), head="l96_run")
+    prepared = prepare_check(options, SAMPLES / "lorenz96", modes=vector)
+    _compare(prepared, "l96_run", vector)
 
 
 def test_fortran_semantics_of_intrinsics(tmp_path: Path) -> None:
