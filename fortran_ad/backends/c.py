@@ -99,7 +99,16 @@ class RoutineC(ExprPrinter):
         self.w = CWriter()
         self.uses_return = False
         self.tmp = 0
+        from fortran_ad.ir.walk import walk_stmts
+
+        assigned = {
+            x.target.name
+            for x in walk_stmts(r.body)
+            if isinstance(x, ir.Assign) and isinstance(x.target, ir.Name)
+        }
         for s in r.symbols:
+            if s.name not in (*r.args, r.result, *assigned) and self.functions(s.name):
+                continue  # an external function's type, declared in the caller (F77)
             if s.name in r.args or s.name == r.result or "parameter" not in s.attrs:
                 self.vars[s.name] = self._var(s)
         self.extras = linker.extras(r.name)
@@ -121,8 +130,8 @@ class RoutineC(ExprPrinter):
 
     def functions(self, name: str) -> ir.Symbol | None:
         callee = self.linker.routine(name)
-        own = self.r.symbol(name)
-        if callee is None or callee.kind != "function" or (own is not None and own.dims):
+        own = self.vars.get(name) if hasattr(self, "vars") else None
+        if callee is None or callee.kind != "function" or own is not None:
             return None
         return callee.symbol(callee.result)
 
@@ -374,7 +383,11 @@ class RoutineC(ExprPrinter):
             raise unsupported(self.loc, "an untyped dummy argument")
         dt = ctype_of_spec(dummy.type, self.lookup, self.loc)
         if not dummy.dims:
-            if isinstance(a, ir.Name | ir.ArrayRef) and self.ctype(a) == dt:
+            if (
+                isinstance(a, ir.Name | ir.ArrayRef)
+                and self.ctype(a) == dt
+                and not self.var(a.name).param
+            ):
                 if isinstance(a, ir.Name) and self.var(a.name).rank:
                     raise unsupported(self.loc, f"array '{a.name}' passed to a scalar dummy")
                 text = self.expr(a)

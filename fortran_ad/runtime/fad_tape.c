@@ -43,7 +43,10 @@ static void account(int64_t bytes) {
       stack_##tag = grown;                                                                    \
       cap_##tag = cap;                                                                        \
     }                                                                                         \
-    memcpy(stack_##tag + top_##tag, p, (size_t)n * sizeof(T));                                \
+    if (n == 1)                                                                               \
+      stack_##tag[top_##tag] = *p;                                                            \
+    else                                                                                      \
+      memcpy(stack_##tag + top_##tag, p, (size_t)n * sizeof(T));                              \
     top_##tag += n;                                                                           \
   }                                                                                           \
   void fad_pop_##tag(T *p, int64_t n) {                                                       \
@@ -53,7 +56,10 @@ static void account(int64_t bytes) {
       fad_stop(1, 1, "fad_tape: pop from empty " NAME " stack");                              \
     }                                                                                         \
     top_##tag -= n;                                                                           \
-    memcpy(p, stack_##tag + top_##tag, (size_t)n * sizeof(T));                                \
+    if (n == 1)                                                                               \
+      *p = stack_##tag[top_##tag];                                                            \
+    else                                                                                      \
+      memcpy(p, stack_##tag + top_##tag, (size_t)n * sizeof(T));                              \
     tape_bytes -= n * (int64_t)sizeof(T);                                                     \
   }                                                                                           \
   static void reset_##tag(void) {                                                             \
