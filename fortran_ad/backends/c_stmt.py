@@ -102,9 +102,17 @@ def _do(t, s: ir.Do) -> None:
     if s.directives and any(d != "concurrent" for d in s.directives):
         for d in s.directives:
             w.comment(f"{d} (serial in C)")
+    step = s.step
+    if (step is None or _simple(step)) and _invariant(s.stop, s.body):
+        hi = stop  # Fortran evaluates the bound once; here it cannot change in the loop
+        lit = 1 if step is None else _literal_value(step)
+        cmp, inc = ("<=", "++") if lit > 0 else (">=", "--")
+        incr = f"{i}{inc}" if abs(lit) == 1 else f"{i} += {lit}"
+        w.line(f"for ({i} = {start}; {i} {cmp} {hi}; {incr}) {{")
+        _block(t, s.body, s.name)
+        return
     w.line("{")
     w.indent()
-    step = s.step
     lit = None
     if step is None:
         lit = 1
@@ -125,6 +133,35 @@ def _do(t, s: ir.Do) -> None:
     _block(t, s.body, s.name)
     w.dedent()
     w.line("}")
+
+
+def _literal_value(e: ir.Expr) -> int:
+    if isinstance(e, ir.UnOp):
+        return -_literal_value(e.operand) if e.op == "-" else _literal_value(e.operand)
+    return int(e.text.partition("_")[0])
+
+
+def _invariant(e: ir.Expr, body: tuple[ir.Stmt, ...]) -> bool:
+    """Does ``e`` keep its value while ``body`` runs (no variable of it is written, no call)?"""
+    from fortran_ad.ir.walk import base_name, names_in, subexprs, walk_stmts
+
+    if any(
+        isinstance(x, ir.Call) and x.name not in ("size", "lbound", "ubound") for x in subexprs(e)
+    ):
+        return False
+    written: set[str] = set()
+    for s in walk_stmts(body):
+        if isinstance(s, ir.Assign):
+            written.add(base_name(s.target) or "")
+        elif isinstance(s, ir.CallStmt):
+            if s.name not in _TAPE:
+                return False  # a callee may change host variables too: evaluate once
+            written |= {base_name(a) or "" for a in s.args}
+        elif isinstance(s, ir.Do):
+            written.add(s.var)
+        elif isinstance(s, ir.Opaque):
+            written |= set(s.writes)
+    return not (names_in(e) & written)
 
 
 def _simple(e: ir.Expr) -> bool:
