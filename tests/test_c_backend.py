@@ -42,6 +42,8 @@ SUPPORTED = [
     ("warm_rain", "kessler_run"),
     ("box_model_f77", "npzrun"),
     ("radiation_column", "radiation_run"),
+    ("ocean_box_f77", "ocnrun"),
+    ("cpp_column", "column_run"),
 ]
 
 SEMANTICS = """
@@ -81,7 +83,7 @@ def _c_files(prepared: PreparedCheck, head: str, modes=MODES) -> dict[str, str]:
         opts = Options(
             sources=prepared.sources, wrt=prepared.wrt, of=prepared.of, head=head, mode=mode
         )
-        files.update(emit_c(opts, generated))
+        files.update(emit_c(opts, generated, prepared.pp))
     return files
 
 

@@ -32,16 +32,19 @@ TAPE_INTERFACE = "fad_tape_c.f90"  # shipped as fad_tape.f90 in the C output
 _HINT = "use the Fortran back end (--emit fortran) for this code"
 
 
-def emit_c(options, generated: dict[str, str] | None = None) -> dict[str, str]:
+def emit_c(options, generated: dict[str, str] | None = None, pp=None) -> dict[str, str]:
     """All files of the C output for ``options`` (``generated``: the Fortran derivative files,
-    computed when not given)."""
+    computed when not given; ``pp``: the preprocessing, default the options')."""
+    pp = pp if pp is not None else options.preprocessing()
     if generated is None:
         from fortran_ad.ad.generate import generate
         from fortran_ad.driver import load
 
-        generated = generate(load(options.sources, options.fixed_form), options)
+        generated = generate(load(options.sources, options.fixed_form, pp), options)
     modules = ModuleRegistry()
-    primal = [lower_source(read_source(p, options.fixed_form), modules) for p in options.sources]
+    primal = [
+        lower_source(read_source(p, options.fixed_form, pp), modules) for p in options.sources
+    ]
     derived = {
         name: lower_source(Source(name, text, False), modules)
         for name, text in generated.items()
@@ -75,6 +78,13 @@ class CProgram(Linker):
         names = {r.name for f in primal for r in _routines(f)}
         self.primal_names = names
         self.primal_paths = tuple(f.path for f in primal)
+        self.primal_blocks = {
+            i.block
+            for f in primal
+            for r in _routines(f)
+            for i in r.spec
+            if isinstance(i, ir.Common)
+        }
         stripped = [self._strip(f, names) for f in derived]
         self.program = Program([*primal, *stripped])
         self.derived_files = stripped

@@ -33,7 +33,47 @@ def interface_file(f: ir.SourceFile, program) -> str:
         elif isinstance(u, ir.Routine) and u.name not in program.primal_names:
             w.blank()
             _wrapper(w, u, program, inline_interface=True)
+    _common_definitions(w, f, program)
     return w.text()
+
+
+def _common_definitions(w: Writer, f: ir.SourceFile, program) -> None:
+    """COMMON blocks only the derivative code declares (``/blk_b/``): the C code reaches them
+    by symbol, so a Fortran unit must define them; one declaration-only subroutine each."""
+    seen = set(program.primal_blocks)
+    todo = [r for u in f.units for r in (u.routines if isinstance(u, ir.Module) else [u])]
+    while todo:
+        r = todo.pop(0)
+        if not isinstance(r, ir.Routine):
+            continue
+        todo += list(r.contains)
+        new = [i.block for i in r.spec if isinstance(i, ir.Common) and i.block not in seen]
+        if not new:
+            continue
+        seen |= set(new)
+        name = f"fadc_common_{r.name}"
+        w.blank()
+        w.comment(f"! defines COMMON /{'/, /'.join(new)}/ for the C code (never called)")
+        w.line(f"subroutine {name}()")
+        w.indent()
+        for item in r.spec:
+            if isinstance(item, ir.TypeDecl):
+                keep = [e for e in item.entities if e.name not in r.args]
+                attrs = [a for a in item.attrs if not a.startswith("intent")]
+                if keep:
+                    head = ", ".join((fw.type_text(item.type), *attrs))
+                    w.line(f"{head} :: " + ", ".join(fw.entity_text(e) for e in keep))
+            elif (
+                isinstance(item, ir.Implicit | ir.Use | ir.Common)
+                and getattr(item, "module", "") != "fad_tape"
+            ):
+                fw.spec_item(w, item)
+            elif isinstance(item, ir.AttrStmt | ir.OpaqueSpec) and item.text.lower().startswith(
+                "parameter"
+            ):
+                fw.spec_item(w, item)
+        w.dedent()
+        w.line(f"end subroutine {name}")
 
 
 def _module(w: Writer, m: ir.Module, program) -> None:

@@ -221,6 +221,9 @@ def _tape(t, kind: str, s: ir.CallStmt) -> None:
     (a,) = s.args
     ct = t.ctype(a)
     fn = f"fad_{kind}_{ct.tag}"
+    if kind == "push" and not isinstance(a, ir.Name | ir.ArrayRef):  # a branch tag: a value
+        t.w.line(f"{fn}(&({ct.c}){{{t.expr(a)}}}, 1);")
+        return
     if (
         isinstance(a, ir.Name)
         and not t.var(a.name).rank
