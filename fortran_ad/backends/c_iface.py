@@ -64,12 +64,12 @@ def _common_definitions(w: Writer, f: ir.SourceFile, program) -> None:
                     head = ", ".join((fw.type_text(item.type), *attrs))
                     w.line(f"{head} :: " + ", ".join(fw.entity_text(e) for e in keep))
             elif (
-                isinstance(item, ir.Implicit | ir.Use | ir.Common)
-                and getattr(item, "module", "") != "fad_tape"
-            ):
-                fw.spec_item(w, item)
-            elif isinstance(item, ir.AttrStmt | ir.OpaqueSpec) and item.text.lower().startswith(
-                "parameter"
+                (
+                    isinstance(item, ir.Implicit | ir.Use | ir.Common)
+                    and getattr(item, "module", "") != "fad_tape"
+                )
+                or isinstance(item, ir.AttrStmt | ir.OpaqueSpec)
+                and item.text.lower().startswith("parameter")
             ):
                 fw.spec_item(w, item)
         w.dedent()
