@@ -35,7 +35,7 @@ _HINT = "use the Fortran back end (--emit fortran) for this code"
 def emit_c(options, generated: dict[str, str] | None = None, pp=None) -> dict[str, str]:
     """All files of the C output for ``options`` (``generated``: the Fortran derivative files,
     computed when not given; ``pp``: the preprocessing, default the options')."""
-    pp = pp if pp is not None else options.preprocessing()
+    pp = pp if pp is not None else options.preprocessing
     if generated is None:
         from fortran_ad.ad.generate import generate
         from fortran_ad.driver import load
