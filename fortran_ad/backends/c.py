@@ -26,7 +26,9 @@ RESERVED = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
     "inline int long register restrict return short signed sizeof static struct switch typedef "
     "union unsigned void volatile while main exp log sin cos tan sqrt pow fabs floor ceil round "
-    "trunc fmod abs exit free malloc index y0 y1 j0 j1 gamma signbit isnan remainder".split()
+    "trunc fmod abs exit free malloc index y0 y1 j0 j1 gamma signbit isnan remainder errno "
+    "stdin stdout stderr isinf isfinite isnormal fpclassify memcpy realloc bool true false "
+    "asm typeof".split()
 )
 
 
