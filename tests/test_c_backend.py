@@ -59,7 +59,10 @@ contains
     integer :: i, k, m
     integer(8) :: big
     real :: s
+    real(dp) :: double, errno  ! C keywords and libc names are renamed
     do i = 1, n
+      double = 0.5_dp*x(i)
+      errno = double + 1.0_dp
       k = i - 4
       m = mod(k, 3) + modulo(k, 3) + sign(2, k) + nint(x(i)*3.3_dp) + int(-x(i)*2.7_dp) + k/2
       m = m + modulo(-7, k + 20) + 2**abs(k) + max(k, 1, -k, 2) + min(k, 0) + floor(-x(i))
@@ -68,7 +71,8 @@ contains
       y(i) = x(i)**3 + scale*x(i)**k + real(m, dp)*x(i) + max(x(i), 0.3_dp, x(n - i + 1)) &
         - min(x(i), 0.5_dp)*x(n) + sign(x(i), real(k, dp)) + mod(x(i)*7.0_dp, 2.5_dp) &
         + modulo(-x(i)*7.0_dp, 2.5_dp) + real(big/1000000000_8, dp)*x(i) + s*x(i) &
-        + x(i)**1.5_dp + exp(-x(i))*log(x(i)) + sqrt(x(i))*atan2(x(i), 2.0_dp) + dble(s)
+        + x(i)**1.5_dp + exp(-x(i))*log(x(i)) + sqrt(x(i))*atan2(x(i), 2.0_dp) + dble(s) &
+        + double*errno
     end do
   end subroutine mix
 end module csem
