@@ -2,7 +2,7 @@
 
 ``ExprPrinter.expr(e)`` returns C text. Operator precedence is C's (parentheses only where C
 needs them, plus the user's own). Integer powers, SIGN, MODULO, MIN/MAX, DIM and NINT go
-through the typed helpers of ``runtime/fad_c.h``; math functions map to <math.h> (``sqrtf``
+through the typed helpers of ``runtime/fadc.h``; math functions map to <math.h> (``sqrtf``
 for real(4)). Array elements use the per-array column-major macro ``NAME_(i, j)`` that
 ``backends/c.py`` defines at the top of each function.
 """

@@ -3,11 +3,11 @@
 The derivative generator stays the single source of truth: its Fortran output is lowered again
 (with the primal modules known), normalized like any input (array syntax and SUM → loops), and
 every routine is translated by backends/c.py. Each derivative file ``<stem>_b.f90`` becomes
-* ``<stem>_b.c``: the derivative routines (external symbols ``fadc_<module>__<name>``) and
+* ``fadc_<stem>_b.c``: the derivative routines (external symbols ``fadc_<module>__<name>``) and
   ``static`` copies of the primal routines they call;
 * ``<stem>_b.f90``: an ISO_C_BINDING module with the module and routine names and the
   signatures of the Fortran output (backends/c_iface.py), so a build swaps one for the other;
-plus ``fad_c.h``, ``fad_tape.c`` and ``fad_tape.f90`` (the C tape and its Fortran interface).
+plus ``fadc.h``, ``fadc_tape.c`` and ``fad_tape.f90`` (the C tape and its Fortran interface).
 Module PARAMETERs become ``static const`` values in each C file; anything the C side cannot
 express (module variables, internal procedures, I/O, ...) is a located FortranADError.
 """
@@ -27,7 +27,7 @@ from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import walk_stmts
 from fortran_ad.runtime import RUNTIME_DIR
 
-C_RUNTIME = ("fad_c.h", "fad_tape.c")
+C_RUNTIME = ("fadc.h", "fadc_tape.c")
 TAPE_INTERFACE = "fad_tape_c.f90"  # shipped as fad_tape.f90 in the C output
 _HINT = "use the Fortran back end (--emit fortran) for this code"
 
@@ -54,7 +54,7 @@ def emit_c(options, generated: dict[str, str] | None = None, pp=None) -> dict[st
     out: dict[str, str] = {}
     for name, f in derived.items():
         stem = Path(name).stem
-        out[f"{stem}.c"] = program.c_file(f)
+        out[f"fadc_{stem}.c"] = program.c_file(f)
         out[name] = interface_file(f, program)
     for rt in C_RUNTIME:
         out[rt] = (RUNTIME_DIR / rt).read_text()
@@ -224,9 +224,9 @@ class CProgram(Linker):
                 defs.append(text)
             todo += sorted(callees - done)
         header = [
-            f"/* {Path(f.path).stem}.c: C99 of {Path(f.path).name}, written by fortran-ad "
+            f"/* fadc_{Path(f.path).stem}.c: C99 of {Path(f.path).name}, written by fortran-ad "
             "--emit c -- do not edit. */",
-            '#include "fad_c.h"',
+            '#include "fadc.h"',
             "",
         ]
         commons = [

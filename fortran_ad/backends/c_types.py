@@ -53,7 +53,7 @@ class CType:
 
     @property
     def tag(self) -> str:
-        """Suffix of the typed helpers in fad_c.h and of the tape stacks."""
+        """Suffix of the typed helpers in fadc.h and of the tape stacks."""
         if self.base == "real":
             return f"r{self.kind}"
         if self.base == "integer":
