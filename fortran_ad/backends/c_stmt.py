@@ -103,7 +103,7 @@ def _do(t, s: ir.Do) -> None:
         for d in s.directives:
             w.comment(f"{d} (serial in C)")
     step = s.step
-    if (step is None or _simple(step)) and _invariant(s.stop, s.body):
+    if (step is None or _simple(step)) and _invariant(t, s.stop, s.body):
         hi = stop  # Fortran evaluates the bound once; here it cannot change in the loop
         lit = 1 if step is None else _literal_value(step)
         cmp, inc = ("<=", "++") if lit > 0 else (">=", "--")
@@ -141,9 +141,13 @@ def _literal_value(e: ir.Expr) -> int:
     return int(e.text.partition("_")[0])
 
 
-def _invariant(e: ir.Expr, body: tuple[ir.Stmt, ...]) -> bool:
+def _invariant(t, e: ir.Expr, body: tuple[ir.Stmt, ...]) -> bool:
     """Does ``e`` keep its value while ``body`` runs (no variable of it is written, no call)?"""
-    from fortran_ad.ir.walk import base_name, names_in, subexprs, walk_stmts
+    from fortran_ad.ir.walk import base_name, exprs_of_body, names_in, subexprs, walk_stmts
+
+    for x in exprs_of_body(body):  # a user function may change its arguments or host data
+        if any(isinstance(c, ir.Call) and t.linker.routine(c.name) for c in subexprs(x)):
+            return False
 
     if any(
         isinstance(x, ir.Call) and x.name not in ("size", "lbound", "ubound") for x in subexprs(e)
