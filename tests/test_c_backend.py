@@ -44,6 +44,7 @@ SUPPORTED = [
     ("radiation_column", "radiation_run"),
     ("ocean_box_f77", "ocnrun"),
     ("cpp_column", "column_run"),
+    ("entry_f77", "relax"),
 ]
 
 SEMANTICS = """

@@ -25,6 +25,7 @@ from fortran_ad.frontend.lower import ModuleRegistry, lower_source
 from fortran_ad.frontend.preprocess import Source, read_source
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import walk_stmts
+from fortran_ad.normalize.entry import split_entries
 from fortran_ad.runtime import RUNTIME_DIR
 
 C_RUNTIME = ("fadc.h", "fadc_tape.c")
@@ -45,6 +46,7 @@ def emit_c(options, generated: dict[str, str] | None = None, pp=None) -> dict[st
     primal = [
         lower_source(read_source(p, options.fixed_form, pp), modules) for p in options.sources
     ]
+    primal = [split_entries(f) for f in primal]  # ENTRYs as routines, as the generator sees them
     derived = {
         name: lower_source(Source(name, text, False), modules)
         for name, text in generated.items()
