@@ -162,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also compile the code and build the Python module NAME (f90wrap) in the output "
         "directory: import NAME; NAME.<module>_b.<head>_b(...), or fortran_ad.load(DIR)",
     )
+    d.add_argument(
+        "--emit",
+        choices=("fortran", "c"),
+        default="fortran",
+        help="back end: Fortran (default) or C99 with ISO_C_BINDING wrappers",
+    )
     r = sub.add_parser("roundtrip", help=SUBCOMMANDS["roundtrip"])
     _add_common(r)
     r.add_argument("-o", "--output", type=Path, required=True, help="output directory")
@@ -251,7 +257,13 @@ def _run(args: argparse.Namespace) -> int:
         for path in planned_outputs(options):
             print(path)
         return 0
-    if getattr(args, "python", None):
+    if getattr(args, "emit", "fortran") == "c":
+        if getattr(args, "python", None):
+            raise FortranADError(None, "--python builds the Fortran output: drop --emit c")
+        from fortran_ad.backends.c_files import write_c
+
+        written = write_c(options)
+    elif getattr(args, "python", None):
         from fortran_ad.build.python import build_python
 
         written = build_python(options, args.python)

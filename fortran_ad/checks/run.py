@@ -238,7 +238,7 @@ class PreparedCheck:
                 self.module,
                 {m: self.signatures[m] for m in wanted},
                 [Path(s) for s in self.sources],
-                [gen / n for n in names if n not in runtime_names],
+                [gen / n for n in names if n not in runtime_names and not n.endswith(".h")],
                 self.wrt,
                 self.of,
                 self.fixed,
