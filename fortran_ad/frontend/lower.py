@@ -118,9 +118,7 @@ def _interface(node: F.Interface_Block, loc: ir.SourceLoc) -> ir.Interface:
     procs: list[str] = []
     for stmt in walk(node, F.Procedure_Stmt):
         procs.extend(lname(n) for n in stmt.items[0].items)
-    bodies = [
-        lname(s.items[1]) for s in walk(node, (F.Subroutine_Stmt, F.Function_Stmt))
-    ]
+    bodies = [lname(s.items[1]) for s in walk(node, (F.Subroutine_Stmt, F.Function_Stmt))]
     return ir.Interface(str(node), loc, name, tuple(procs + bodies), tuple(bodies))
 
 

@@ -98,9 +98,7 @@ def _forall_stmt(node: F.Forall_Stmt, ctx, scope: Scope) -> ir.Stmt:
 def _associate(node: F.Associate_Construct, ctx, scope: Scope) -> ir.Stmt:
     ls = _stmts()
     head = node.children[0]
-    assocs = tuple(
-        (lname(a.items[0]), lower_expr(a.items[2], scope)) for a in head.items[1].items
-    )
+    assocs = tuple((lname(a.items[0]), lower_expr(a.items[2], scope)) for a in head.items[1].items)
     # associate names may be subscripted in the block: read ``z(i)`` as an element
     inner = Scope({n for n, _ in assocs}, scope)
     body = ls._body(node.children[1:-1], ctx, inner)

@@ -144,7 +144,9 @@ def _and(a: ir.Expr | None, b: ir.Expr) -> ir.Expr:
 def _has_call(e: ir.Expr, sc) -> bool:
     """User (possibly impure) function references: evaluate such a mask once, stored."""
     return any(
-        isinstance(x, ir.Call) and x.name not in sc.elemental and sc.lookup(x.name) is None
+        isinstance(x, ir.Call)
+        and x.name not in sc.elemental
+        and sc.lookup(x.name) is None
         and x.name not in ("size", "lbound", "ubound", "present", "allocated", "huge", "tiny")
         for x in subexprs(e)
     )
@@ -255,7 +257,8 @@ def inline_statement_functions(body: tuple[ir.Stmt, ...], lookup) -> tuple[ir.St
         if not (isinstance(st, ir.Assign) and isinstance(st.target, ir.ArrayRef)):
             break
         sym = lookup(st.target.name)
-        if (sym is not None and sym.rank) or not all(isinstance(a, ir.Name) for a in st.target.subs):
+        plain = all(isinstance(a, ir.Name) for a in st.target.subs)
+        if (sym is not None and sym.rank) or not plain:
             break
         dummies = tuple(a.name for a in st.target.subs)  # type: ignore[union-attr]
         defs[st.target.name] = (dummies, _inline(st.value, defs))
@@ -263,20 +266,6 @@ def inline_statement_functions(body: tuple[ir.Stmt, ...], lookup) -> tuple[ir.St
     if not defs:
         return body
     return (*lead, *map_body_exprs(tuple(rest), lambda e: _inline(e, defs)))
-
-
-def statement_function_names(body: tuple[ir.Stmt, ...], lookup) -> set[str]:
-    out = set()
-    for st in body:
-        if isinstance(st, ir.Comment):
-            continue
-        if not (isinstance(st, ir.Assign) and isinstance(st.target, ir.ArrayRef)):
-            break
-        sym = lookup(st.target.name)
-        if (sym is not None and sym.rank) or not all(isinstance(a, ir.Name) for a in st.target.subs):
-            break
-        out.add(st.target.name)
-    return out
 
 
 def _inline(e: ir.Expr, defs: dict) -> ir.Expr:

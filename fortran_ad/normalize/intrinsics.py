@@ -200,6 +200,10 @@ class ArrayIntrinsics:
                     pre.extend(p)
                 call = ir.Call(x.name, tuple(a for _, a in inner))
                 return self._hoist_call(call, pre, loc)
+            if isinstance(x, ir.Call) and x.name == "reshape" and len(x.args) == 2:
+                p, source = self.hoist(x.args[0], loc)  # SHAPE stays a constructor
+                pre.extend(p)
+                return ir.Call(x.name, (source, x.args[1]))
             if isinstance(x, ir.ArrayCtor):
                 return self._hoist_ctor(x, pre, loc)
             return None

@@ -12,7 +12,7 @@ element of the target the right side reads is read before the loop overwrites it
 from __future__ import annotations
 
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import names_in, subexprs
+from fortran_ad.ir.walk import INQUIRY, children, names_in
 
 
 def order(lhs: ir.Expr, rhs: ir.Expr, name: str, it) -> frozenset[int] | None:
@@ -22,7 +22,7 @@ def order(lhs: ir.Expr, rhs: ir.Expr, name: str, it) -> frozenset[int] | None:
     index_vars = {v.name for _, v in it if isinstance(v, ir.Name)}
     dim_of = {v.name: k for k, (_, v) in enumerate(it) if isinstance(v, ir.Name)}
     want: dict[int, bool] = {}  # dimension of the iteration -> runs forwards
-    for x in subexprs(rhs):
+    for x in value_refs(rhs):
         if not (isinstance(x, ir.ArrayRef | ir.Name) and x.name == name):
             continue
         if not isinstance(x, ir.ArrayRef) or len(x.subs) != len(lhs.subs):
@@ -56,6 +56,15 @@ def order(lhs: ir.Expr, rhs: ir.Expr, name: str, it) -> frozenset[int] | None:
         if want.setdefault(k, forwards) != forwards:
             return None
     return frozenset(k for k, fwd in want.items() if not fwd)
+
+
+def value_refs(e: ir.Expr):
+    """Sub-expressions whose values ``e`` reads (not the arguments of inquiries)."""
+    if isinstance(e, ir.Call) and e.name in INQUIRY:
+        return
+    yield e
+    for c in children(e):
+        yield from value_refs(c)
 
 
 def _unit(step: ir.Expr | None) -> bool:

@@ -133,8 +133,11 @@ class Scalarizer:
     def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
         """The type of an expression: logical for comparisons, else that of its first real
         operand (or literal), else integer."""
-        if isinstance(e, ir.BinOp) and e.op in _LOGICAL_OPS or isinstance(e, ir.UnOp) and (
-            e.op == ".not."
+        if (
+            isinstance(e, ir.BinOp)
+            and e.op in _LOGICAL_OPS
+            or isinstance(e, ir.UnOp)
+            and (e.op == ".not.")
         ):
             return ir.TypeSpec("logical")
         if isinstance(e, ir.Paren):
