@@ -148,9 +148,12 @@ class RoutineAD:
             v = a.value if isinstance(a, ir.Keyword) else a
             b = base_name(v)
             if b in self.active:
+                from fortran_ad.ad.naming import routine_name
+
                 raise FortranADError(
                     s.loc,
-                    f"no source for '{s.name}', called with active argument '{b}'",
+                    f"no source for '{s.name}', called with active argument '{b}': its "
+                    f"derivative '{routine_name(s.name, self.mode)}' is required",
                     "add the file that defines it",
                 )
 

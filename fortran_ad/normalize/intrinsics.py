@@ -233,7 +233,7 @@ class ArrayIntrinsics:
             k = _dim(a["dim"], loc, name) - 1
             res_space = [s for j, s in enumerate(space) if j != k]
             res_it = [x for j, x in enumerate(it) if j != k]
-            tmp = sc.temp_array("red", t, res_space, loc)
+            tmp = sc.temp_array("red", t, res_space, loc, True)
             acc = sc.element(ir.Name(tmp), res_it, loc)
             pre.append(sc.loops(res_it, [ir.Assign(acc, _init(name, acc, t), loc)], loc))
         else:
@@ -269,7 +269,7 @@ class ArrayIntrinsics:
             res = [(sb[1], j)]
             ea = sc.element(ma, [(sa[0], l_)], loc)
             eb = sc.element(mb, full, loc)
-        tmp = sc.temp_array("mm", t, [s for s, _ in res], loc)
+        tmp = sc.temp_array("mm", t, [s for s, _ in res], loc, True)
         acc = sc.element(ir.Name(tmp), res, loc)
         pre.append(sc.loops(res, [ir.Assign(acc, real_literal("0.0", t), loc)], loc))
         prod = ir.BinOp("*", _w(ea), _w(eb))
@@ -284,7 +284,7 @@ class ArrayIntrinsics:
             t = sc.type_of(item.items[0] if isinstance(item, ir.ImpliedDo) else item)
             if t is not None and t.is_real:
                 break
-        tmp = sc.temp_array("ctor", t, space, loc)
+        tmp = sc.temp_array("ctor", t, space, loc, True)
         simple = all(sc.shape(x, loc) is None and not isinstance(x, ir.ImpliedDo) for x in e.items)
         if simple:
             for k, item in enumerate(e.items):

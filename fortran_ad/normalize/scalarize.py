@@ -59,6 +59,7 @@ class Scalarizer:
         self.indices: list[str] = []
         self.locals: set[str] = set()  # the routine's own variables (set by the caller)
         self.dummies: set[str] = set()
+        self.pending: list[tuple[str, list[Span]]] = []  # allocatable temporaries of a statement
         self.intr = ArrayIntrinsics(self)
 
     # -- shapes ------------------------------------------------------------------------------
@@ -215,9 +216,19 @@ class Scalarizer:
         self.new_symbols.append(ir.Symbol(name, t, dims, attrs=frozenset({"generated"})))
         return name
 
-    def temp_array(self, stem: str, t, space: list[Span], loc) -> str:
-        """An automatic array shaped like ``space`` (its bounds must be specification
-        expressions: dummies, constants and inquiries of dummies)."""
+    def temp_array(self, stem: str, t, space: list[Span], loc, allocatable: bool = False) -> str:
+        """An automatic array shaped like ``space`` when its bounds are specification
+        expressions (dummies, constants, inquiries of dummies); otherwise, where the caller
+        allows it, an allocatable one that ``assign`` allocates around its statement."""
+        if allocatable and not all(
+            self.spec_ok(b) for sp in space for b in (sp.lo, sp.hi, sp.step) if b is not None
+        ):
+            dims = tuple(ir.Dim("deferred") for _ in space)
+            name = self.namer.temp(stem)
+            attrs = frozenset({"generated", "allocatable"})
+            self.new_symbols.append(ir.Symbol(name, t, dims, attrs=attrs))
+            self.pending.append((name, space))
+            return name
         self.require_spec(space, loc)
         dims = tuple(ir.Dim("explicit", sp.lo, sp.hi) for sp in space)
         if any(sp.step is not None for sp in space):
@@ -249,7 +260,30 @@ class Scalarizer:
 
     # -- statements --------------------------------------------------------------------------
     def assign(self, s: ir.Assign, mask: ir.Expr | None = None) -> list[ir.Stmt]:
-        """One assignment (under a WHERE control ``mask``, an array expression) → loops."""
+        """One assignment (under a WHERE control ``mask``, an array expression) → loops,
+        with the allocatable temporaries it needs allocated before and freed after."""
+        from fortran_ad.backends.fortran import expr
+
+        outer, self.pending = self.pending, []
+        body = self._assign(s, mask)
+        pre: list[ir.Stmt] = []
+        post: list[ir.Stmt] = []
+        for name, space in self.pending:
+            bounds = ", ".join(f"{expr(sp.lo)}:{expr(sp.hi)}" for sp in space)
+            if any(sp.step is not None for sp in space):
+                bounds = ", ".join(expr(sp.extent()) for sp in space)
+            reads = tuple(sorted(set().union(*(names_in(sp.hi) | names_in(sp.lo) for sp in space))))
+            pre.append(ir.Opaque(f"allocate({name}({bounds}))", reads, (name,), s.loc))
+            post.append(ir.Opaque(f"deallocate({name})", (), (name,), s.loc))
+        self.pending = outer
+        if pre and body and body[0].label:
+            from dataclasses import replace
+
+            pre[0] = replace(pre[0], label=body[0].label)
+            body[0] = replace(body[0], label=None)
+        return [*pre, *body, *post]
+
+    def _assign(self, s: ir.Assign, mask: ir.Expr | None = None) -> list[ir.Stmt]:
         from fortran_ad.normalize.overlap import order
 
         if _calls(s.value, KEEP) and mask is None:
@@ -268,7 +302,7 @@ class Scalarizer:
         name = s.target.name  # type: ignore[union-attr]
         how = order(lhs, rhs, name, it)
         if how is None:  # no safe order: through a temporary shaped like the iteration
-            tmp = self.temp_array("tmp", self.type_of(s.target), space, s.loc)
+            tmp = self.temp_array("tmp", self.type_of(s.target), space, s.loc, True)
             t_elem = self.element(ir.Name(tmp), it, s.loc)
             first = self.loops(it, [_guard(cond, ir.Assign(t_elem, rhs, s.loc))], s.loc)
             second = self.loops(it, [_guard(cond, ir.Assign(lhs, t_elem, s.loc))], s.loc)
