@@ -8,7 +8,9 @@ WHERE, FORALL, array constructors with implied DO, SUM/PRODUCT/MAXVAL/MINVAL wit
 intrinsics.f90 (MATMUL, TRANSPOSE, SPREAD, CSHIFT, EOSHIFT, RESHAPE, DIM= reductions,
 DOT_PRODUCT, MODULO; COUNT/ANY/ALL/MAXLOC on passive paths), procedures.f90 (ALLOCATE/
 DEALLOCATE in a time loop, generic interface, ASSOCIATE, statement function, OPTIONAL and
-PRESENT, internal function, CHARACTER, WRITE/PRINT and NAMELIST in passive code).
+PRESENT, internal function, CHARACTER, WRITE/PRINT and NAMELIST in passive code),
+where_runtime_bounds.f90 (WHERE masks over sections with run-time bounds, stored in
+allocatable temporaries inside a loop).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ CASES = {
     "where_forall": ("where_forall.f90", "wh", "x,y", "y,cost", {"n": 6}),
     "intrinsics": ("intrinsics.f90", "intr", "a,x,y", "y,cost", {"n": 4}),
     "procedures": ("procedures.f90", "head", "x,f", "x,cost", {"n": 5}),
+    "where_runtime_bounds": ("where_runtime_bounds.f90", "s", "x", "x,y", {"n": 6}),
 }
 
 

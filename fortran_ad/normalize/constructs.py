@@ -25,6 +25,9 @@ class Constructs:
 
     # -- WHERE -------------------------------------------------------------------------------
     def where(self, s: ir.Where, outer: ir.Expr | None = None) -> list[ir.Stmt]:
+        return self.sc.allocating(lambda: self._where(s, outer), s.loc)
+
+    def _where(self, s: ir.Where, outer: ir.Expr | None) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         arms = list(s.branches) + ([(None, s.else_body)] if s.else_body is not None else [])
         earlier: list[ir.Expr] = []  # masks of the previous arms (as evaluated)
@@ -39,7 +42,7 @@ class Constructs:
                     space = self.sc.shape(mask, s.loc)
                     if space is None:
                         raise FortranADError(s.loc, "WHERE mask is not an array")
-                    tmp = self.sc.temp_array("mask", ir.TypeSpec("logical"), space, s.loc)
+                    tmp = self.sc.temp_array("mask", ir.TypeSpec("logical"), space, s.loc, True)
                     stored = ir.Assign(ir.Name(tmp), mask, s.loc)
                     out += self.sc.assign(stored, cond)
                     mask = ir.Name(tmp)
@@ -65,11 +68,24 @@ class Constructs:
     # -- FORALL ------------------------------------------------------------------------------
     def forall(self, s: ir.Forall) -> list[ir.Stmt]:
         written = {base_name(st.target) for st in walk_stmts(s.body) if isinstance(st, ir.Assign)}
-        if s.mask is not None and names_in(s.mask) & written:
-            raise FortranADError(
-                s.loc, "FORALL mask reads a variable the FORALL assigns: not supported yet"
-            )
         out: list[ir.Stmt] = []
+        if s.mask is not None and names_in(s.mask) & written:
+            # the mask is evaluated for all index values before any assignment: store it
+            from dataclasses import replace
+
+            from fortran_ad.normalize.scalarize import Span
+
+            if any(step is not None for *_, step in s.specs):
+                raise FortranADError(
+                    s.loc,
+                    "FORALL with a stride and a mask reading what it assigns: not supported yet",
+                    "compute the mask into a logical array first",
+                )
+            space = [Span(lo, hi) for _, lo, hi, _ in s.specs]
+            tmp = self.sc.temp_array("mask", ir.TypeSpec("logical"), space, s.loc)
+            at = ir.ArrayRef(tmp, tuple(ir.Name(v) for v, *_ in s.specs))
+            out.append(self._nest(replace(s, mask=None), ir.Assign(at, s.mask, s.loc)))
+            s = replace(s, mask=at)
         for st in s.body:
             if isinstance(st, ir.Comment):
                 out.append(st)

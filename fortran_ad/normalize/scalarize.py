@@ -260,21 +260,25 @@ class Scalarizer:
 
     # -- statements --------------------------------------------------------------------------
     def assign(self, s: ir.Assign, mask: ir.Expr | None = None) -> list[ir.Stmt]:
-        """One assignment (under a WHERE control ``mask``, an array expression) → loops,
-        with the allocatable temporaries it needs allocated before and freed after."""
+        """One assignment (under a WHERE control ``mask``, an array expression) → loops."""
+        return self.allocating(lambda: self._assign(s, mask), s.loc)
+
+    def allocating(self, build, loc) -> list[ir.Stmt]:
+        """Statements from ``build()``, with the allocatable temporaries they need allocated
+        before and freed after."""
         from fortran_ad.backends.fortran import expr
 
         outer, self.pending = self.pending, []
-        body = self._assign(s, mask)
+        body = build()
         pre: list[ir.Stmt] = []
         post: list[ir.Stmt] = []
         for name, space in self.pending:
             bounds = ", ".join(f"{expr(sp.lo)}:{expr(sp.hi)}" for sp in space)
             if any(sp.step is not None for sp in space):
                 bounds = ", ".join(expr(sp.extent()) for sp in space)
-            reads = tuple(sorted(set().union(*(names_in(sp.hi) | names_in(sp.lo) for sp in space))))
-            pre.append(ir.Opaque(f"allocate({name}({bounds}))", reads, (name,), s.loc))
-            post.append(ir.Opaque(f"deallocate({name})", (), (name,), s.loc))
+            used = set().union(*(names_in(sp.hi) | names_in(sp.lo) for sp in space))
+            pre.append(ir.Opaque(f"allocate({name}({bounds}))", tuple(sorted(used)), (name,), loc))
+            post.append(ir.Opaque(f"deallocate({name})", (), (name,), loc))
         self.pending = outer
         if pre and body and body[0].label:
             from dataclasses import replace

@@ -19,6 +19,7 @@ contains
     end where
     where (y > 0.5_dp) y = 0.1_dp*y
     forall (i = 2:n, x(i) > 0.9_dp) y(i) = y(i-1)*x(i)
+    forall (i = 1:n, y(i) > 1.2_dp) y(i) = 0.5_dp*y(i)
     z(:, 1) = [(x(i)*y(i), i = 1, n)]
     z(:, 2) = [y(1:n-1), 2.0_dp*x(n)]
     y(2:n) = y(1:n-1) + z(2:n, 1)
