@@ -10,7 +10,8 @@ DOT_PRODUCT, MODULO; COUNT/ANY/ALL/MAXLOC on passive paths), procedures.f90 (ALL
 DEALLOCATE in a time loop, generic interface, ASSOCIATE, statement function, OPTIONAL and
 PRESENT, internal function, CHARACTER, WRITE/PRINT and NAMELIST in passive code),
 where_runtime_bounds.f90 (WHERE masks over sections with run-time bounds, stored in
-allocatable temporaries inside a loop).
+allocatable temporaries inside a loop), ctor_associate.f90 (``[...]`` and ``(/.../)``
+with implied DO and a negative stride, ASSOCIATE with a reversed section and an expression).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ CASES = {
     "intrinsics": ("intrinsics.f90", "intr", "a,x,y", "y,cost", {"n": 4}),
     "procedures": ("procedures.f90", "head", "x,f", "x,cost", {"n": 5}),
     "where_runtime_bounds": ("where_runtime_bounds.f90", "s", "x", "x,y", {"n": 6}),
+    "ctor_associate": ("ctor_associate.f90", "s", "x", "y", {"n": 5}),
 }
 
 

@@ -141,6 +141,12 @@ class Constructs:
                 if not subs_names & written:
                     subst[name] = sel
                     continue
+            if name in written or _passed(s.body, name):
+                raise FortranADError(
+                    s.loc,
+                    f"associate name '{name}' is changed in the block, but its selector is an "
+                    "expression or has subscripts the block changes: not supported yet",
+                )
             space = self.sc.shape(sel, s.loc)
             t = self.sc.type_of(sel)
             if space is None:
@@ -151,6 +157,14 @@ class Constructs:
             subst[name] = ir.Name(tmp)
         body = _substitute_body(s.body, subst, self.sc, s.loc)
         return [*pre, *body]
+
+
+def _passed(body: tuple[ir.Stmt, ...], name: str) -> bool:
+    """Is ``name`` an actual argument of a CALL in ``body`` (which may change it)?"""
+    return any(
+        isinstance(st, ir.CallStmt) and any(base_name(a) == name for a in st.args)
+        for st in walk_stmts(body)
+    )
 
 
 def _and(a: ir.Expr | None, b: ir.Expr) -> ir.Expr:

@@ -36,10 +36,13 @@ class Span:
     step: ir.Expr | None = None
 
     def extent(self) -> ir.Expr:
-        n = ir.BinOp("+", ir.BinOp("-", self.hi, _wrap(self.lo)), INT1)
         if _is_unit(self.step):
-            return _fold(n)
-        return ir.Call("max", (ir.Literal("0", "integer"), ir.BinOp("/", ir.Paren(n), self.step)))
+            return _fold(ir.BinOp("+", ir.BinOp("-", self.hi, _wrap(self.lo)), INT1))
+        assert self.step is not None
+        n = ir.BinOp("+", ir.BinOp("-", self.hi, _wrap(self.lo)), _wrap(self.step))
+        return ir.Call(
+            "max", (ir.Literal("0", "integer"), ir.BinOp("/", ir.Paren(n), _wrap(self.step)))
+        )
 
 
 # one looped dimension of an iteration: its span and the index expression that runs over it
@@ -132,26 +135,9 @@ class Scalarizer:
             return True
 
     def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
-        """The type of an expression: logical for comparisons, else that of its first real
-        operand (or literal), else integer."""
-        if (
-            isinstance(e, ir.BinOp)
-            and e.op in _LOGICAL_OPS
-            or isinstance(e, ir.UnOp)
-            and (e.op == ".not.")
-        ):
-            return ir.TypeSpec("logical")
-        if isinstance(e, ir.Paren):
-            return self.type_of(e.expr)
-        found = _first_real(self, e)
-        if found is not None:
-            return found
-        if isinstance(e, ir.Literal):
-            return ir.TypeSpec(e.type)
-        if isinstance(e, ir.Name | ir.ArrayRef):
-            sym = self.lookup(e.name)
-            return sym.type if sym is not None else None
-        return ir.TypeSpec("integer")
+        from fortran_ad.normalize.types import expr_type
+
+        return expr_type(e, self.lookup)
 
     # -- element access ----------------------------------------------------------------------
     def element(self, e: ir.Expr, it: Iter, loc) -> ir.Expr:
@@ -313,27 +299,6 @@ class Scalarizer:
             return [*pre, _with_label(first, s.label), second]
         loop = self.loops(it, [_guard(cond, ir.Assign(lhs, rhs, s.loc))], s.loc, how)
         return [*pre, _with_label(loop, s.label)]
-
-
-_LOGICAL_OPS = frozenset(
-    "== /= < <= > >= .and. .or. .eqv. .neqv. .eq. .ne. .lt. .le. .gt. .ge.".split()
-)
-
-
-def _first_real(sc: Scalarizer, e: ir.Expr) -> ir.TypeSpec | None:
-    from fortran_ad.ir.walk import subexprs
-
-    for x in subexprs(e):
-        if isinstance(x, ir.Name | ir.ArrayRef):
-            sym = sc.lookup(x.name)
-            if sym is not None and sym.type is not None and sym.type.is_real:
-                return sym.type
-        elif isinstance(x, ir.Literal) and x.type == "real":
-            text = x.text.lower()
-            if "_" in text:
-                return ir.TypeSpec("real", text.rsplit("_", 1)[1])
-            return ir.TypeSpec("double precision") if "d" in text else ir.TypeSpec("real")
-    return None
 
 
 def _values(args) -> list[ir.Expr]:
