@@ -1,4 +1,4 @@
-"""WHERE / ELSEWHERE, FORALL, ASSOCIATE and statement functions → plain statements.
+"""WHERE / ELSEWHERE, FORALL and ASSOCIATE → plain statements.
 
 WHERE: each mask is evaluated once, as Fortran requires. A mask whose inputs no assignment of
 the construct writes (from its own block to the end) is re-evaluated per element inside the
@@ -9,7 +9,6 @@ FORALL: index triplets → DO loops (first index innermost) with the mask as an 
 assignment whose right side reads its target at another element goes through a temporary.
 ASSOCIATE: designator selectors are substituted (their subscripts must not change inside the
 block); expression selectors are evaluated once into a temporary.
-Statement functions are inlined (arguments substituted, parenthesized).
 """
 
 from __future__ import annotations
@@ -271,48 +270,3 @@ def map_body_exprs(body: tuple[ir.Stmt, ...], f) -> tuple[ir.Stmt, ...]:
         return None
 
     return map_body(body, stmt)
-
-
-# -- statement functions ----------------------------------------------------------------------
-def inline_statement_functions(body: tuple[ir.Stmt, ...], lookup) -> tuple[ir.Stmt, ...]:
-    """``f(a, b) = expr`` at the top of the body (f a scalar, not an array) → inlined."""
-    defs: dict[str, tuple[tuple[str, ...], ir.Expr]] = {}
-    rest = list(body)
-    lead: list[ir.Stmt] = []
-    while rest:
-        st = rest[0]
-        if isinstance(st, ir.Comment):
-            lead.append(rest.pop(0))
-            continue
-        if not (isinstance(st, ir.Assign) and isinstance(st.target, ir.ArrayRef)):
-            break
-        sym = lookup(st.target.name)
-        plain = all(isinstance(a, ir.Name) for a in st.target.subs)
-        if (sym is not None and sym.rank) or not plain:
-            break
-        dummies = tuple(a.name for a in st.target.subs)  # type: ignore[union-attr]
-        defs[st.target.name] = (dummies, _inline(st.value, defs))
-        rest.pop(0)
-    if not defs:
-        return body
-    return (*lead, *map_body_exprs(tuple(rest), lambda e: _inline(e, defs)))
-
-
-def _inline(e: ir.Expr, defs: dict) -> ir.Expr:
-    def fn(x: ir.Expr) -> ir.Expr | None:
-        if isinstance(x, ir.Call | ir.ArrayRef) and x.name in defs:
-            dummies, value = defs[x.name]
-            actual = [_inline(a, defs) for a in _subs(x)]
-            mapping = dict(zip(dummies, actual, strict=True))
-
-            def put(y: ir.Expr) -> ir.Expr | None:
-                return _w(mapping[y.name]) if isinstance(y, ir.Name) and y.name in mapping else None
-
-            return ir.Paren(map_expr(value, put))
-        return None
-
-    return map_expr(e, fn)
-
-
-def _w(e: ir.Expr) -> ir.Expr:
-    return ir.Paren(e) if isinstance(e, ir.BinOp | ir.UnOp) else e
