@@ -36,6 +36,8 @@ def _args(call: ir.Call, names: tuple[str, ...], loc) -> dict[str, ir.Expr]:
             out[a.name] = a.value
         elif i < len(names):
             out[names[i]] = a
+        else:
+            raise FortranADError(loc, f"{call.name.upper()}: unsupported argument {i + 1}")
     unknown = set(out) - set(names)
     if unknown:
         raise FortranADError(loc, f"{call.name.upper()}: unsupported argument {sorted(unknown)[0]}")
