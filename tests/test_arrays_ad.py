@@ -126,3 +126,26 @@ def test_overlap_in_allocatable_goes_through_allocatable_temporary(tmp_path: Pat
     )
     report = api.check(src, wrt="x", of="y", head="head", sizes={"n": 6}, modes=MODES)
     assert report.ok, report.table()
+
+
+@pytest.mark.parametrize(
+    ("statement", "words"),
+    [
+        ("y = reshape(x, [n], [0.0d0])", "RESHAPE"),
+        ("y = cshift(x, int(x))", "CSHIFT"),
+        ("y = x*sum(x, dim=n)", "DIM"),
+    ],
+)
+def test_unsupported_array_intrinsic_forms_are_located(
+    tmp_path: Path, statement: str, words: str
+) -> None:
+    src = tmp_path / "t.f90"
+    src.write_text(
+        "subroutine head(n, x, y)\n  integer, intent(in) :: n\n  real(8), intent(in) :: x(n)\n"
+        f"  real(8), intent(out) :: y(n)\n  {statement}\nend subroutine head\n"
+    )
+    from fortran_ad.driver import Options, differentiate
+
+    with pytest.raises(FortranADError, match=words) as info:
+        differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
+    assert str(info.value).startswith(f"{src}:5:")
