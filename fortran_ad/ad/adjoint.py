@@ -145,7 +145,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         if callee.result not in self.callee_active(call.name):
             return [ir.Assign(vb, self.zero(s.target))]
         t = self.deriv_temp("tmpb", s.target)
-        args = (*self.derivative_args(callee, call.args, s.loc), t, *self.nbdirs_args())
+        args = self.derivative_args(callee, call.args, s.loc, (t,))
+        args = (*args, *self.nbdirs_after(args))
         from fortran_ad.ad.naming import routine_name
 
         args, pre, post = self._unalias(args)
@@ -185,7 +186,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         restore = [pop(a) for a in reversed(snap)]
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
-        args = (*self.derivative_args(info.routine, s.args, s.loc), *self.nbdirs_args())
+        args = self.derivative_args(info.routine, s.args, s.loc)
+        args = (*args, *self.nbdirs_after(args))
         args, pre, post = self._unalias(args)
         adj = ir.CallStmt(routine_name(s.name, self.mode), args)
         bwd = [self._note(s), *restore, *map(push, snap), *pre, adj, *post, *restore]
@@ -315,6 +317,11 @@ class Reverse(RoutineAD, NeededAnalysis):
         )
         return [fwd], [self._note(s), pop(br), ir.If(conds, loc=s.loc)]
 
+    def _allocation(self, s: ir.Opaque, allocate: bool) -> Sweep:
+        from fortran_ad.ad.allocation import allocation
+
+        return allocation(self, s, allocate)
+
     def opaque(self, s: ir.Opaque) -> Sweep:
         self.refuse_entry(s)
         text = s.text.strip().lower()
@@ -331,20 +338,8 @@ class Reverse(RoutineAD, NeededAnalysis):
                 self.deferred += [*derived.guarded_deallocate(s), *mirror]
                 return [], []
             return [s, *mirror], []
-        if text.startswith("deallocate"):
-            self.deferred.append(s)
-            return [], []
-        if text.startswith("allocate"):
-            extra = [self.allocate_like(n) for n in sorted(set(s.writes) & self.active)]
-            extra += [
-                ir.Assign(ir.Name(self.namer.derivative(n)), self.zero(ir.Name(n)))
-                for n in sorted(set(s.writes) & self.active)
-            ]
-            self.deferred += [
-                ir.Opaque(f"deallocate({self.namer.derivative(n)})")
-                for n in sorted(set(s.writes) & self.active)
-            ]
-            return [s, *extra], []
+        if text.startswith(("allocate", "deallocate")):
+            return self._allocation(s, text.startswith("allocate"))
         if text.startswith(("print", "write")):
             return [s], []
         if touched:

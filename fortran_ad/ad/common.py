@@ -148,24 +148,48 @@ class RoutineAD:
             v = a.value if isinstance(a, ir.Keyword) else a
             b = base_name(v)
             if b in self.active:
+                from fortran_ad.ad.naming import routine_name
+
                 raise FortranADError(
                     s.loc,
-                    f"no source for '{s.name}', called with active argument '{b}'",
+                    f"no source for '{s.name}', called with active argument '{b}': its "
+                    f"derivative '{routine_name(s.name, self.mode)}' is required",
                     "add the file that defines it",
                 )
 
     def derivative_args(
-        self, callee: ir.Routine, args: tuple[ir.Expr, ...], loc: ir.SourceLoc | None = None
+        self,
+        callee: ir.Routine,
+        args: tuple[ir.Expr, ...],
+        loc: ir.SourceLoc | None = None,
+        result: tuple[ir.Expr, ...] = (),
     ) -> tuple[ir.Expr, ...]:
-        """Actual arguments of a call to a derivative routine (derivative after each active)."""
+        """Actual arguments of a call to a derivative routine (derivative after each active;
+        ``result``: the function result and/or its derivative, appended). After an absent
+        OPTIONAL argument the rest are passed by keyword."""
         active = self.callee_active(callee.name)
         amap = dummy_map(args, callee)
         out: list[ir.Expr] = []
+        keywords = False
+        callee_names = None
+
+        def put(dummy: str, value: ir.Expr, deriv: bool = False) -> None:
+            nonlocal callee_names
+            if not keywords:
+                out.append(value)
+                return
+            if callee_names is None:
+                from fortran_ad.ad.generate import _names_of
+
+                callee_names = Namer(_names_of(callee), self.mode)
+            out.append(ir.Keyword(callee_names.derivative(dummy) if deriv else dummy, value))
+
         for d in callee.args:
             if d not in amap:
-                continue  # optional argument not given
+                keywords = True  # optional argument not given
+                continue
             a = amap[d]
-            out.append(a)
+            put(d, a)
             if d in active:
                 dummy = callee.symbol(d)
                 element = isinstance(a, ir.ArrayRef) and not any(
@@ -174,10 +198,25 @@ class RoutineAD:
                 if self.vector and dummy is not None and dummy.rank and element:
                     # sequence association: the derivative's storage starts at (1, i, ...)
                     one = ir.Literal("1", "integer")
-                    out.append(ir.ArrayRef(self.namer.derivative(a.name), (one, *a.subs)))
+                    put(d, ir.ArrayRef(self.namer.derivative(a.name), (one, *a.subs)), True)
                     continue
-                out.append(self.deriv(a, loc))
+                put(d, self.deriv(a, loc), True)
+        if result:
+            res = callee.result or callee.name
+            if len(result) == 2:
+                put(res, result[0])
+                put(res, result[1], True)
+            else:
+                put(res, result[0], True)
+        if keywords and self.vector:
+            out.append(ir.Keyword(self.namer.nbdirs, ir.Name(self.namer.nbdirs)))
         return tuple(out)
+
+    def nbdirs_after(self, args: tuple[ir.Expr, ...]) -> tuple[ir.Expr, ...]:
+        """The trailing ``nbdirs`` unless derivative_args already passed it by keyword."""
+        if args and isinstance(args[-1], ir.Keyword):
+            return ()
+        return self.nbdirs_args()
 
     def allocate_like(self, name: str) -> ir.Stmt:
         """ALLOCATE the derivative of an allocatable like its primal (plus nbdirs)."""
@@ -324,6 +363,8 @@ def decl(name: str, sym: ir.Symbol, intent: str | None = None) -> str:
     t = sym.type or ir.TypeSpec("real")
     attrs = [type_text(t)]
     attrs += [a for a in ("allocatable", "pointer", "target") if a in sym.attrs]
+    if "optional" in sym.attrs and intent:  # the derivative of an optional dummy is optional
+        attrs.append("optional")
     if intent:
         attrs.append(f"intent({intent})")
     dims = dims_text(sym.dims) if sym.dims else ""

@@ -29,7 +29,9 @@ class Plan:
         self.options = options
         self.mode = options.mode
         self.checkpoints = None  # a checkpoint.ilp.Plan once emit.plan_checkpoints ran
-        self.program = Program([split_entries(f) for f in files])
+        from fortran_ad.normalize.generics import resolve_generics
+
+        self.program = Program(resolve_generics([split_entries(f) for f in files]))
         self.head = self._head(options)
         order = self.program.reachable(self.head)
         self.namers: dict[str, Namer] = {}

@@ -177,6 +177,12 @@ _RULES: dict[tuple[str, ...], Rule] = {
         neg(c.indicator(BinOp(">", a, b), a)),
     ),
     ("real", "dble", "float", "sngl", "dreal"): lambda c, x, *kind: (ONE, *(None for _ in kind)),
+    # MERGE(t, f, mask): the derivative follows the selected value (EOSHIFT lowers to it)
+    ("merge",): lambda c, t, f, mask: (
+        c.indicator(mask, t),
+        c.indicator(UnOp(".not.", wrap(mask)), f),
+        None,
+    ),
 }
 
 RULES: dict[str, Rule] = {alias: rule for names, rule in _RULES.items() for alias in names}

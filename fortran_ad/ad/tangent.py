@@ -69,12 +69,8 @@ class Tangent(RoutineAD):
         if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
             callee = self.program.get(s.value.name).routine
             if callee.result in self.callee_active(s.value.name):
-                args = (
-                    *self.derivative_args(callee, s.value.args, s.loc),
-                    s.target,
-                    vd,
-                    *self.nbdirs_args(),
-                )
+                args = self.derivative_args(callee, s.value.args, s.loc, (s.target, vd))
+                args = (*args, *self.nbdirs_after(args))
                 return [ir.CallStmt(routine_name(callee.name, self.mode), args, s.loc, s.label)]
             return [ir.Assign(vd, self.zero(s.target), s.loc), s]
         terms = self.linearize(s.value, s.loc)
@@ -98,7 +94,8 @@ class Tangent(RoutineAD):
             return [s]
         if not self.activity.differentiated(info.routine):
             return [s]
-        args = (*self.derivative_args(info.routine, s.args, s.loc), *self.nbdirs_args())
+        args = self.derivative_args(info.routine, s.args, s.loc)
+        args = (*args, *self.nbdirs_after(args))
         return [ir.CallStmt(routine_name(s.name, self.mode), args, s.loc, s.label)]
 
     def opaque(self, s: ir.Opaque) -> list[ir.Stmt]:

@@ -67,6 +67,10 @@ def expr(e: ir.Expr) -> str:
         return f"({expr(e.expr)})"
     if isinstance(e, ir.ArrayCtor):
         return f"[{', '.join(expr(i) for i in e.items)}]"
+    if isinstance(e, ir.ImpliedDo):
+        step = f", {expr(e.step)}" if e.step is not None else ""
+        items = ", ".join(expr(i) for i in e.items)
+        return f"({items}, {e.var} = {expr(e.lo)}, {expr(e.hi)}{step})"
     if isinstance(e, ir.OpaqueExpr):
         return e.text
     if isinstance(e, ir.UnOp):
@@ -162,7 +166,7 @@ def spec_item(w: Writer, item: ir.SpecItem) -> None:
     elif isinstance(item, ir.Common):
         members = ", ".join(entity_text(e) for e in item.members)
         w.line(f"common /{item.block}/ {members}")
-    elif isinstance(item, ir.AttrStmt | ir.OpaqueSpec):
+    elif isinstance(item, ir.AttrStmt | ir.OpaqueSpec | ir.Interface):
         for text in item.text.splitlines():
             w.line(text)
     else:
@@ -272,8 +276,55 @@ def stmt(w: Writer, s: ir.Stmt) -> None:
             body(w, case.body)
             w.dedent()
         w.line(f"end select {s.name}" if s.name else "end select")
+    elif isinstance(s, ir.Where | ir.Forall | ir.Associate):
+        _array_construct(w, s, named)
     else:
         raise TypeError(f"cannot print {type(s).__name__}")
+
+
+def _array_construct(w: Writer, s: ir.Where | ir.Forall | ir.Associate, named: str) -> None:
+    """WHERE, FORALL and ASSOCIATE (gone after normalization; printed for roundtrips)."""
+    if isinstance(s, ir.Where):
+        if s.inline and len(s.branches) == 1 and s.else_body is None:
+            inner = _simple(s.branches[0][1][0])
+            w.line(f"where ({expr(s.branches[0][0])}) {inner}", s.label)
+            return
+        arms = [("where" if i == 0 else "elsewhere", c, b) for i, (c, b) in enumerate(s.branches)]
+        for i, (word, cond, b) in enumerate(arms):
+            w.line(f"{named if i == 0 else ''}{word} ({expr(cond)})", s.label if i == 0 else None)
+            w.indent()
+            body(w, b)
+            w.dedent()
+        if s.else_body is not None:
+            w.line("elsewhere")
+            w.indent()
+            body(w, s.else_body)
+            w.dedent()
+        w.line(f"end where {s.name}" if s.name else "end where")
+        return
+    if isinstance(s, ir.Forall):
+        parts = []
+        for var, lo, hi, step in s.specs:
+            st = f":{expr(step)}" if step is not None else ""
+            parts.append(f"{var} = {expr(lo)}:{expr(hi)}{st}")
+        if s.mask is not None:
+            parts.append(expr(s.mask))
+        head = f"forall ({', '.join(parts)})"
+        if s.inline and len(s.body) == 1 and _simple(s.body[0]) is not None:
+            w.line(f"{head} {_simple(s.body[0])}", s.label)
+            return
+        w.line(named + head, s.label)
+        w.indent()
+        body(w, s.body)
+        w.dedent()
+        w.line(f"end forall {s.name}" if s.name else "end forall")
+        return
+    pairs = ", ".join(f"{n} => {expr(e)}" for n, e in s.assocs)
+    w.line(f"{named}associate ({pairs})", s.label)
+    w.indent()
+    body(w, s.body)
+    w.dedent()
+    w.line(f"end associate {s.name}" if s.name else "end associate")
 
 
 # --------------------------------------------------------------------------------------------

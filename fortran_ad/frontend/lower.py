@@ -104,8 +104,22 @@ def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
         return attr
     if isinstance(node, F.Derived_Type_Def):
         return type_def(node, loc, scope)
+    if isinstance(node, F.Interface_Block):
+        return _interface(node, loc)
     _missing_include(node, ctx)
     return ir.OpaqueSpec(str(node), loc)
+
+
+def _interface(node: F.Interface_Block, loc: ir.SourceLoc) -> ir.Interface:
+    """A generic interface (its specifics) or a block of external interfaces (their names)."""
+    head = node.children[0]
+    generic = head.items[0] if head.items else None
+    name = lname(generic) if isinstance(generic, F.Name) else None
+    procs: list[str] = []
+    for stmt in walk(node, F.Procedure_Stmt):
+        procs.extend(lname(n) for n in stmt.items[0].items)
+    bodies = [lname(s.items[1]) for s in walk(node, (F.Subroutine_Stmt, F.Function_Stmt))]
+    return ir.Interface(str(node), loc, name, tuple(procs + bodies), tuple(bodies))
 
 
 def _common_member(node: F.Base, scope: Scope) -> ir.Entity:

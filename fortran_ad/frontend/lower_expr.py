@@ -114,9 +114,23 @@ def _array_ctor(node: F.Array_Constructor, scope: Scope) -> ir.Expr:
     if values is None or not isinstance(values, F.Ac_Value_List | F.Base):
         return ir.ArrayCtor(())
     items = values.items if isinstance(values, F.Ac_Value_List) else (values,)
-    if any(isinstance(i, F.Ac_Implied_Do) for i in items):
-        return opaque_expr(node)
+    if values.__class__ is F.Ac_Implied_Do:
+        items = (values,)
     return ir.ArrayCtor(tuple(lower_expr(i, scope) for i in items))
+
+
+def _implied_do(node: F.Ac_Implied_Do, scope: Scope) -> ir.Expr:
+    values, control = node.items
+    items = values.items if isinstance(values, F.Ac_Value_List) else (values,)
+    var, bounds = control.items
+    step = lower_expr(bounds[2], scope) if len(bounds) > 2 else None
+    return ir.ImpliedDo(
+        tuple(lower_expr(i, scope) for i in items),
+        lname(var),
+        lower_expr(bounds[0], scope),
+        lower_expr(bounds[1], scope),
+        step,
+    )
 
 
 EXPR_HANDLERS: dict[type, Callable[[F.Base, Scope], ir.Expr]] = {
@@ -135,6 +149,7 @@ EXPR_HANDLERS: dict[type, Callable[[F.Base, Scope], ir.Expr]] = {
     F.Actual_Arg_Spec: _actual_arg,
     F.Parenthesis: lambda n, s: ir.Paren(lower_expr(n.items[1], s)),
     F.Array_Constructor: _array_ctor,
+    F.Ac_Implied_Do: _implied_do,
 }
 
 # Relational operators are kept as written (lower case); this maps them to one spelling.

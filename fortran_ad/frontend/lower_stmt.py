@@ -20,6 +20,7 @@ from fparser.two.parser import ParserFactory
 from fparser.two.utils import FortranSyntaxError, NoMatchError, walk
 
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.lower_array import ARRAY_HANDLERS
 from fortran_ad.frontend.lower_expr import Scope, lname, lookup, lower_expr
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
@@ -121,6 +122,9 @@ _CONSTRUCTS = (
     F.Block_Label_Do_Construct,
     F.If_Construct,
     F.Case_Construct,
+    F.Where_Construct,
+    F.Forall_Construct,
+    F.Associate_Construct,
 )
 
 
@@ -359,6 +363,7 @@ STMT_HANDLERS: dict[type, Callable[[F.Base, _Ctx, Scope], ir.Stmt | None]] = {
     F.Stop_Stmt: _stop,
     F08.Error_Stop_Stmt: _stop,
     F.Comment: lambda n, c, s: ir.Comment(comment_text(n), c.loc(n)) if str(n).strip() else None,
+    **ARRAY_HANDLERS,  # WHERE, FORALL, ASSOCIATE (frontend/lower_array.py)
 }
 
 
@@ -391,10 +396,30 @@ def _missing_include(node: F.Base, ctx: _Ctx) -> None:
         )
 
 
+def _allocated_objects(node: F.Base) -> tuple[str, ...]:
+    """The objects an ALLOCATE/DEALLOCATE statement (de)allocates (not its bounds or STAT=)."""
+    items = node.items[1] if isinstance(node, F.Allocate_Stmt) else node.items[0]
+    out = []
+    for obj in items.items if items is not None else ():
+        first = obj.items[0] if isinstance(obj, F.Allocation) else obj
+        out.append(lname(first.items[0] if isinstance(first, F.Part_Ref) else first))
+    for opt in walk(node, (F.Alloc_Opt, F.Dealloc_Opt)):
+        if str(opt.items[0]).upper() in ("STAT", "ERRMSG"):
+            out.extend(lname(n) for n in walk(opt.items[1], F.Name))
+    return tuple(sorted(set(out)))
+
+
 def _opaque(node: F.Base, ctx: _Ctx) -> ir.Opaque:
     _missing_include(node, ctx)
     names = tuple(sorted({lname(n) for n in walk(node, F.Name)}))
     writes = names if isinstance(node, _WRITES_FIRST) else ()
+    if isinstance(node, F.Allocate_Stmt | F.Deallocate_Stmt):
+        try:
+            return ir.Opaque(
+                str(node), names, _allocated_objects(node), ctx.loc(node), ctx.label(node)
+            )
+        except (AttributeError, IndexError, TypeError):
+            pass  # an unusual form: assume it writes everything it names
     if isinstance(node, F.Write_Stmt | F.Print_Stmt):
         writes = ()
     elif not isinstance(node, _WRITES_FIRST):

@@ -113,6 +113,17 @@ class ArrayCtor(Expr):
 
 
 @dataclass(frozen=True)
+class ImpliedDo(Expr):
+    """An implied DO inside an array constructor: ``(items, var = lo, hi[, step])``."""
+
+    items: tuple[Expr, ...]
+    var: str
+    lo: Expr
+    hi: Expr
+    step: Expr | None = None
+
+
+@dataclass(frozen=True)
 class OpaqueExpr(Expr):
     """An expression we do not model (kept verbatim; an error where it could be active)."""
 
@@ -249,6 +260,17 @@ class TypeDef(OpaqueSpec):
 
     def component(self, name: str) -> Symbol | None:
         return next((c for c in self.components if c.name == name), None)
+
+
+@dataclass(frozen=True)
+class Interface(OpaqueSpec):
+    """An interface block, re-emitted verbatim (``text``). ``name`` is the generic name (None
+    for a plain block of external interfaces); ``procedures`` the specifics it names (MODULE
+    PROCEDURE or bodies); ``bodies`` the routine names whose interfaces the block declares."""
+
+    name: str | None = None
+    procedures: tuple[str, ...] = ()
+    bodies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -414,6 +436,43 @@ class Opaque(Stmt):
     text: str
     reads: tuple[str, ...] = ()
     writes: tuple[str, ...] = ()
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Where(Stmt):
+    """WHERE construct (or statement): (mask, body) per WHERE / masked ELSEWHERE, then an
+    optional ELSEWHERE body. Bodies hold array assignments and nested WHEREs."""
+
+    branches: tuple[tuple[Expr, tuple[Stmt, ...]], ...]
+    else_body: tuple[Stmt, ...] | None = None
+    name: str | None = None
+    inline: bool = False  # a WHERE statement
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Forall(Stmt):
+    """FORALL construct (or statement): index triplets (var, lo, hi, step), optional mask."""
+
+    specs: tuple[tuple[str, Expr, Expr, Expr | None], ...]
+    mask: Expr | None
+    body: tuple[Stmt, ...]
+    name: str | None = None
+    inline: bool = False
+    loc: SourceLoc = NOWHERE
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class Associate(Stmt):
+    """ASSOCIATE construct: (associate name, selector) pairs and the block."""
+
+    assocs: tuple[tuple[str, Expr], ...]
+    body: tuple[Stmt, ...]
+    name: str | None = None
     loc: SourceLoc = NOWHERE
     label: str | None = None
 

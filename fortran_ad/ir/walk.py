@@ -25,6 +25,8 @@ def children(e: ir.Expr) -> tuple[ir.Expr, ...]:
         return e.items
     if isinstance(e, ir.Range):
         return tuple(x for x in (e.lo, e.hi, e.step) if x is not None)
+    if isinstance(e, ir.ImpliedDo):
+        return (*e.items, *(x for x in (e.lo, e.hi, e.step) if x is not None))
     return ()
 
 
@@ -56,6 +58,10 @@ def map_expr(e: ir.Expr, fn: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
         return ir.ArrayCtor(tuple(map_expr(i, fn) for i in e.items))
     if isinstance(e, ir.Range):
         return ir.Range(*(map_expr(x, fn) if x is not None else None for x in (e.lo, e.hi, e.step)))
+    if isinstance(e, ir.ImpliedDo):
+        step = map_expr(e.step, fn) if e.step is not None else None
+        items = tuple(map_expr(i, fn) for i in e.items)
+        return ir.ImpliedDo(items, e.var, map_expr(e.lo, fn), map_expr(e.hi, fn), step)
     return e
 
 
@@ -125,13 +131,20 @@ def stmt_exprs(s: ir.Stmt) -> tuple[ir.Expr, ...]:
         return (s.expr,) + tuple(x for c in s.cases for x in c.selectors)
     if isinstance(s, ir.Goto):
         return (s.index,) if s.index is not None else ()
+    if isinstance(s, ir.Where):
+        return tuple(c for c, _ in s.branches)
+    if isinstance(s, ir.Forall):
+        parts = [x for _, lo, hi, st in s.specs for x in (lo, hi, st) if x is not None]
+        return (*parts, *((s.mask,) if s.mask is not None else ()))
+    if isinstance(s, ir.Associate):
+        return tuple(e for _, e in s.assocs)
     return ()
 
 
 def bodies(s: ir.Stmt) -> tuple[tuple[ir.Stmt, ...], ...]:
-    if isinstance(s, ir.Do | ir.DoWhile):
+    if isinstance(s, ir.Do | ir.DoWhile | ir.Forall | ir.Associate):
         return (s.body,)
-    if isinstance(s, ir.If):
+    if isinstance(s, ir.If | ir.Where):
         out = tuple(b for _, b in s.branches)
         return out + ((s.else_body,) if s.else_body is not None else ())
     if isinstance(s, ir.Select):
@@ -163,9 +176,9 @@ def map_body(
         if new is not None:
             out.extend(new)
             continue
-        if isinstance(s, ir.Do | ir.DoWhile):
+        if isinstance(s, ir.Do | ir.DoWhile | ir.Forall | ir.Associate):
             out.append(replace(s, body=map_body(s.body, fn)))
-        elif isinstance(s, ir.If):
+        elif isinstance(s, ir.If | ir.Where):
             branches = tuple((c, map_body(b, fn)) for c, b in s.branches)
             els = map_body(s.else_body, fn) if s.else_body is not None else None
             out.append(replace(s, branches=branches, else_body=els))

@@ -5,7 +5,9 @@
 1. calls to user functions inside expressions → temporaries (``t = f(x)`` statements), and
    expression actual arguments of user routines → temporaries, so every derivative argument
    has a variable to belong to;
-2. array syntax and SUM/DOT_PRODUCT → loops (normalize/scalarize.py);
+   ASSOCIATE blocks substituted (normalize/constructs.py);
+2. WHERE/FORALL, array syntax and array intrinsics → loops (normalize/constructs.py,
+   scalarize.py, intrinsics.py, overlap.py);
 3. EXIT/CYCLE/RETURN → flags and guarded remainders (normalize/jumps.py).
 New helper variables carry the attribute "generated"; the transforms declare them.
 """
@@ -18,6 +20,7 @@ from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import map_body, map_expr, names_in
+from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
 from fortran_ad.normalize.scalarize import Scalarizer
@@ -40,11 +43,25 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
 
     elemental = {n for n, i in program.routines.items() if "elemental" in i.routine.prefix}
     sc = Scalarizer(lookup, namer, elemental)
+    sc.locals = {s.name for s in r.symbols}
+    sc.dummies = set(r.args)
+    cons = Constructs(sc)
+    body = _lower_associates(r.body, cons)
     # hoist before scalarizing (temporaries holding SUM or array expressions get loops too),
     # and again after (elemental calls applied to array elements inside expressions)
     hoister = _Hoister(program, lookup, namer, extra, sc, info)
-    body = map_body(r.body, hoister.stmt)
-    body = map_body(body, lambda s: sc.assign(s) if isinstance(s, ir.Assign) else None)
+    body = map_body(body, hoister.stmt)
+
+    def scalarize(s: ir.Stmt) -> list[ir.Stmt] | None:
+        if isinstance(s, ir.Assign):
+            return sc.assign(s)
+        if isinstance(s, ir.Where):
+            return cons.where(s)
+        if isinstance(s, ir.Forall):
+            return list(map_body(tuple(cons.forall(s)), scalarize))
+        return None
+
+    body = map_body(body, scalarize)
     extra.extend(sc.new_symbols)
     hoister.scalarizer = None
     body = map_body(body, hoister.stmt)
@@ -52,6 +69,15 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
     body = je.routine_body(body)
     extra.extend(je.new_symbols)
     return replace(r, body=body, symbols=r.symbols + tuple(extra))
+
+
+def _lower_associates(body: tuple[ir.Stmt, ...], cons: Constructs) -> tuple[ir.Stmt, ...]:
+    def fn(s: ir.Stmt) -> list[ir.Stmt] | None:
+        if isinstance(s, ir.Associate):
+            return list(map_body(tuple(cons.associate(s)), fn))
+        return None
+
+    return map_body(body, fn)
 
 
 class _Hoister:
@@ -72,7 +98,7 @@ class _Hoister:
         constants only)."""
         sc = self.scalarizer
         assert sc is not None
-        spans, _ = sc._space_of(value, loc)
+        spans = sc.shape(value, loc) or []
         routine = self.info.routine
         for sp in spans:
             for bound in (sp.lo, sp.hi):

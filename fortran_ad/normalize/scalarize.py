@@ -1,25 +1,29 @@
 """Array syntax → loops, so the AD transforms see scalar statements only.
 
 ``a(2:n) = b(1:n-1)*c`` becomes a DO loop over the target's section with each operand indexed
-by the same iteration; SUM/DOT_PRODUCT without DIM/MASK become reduction loops into a temporary.
-Array assignments whose right side reads the target at another index are refused (located):
-a scalar loop would change their meaning.
+by the same iteration. Array intrinsics are lowered in normalize/intrinsics.py: reductions
+(SUM, PRODUCT, MAXVAL, ...) and MATMUL into temporaries filled by loops, TRANSPOSE, SPREAD,
+CSHIFT, EOSHIFT and RESHAPE into index arithmetic. An assignment that reads its target at
+another element is ordered so that every element is read before it is overwritten (the loop
+runs backwards where needed, normalize/overlap.py), or goes through a temporary.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fortran_ad.ad.rules import real_literal
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import map_expr, subexprs
+from fortran_ad.ir.walk import children, map_expr, names_in
 
 ELEMENTAL = frozenset(
     "sqrt exp log log10 sin cos tan asin acos atan atan2 sinh cosh tanh abs sign max min mod "
     "modulo dim real dble float int nint floor ceiling aint anint merge dsqrt dexp dlog dsin "
     "dcos dabs dsign dmax1 dmin1 amax1 amin1".split()
 )
+# array functions whose statements stay as written (passive code only; the AD refuses them
+# on active data): their results are not elementwise in any operand
+KEEP = frozenset("maxloc minloc findloc pack unpack shape".split())
 INT1 = ir.Literal("1", "integer")
 
 
@@ -29,25 +33,50 @@ class Span:
 
     lo: ir.Expr
     hi: ir.Expr
-    step: ir.Expr | None
+    step: ir.Expr | None = None
+
+    def extent(self) -> ir.Expr:
+        if _is_unit(self.step):
+            return _fold(ir.BinOp("+", ir.BinOp("-", self.hi, _wrap(self.lo)), INT1))
+        assert self.step is not None
+        n = ir.BinOp("+", ir.BinOp("-", self.hi, _wrap(self.lo)), _wrap(self.step))
+        return ir.Call(
+            "max", (ir.Literal("0", "integer"), ir.BinOp("/", ir.Paren(n), _wrap(self.step)))
+        )
+
+
+# one looped dimension of an iteration: its span and the index expression that runs over it
+Iter = list[tuple[Span, ir.Expr]]
 
 
 class Scalarizer:
     """Works for one routine; ``new_symbols`` collects the loop indices and temporaries."""
 
     def __init__(self, lookup, namer, elemental: set[str]):
-        self.lookup = lookup  # name -> Symbol | None
+        from fortran_ad.normalize.intrinsics import ArrayIntrinsics
+
+        self._lookup = lookup  # name -> Symbol | None
         self.namer = namer
         self.elemental = ELEMENTAL | elemental  # intrinsic and user ELEMENTAL functions
         self.new_symbols: list[ir.Symbol] = []
         self.indices: list[str] = []
+        self.locals: set[str] = set()  # the routine's own variables (set by the caller)
+        self.dummies: set[str] = set()
+        self.pending: list[tuple[str, list[Span]]] = []  # allocatable temporaries of a statement
+        self.intr = ArrayIntrinsics(self)
 
     # -- shapes ------------------------------------------------------------------------------
+    def lookup(self, name: str) -> ir.Symbol | None:
+        for s in self.new_symbols:
+            if s.name == name:
+                return s
+        return self._lookup(name)
+
     def rank(self, name: str) -> int:
         sym = self.lookup(name)
         return sym.rank if sym is not None else 0
 
-    def _dim_bounds(self, name: str, k: int, loc: ir.SourceLoc) -> tuple[ir.Expr, ir.Expr]:
+    def dim_bounds(self, name: str, k: int, loc: ir.SourceLoc) -> tuple[ir.Expr, ir.Expr]:
         sym = self.lookup(name)
         d = sym.dims[k]
         kk = ir.Literal(str(k + 1), "integer")
@@ -57,51 +86,75 @@ class Scalarizer:
             size = ir.Call("size", (ir.Name(name), kk))
             if d.lo is None:
                 return (INT1, size)
-            return (d.lo, ir.BinOp("-", ir.BinOp("+", d.lo, size), INT1))
+            return (d.lo, _fold(ir.BinOp("-", ir.BinOp("+", d.lo, size), INT1)))
         if d.kind == "deferred":
             return (ir.Call("lbound", (ir.Name(name), kk)), ir.Call("ubound", (ir.Name(name), kk)))
         raise FortranADError(loc, f"whole-array use of assumed-size array '{name}' has no extent")
 
-    def spans(self, e: ir.Expr, loc: ir.SourceLoc) -> list[Span] | None:
-        """The looped dimensions of an array-valued designator, None if scalar."""
-        if isinstance(e, ir.Name) and self.rank(e.name) > 0:
-            return [Span(*self._dim_bounds(e.name, k, loc), None) for k in range(self.rank(e.name))]
-        if isinstance(e, ir.ArrayRef) and any(isinstance(s, ir.Range) for s in e.subs):
+    def shape(self, e: ir.Expr, loc: ir.SourceLoc) -> list[Span] | None:
+        """The looped dimensions of an array-valued expression, None if it is a scalar."""
+        if isinstance(e, ir.Name):
+            r = self.rank(e.name)
+            return [Span(*self.dim_bounds(e.name, k, loc)) for k in range(r)] if r else None
+        if isinstance(e, ir.ArrayRef):
             out = []
             for k, s in enumerate(e.subs):
                 if isinstance(s, ir.Range):
+                    lo, hi = (None, None)
                     if s.lo is None or s.hi is None:
-                        lo, hi = self._dim_bounds(e.name, k, loc)
+                        lo, hi = self.dim_bounds(e.name, k, loc)
                     out.append(Span(s.lo or lo, s.hi or hi, s.step))
-            return out
+                else:
+                    inner = self.shape(s, loc)  # a vector subscript a(idx)
+                    if inner is not None:
+                        out.extend(inner)
+            return out or None
+        if isinstance(e, ir.Call):
+            if e.name in self.elemental:
+                return self._first_shape(_values(e.args), loc)
+            return self.intr.shape(e, loc)
+        if isinstance(e, ir.ArrayCtor):
+            return self.intr.ctor_shape(e, loc)
+        if isinstance(e, ir.Keyword):
+            return self.shape(e.value, loc)
+        if isinstance(e, ir.BinOp | ir.UnOp | ir.Paren):
+            return self._first_shape(children(e), loc)
+        return None
+
+    def _first_shape(self, es, loc) -> list[Span] | None:
+        for c in es:
+            sp = self.shape(c, loc)
+            if sp is not None:
+                return sp
         return None
 
     def is_array_valued(self, e: ir.Expr) -> bool:
-        """Does ``e`` denote an array (reductions and inquiries of arrays are scalars)?"""
-        if isinstance(e, ir.Call):
-            if e.name not in self.elemental:
-                return False
-            return any(self.is_array_valued(a) for a in e.args)
-        if self.spans(e, ir.NOWHERE) is not None:
+        try:
+            return self.shape(e, ir.NOWHERE) is not None
+        except FortranADError:
             return True
-        if isinstance(e, ir.ArrayRef):
-            return False
-        from fortran_ad.ir.walk import children
 
-        return any(self.is_array_valued(c) for c in children(e))
+    def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
+        from fortran_ad.normalize.types import expr_type
+
+        return expr_type(e, self.lookup)
 
     # -- element access ----------------------------------------------------------------------
-    def element(self, e: ir.Expr, space: list[Span], idx: list[str], loc) -> ir.Expr:
-        """``e`` at the iteration ``idx`` of ``space`` (operands conform to the space)."""
+    def element(self, e: ir.Expr, it: Iter, loc) -> ir.Expr:
+        """``e`` at the iteration ``it`` (operands conform to the iteration's spans)."""
 
         def fn(x: ir.Expr) -> ir.Expr | None:
-            if isinstance(x, ir.Call) and x.name not in self.elemental:
-                return x  # reductions and inquiries keep their array arguments
-            sp = self.spans(x, loc)
+            if isinstance(x, ir.Call) and x.name in self.elemental:
+                return None  # elementwise: its array arguments are indexed below
+            if isinstance(x, ir.Call | ir.ArrayCtor):
+                if self.shape(x, loc) is None:
+                    return x  # reductions and inquiries keep their array arguments
+                return self.intr.element(x, it, loc)
+            sp = self.shape(x, loc) if isinstance(x, ir.Name | ir.ArrayRef) else None
             if sp is None:
                 return None
-            if len(sp) != len(space):
-                raise FortranADError(loc, "array operands of different rank in one assignment")
+            if len(sp) != len(it):
+                raise FortranADError(loc, "array operands of different rank in one statement")
             subs_in = (
                 list(x.subs)
                 if isinstance(x, ir.ArrayRef)
@@ -111,125 +164,185 @@ class Scalarizer:
             k = 0
             for s in subs_in:
                 if isinstance(s, ir.Range):
-                    subs.append(_index(sp[k], space[k], idx[k]))
+                    subs.append(_index(sp[k], *it[k]))
                     k += 1
+                elif self.shape(s, loc) is not None:  # vector subscript
+                    n = len(self.shape(s, loc) or [])
+                    subs.append(self.element(s, it[k : k + n], loc))
+                    k += n
                 else:
                     subs.append(s)
             return ir.ArrayRef(x.name, tuple(subs))
 
         return map_expr(e, fn)
 
-    def loops(self, space: list[Span], body: list[ir.Stmt], loc) -> tuple[ir.Stmt, list[str]]:
-        idx = [self.index(k) for k in range(len(space))]
+    def iteration(self, space: list[Span]) -> Iter:
+        return [(sp, ir.Name(self.index(k))) for k, sp in enumerate(space)]
+
+    def loops(self, it: Iter, body: list[ir.Stmt], loc, backwards=frozenset()) -> ir.Stmt:
+        """The loop nest of an iteration (first dimension innermost); dimensions in
+        ``backwards`` run from hi down to lo (unit steps only)."""
         stmt: tuple[ir.Stmt, ...] = tuple(body)
-        for k, sp in enumerate(space):  # first dimension innermost
-            stmt = (ir.Do(idx[k], sp.lo, sp.hi, sp.step, stmt, loc=loc),)
-        return stmt[0], idx
+        for k, (sp, var) in enumerate(it):
+            assert isinstance(var, ir.Name)
+            if k in backwards:
+                minus = ir.UnOp("-", INT1)
+                stmt = (ir.Do(var.name, sp.hi, sp.lo, minus, stmt, loc=loc),)
+            else:
+                stmt = (ir.Do(var.name, sp.lo, sp.hi, sp.step, stmt, loc=loc),)
+        return stmt[0]
 
     def index(self, k: int) -> str:
         while len(self.indices) <= k:
-            name = self.namer.temp("i")
-            self.indices.append(name)
-            self.new_symbols.append(
-                ir.Symbol(name, ir.TypeSpec("integer"), attrs=frozenset({"generated"}))
-            )
+            self.indices.append(self.new_var("i", ir.TypeSpec("integer")))
         return self.indices[k]
 
+    def new_var(self, stem: str, t: ir.TypeSpec | None, dims: tuple[ir.Dim, ...] = ()) -> str:
+        name = self.namer.temp(stem)
+        self.new_symbols.append(ir.Symbol(name, t, dims, attrs=frozenset({"generated"})))
+        return name
+
+    def temp_array(self, stem: str, t, space: list[Span], loc, allocatable: bool = False) -> str:
+        """An automatic array shaped like ``space`` when its bounds are specification
+        expressions (dummies, constants, inquiries of dummies); otherwise, where the caller
+        allows it, an allocatable one that ``assign`` allocates around its statement."""
+        if allocatable and not all(
+            self.spec_ok(b) for sp in space for b in (sp.lo, sp.hi, sp.step) if b is not None
+        ):
+            dims = tuple(ir.Dim("deferred") for _ in space)
+            name = self.namer.temp(stem)
+            attrs = frozenset({"generated", "allocatable"})
+            self.new_symbols.append(ir.Symbol(name, t, dims, attrs=attrs))
+            self.pending.append((name, space))
+            return name
+        self.require_spec(space, loc)
+        dims = tuple(ir.Dim("explicit", sp.lo, sp.hi) for sp in space)
+        if any(sp.step is not None for sp in space):
+            dims = tuple(ir.Dim("explicit", INT1, sp.extent()) for sp in space)
+        return self.new_var(stem, t, dims)
+
+    def require_spec(self, space: list[Span], loc) -> None:
+        for sp in space:
+            for bound in (sp.lo, sp.hi, sp.step):
+                if bound is not None and not self.spec_ok(bound):
+                    raise FortranADError(
+                        loc,
+                        "this array expression needs a temporary whose bounds are not "
+                        "specification expressions",
+                        "assign the operand to an array variable first, or use explicit loops",
+                    )
+
+    def spec_ok(self, e: ir.Expr) -> bool:
+        """Can ``e`` size an automatic array here (dummies, parameters, module variables)?"""
+        made = {s.name for s in self.new_symbols}
+        for name in names_in(e):
+            if name in made:
+                return False
+            if name in self.locals and name not in self.dummies:
+                sym = self.lookup(name)
+                if sym is None or "parameter" not in sym.attrs:
+                    return False
+        return True
+
     # -- statements --------------------------------------------------------------------------
-    def assign(self, s: ir.Assign) -> list[ir.Stmt]:
-        pre, value = self.hoist_reductions(s.value, s.loc)
-        s = ir.Assign(s.target, value, s.loc, s.label)
-        space = self.spans(s.target, s.loc)
+    def assign(self, s: ir.Assign, mask: ir.Expr | None = None) -> list[ir.Stmt]:
+        """One assignment (under a WHERE control ``mask``, an array expression) → loops."""
+        return self.allocating(lambda: self._assign(s, mask), s.loc)
+
+    def allocating(self, build, loc) -> list[ir.Stmt]:
+        """Statements from ``build()``, with the allocatable temporaries they need allocated
+        before and freed after."""
+        from fortran_ad.backends.fortran import expr
+
+        outer, self.pending = self.pending, []
+        body = build()
+        pre: list[ir.Stmt] = []
+        post: list[ir.Stmt] = []
+        for name, space in self.pending:
+            bounds = ", ".join(f"{expr(sp.lo)}:{expr(sp.hi)}" for sp in space)
+            if any(sp.step is not None for sp in space):
+                bounds = ", ".join(expr(sp.extent()) for sp in space)
+            used = set().union(*(names_in(sp.hi) | names_in(sp.lo) for sp in space))
+            pre.append(ir.Opaque(f"allocate({name}({bounds}))", tuple(sorted(used)), (name,), loc))
+            post.append(ir.Opaque(f"deallocate({name})", (), (name,), loc))
+        self.pending = outer
+        if pre and body and body[0].label:
+            from dataclasses import replace
+
+            pre[0] = replace(pre[0], label=body[0].label)
+            body[0] = replace(body[0], label=None)
+        return [*pre, *body, *post]
+
+    def _assign(self, s: ir.Assign, mask: ir.Expr | None = None) -> list[ir.Stmt]:
+        from fortran_ad.normalize.overlap import order
+
+        if _calls(s.value, KEEP) and mask is None:
+            return [s]  # passive array functions: left as written (the AD refuses them if active)
+        pre, value = self.intr.hoist(s.value, s.loc)
+        if mask is not None:
+            mpre, mask = self.intr.hoist(mask, s.loc)
+            pre += mpre
+        space = self.shape(s.target, s.loc)
         if space is None:
-            return [*pre, s]
-        target_name = s.target.name  # type: ignore[union-attr]
-        idx = [self.index(k) for k in range(len(space))]
-        lhs = self.element(s.target, space, idx, s.loc)
-        rhs = self.element(s.value, space, idx, s.loc)
-        for x in subexprs(rhs):
-            if isinstance(x, ir.ArrayRef) and x.name == target_name and x != lhs:
-                raise FortranADError(
-                    s.loc,
-                    f"array assignment reads its target '{target_name}' at another index",
-                    "write this statement as an explicit DO loop (its meaning depends on order)",
-                )
-        loop, _ = self.loops(space, [ir.Assign(lhs, rhs, s.loc)], s.loc)
+            return [*pre, ir.Assign(s.target, value, s.loc, s.label)]
+        it = self.iteration(space)
+        lhs = self.element(s.target, it, s.loc)
+        rhs = self.element(value, it, s.loc)
+        cond = self.element(mask, it, s.loc) if mask is not None else None
+        name = s.target.name  # type: ignore[union-attr]
+        how = order(lhs, rhs, name, it)
+        if how is None:  # no safe order: through a temporary shaped like the iteration
+            tmp = self.temp_array("tmp", self.type_of(s.target), space, s.loc, True)
+            t_elem = self.element(ir.Name(tmp), it, s.loc)
+            first = self.loops(it, [_guard(cond, ir.Assign(t_elem, rhs, s.loc))], s.loc)
+            second = self.loops(it, [_guard(cond, ir.Assign(lhs, t_elem, s.loc))], s.loc)
+            return [*pre, _with_label(first, s.label), second]
+        loop = self.loops(it, [_guard(cond, ir.Assign(lhs, rhs, s.loc))], s.loc, how)
         return [*pre, _with_label(loop, s.label)]
 
-    def hoist_reductions(self, e: ir.Expr, loc) -> tuple[list[ir.Stmt], ir.Expr]:
-        """SUM(x) / DOT_PRODUCT(a, b) without DIM/MASK → a temporary filled by a loop."""
-        pre: list[ir.Stmt] = []
 
-        def fn(x: ir.Expr) -> ir.Expr | None:
-            if not isinstance(x, ir.Call) or x.name not in ("sum", "dot_product"):
-                return None
-            if any(isinstance(a, ir.Keyword) for a in x.args) or (
-                x.name == "sum" and len(x.args) != 1
-            ):
-                raise FortranADError(loc, f"{x.name.upper()} with DIM or MASK is not supported yet")
-            inner_pre, args = [], []
-            for a in x.args:
-                p, a2 = self.hoist_reductions(a, loc)
-                inner_pre += p
-                args.append(a2)
-            body = args[0] if x.name == "sum" else ir.BinOp("*", args[0], args[1])
-            space, ref = self._space_of(body, loc)
-            sym = self.lookup(ref)
-            tmp = self.namer.temp("sum")
-            self.new_symbols.append(ir.Symbol(tmp, sym.type, attrs=frozenset({"generated"})))
-            idx = [self.index(k) for k in range(len(space))]
-            elem = self.element(body, space, idx, loc)
-            acc = ir.Assign(ir.Name(tmp), ir.BinOp("+", ir.Name(tmp), _paren(elem)), loc)
-            loop, _ = self.loops(space, [acc], loc)
-            pre.extend(inner_pre)
-            pre.append(ir.Assign(ir.Name(tmp), real_literal("0.0", sym.type), loc))
-            pre.append(loop)
-            return ir.Name(tmp)
-
-        new = map_expr(e, fn)
-        return pre, new
-
-    def _space_of(self, e: ir.Expr, loc) -> tuple[list[Span], str]:
-        """The iteration space of an array expression: that of its first array operand."""
-        found = self._first_array(e, loc)
-        if found is None:
-            raise FortranADError(loc, "reduction over an expression with no array operand")
-        return found
-
-    def _first_array(self, e: ir.Expr, loc) -> tuple[list[Span], str] | None:
-        if isinstance(e, ir.Call) and e.name not in self.elemental:
-            return None  # SUM(x) inside is a scalar
-        sp = self.spans(e, loc)
-        if sp is not None:
-            return sp, e.name  # type: ignore[union-attr]
-        if isinstance(e, ir.ArrayRef):
-            return None
-        from fortran_ad.ir.walk import children
-
-        for c in children(e):
-            found = self._first_array(c, loc)
-            if found is not None:
-                return found
-        return None
+def _values(args) -> list[ir.Expr]:
+    return [a.value if isinstance(a, ir.Keyword) else a for a in args]
 
 
-def _paren(e: ir.Expr) -> ir.Expr:
-    return ir.Paren(e) if isinstance(e, ir.BinOp) and e.op in ("+", "-") else e
+def _calls(e: ir.Expr, names: frozenset[str]) -> bool:
+    from fortran_ad.ir.walk import subexprs
+
+    return any(isinstance(x, ir.Call) and x.name in names for x in subexprs(e))
 
 
-def _index(src: Span, space: Span, var: str) -> ir.Expr:
-    """Index of a ``src`` section at iteration ``var`` of the ``space`` section."""
-    v: ir.Expr = ir.Name(var)
+def _guard(cond: ir.Expr | None, s: ir.Stmt) -> ir.Stmt:
+    return s if cond is None else ir.If(((cond, (s,)),), inline=True, loc=s.loc)
+
+
+def _index(src: Span, space: Span, v: ir.Expr) -> ir.Expr:
+    """Index of a ``src`` section at the index ``v`` of the ``space`` section."""
     if _is_unit(src.step) and _is_unit(space.step):
         if src.lo == space.lo:
             return v
         a, b = _int(src.lo), _int(space.lo)
         if a is not None and b is not None:
-            d = a - b
-            return ir.BinOp("+" if d > 0 else "-", v, ir.Literal(str(abs(d)), "integer"))
+            return _fold(ir.BinOp("+", v, ir.Literal(str(a - b), "integer")))
         return ir.BinOp("+", v, ir.Paren(ir.BinOp("-", src.lo, _wrap(space.lo))))
     k = ir.BinOp("/", ir.Paren(ir.BinOp("-", v, _wrap(space.lo))), space.step or INT1)
     return ir.BinOp("+", src.lo, ir.BinOp("*", k, src.step or INT1))
+
+
+def _fold(e: ir.Expr) -> ir.Expr:
+    """Fold ``x + c1 - c2`` style integer constants (keeps generated indices readable)."""
+    if isinstance(e, ir.BinOp) and e.op in ("+", "-"):
+        c = _int(e.right)
+        if c is not None:
+            c = c if e.op == "+" else -c
+            inner = e.left
+            if isinstance(inner, ir.BinOp) and inner.op in ("+", "-") and _int(inner.right):
+                c2 = _int(inner.right) or 0
+                c += c2 if inner.op == "+" else -c2
+                inner = inner.left
+            if c == 0:
+                return inner
+            return ir.BinOp("+" if c > 0 else "-", inner, ir.Literal(str(abs(c)), "integer"))
+    return e
 
 
 def _wrap(e: ir.Expr) -> ir.Expr:
@@ -240,7 +353,7 @@ def _is_unit(e: ir.Expr | None) -> bool:
     return e is None or (isinstance(e, ir.Literal) and e.text == "1")
 
 
-def _int(e: ir.Expr) -> int | None:
+def _int(e: ir.Expr | None) -> int | None:
     if isinstance(e, ir.Literal) and e.type == "integer" and e.text.lstrip("-").isdigit():
         return int(e.text)
     return None

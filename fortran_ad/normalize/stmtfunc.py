@@ -31,7 +31,9 @@ def inline_statement_functions(r: ir.Routine) -> ir.Routine:
         return r
     first = len(r.body) - len(rest)
     comments = tuple(s for s in r.body[:first] if isinstance(s, ir.Comment))
-    body = tuple(_inline_stmt(s, defs) for s in rest)
+    from fortran_ad.normalize.constructs import map_body_exprs  # WHERE/FORALL/ASSOCIATE too
+
+    body = map_body_exprs(tuple(rest), lambda e: _inline(e, defs))
     return replace(r, body=comments + body)
 
 
@@ -56,22 +58,3 @@ def _inline(e: ir.Expr, defs) -> ir.Expr:
         return None
 
     return map_expr(e, fn)
-
-
-def _inline_stmt(s: ir.Stmt, defs) -> ir.Stmt:
-    from fortran_ad.ir.walk import bodies
-
-    if bodies(s):
-        from fortran_ad.normalize.goto import _map_bodies
-
-        s = _map_bodies(s, lambda b: tuple(_inline_stmt(x, defs) for x in b))
-    fields = {}
-    for name in ("target", "value", "cond", "start", "stop", "step", "expr", "index"):
-        v = getattr(s, name, None)
-        if isinstance(v, ir.Expr):
-            fields[name] = _inline(v, defs)
-    if isinstance(s, ir.CallStmt):
-        fields["args"] = tuple(_inline(a, defs) for a in s.args)
-    if isinstance(s, ir.If):
-        fields["branches"] = tuple((_inline(c, defs), b) for c, b in s.branches)
-    return replace(s, **fields) if fields else s

@@ -124,6 +124,8 @@ ROWS: tuple[Row, ...] = (
     Row("sign-neg-a-pos-b", "sign(x, y)", (-1.5, -0.5), POS),
     Row("sign-pos-a-neg-b", "sign(x, y)", POS, (-1.5, -0.5)),
     Row("dsign", "dsign(x, y)", (-1.5, -0.5), (-1.5, -0.5)),
+    Row("merge-true", "merge(x, y, x > 1.0_dp)", (1.5, 2.0), SYM),
+    Row("merge-false", "merge(x*y, y, x > 1.0_dp)", (0.2, 0.8), SYM),
     Row("max-first", "max(x, y)", (2.0, 3.0), POS),
     Row("max-second", "max(x, y)", POS, (2.0, 3.0)),
     Row("max-const", "max(x, 0.1_dp)", POS),

@@ -1,0 +1,69 @@
+"""ALLOCATE/DEALLOCATE in reversed routines (ad/adjoint.py delegates here)."""
+
+from __future__ import annotations
+
+from fortran_ad.ad.adjoint import INT, Sweep, lit, pop, push
+from fortran_ad.ir import nodes as ir
+
+
+def _local_allocatable(t, name: str) -> bool:
+    r = t.routine
+    sym = r.symbol(name)
+    return (
+        sym is not None
+        and "allocatable" in sym.attrs
+        and name not in r.args
+        and name != r.result
+        and "save" not in sym.attrs
+    )
+
+
+def allocation(t, s: ir.Opaque, allocate: bool) -> Sweep:
+    """ALLOCATE/DEALLOCATE in a reversed routine. Local allocatables: the backward sweep
+    undoes an ALLOCATE (deallocates the array and its adjoint) and re-allocates what a
+    DEALLOCATE freed (bounds and, if needed, values from the tape), so both work inside loops.
+    Other allocatables keep their primal life; their adjoints are freed after the sweep."""
+    names = sorted(set(s.writes) & {sym.name for sym in t.routine.symbols})
+    names = [n for n in names if "allocatable" in (t.lookup(n).attrs if t.lookup(n) else ())]
+    local = [n for n in names if _local_allocatable(t, n)]
+    active = [n for n in names if n in t.active]
+    fwd: list[ir.Stmt] = []
+    bwd: list[ir.Stmt] = []
+    if allocate:
+        fwd = [s]
+        for n in active:
+            fwd += [
+                t.allocate_like(n),
+                ir.Assign(ir.Name(t.namer.derivative(n)), t.zero(ir.Name(n))),
+            ]
+        for n in names:
+            d = ir.Opaque(f"deallocate({t.namer.derivative(n)})")
+            if n in local:
+                bwd += ([d] if n in active else []) + [ir.Opaque(f"deallocate({n})")]
+            elif n in active:
+                t.deferred.append(d)
+        return fwd, ([t._note(s), *bwd] if bwd else [])
+    keep = [n for n in names if n not in local]
+    if keep:
+        t.deferred.append(ir.Opaque(f"deallocate({', '.join(keep)})"))
+    for n in local:
+        rank = t.lookup(n).rank
+        bounds = []
+        for k in range(1, rank + 1):
+            for f in ("lbound", "ubound"):
+                b = ir.Name(t.temp("bound", INT))
+                fwd.append(push(ir.Call(f, (ir.Name(n), lit(k)))))
+                bounds.append(b)
+        if n in t.needed:
+            fwd.append(push(ir.Name(n)))
+        fwd.append(ir.Opaque(f"deallocate({n})"))
+        shape = ", ".join(f"{bounds[2 * k].name}:{bounds[2 * k + 1].name}" for k in range(rank))
+        back = [pop(b) for b in reversed(bounds)] + [ir.Opaque(f"allocate({n}({shape}))")]
+        if n in t.needed:
+            back.append(pop(ir.Name(n)))
+        if n in active:
+            d = t.namer.derivative(n)
+            fwd.append(ir.Opaque(f"deallocate({d})"))
+            back += [t.allocate_like(n), ir.Assign(ir.Name(d), t.zero(ir.Name(n)))]
+        bwd = back + bwd
+    return fwd, ([t._note(s), *bwd] if bwd else [])
