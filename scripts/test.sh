@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up (scripts/setup.sh), then lint (ruff check), format check (ruff format --check) and the
-# test suite (pytest; extra arguments are passed on: ./scripts/test.sh -k roundtrip -x).
+# test suite (pytest on every core; extra arguments are passed on: ./scripts/test.sh -k roundtrip).
 # Runs every step, then exits non-zero if any of them failed.
 set -euo pipefail
 
@@ -20,7 +20,8 @@ step() {
 
 step "ruff check" ruff check fortran_ad tests scripts
 step "ruff format --check" ruff format --check fortran_ad tests scripts
-step "pytest" python -m pytest -q "$@"
+# one worker per core (pytest-xdist): the suite is compile-bound and the tests are independent
+step "pytest" python -m pytest -q -n auto "$@"
 
 if ((${#failed[@]})); then
   printf 'FAILED: %s\n' "$(IFS=,; echo "${failed[*]}")" >&2
