@@ -148,8 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="fad-bench-ckp-") as tmp:
         for case in cases:
             print(f"[bench_checkpoint] {case.label} ...", file=sys.stderr, flush=True)
-            rows += bench(case, args.preset, fractions, args.repeat, Path(tmp))
-    print(table(rows))
+            got = bench(case, args.preset, fractions, args.repeat, Path(tmp))
+            print(table(got).split("\n", 2)[2] if rows else table(got), flush=True)
+            rows += got
     return 0
 
 
