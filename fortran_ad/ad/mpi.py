@@ -189,9 +189,9 @@ def _nonblocking_active(program, activity) -> bool:
     for name, info in program.routines.items():
         active = activity.active(name)
         for s in walk_stmts(info.routine.body):
-            if isinstance(s, ir.CallStmt) and s.name in NONBLOCKING:
-                if any(base_name(a) in active for _, a in buffers(s)):
-                    return True
+            nonblocking = isinstance(s, ir.CallStmt) and s.name in NONBLOCKING
+            if nonblocking and any(base_name(a) in active for _, a in buffers(s)):
+                return True
     return False
 
 
@@ -226,7 +226,7 @@ def _check(t, s: ir.CallStmt) -> None:
     if any(isinstance(a, ir.Keyword) for a in s.args):
         raise FortranADError(s.loc, f"{display(s.name)}: keyword arguments are not supported")
     roles = SIGNATURES[s.name]
-    for role, a in buffers(s):
+    for _, a in buffers(s):
         if base_name(a) == "mpi_in_place":
             raise FortranADError(s.loc, f"{display(s.name)}: MPI_IN_PLACE is not supported")
         if base_name(a) not in t.active:
@@ -352,7 +352,8 @@ def _g(a: dict[str, ir.Expr], roles: str) -> list[ir.Expr]:
 # -- what the emitted files need --------------------------------------------------------------
 def uses_runtime(body) -> bool:
     return any(
-        isinstance(s, ir.CallStmt) and s.name.startswith("fad_mpi_") for s in walk_stmts(tuple(body))
+        isinstance(s, ir.CallStmt) and s.name.startswith("fad_mpi_")
+        for s in walk_stmts(tuple(body))
     )
 
 

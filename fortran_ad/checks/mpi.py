@@ -142,7 +142,8 @@ def build_and_run(compile_one, spec, build: Path, primal, runtime, derivative, f
         try:
             objects.append(compile_one(fc, Path(src).resolve(), build, i, flags))
         except Exception as exc:  # run.py's _CompileError
-            raise FortranADError(str(src), "mpif90 cannot compile the primal source", str(exc))
+            msg = "mpif90 cannot compile the primal source"
+            raise FortranADError(str(src), msg, str(exc)) from None
     try:
         for i, src in enumerate([*runtime, *derivative, harness], start=len(objects)):
             objects.append(compile_one(fc, Path(src).resolve(), build, i, ()))
