@@ -103,14 +103,95 @@ end subroutine gsum
 """
 
 
-def test_unsupported_mpi_call_on_active_data_is_a_located_error(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+EXPRESSION_BUFFER = UNSUPPORTED.replace("MPI_Scan(x, y,", "MPI_Allreduce(2*x, y,")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (UNSUPPORTED, "MPI_Scan is not supported on active data"),
+        (EXPRESSION_BUFFER, "MPI_Allreduce: the buffer '2*x' is not a variable"),
+    ],
+    ids=["unsupported-routine", "expression-buffer"],
+)
+def test_unsupported_mpi_use_on_active_data_is_a_located_error(
+    text: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     src = tmp_path / "gsum.f90"
-    src.write_text(UNSUPPORTED)
+    src.write_text(text)
     out = tmp_path / "out"
     args = [str(src), "--head", "gsum", "--wrt", "x", "--of", "y", "-o", str(out)]
     assert cli.main(args) == 2
     err = capsys.readouterr().err
-    assert f"{src}:8:" in err and "MPI_Scan is not supported on active data" in err
+    assert f"{src}:8:" in err and message in err, err
     assert not out.exists() or not any(out.iterdir())
+
+
+OPS = """\
+module comm_ops
+  use mpi
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  !> Every other recognised call on active data: blocking ring shift (MPI_Send/Recv),
+  !> Isend/Irecv completed by single MPI_Wait calls, Reduce SUM and MIN to rank 0, Bcast.
+  subroutine ops(n, x, y)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n)
+    real(dp), intent(out) :: y(n)
+    real(dp) :: a(n), b(n), s(n), m(n)
+    integer :: rank, nproc, right, left, ierr, req1, req2
+    call MPI_Comm_rank(MPI_COMM_WORLD, rank, ierr)
+    call MPI_Comm_size(MPI_COMM_WORLD, nproc, ierr)
+    right = mod(rank + 1, nproc)
+    left = mod(rank - 1 + nproc, nproc)
+    a = x**2
+    call MPI_Send(a, n, MPI_DOUBLE_PRECISION, right, 7, MPI_COMM_WORLD, ierr)
+    call MPI_Recv(b, n, MPI_DOUBLE_PRECISION, left, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE, ierr)
+    b = b*x
+    call MPI_Irecv(a, n, MPI_DOUBLE_PRECISION, right, 8, MPI_COMM_WORLD, req1, ierr)
+    call MPI_Isend(b, n, MPI_DOUBLE_PRECISION, left, 8, MPI_COMM_WORLD, req2, ierr)
+    call MPI_Wait(req2, MPI_STATUS_IGNORE, ierr)
+    call MPI_Wait(req1, MPI_STATUS_IGNORE, ierr)
+    s = 0.0_dp
+    m = 0.0_dp
+    call MPI_Reduce(a, s, n, MPI_DOUBLE_PRECISION, MPI_SUM, 0, MPI_COMM_WORLD, ierr)
+    b = a + x
+    call MPI_Reduce(b, m, n, MPI_DOUBLE_PRECISION, MPI_MIN, 0, MPI_COMM_WORLD, ierr)
+    call MPI_Bcast(s, n, MPI_DOUBLE_PRECISION, 0, MPI_COMM_WORLD, ierr)
+    call MPI_Bcast(m, n, MPI_DOUBLE_PRECISION, 0, MPI_COMM_WORLD, ierr)
+    y = s*m + a
+  end subroutine ops
+end module comm_ops
+"""
+
+F77 = """\
+      subroutine gsum(n, x, y)
+      implicit none
+      include 'mpif.h'
+      integer n, ierr
+      double precision x(n), y(n), t(n)
+      t = x**3
+      call MPI_Allreduce(t, y, n, MPI_DOUBLE_PRECISION, MPI_MAX,
+     &                   MPI_COMM_WORLD, ierr)
+      end
+"""
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "head", "nprocs"),
+    [("ops.f90", OPS, "ops", 3), ("gsum.f", F77, "gsum", 2)],
+    ids=["send-recv-wait-reduce-bcast-np3", "f77-mpif.h-allreduce-max-np2"],
+)
+def test_other_calls_check_under_mpirun(
+    name: str, text: str, head: str, nprocs: int, tmp_path: Path
+) -> None:
+    from fortran_ad.checks.run import prepare_check
+    from fortran_ad.driver import Options
+
+    src = tmp_path / name
+    src.write_text(text)
+    opts = Options(sources=(str(src),), head=head, wrt=("x",), of=("y",), sizes={"n": 4})
+    report = prepare_check(opts, modes="reverse,forward").run(nprocs=nprocs)
+    assert report.ok, report.table()
+    assert {"fd_adjoint", "fd_tangent", "dot_product", "taylor"} <= {r.test for r in report.rows}

@@ -229,6 +229,14 @@ def _check(t, s: ir.CallStmt) -> None:
     for _, a in buffers(s):
         if base_name(a) == "mpi_in_place":
             raise FortranADError(s.loc, f"{display(s.name)}: MPI_IN_PLACE is not supported")
+        if base_name(a) is None or isinstance(a, ir.OpaqueExpr):
+            from fortran_ad.backends.fortran import expr
+
+            raise FortranADError(
+                s.loc,
+                f"{display(s.name)}: the buffer '{expr(a)}' is not a variable",
+                "assign it to an array first (its adjoint needs a place)",
+            )
         if base_name(a) not in t.active:
             raise FortranADError(s.loc, f"{display(s.name)}: buffer '{base_name(a)}' is passive")
         sym = t.lookup(a.name) if isinstance(a, ir.Name) else None
