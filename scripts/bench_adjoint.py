@@ -57,7 +57,7 @@ from fortran_ad.checks.inputs import _fixed, find_head, load_case
 from fortran_ad.checks.spec import Dummy, FixedValue, HarnessSpec, build_spec
 from fortran_ad.driver import Options, load
 from fortran_ad.errors import FortranADError
-from fortran_ad.runtime import RUNTIME_SOURCES
+from fortran_ad.runtime import RUNTIME_FILES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = REPO_ROOT / "legacy_samples"
@@ -112,6 +112,8 @@ def load_cases(samples_dir: Path = SAMPLES_DIR, select: Sequence[str] = ()) -> l
     cases = []
     for toml in sorted(samples_dir.glob("*/sample.toml")):
         data = tomllib.loads(toml.read_text())
+        if data.get("mpi"):  # MPI samples run under mpirun: scripts/bench_mpi.py
+            continue
         for raw in data.get("case", []):
             presets = {p: _fixed(raw.get(p, {}), str(toml)) for p in ("check", "bench") if p in raw}
             cases.append(Case(toml.parent.name, str(raw["head"]).lower(), toml, presets))
@@ -343,7 +345,7 @@ def build_case(
     except Exception:  # a generator crash must not stop the other cases
         raise CaseError("generate failed", traceback.format_exc(limit=-3)) from None
     workdir.mkdir(parents=True, exist_ok=True)
-    runtime_names = {p.name for p in RUNTIME_SOURCES}
+    runtime_names = {p.name for p in RUNTIME_FILES}
     for name, text in files.items():
         (workdir / name).write_text(text)
     driver = workdir / f"{PROGRAM}.f90"

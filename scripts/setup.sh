@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/test.sh and scripts/demo.sh (may also be run on its own).
 #
-#   * installs gfortran, cmake and make with apt-get when they are missing (Debian, as root);
+#   * installs gfortran, cmake, make and Open MPI (mpif90, mpirun) with apt-get when they are missing (Debian, as root);
 #   * creates the virtual environment .venv in the repository root with Python 3.11;
 #   * runs `pip install -e '.[test]'` unless a stamp shows pyproject.toml unchanged since then.
 #
@@ -20,6 +20,8 @@ _setup_system_packages() {
   command -v gfortran >/dev/null 2>&1 || missing+=(gfortran)
   command -v cmake >/dev/null 2>&1 || missing+=(cmake)
   command -v make >/dev/null 2>&1 || missing+=(make)
+  # MPI programs (issue #13): the adjoints run on the real MPI library
+  command -v mpif90 >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
   if ! command -v python3.11 >/dev/null 2>&1 && ! command -v python3 >/dev/null 2>&1; then
     missing+=(python3.11)
   fi

@@ -31,18 +31,22 @@ STRICT_FLAGS = ("-Wall", "-fcheck=all")
 RUN_TIMEOUT = 120
 
 
-def load_samples() -> list[dict[str, Any]]:
-    """All sample.toml files under legacy_samples/, sorted by folder, each with ``dir``."""
+def load_samples(mpi: bool = False) -> list[dict[str, Any]]:
+    """All sample.toml files under legacy_samples/, sorted by folder, each with ``dir``.
+    Samples marked ``mpi = true`` need mpif90/mpirun: only ``load_samples(mpi=True)`` lists
+    them (tests/test_mpi.py runs them under mpirun)."""
     out = []
     for toml in sorted(SAMPLES_DIR.glob("*/sample.toml")):
         data = tomllib.loads(toml.read_text())
         data["dir"] = toml.parent
         data.setdefault("name", toml.parent.name)
-        out.append(data)
+        if bool(data.get("mpi", False)) == mpi:
+            out.append(data)
     return out
 
 
 SAMPLES = load_samples()
+MPI_SAMPLES = load_samples(mpi=True)
 
 
 def sample_sources(sample: dict[str, Any]) -> list[Path]:

@@ -17,6 +17,7 @@ CASES = [
     (folder, case["head"])
     for folder in sorted((ROOT / "legacy_samples").glob("*/"))
     if (folder / "sample.toml").exists()
+    and not tomllib.loads((folder / "sample.toml").read_text()).get("mpi")  # test_mpi.py
     for case in tomllib.loads((folder / "sample.toml").read_text())["case"]
 ]
 

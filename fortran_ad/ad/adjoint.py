@@ -180,6 +180,10 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         info = self.program.get(s.name)
         if info is None:
+            from fortran_ad.ad import mpi
+
+            if mpi.is_mpi(s.name):
+                return mpi.reverse(self, s)
             self.check_external(s)
         snap = [a for a in self.written_by_call(s) if base_name(a) in self.needed]
         fwd = [*map(push, snap), s]

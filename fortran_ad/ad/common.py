@@ -244,7 +244,10 @@ class RoutineAD:
         info = self.program.get(s.name)
         out = []
         if info is None:
-            return [a for a in s.args if base_name(a) is not None]
+            from fortran_ad.ad import mpi
+
+            known = mpi.written(self, s) if mpi.is_mpi(s.name) else None
+            return known if known is not None else [a for a in s.args if base_name(a) is not None]
         for d, a in dummy_map(s.args, info.routine).items():
             sym = info.routine.symbol(d)
             if base_name(a) is not None and (sym is None or sym.intent != "in"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fortran_ad import __version__
-from fortran_ad.ad import naming
+from fortran_ad.ad import mpi, naming
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
@@ -117,6 +117,10 @@ def emit_files(plan) -> dict[str, str]:
         from fortran_ad.runtime import TAPE_SOURCE
 
         files["fad_tape.f90"] = TAPE_SOURCE.read_text()
+    if mpi.program_uses_mpi(plan.program, [n for n in plan.order if _wanted(plan, n)]):
+        from fortran_ad.runtime import MPI_SOURCE
+
+        files[MPI_SOURCE.name] = MPI_SOURCE.read_text()
     return files
 
 
@@ -252,6 +256,8 @@ def _routine(w: Writer, plan, name: str) -> None:
         w.line("use fad_tape")
         if getattr(t, "uses_revolve", False):
             w.line("use fad_revolve")
+    if mpi.uses_runtime(body):
+        w.line("use fad_mpi")
     for line in plan.globals.uses(name, t.extra_keys):
         w.line(line)
     for item in r.spec:

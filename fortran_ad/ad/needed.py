@@ -93,6 +93,10 @@ class NeededAnalysis:
         """What the recomputing callee reads: actuals of dummies not intent(out), subscripts."""
         from fortran_ad.analysis.activity import dummy_map
 
+        if self.program.get(s.name) is None:  # an MPI call (ad/mpi.py)
+            from fortran_ad.ad import mpi
+
+            return mpi.reads(s)
         callee = self.program.get(s.name).routine
         out: set[str] = set()
         for d, a in dummy_map(s.args, callee).items():
@@ -108,7 +112,11 @@ class NeededAnalysis:
 
     def _is_active_call(self, s: ir.CallStmt) -> bool:
         info = self.program.get(s.name)
-        return info is not None and self.activity.differentiated(info.routine)
+        if info is None:
+            from fortran_ad.ad import mpi
+
+            return mpi.is_mpi(s.name) and mpi.is_active_call(self, s)
+        return self.activity.differentiated(info.routine)
 
     def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
         for x in walk_stmts((s,)):

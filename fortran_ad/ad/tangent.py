@@ -90,6 +90,10 @@ class Tangent(RoutineAD):
     def call(self, s: ir.CallStmt) -> list[ir.Stmt]:
         info = self.program.get(s.name)
         if info is None:
+            from fortran_ad.ad import mpi
+
+            if mpi.is_mpi(s.name):
+                return mpi.tangent(self, s)
             self.check_external(s)
             return [s]
         if not self.activity.differentiated(info.routine):

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from fortran_ad.ad import mpi
 from fortran_ad.ad.rules import NONDIFF
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.ir import nodes as ir
@@ -111,6 +112,7 @@ class ActivityAnalysis:
                     for r in s.reads:
                         if may_carry(info.scope.lookup(w)) and may_carry(info.scope.lookup(r)):
                             out.append((r, w, s.loc))
+        out += mpi.cross_edges(info.routine.body, lambda a: diff_refs(a, info, self.program))
         return out
 
     def _expr_sources(self, e: ir.Expr, info: RoutineInfo) -> set[str]:
@@ -120,6 +122,8 @@ class ActivityAnalysis:
     def _call_edges(self, name, args, info: RoutineInfo, loc) -> list[Edge]:
         out: list[Edge] = []
         callee = self.program.get(name)
+        if callee is None and mpi.is_mpi(name):
+            return mpi.call_edges(name, args, lambda a: diff_refs(a, info, self.program), loc)
         if callee is None:  # external without source: everything may flow to everything
             bases = [b for a in args for b in diff_refs(a, info, self.program)]
             return [(s, t, loc) for s in bases for t in bases if s != t]
@@ -307,6 +311,7 @@ class ActivityAnalysis:
                             act.forced[name].add(b)
                             act.why[(name, b)] = f"active: passed to active dummy {site_name}:{d}"
                             changed = True
+            changed |= mpi.force(self.program, act, self.order, may_carry)
 
 
 def _call_sites(r: ir.Routine) -> list[tuple[str, tuple[ir.Expr, ...]]]:

@@ -30,7 +30,7 @@ from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, load
 from fortran_ad.errors import FortranADError
 from fortran_ad.frontend.preprocess import Preprocessing
 from fortran_ad.ir import nodes as ir
-from fortran_ad.runtime import RUNTIME_SOURCES
+from fortran_ad.runtime import MPI_SOURCE, RUNTIME_FILES
 
 COMPILER = "gfortran"
 # FORTRAN_AD_CHECK_FFLAGS adds compiler flags (e.g. "-ffpe-trap=invalid,zero,overflow").
@@ -98,6 +98,7 @@ def check_files(
     timeout: float = RUN_TIMEOUT,
     vector_axis: str | None = None,
     pp: Preprocessing | None = None,
+    nprocs: int | None = None,
 ) -> CheckReport:
     """Compile primal, runtime, derivative files and the harness (in that order), run, judge.
 
@@ -106,7 +107,9 @@ def check_files(
     that does not compile or crashes gives a report with ``error`` set (``ok`` False).
     ``workdir`` keeps the build (harness included) for inspection; default: a temp folder.
     ``vector_axis`` (where the vector modes' nbdirs dimension is): default, read from the
-    head's declarations in the derivative files (``vector_axis_of``).
+    head's declarations in the derivative files (``vector_axis_of``). Code calling MPI (the
+    runtime includes fad_mpi.f90) is built with mpif90 and run on ``nprocs`` ranks
+    (``checks/mpi.py``; default FORTRAN_AD_MPI_NP or 2).
     """
     if vector_axis is None:
         texts = [Path(p).read_text(errors="replace") for p in derivative]
@@ -125,15 +128,27 @@ def check_files(
         memory_limit=memory_limit,
         vector_axis=vector_axis,
     )
-    fc = _compiler()
+    if any(Path(p).name == MPI_SOURCE.name for p in runtime):
+        from fortran_ad.checks import mpi
+
+        def build(folder: Path) -> CheckReport:
+            flags = _form_flags(fixed_form, pp)
+            n = nprocs or mpi.default_nprocs()
+            args = (spec, folder, primal, runtime, derivative, flags, timeout, n)
+            return mpi.build_and_run(_compile, *args)
+    else:
+        fc = _compiler()
+
+        def build(folder: Path) -> CheckReport:
+            args = (primal, runtime, derivative, fixed_form, timeout, pp)
+            return _build_and_run(fc, spec, folder, *args)
+
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="fortran-ad-check-") as tmp:
-            return _build_and_run(
-                fc, spec, Path(tmp), primal, runtime, derivative, fixed_form, timeout, pp
-            )
+            return build(Path(tmp))
     workdir = Path(workdir).resolve()
     workdir.mkdir(parents=True, exist_ok=True)
-    return _build_and_run(fc, spec, workdir, primal, runtime, derivative, fixed_form, timeout, pp)
+    return build(workdir)
 
 
 def vector_axis_of(texts: Sequence[str], head: str) -> str:
@@ -218,6 +233,7 @@ class PreparedCheck:
         files: Mapping[str, str] | None = None,
         workdir: Path | None = None,
         modes: str | Sequence[str] | None = None,
+        nprocs: int | None = None,
     ) -> CheckReport:
         """Compile ``files`` (default: the generated ones) with the primal and the harness,
         run, judge. ``modes``: a subset of the generated modes (default: all of them); files
@@ -228,7 +244,7 @@ class PreparedCheck:
         if missing:
             raise FortranADError(None, f"mode {', '.join(missing)} was not generated")
         names = [n for n in files if set(self.file_modes.get(n, wanted)) & set(wanted)]
-        runtime_names = {p.name for p in RUNTIME_SOURCES}
+        runtime_names = {p.name for p in RUNTIME_FILES}
         with tempfile.TemporaryDirectory(prefix="fortran-ad-gen-") as tmp:
             gen = Path(tmp)
             for name in names:
@@ -250,6 +266,7 @@ class PreparedCheck:
                 self.fixed_form,
                 workdir,
                 pp=self.pp,
+                nprocs=nprocs,
             )
 
 

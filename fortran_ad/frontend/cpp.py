@@ -115,6 +115,10 @@ class Preprocessor:
                 origins.append((path, lineno))
                 continue
             inc = _INCLUDE.match(line) if not self._is_comment(line) else None
+            if inc and inc.group(2).lower() == "mpif.h":  # MPI's own header: mpif90 finds it
+                out.append(line)  # (the names it declares are external integers, issue #13)
+                origins.append((path, lineno))
+                continue
             if inc:
                 loc = SourceLoc(path, lineno, line.lower().index("include") + 1)
                 found = self._find(inc.group(2), path, loc)

@@ -387,8 +387,9 @@ def lower_stmt(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt | None:
 
 
 def _missing_include(node: F.Base, ctx: _Ctx) -> None:
-    """fparser inlines INCLUDE files it finds; one it keeps was not found."""
-    if isinstance(node, F.Include_Stmt):
+    """fparser inlines INCLUDE files it finds; one it keeps was not found (except MPI's
+    mpif.h, kept verbatim for mpif90: its names are external integers, issue #13)."""
+    if isinstance(node, F.Include_Stmt) and str(node.items[0]).strip("'\" ").lower() != "mpif.h":
         raise FortranADError(
             ctx.loc(node),
             f"cannot find INCLUDE file {node.items[0]}",

@@ -11,7 +11,14 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-__all__ = ["RUNTIME_DIR", "RUNTIME_SOURCES", "TAPE_SOURCE", "copy_runtime"]
+__all__ = [
+    "MPI_SOURCE",
+    "RUNTIME_DIR",
+    "RUNTIME_FILES",
+    "RUNTIME_SOURCES",
+    "TAPE_SOURCE",
+    "copy_runtime",
+]
 
 #: Directory holding the Fortran run-time sources.
 RUNTIME_DIR: Path = Path(__file__).resolve().parent
@@ -21,6 +28,12 @@ TAPE_SOURCE: Path = RUNTIME_DIR / "fad_tape.f90"
 
 #: All run-time sources, in compilation order (a module before the modules that use it).
 RUNTIME_SOURCES: tuple[Path, ...] = (TAPE_SOURCE,)
+
+#: The MPI run-time (``module fad_mpi``, needs ``use mpi``): shipped only with code calling MPI.
+MPI_SOURCE: Path = RUNTIME_DIR / "fad_mpi.f90"
+
+#: Every run-time file generated output may contain (the checker finds them by name).
+RUNTIME_FILES: tuple[Path, ...] = (TAPE_SOURCE, MPI_SOURCE)
 
 
 def copy_runtime(dest: Path) -> list[Path]:
