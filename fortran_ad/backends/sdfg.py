@@ -25,66 +25,20 @@ from dace.sdfg.state import (
 )
 
 from fortran_ad.backends import sdfg_map
-from fortran_ad.backends.sdfg_map import WCR_SUM, push_counts
+from fortran_ad.backends.sdfg_cfg import Chain, add_tasklet, dtype_of, evaluate, quiet, step_sign
 from fortran_ad.backends.sdfg_expr import Access, Exprs, Tasklet
+from fortran_ad.backends.sdfg_map import WCR_SUM, push_counts
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import type_bytes
 from fortran_ad.ir.walk import exprs_of_body, names_in, walk_stmts
 
 _ALLOC = re.compile(r"^\s*allocate\s*\(\s*(\w+)\s*,\s*source\s*=\s*(\w+)\s*\)\s*$", re.I)
 _DEALLOC = re.compile(r"^\s*deallocate\s*\(\s*\w+\s*\)\s*$", re.I)
+# DaCe 1.0.2 cannot free transients whose first access is a state nested in a control-flow
+# region (it looks the state up in the wrong region): the init state touches every transient,
+# and transients live for the whole call
+SDFG_LIFE = dace.dtypes.AllocationLifetime.SDFG
 SKIPPED_CALLS = {"fad_tape_set_limit"}  # the stack is sized from the push count instead
-
-
-def dtype_of(t: ir.TypeSpec | None) -> dace.typeclass:
-    if t is None:
-        raise FortranADError(None, "untyped variable in the SDFG back end")
-    real = t.base in ("real", "double precision")
-    size = type_bytes(t)
-    if real:
-        return dace.float64 if size == 8 else dace.float32
-    if t.base == "integer":
-        return dace.int64 if size == 8 and t.kind else dace.int32
-    raise FortranADError(None, f"type {t.base} is not supported by the SDFG back end")
-
-
-class Chain:
-    """Blocks of one control-flow region in sequence; symbol assignments wait for the next
-    edge (an empty state carries them when nothing follows)."""
-
-    def __init__(self, region: ControlFlowRegion, label: Callable[[str], str]) -> None:
-        self.region, self.label = region, label
-        self.last: dace.sdfg.state.ControlFlowBlock | None = None
-        self.pending: dict[str, str] = {}
-
-    def add(self, block) -> None:
-        if self.last is None and self.pending:
-            self.add(self.region.add_state(self.label("assign"), is_start_block=True))
-        first = self.last is None
-        if isinstance(block, dace.SDFGState) and block.parent_graph is self.region:
-            if first:
-                self.region.start_block = self.region.node_id(block)
-        else:
-            self.region.add_node(block, is_start_block=first)
-        if not first:
-            self.region.add_edge(self.last, block, dace.InterstateEdge(assignments=self.pending))
-            self.pending = {}
-        self.last = block
-
-    def state(self, what: str) -> dace.SDFGState:
-        s = self.region.add_state(self.label(what))
-        self.add(s)
-        return s
-
-    def assign(self, var: str, value: str) -> None:
-        if var in self.pending or any(var in v for v in self.pending.values()):
-            self.state("assign")
-        self.pending[var] = value
-
-    def close(self) -> None:
-        if self.pending or self.last is None:
-            self.state("end")
 
 
 class Lowering:
@@ -165,7 +119,7 @@ class Lowering:
         if not sym.dims:
             self.kinds[name] = "scalar"
             self.los[name] = ("1",)
-            self.sdfg.add_array(name, [1], dtype, transient=transient)
+            self.sdfg.add_array(name, [1], dtype, transient=transient, lifetime=SDFG_LIFE)
             return
         shape, los = [], []
         for d in sym.dims:
@@ -184,10 +138,12 @@ class Lowering:
             acc = acc * ext
         self.kinds[name] = "array"
         self.los[name] = tuple(los)
-        self.sdfg.add_array(name, shape, dtype, strides=strides, transient=transient)
+        self.sdfg.add_array(
+            name, shape, dtype, strides=strides, transient=transient, lifetime=SDFG_LIFE
+        )
 
     def _constant(self, sym: ir.Symbol) -> None:
-        value = _evaluate(sym.init, lambda n: self._const_value(n, sym.loc))
+        value = evaluate(sym.init, lambda n: self._const_value(n, sym.loc))
         if value is None or sym.dims:
             raise FortranADError(sym.loc, f"parameter '{sym.name}': value not known (SDFG)")
         self.kinds[sym.name] = "constant"
@@ -195,17 +151,21 @@ class Lowering:
 
     def _const_value(self, name: str, loc: ir.SourceLoc) -> float | int | None:
         s = self.symbol(name, loc)
-        return _evaluate(s.init, lambda n: self._const_value(n, loc)) if s.init else None
+        return evaluate(s.init, lambda n: self._const_value(n, loc)) if s.init else None
 
     # ---- statements ------------------------------------------------------------------------
     def lower(self) -> dace.SDFG:
         self.declare()
         self._tape()
         chain = Chain(self.sdfg, self.label)
+        init = chain.state("init")
+        for name, desc in self.sdfg.arrays.items():
+            if desc.transient:  # see SDFG_LIFE: the first access must be a top-level state
+                init.add_nedge(init.add_access(name), init.add_access(name), dace.Memlet())
         for top in self.tape_tops.values():
             chain.assign(top, "0")
         self.body(chain, self.r.body)
-        chain.close()
+        chain.state("exit")
         return self.sdfg
 
     def body(self, chain: Chain, stmts: tuple[ir.Stmt, ...]) -> None:
@@ -230,13 +190,13 @@ class Lowering:
             chain.add(loop)
         elif isinstance(s, ir.If):
             cb = ConditionalBlock(self.label("if"), sdfg=self.sdfg)
+            chain.add(cb)  # first: branches take their parent graph from the block
             for cond, b in s.branches:
                 cb.add_branch(CodeBlock(self.x.cond(cond, s.loc)), self.branch(b))
             if s.else_body is not None:
                 cb.add_branch(None, self.branch(s.else_body))
-            chain.add(cb)
         elif isinstance(s, ir.Select):
-            chain.add(self.select(s))
+            self.select(chain, s)
         elif isinstance(s, ir.Exit | ir.Cycle):
             if s.name:
                 raise FortranADError(s.loc, "EXIT/CYCLE with a construct name (SDFG)")
@@ -272,7 +232,7 @@ class Lowering:
 
     def loop(self, s: ir.Do) -> LoopRegion:
         step = self.x.sym(s.step, s.loc) if s.step is not None else "1"
-        sign = _sign(step)
+        sign = step_sign(step)
         if sign == 0:
             raise FortranADError(s.loc, "DO step of unknown sign (SDFG back end)")
         cmp = "<=" if sign > 0 else ">="
@@ -288,8 +248,9 @@ class Lowering:
         self.region(loop, s.body)
         return loop
 
-    def select(self, s: ir.Select) -> ConditionalBlock:
+    def select(self, chain: Chain, s: ir.Select) -> None:
         cb = ConditionalBlock(self.label("select"), sdfg=self.sdfg)
+        chain.add(cb)
         sel = self.x.cond(s.expr, s.loc)
         default = None
         for case in s.cases:
@@ -307,7 +268,6 @@ class Lowering:
             cb.add_branch(CodeBlock(" or ".join(parts)), self.branch(case.body))
         if default is not None:
             cb.add_branch(None, self.branch(default.body))
-        return cb
 
     def assign(self, chain: Chain, s: ir.Assign) -> None:
         name = s.target.name if isinstance(s.target, ir.Name | ir.ArrayRef) else None
@@ -340,85 +300,44 @@ class Lowering:
     def _tape(self) -> None:
         for dtype, count in push_counts(self.r.body, self.x, self._tape_type).items():
             name, top = f"fad_tape_{dtype.to_string()}", f"fad_top_{dtype.to_string()}"
-            self.sdfg.add_array(name, [count], dtype, transient=True)
+            self.sdfg.add_array(name, [count], dtype, transient=True, lifetime=SDFG_LIFE)
             self.sdfg.add_symbol(top, dace.int64)
             self.kinds[name], self.los[name] = "array", ("0",)
             self.tape_tops[dtype.to_string()] = top
 
     def _tape_type(self, s: ir.CallStmt) -> dace.typeclass:
-        if len(s.args) != 1 or self.x.access(s.args[0], s.loc) is None:
-            raise FortranADError(s.loc, f"{s.name}: the SDFG back end tapes real elements only")
-        base = s.args[0].name if isinstance(s.args[0], ir.Name | ir.ArrayRef) else ""
-        return self.sdfg.arrays[base].dtype
+        arg = s.args[0] if len(s.args) == 1 else None
+        if isinstance(arg, ir.Name) and self.kinds.get(arg.name) == "symbol":
+            return self.sdfg.symbols[arg.name]
+        if arg is None or self.x.access(arg, s.loc) is None:
+            raise FortranADError(
+                s.loc, f"{s.name}: the SDFG back end tapes real elements and integers only"
+            )
+        return self.sdfg.arrays[arg.name].dtype
 
     def tape_op(self, chain: Chain, s: ir.CallStmt) -> None:
         dtype = self._tape_type(s).to_string()
         tape, top = f"fad_tape_{dtype}", self.tape_tops[dtype]
-        value = self.x.access(s.args[0], s.loc)
+        arg = s.args[0]
+        value = self.x.access(arg, s.loc)  # None: an integer symbol
         slot = Access(tape, top)
         t = Tasklet()
         if s.name == "fad_push":
-            t.code.append(f"__out = {t.connector(value)}")
+            t.code.append(f"__out = {t.connector(value) if value else arg.name}")
             add_tasklet(chain.state("push"), "push", t, {"__out": (slot, None)})
             chain.assign(top, f"{top} + 1")
+        elif value is None:
+            chain.assign(top, f"{top} - 1")
+            chain.assign(arg.name, f"{tape}[{top}]")
         else:
             chain.assign(top, f"{top} - 1")
             t.code.append(f"__out = {t.connector(slot)}")
             add_tasklet(chain.state("pop"), "pop", t, {"__out": (value, None)})
 
 
-def add_tasklet(
-    state: dace.SDFGState, name: str, t: Tasklet, outs: dict[str, tuple[Access, str | None]]
-) -> None:
-    """One tasklet with its reads and writes as access nodes and memlets."""
-    tasklet = state.add_tasklet(name, set(t.inputs.values()), set(outs), "\n".join(t.code))
-    reads: dict[str, dace.nodes.AccessNode] = {}
-    for (data, subset), conn in t.inputs.items():
-        if data not in reads:
-            reads[data] = state.add_read(data)
-        state.add_edge(reads[data], None, tasklet, conn, dace.Memlet(f"{data}[{subset}]"))
-    writes: dict[str, dace.nodes.AccessNode] = {}
-    for conn, (acc, wcr) in outs.items():
-        if acc.data not in writes:
-            writes[acc.data] = state.add_write(acc.data)
-        memlet = dace.Memlet(f"{acc.data}[{acc.subset}]", wcr=wcr)
-        state.add_edge(tasklet, conn, writes[acc.data], None, memlet)
-
-
-def _sign(step: str) -> int:
-    try:
-        v = int(eval(step, {}))  # noqa: S307 - a symbolic integer made of literals
-    except (NameError, SyntaxError, TypeError):
-        return 0
-    return (v > 0) - (v < 0)
-
-
-def _evaluate(e: ir.Expr | None, name: Callable[[str], float | int | None]) -> float | int | None:
-    """The value of a constant expression (PARAMETER initialisers), or None."""
-    from fortran_ad.backends.sdfg_expr import number
-
-    if isinstance(e, ir.Literal) and e.type in ("real", "integer"):
-        text = number(e, ir.NOWHERE)
-        return float(text) if e.type == "real" else int(text)
-    if isinstance(e, ir.Name):
-        return name(e.name)
-    if isinstance(e, ir.Paren):
-        return _evaluate(e.expr, name)
-    if isinstance(e, ir.UnOp) and e.op in "+-":
-        v = _evaluate(e.operand, name)
-        return None if v is None else (-v if e.op == "-" else v)
-    if isinstance(e, ir.BinOp) and e.op in ("+", "-", "*", "/", "**"):
-        a, b = _evaluate(e.left, name), _evaluate(e.right, name)
-        if a is None or b is None:
-            return None
-        if e.op == "/" and isinstance(a, int) and isinstance(b, int):
-            return int(a / b)
-        return {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None, "**": a**b}[e.op]
-    return None
-
-
 def lower_routine(r: ir.Routine, lookup: Callable[[str], ir.Symbol | None]) -> dace.SDFG:
     """The SDFG of one routine (validated: a failure here is a bug of this back end)."""
     sdfg = Lowering(r, lookup).lower()
-    sdfg.validate()
+    with quiet():
+        sdfg.validate()
     return sdfg

@@ -35,7 +35,9 @@ def compile_sdfg(sdfg, cache: Path) -> tuple[Path, str]:
     """Build with DaCe under ``cache``; the shared library and the generated C header."""
     import dace
 
-    with dace.config.set_temporary("default_build_folder", value=str(cache)):
+    from fortran_ad.backends.sdfg import quiet
+
+    with dace.config.set_temporary("default_build_folder", value=str(cache)), quiet():
         try:
             compiled = sdfg.compile()
         except Exception as exc:  # dace raises CompilationError and CalledProcessError

@@ -50,10 +50,15 @@ def lower(options) -> Lowered:
             f"'{plan.head}' calls '{name}': the SDFG back end lowers single routines only",
         )
     lookup = head.scope.lookup
-    sdfgs = {
-        f"{plan.head}.sdfg": lower_routine(head.routine, lookup),
-        f"{deriv.name}.sdfg": lower_routine(deriv, lookup),
-    }
+    sdfgs = {f"{plan.head}.sdfg": lower_routine(head.routine, lookup)}
+    try:
+        sdfgs[f"{deriv.name}.sdfg"] = lower_routine(deriv, lookup)
+    except FortranADError as exc:  # located in generated code: name the file users can write
+        loc = exc.loc
+        if isinstance(loc, ir.SourceLoc):
+            loc = ir.SourceLoc(Path(loc.file).name, loc.line, loc.col)
+        hint = "the line is in the adjoint the Fortran back end writes (run without --emit)"
+        raise FortranADError(loc, exc.message, exc.hint or hint) from None
     module = head.module.name if head.module is not None else None
     return Lowered(sdfgs, files, deriv, module, deriv.spec)
 

@@ -210,6 +210,8 @@ class Exprs:
             return f"(1.0 * {args[0]})"
         if name == "sign" and len(args) == 2:
             return f"(abs({args[0]}) if {args[1]} >= 0 else -abs({args[0]}))"
+        if name == "merge" and len(args) == 3:
+            return f"({args[0]} if {args[2]} else {args[1]})"
         if name in ("int", "nint") and len(args) == 1:
             return f"int({args[0]})" if name == "int" else f"int(round({args[0]}))"
         if name == "mod" and len(args) == 2:

@@ -28,9 +28,13 @@ WCR_SUM = "lambda a, b: a + b"
 def accumulation(s: ir.Assign) -> tuple[str, ir.Expr] | None:
     """``x = x + e`` / ``x = x - e`` with ``x`` not in ``e``: ('+' | '-', e)."""
     v = s.value
-    if isinstance(v, ir.BinOp) and v.op in "+-" and v.left == s.target:
-        if not any(x == s.target for x in subexprs(v.right)):
-            return v.op, v.right
+    if (
+        isinstance(v, ir.BinOp)
+        and v.op in "+-"
+        and v.left == s.target
+        and not any(x == s.target for x in subexprs(v.right))
+    ):
+        return v.op, v.right
     return None
 
 
@@ -140,9 +144,7 @@ def add_map(
         outs[f"__out{k}"] = (out, WCR_SUM if acc else None)
         t.code.append(f"__out{k} = {local}")
     inputs = {c: dace.Memlet(f"{d}[{sub}]") for (d, sub), c in t.inputs.items()}
-    outputs = {
-        c: dace.Memlet(f"{a.data}[{a.subset}]", wcr=wcr) for c, (a, wcr) in outs.items()
-    }
+    outputs = {c: dace.Memlet(f"{a.data}[{a.subset}]", wcr=wcr) for c, (a, wcr) in outs.items()}
     state.add_mapped_tasklet(
         label(f"map_l{loc.line}"),
         dict(band.ranges),
@@ -182,8 +184,10 @@ def push_counts(
                     hi_e = dace.symbolic.pystr_to_symbolic(hi)
                     for k, v in inner.items():
                         var = next((f for f in v.free_symbols if str(f) == s.var), None)
-                        total = v * (hi_e - lo_e + 1) if var is None else sympy.summation(
-                            v, (var, lo_e, hi_e)
+                        total = (
+                            v * (hi_e - lo_e + 1)
+                            if var is None
+                            else sympy.summation(v, (var, lo_e, hi_e))
                         )
                         add(out, {k: sympy.expand(total)})
             elif isinstance(s, ir.If):
