@@ -108,7 +108,9 @@ def driver(low: Lowered, sizes: dict[str, int], ranges: dict[str, list[float]], 
     return w.text()
 
 
-def build_both(options: Options, work: Path, sizes, ranges, reps: int = 1) -> dict[str, Path]:
+def build_both(
+    options: Options, work: Path, sizes, ranges, reps: int = 1, flags: tuple[str, ...] = ()
+) -> dict[str, Path]:
     """Executables ``fortran`` and ``dace`` of the same driver, built under ``work``."""
     low = lower(options)
     text = driver(low, sizes, ranges, set(options.of or ()), reps)
@@ -124,7 +126,7 @@ def build_both(options: Options, work: Path, sizes, ranges, reps: int = 1) -> di
         for lib in libs:
             link += [f"-L{lib.parent}", f"-l{lib.stem[3:]}", f"-Wl,-rpath,{lib.parent}"]
         exe = out / "driver"
-        cmd = [*GFORTRAN, "-J", str(out), *options.sources, *f90, str(out / "driver.f90")]
+        cmd = [*GFORTRAN, *flags, "-J", str(out), *options.sources, *f90, str(out / "driver.f90")]
         subprocess.run([*cmd, *link, "-o", str(exe)], check=True, capture_output=True, text=True)
         exes[backend] = exe
     return exes

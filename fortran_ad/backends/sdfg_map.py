@@ -3,10 +3,11 @@
 A band of perfectly nested, rectangular DO loops becomes one Map (OpenMP in DaCe's CPU code)
 when the loops say so (``do concurrent``, ``!$omp parallel do``) or when this conservative
 test proves the iterations independent: the body is straight-line assignments; every array
-written by a plain assignment is written and read at one subscript tuple that moves with every
-band variable (``b(i, j)``, never ``b(i)`` in a band over ``i, j``); arrays and scalars that
-are only accumulated (``xb(i-1) = xb(i-1) + e``) are read nowhere else and get WCR sum memlets
-(atomic in parallel). Everything else stays a sequential LoopRegion.
+written is written (and read) at one subscript tuple that moves with every band variable
+(``b(i, j)``, never ``b(i)`` in a band over ``i, j``), so iterations never meet and DaCe's WCR
+sum memlets of accumulations (``xb(i) = xb(i) + e``, ``xb`` read nowhere else) need no
+atomics. Scalar sums and adjoint stencils (``ab(i-1, j) = ab(i-1, j) + ...`` next to
+``ab(i, j) = ...``) stay sequential LoopRegions until the engine rewrites them scatter→gather.
 """
 
 from __future__ import annotations
@@ -87,29 +88,27 @@ def _mentions(text: str, names: set[str]) -> bool:
 
 def _independent(body: tuple[ir.Assign, ...], band: set[str], x: Exprs) -> bool:
     plain: dict[str, str] = {}  # array -> its one subset
-    accumulated: set[str] = set()
+    accumulated: dict[str, str] = {}
     reads: list[Access] = []
     for s in body:
         out = x.access(s.target, s.loc)
         if out is None:
             return False
         acc = accumulation(s)
-        if acc is None:
-            if not isinstance(s.target, ir.ArrayRef):
-                return False  # a scalar temporary would need privatisation
-            if plain.setdefault(out.data, out.subset) != out.subset:
-                return False
-            subs = [x.sym(e, s.loc) for e in s.target.subs]
-            if not band <= {v for v in band if any(_moves(sub, v, band) for sub in subs)}:
-                return False
-        else:
-            accumulated.add(out.data)
+        if not isinstance(s.target, ir.ArrayRef):
+            return False  # scalar temporaries need privatisation, scalar sums atomics
+        written = accumulated if acc else plain
+        if written.setdefault(out.data, out.subset) != out.subset:
+            return False  # two subsets of one array: iterations could meet
+        subs = [x.sym(e, s.loc) for e in s.target.subs]
+        if not band <= {v for v in band if any(_moves(sub, v, band) for sub in subs)}:
+            return False
         value = acc[1] if acc else s.value
         for e in subexprs(value):
             a = x.access(e, s.loc)
             if a is not None:
                 reads.append(a)
-    if accumulated & set(plain):
+    if set(accumulated) & set(plain):
         return False
     for a in reads:
         if a.data in accumulated or (a.data in plain and plain[a.data] != a.subset):
