@@ -2,9 +2,11 @@
 the DaCe-compiled adjoint (``--backend dace``) agrees with the Fortran back end's adjoint to
 1e-12 (relative, per variable) when both are called from the same Fortran driver.
 
-Supported samples: the PolyBench kernels jacobi_2d, seidel_2d, heat_3d (no tape) and gemm (tape),
-plus a synthetic routine with IF/ELSE IF, SELECT CASE ranges, MERGE and math intrinsics. Every
-other bundled sample calls other routines and is refused with a located error (tested below).
+Supported samples: the PolyBench kernels jacobi_2d, seidel_2d, heat_3d (no tape), gemm (tape),
+cholesky and lu (a call as a nested SDFG, whole arrays and integers on the tape), lorenz96
+(nested calls, assumed-shape arrays, MOD/SIZE in integer expressions), plus a synthetic routine
+with IF/ELSE IF, SELECT CASE ranges, MERGE and math intrinsics. The other bundled samples use
+constructs this back end refuses with a located error (tested below).
 """
 
 from __future__ import annotations
@@ -29,8 +31,11 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[1]
 POLY = ROOT / "legacy_samples" / "polybench"
-SUPPORTED = ["jacobi_2d", "seidel_2d", "heat_3d", "gemm"]
+SUPPORTED = ["jacobi_2d", "seidel_2d", "heat_3d", "gemm", "cholesky", "lu", "lorenz96:l96_run"]
+TAPED = ("gemm", "cholesky", "lu", "l96_run")
+CALLS = ("cholesky", "lu", "l96_run")
 CASES = {c["head"]: c for c in tomllib.loads((POLY / "sample.toml").read_text())["case"]}
+CASES["l96_run"] = {"wrt": ["x", "forcing"]}
 
 BRANCHY = """\
 module branchy
@@ -70,20 +75,23 @@ end module branchy
 """
 
 
-def _options(head: str) -> Options:
-    c = CASES[head]
-    return Options(
-        sources=(str(POLY / "polybench.f90"),), head=head, wrt=tuple(c["wrt"]), of=("cost",)
-    )
+def _case(sample: str, head: str) -> tuple[Options, dict]:
+    folder = ROOT / "legacy_samples" / sample
+    spec = tomllib.loads((folder / "sample.toml").read_text())
+    c = next(c for c in spec["case"] if c["head"] == head)
+    sources = tuple(str(folder / s) for s in spec["sources"])
+    return Options(sources=sources, head=head, wrt=tuple(c["wrt"]), of=tuple(c["of"])), c
 
 
 @pytest.fixture(scope="module", params=SUPPORTED)
 def polybench_runs(request, tmp_path_factory):
-    """One DaCe compile per kernel: the Fortran and the DaCe runs of one driver."""
-    head = request.param
+    """One DaCe compile per sample case: the Fortran and the DaCe runs of one driver."""
+    sample, head = (
+        request.param.split(":") if ":" in request.param else ("polybench", request.param)
+    )
     work = tmp_path_factory.mktemp(f"dace_{head}")
-    c = CASES[head]
-    exes = build_both(_options(head), work, c["check"], c.get("ranges", {}))
+    options, c = _case(sample, head)
+    exes = build_both(options, work, c["check"], c.get("ranges", {}))
     return head, work, run(exes["fortran"]), run(exes["dace"])
 
 
@@ -103,34 +111,45 @@ def test_interface_has_the_fortran_signature(polybench_runs):
         text = path.read_text().splitlines()
         return [ln.strip() for ln in text if ln.strip().startswith(("module ", "subroutine "))]
 
-    fortran = header(work / "fortran" / "polybench_b.f90")
-    dace_side = header(work / "dace" / "polybench_b.f90")
+    stem = "l96_b.f90" if head == "l96_run" else "polybench_b.f90"
+    fortran = header(work / "fortran" / stem)
+    dace_side = header(work / "dace" / stem)
     assert f"subroutine {head}_b(" in " ".join(dace_side)
     assert [s for s in dace_side if s.startswith(f"subroutine {head}_b(")] == [
         s for s in fortran if s.startswith(f"subroutine {head}_b(")
     ]
-    assert "module polybench_kernels_b" in dace_side
+    assert [s for s in dace_side if s.startswith("module ")] == [
+        s for s in fortran if s.startswith("module ")
+    ]
     assert (work / "dace" / f"lib{head}_b.so").is_file()
 
 
-@pytest.mark.parametrize("head", SUPPORTED)
-def test_emit_sdfg_files_validate(head, tmp_path):
+def test_emit_sdfg_writes_the_two_sdfgs(tmp_path):
+    c = CASES["jacobi_2d"]
+    args = [str(POLY / "polybench.f90"), "--head", "jacobi_2d", "--wrt", ",".join(c["wrt"])]
+    assert main([*args, "--of", "cost", "--emit", "sdfg", "-o", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jacobi_2d.sdfg", "jacobi_2d_b.sdfg"]
+    for path in tmp_path.iterdir():
+        dace.SDFG.from_file(str(path)).validate()
+
+
+def test_sdfg_files_validate(polybench_runs):
+    """The .sdfg files the DaCe build wrote (the same as --emit sdfg writes)."""
     from dace.sdfg.state import LoopRegion
 
-    c = CASES[head]
-    args = [str(POLY / "polybench.f90"), "--head", head, "--wrt", ",".join(c["wrt"])]
-    assert main([*args, "--of", "cost", "--emit", "sdfg", "-o", str(tmp_path)]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{head}.sdfg", f"{head}_b.sdfg"]
-    for path in tmp_path.iterdir():
-        sdfg = dace.SDFG.from_file(str(path))
+    head, work, _, _ = polybench_runs
+    for name in (f"{head}.sdfg", f"{head}_b.sdfg"):
+        sdfg = dace.SDFG.from_file(str(work / "dace" / name))
         sdfg.validate()
         assert any(isinstance(b, LoopRegion) for b in sdfg.all_control_flow_blocks())
-    adj = dace.SDFG.from_file(str(tmp_path / f"{head}_b.sdfg"))
+    adj = dace.SDFG.from_file(str(work / "dace" / f"{head}_b.sdfg"))
     wcr = [e for e, _ in adj.all_edges_recursive() if getattr(e.data, "wcr", None)]
     assert wcr, "adjoint accumulations should be WCR sum memlets"
     maps = [n for n, _ in adj.all_nodes_recursive() if isinstance(n, dace.nodes.MapEntry)]
-    assert maps, "the reduction loops of cost are parallel bands"
-    assert ("fad_tape_float64" in adj.arrays) == (head == "gemm")
+    assert maps, "the adjoint of cost = sum(...) is a parallel band"
+    assert ("fad_tape_float64" in adj.arrays) == (head in TAPED)
+    nested = [n for n, _ in adj.all_nodes_recursive() if isinstance(n, dace.nodes.NestedSDFG)]
+    assert bool(nested) == (head in CALLS)  # calls are nested SDFGs
 
 
 def test_branches_and_select_match_fortran(tmp_path):
@@ -152,16 +171,15 @@ def test_branches_and_select_match_fortran(tmp_path):
     assert max(abs(v) for v in fortran.values["xb"]) > 0
 
 
-def test_unsupported_call_is_a_located_error(tmp_path, capsys):
-    src = ROOT / "legacy_samples" / "lorenz96" / "l96.f90"
+def test_unsupported_construct_is_a_located_error(tmp_path, capsys):
+    folder = ROOT / "legacy_samples" / "advection_diffusion"
     out = tmp_path / "o"
-    code = main(
-        [str(src), "--head", "l96_run", "--wrt", "x,forcing", "--of", "cost"]
-        + ["--emit", "sdfg", "-o", str(out)]
-    )
+    srcs = [str(folder / "advdif_params.f90"), str(folder / "advdif.f90")]
+    args = [*srcs, "--head", "advdif_run", "--wrt", "dq,vel,kappa", "--of", "cost"]
+    code = main([*args, "--emit", "sdfg", "-o", str(out)])
     err = capsys.readouterr().err
     assert code == 2
-    assert "l96.f90:50:3: error: 'l96_run' calls 'l96_rk4_step'" in err
+    assert "advdif.f90:79:7: error: the SDFG back end cannot call 'limited_slope'" in err
     assert not out.exists()
 
 

@@ -24,7 +24,7 @@ from dace.sdfg.state import (
     LoopRegion,
 )
 
-from fortran_ad.backends import sdfg_map
+from fortran_ad.backends import sdfg_call, sdfg_map
 from fortran_ad.backends.sdfg_cfg import Chain, add_tasklet, dtype_of, evaluate, quiet, step_sign
 from fortran_ad.backends.sdfg_expr import Access, Exprs, Tasklet
 from fortran_ad.backends.sdfg_map import WCR_SUM, push_counts
@@ -44,15 +44,21 @@ SKIPPED_CALLS = {"fad_tape_set_limit"}  # the stack is sized from the push count
 class Lowering:
     """One routine; ``lookup`` resolves names the routine does not declare (module data)."""
 
-    def __init__(self, r: ir.Routine, lookup: Callable[[str], ir.Symbol | None]) -> None:
-        self.r, self.lookup = r, lookup
+    def __init__(
+        self,
+        r: ir.Routine,
+        lookup: Callable[[str], ir.Symbol | None],
+        resolve: Callable[[str], tuple[ir.Routine, dace.SDFG] | None] | None = None,
+    ) -> None:
+        self.r, self.lookup, self.resolve = r, lookup, resolve
         self.sdfg = dace.SDFG(r.name)
         self.kinds: dict[str, str] = {}
         self.los: dict[str, tuple[str, ...]] = {}
         self.ints: set[str] = set()
         self.n = 0
-        self.x = Exprs(self._kind, lambda n: self.los[n], lambda n: n in self.ints)
+        self.x = Exprs(self._kind, lambda n: self.los[n], lambda n: n in self.ints, self.extents)
         self.tape_tops: dict[str, str] = {}
+        self.alloc: dict[str, str] = {}  # allocatable copy -> its source
 
     def label(self, what: str) -> str:
         self.n += 1
@@ -78,7 +84,7 @@ class Lowering:
         for s in walk_stmts(r.body):
             if isinstance(s, ir.Do):
                 names.add(s.var)
-        alloc = {}
+        alloc = self.alloc
         for s in walk_stmts(r.body):
             m = _ALLOC.match(s.text) if isinstance(s, ir.Opaque) else None
             if m:
@@ -107,7 +113,7 @@ class Lowering:
             else:
                 t = sym.type.base if sym.type else "untyped"
                 raise FortranADError(
-                    sym.loc,
+                    sym.loc if sym.loc.line else r.loc,
                     f"'{name}' ({t}{', array' if sym.dims else ''}) is not supported by the "
                     "SDFG back end (real scalars and arrays, integer scalars only)",
                 )
@@ -121,17 +127,11 @@ class Lowering:
             self.los[name] = ("1",)
             self.sdfg.add_array(name, [1], dtype, transient=transient, lifetime=SDFG_LIFE)
             return
-        shape, los = [], []
-        for d in sym.dims:
-            if d.kind != "explicit" or d.hi is None:
-                raise FortranADError(
-                    sym.loc, f"'{name}': only explicit-shape arrays are supported (SDFG)"
-                )
-            lo = self.x.sym(d.lo, sym.loc) if d.lo is not None else "1"
-            hi = self.x.sym(d.hi, sym.loc)
-            los.append(lo)
-            shape.append(f"{hi} - {lo} + 1" if lo != "1" else hi)
-        shape = [dace.symbolic.pystr_to_symbolic(ext) for ext in shape]
+        los = [self.x.sym(d.lo, sym.loc) if d.lo is not None else "1" for d in sym.dims]
+        shape = [dace.symbolic.pystr_to_symbolic(ext) for ext in self.extents(name)]
+        for k, d in enumerate(sym.dims):
+            if d.kind == "assumed" and f"__{name}_n{k}" not in self.sdfg.symbols:
+                self.sdfg.add_symbol(f"__{name}_n{k}", dace.int32)  # mapped by the caller
         strides, acc = [], 1
         for ext in shape:
             strides.append(acc)
@@ -142,10 +142,29 @@ class Lowering:
             name, shape, dtype, strides=strides, transient=transient, lifetime=SDFG_LIFE
         )
 
+    def extents(self, name: str) -> list[str]:
+        """Extents of an array as symbolic text; assumed shape: symbols ``__<name>_n<k>``."""
+        name = self.alloc.get(name, name)  # allocate(copy, source=x): the shape of x
+        sym = self.symbol(name, self.r.loc)
+        out = []
+        for k, d in enumerate(sym.dims):
+            if d.kind == "assumed" and name in self.r.args:
+                out.append(f"__{name}_n{k}")
+                continue
+            if d.kind != "explicit" or d.hi is None:
+                raise FortranADError(
+                    sym.loc, f"'{name}': explicit-shape and assumed-shape arrays only (SDFG)"
+                )
+            lo = self.x.sym(d.lo, sym.loc) if d.lo is not None else "1"
+            hi = self.x.sym(d.hi, sym.loc)
+            out.append(f"{hi} - ({lo}) + 1" if lo != "1" else hi)
+        return out
+
     def _constant(self, sym: ir.Symbol) -> None:
         value = evaluate(sym.init, lambda n: self._const_value(n, sym.loc))
-        if value is None or sym.dims:
-            raise FortranADError(sym.loc, f"parameter '{sym.name}': value not known (SDFG)")
+        if value is None or sym.dims:  # a kind like selected_real_kind(12): fine unless used
+            self.kinds[sym.name] = "unknown parameter"
+            return
         self.kinds[sym.name] = "constant"
         self.sdfg.add_constant(sym.name, value)
 
@@ -211,9 +230,7 @@ class Lowering:
             if m:
                 self.copy(chain.state("alloc"), m.group(2).lower(), m.group(1).lower())
         elif isinstance(s, ir.CallStmt):
-            raise FortranADError(
-                s.loc, f"call to '{s.name}': the SDFG back end lowers single routines only"
-            )
+            sdfg_call.call(self, chain, s)
         else:
             from fortran_ad.backends.fortran import _simple
 
@@ -275,9 +292,10 @@ class Lowering:
             chain.assign(name, self.x.sym(s.value, s.loc))
             return
         if isinstance(s.target, ir.Name) and self.kinds.get(name) == "array":
-            if not isinstance(s.value, ir.Name) or self.kinds.get(s.value.name) != "array":
-                raise FortranADError(s.loc, "whole-array assignments must copy an array (SDFG)")
-            self.copy(chain.state("copy"), s.value.name, name)
+            if isinstance(s.value, ir.Name) and self.kinds.get(s.value.name) == "array":
+                self.copy(chain.state("copy"), s.value.name, name)
+            else:
+                sdfg_call.fill(self, chain.state("fill"), name, s)
             return
         out = self.x.access(s.target, s.loc)
         if out is None:
@@ -298,27 +316,34 @@ class Lowering:
 
     # ---- the tape --------------------------------------------------------------------------
     def _tape(self) -> None:
-        for dtype, count in push_counts(self.r.body, self.x, self._tape_type).items():
+        for dtype, count in push_counts(self.r.body, self.x, self._tape_item).items():
             name, top = f"fad_tape_{dtype.to_string()}", f"fad_top_{dtype.to_string()}"
             self.sdfg.add_array(name, [count], dtype, transient=True, lifetime=SDFG_LIFE)
             self.sdfg.add_symbol(top, dace.int64)
             self.kinds[name], self.los[name] = "array", ("0",)
             self.tape_tops[dtype.to_string()] = top
 
-    def _tape_type(self, s: ir.CallStmt) -> dace.typeclass:
+    def _tape_item(self, s: ir.CallStmt) -> tuple[dace.typeclass, object]:
+        """The stack type and number of elements one push of ``s`` stores."""
         arg = s.args[0] if len(s.args) == 1 else None
         if isinstance(arg, ir.Name) and self.kinds.get(arg.name) == "symbol":
-            return self.sdfg.symbols[arg.name]
+            return self.sdfg.symbols[arg.name], 1
+        if isinstance(arg, ir.Name) and self.kinds.get(arg.name) == "array":
+            desc = self.sdfg.arrays[arg.name]
+            return desc.dtype, desc.total_size
         if arg is None or self.x.access(arg, s.loc) is None:
             raise FortranADError(
-                s.loc, f"{s.name}: the SDFG back end tapes real elements and integers only"
+                s.loc, f"{s.name}: the SDFG back end tapes real data and integers only"
             )
-        return self.sdfg.arrays[arg.name].dtype
+        return self.sdfg.arrays[arg.name].dtype, 1
 
     def tape_op(self, chain: Chain, s: ir.CallStmt) -> None:
-        dtype = self._tape_type(s).to_string()
+        dtype = self._tape_item(s)[0].to_string()
         tape, top = f"fad_tape_{dtype}", self.tape_tops[dtype]
         arg = s.args[0]
+        if isinstance(arg, ir.Name) and self.kinds.get(arg.name) == "array":
+            sdfg_call.array_tape(self, chain, s, tape, top)
+            return
         value = self.x.access(arg, s.loc)  # None: an integer symbol
         slot = Access(tape, top)
         t = Tasklet()
@@ -335,9 +360,14 @@ class Lowering:
             add_tasklet(chain.state("pop"), "pop", t, {"__out": (value, None)})
 
 
-def lower_routine(r: ir.Routine, lookup: Callable[[str], ir.Symbol | None]) -> dace.SDFG:
-    """The SDFG of one routine (validated: a failure here is a bug of this back end)."""
-    sdfg = Lowering(r, lookup).lower()
+def lower_routine(
+    r: ir.Routine,
+    lookup: Callable[[str], ir.Symbol | None],
+    resolve: Callable[[str], tuple[ir.Routine, dace.SDFG] | None] | None = None,
+) -> dace.SDFG:
+    """The SDFG of one routine (validated: a failure here is a bug of this back end);
+    ``resolve(name)`` gives the routine and SDFG of a callee."""
+    sdfg = Lowering(r, lookup, resolve).lower()
     with quiet():
         sdfg.validate()
     return sdfg

@@ -159,9 +159,13 @@ def _dummy_declarations(r: ir.Routine) -> list[ir.SpecItem]:
 def dace_files(options) -> dict[str, str | bytes]:
     """The interface module (named like the Fortran derivative file), the shared library and
     the ``.sdfg`` files."""
+    return files_of(lower(options))
+
+
+def files_of(low: Lowered) -> dict[str, str | bytes]:
+    """``dace_files`` of an already lowered program."""
     import json
 
-    low = lower(options)
     deriv = low.derivative.name
     with tempfile.TemporaryDirectory(prefix="fortran-ad-dace-") as tmp:
         lib, header = compile_sdfg(low.sdfgs[f"{deriv}.sdfg"], Path(tmp))

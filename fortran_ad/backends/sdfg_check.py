@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import os
 import subprocess
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from fortran_ad.ad import naming
 from fortran_ad.backends import fortran as fw
 from fortran_ad.backends.sdfg_emit import Lowered, lower
 from fortran_ad.backends.writer import Writer
-from fortran_ad.driver import Options, differentiate
+from fortran_ad.driver import Options, write_outputs
 from fortran_ad.ir import nodes as ir
 
 GFORTRAN = ["gfortran", "-O2", "-march=native"]
@@ -64,6 +64,8 @@ def driver(low: Lowered, sizes: dict[str, int], ranges: dict[str, list[float]], 
         seed = 0.1 * (k + 1)
         if s.name.endswith("b") and s.name[:-1] in r.args:  # an adjoint: zero or the seed
             lo = hi = 1.0 if s.name[:-1] in of else 0.0
+        elif s.name in sizes:  # a fixed value of the case (dt = 0.01)
+            lo = hi = float(sizes[s.name])
         if s.dims:
             w.line(f"do fad_k = 1, size({s.name})")
             w.indent()
@@ -112,12 +114,14 @@ def build_both(
     options: Options, work: Path, sizes, ranges, reps: int = 1, flags: tuple[str, ...] = ()
 ) -> dict[str, Path]:
     """Executables ``fortran`` and ``dace`` of the same driver, built under ``work``."""
-    low = lower(options)
+    from fortran_ad.backends.sdfg_build import files_of
+
+    low = lower(options)  # once: both back ends' files come from it
     text = driver(low, sizes, ranges, set(options.of or ()), reps)
     exes = {}
-    for backend in ("fortran", "dace"):
+    for backend, files in (("fortran", low.fortran), ("dace", files_of(low))):
         out = work / backend
-        written = differentiate(replace(options, out=out, backend=backend))
+        written = write_outputs(files, out)
         (out / "driver.f90").write_text(text)
         f90 = [str(p) for p in written if p.suffix == ".f90"]
         f90 = sorted(f90, key=lambda p: not p.endswith("fad_tape.f90"))

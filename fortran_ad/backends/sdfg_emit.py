@@ -31,7 +31,6 @@ class Lowered:
 def lower(options) -> Lowered:
     from fortran_ad.ad.emit import emit_files
     from fortran_ad.ad.generate import Plan
-    from fortran_ad.backends.sdfg import lower_routine
     from fortran_ad.driver import load
 
     if options.mode != "reverse":
@@ -41,29 +40,62 @@ def lower(options) -> Lowered:
     head = plan.program.routines[plan.head]
     if head.host is not None:
         raise FortranADError(head.routine.loc, "internal procedures as head (SDFG back end)")
-    deriv = _reparse(options, files, naming.routine_name(plan.head, plan.mode))
-    callees = plan.program.callees(head.routine)
-    if callees:
-        name = sorted(callees)[0]
-        raise FortranADError(
-            head.routine.loc,
-            f"'{plan.head}' calls '{name}': the SDFG back end lowers single routines only",
-        )
-    lookup = head.scope.lookup
-    sdfgs = {f"{plan.head}.sdfg": lower_routine(head.routine, lookup)}
-    try:
-        sdfgs[f"{deriv.name}.sdfg"] = lower_routine(deriv, lookup)
-    except FortranADError as exc:  # located in generated code: name the file users can write
-        loc = exc.loc
-        if isinstance(loc, ir.SourceLoc):
-            loc = ir.SourceLoc(Path(loc.file).name, loc.line, loc.col)
-        hint = "the line is in the adjoint the Fortran back end writes (run without --emit)"
-        raise FortranADError(loc, exc.message, exc.hint or hint) from None
+    generated = _reparse(options, files)
+    resolver = _Resolver(plan, generated)
+    deriv = generated[naming.routine_name(plan.head, plan.mode)]
+    sdfgs = {
+        f"{plan.head}.sdfg": resolver(plan.head)[1],
+        f"{deriv.name}.sdfg": resolver(deriv.name)[1],
+    }
     module = head.module.name if head.module is not None else None
     return Lowered(sdfgs, files, deriv, module, deriv.spec)
 
 
-def _reparse(options, files: dict[str, str], name: str) -> ir.Routine:
+class _Resolver:
+    """Routine and SDFG by name, lowered once: primal routines as normalized by the Plan,
+    derivative routines as re-read from the generated Fortran."""
+
+    def __init__(self, plan, generated: dict[str, ir.Routine]) -> None:
+        self.plan, self.generated = plan, generated
+        self.done: dict[str, tuple[ir.Routine, object]] = {}
+        self.busy: set[str] = set()
+
+    def __call__(self, name: str):
+        from fortran_ad.backends.sdfg import lower_routine
+
+        if name in self.done:
+            return self.done[name]
+        routines = self.plan.program.routines
+        if name in routines:
+            r, lookup = routines[name].routine, routines[name].scope.lookup
+        elif name in self.generated:
+            r = self.generated[name]
+            primal = routines.get(name.removesuffix("_b")) or routines[self.plan.head]
+            lookup = primal.scope.lookup
+        else:
+            return None
+        if name in self.busy:
+            raise FortranADError(r.loc, f"recursive call of '{name}' (SDFG back end)")
+        self.busy.add(name)
+        try:
+            sdfg = lower_routine(r, lookup, self)
+        except FortranADError as exc:  # in generated code: name the file users can write
+            loc = exc.loc
+            if not isinstance(loc, ir.SourceLoc) or not Path(loc.file).name.startswith(
+                tuple(f"{Path(p).stem}_b" for p in self.plan.options.sources)
+            ):
+                raise
+            loc = ir.SourceLoc(Path(loc.file).name, loc.line, loc.col)
+            hint = "the line is in the adjoint the Fortran back end writes (run without --emit)"
+            raise FortranADError(loc, exc.message, exc.hint or hint) from None
+        finally:
+            self.busy.discard(name)
+        self.done[name] = (r, sdfg)
+        return self.done[name]
+
+
+def _reparse(options, files: dict[str, str]) -> dict[str, ir.Routine]:
+    """The routines of the generated Fortran, lowered by our frontend."""
     from fortran_ad.driver import load
 
     with tempfile.TemporaryDirectory(prefix="fortran-ad-sdfg-") as tmp:
@@ -74,13 +106,13 @@ def _reparse(options, files: dict[str, str], name: str) -> ir.Routine:
             (Path(tmp) / fname).write_text(text.replace("use fad_tape\n", "\n"))
             paths.append(str(Path(tmp) / fname))
         program = load(paths, options.fixed_form)
+    out = {}
     for f in program[len(options.sources) :]:
         for unit in f.units:
-            routines = unit.routines if isinstance(unit, ir.Module) else [unit]
-            for r in routines:
-                if isinstance(r, ir.Routine) and r.name == name:
-                    return r
-    raise FortranADError(None, f"internal: derivative routine '{name}' not found")
+            for r in unit.routines if isinstance(unit, ir.Module) else [unit]:
+                if isinstance(r, ir.Routine):
+                    out[r.name] = r
+    return out
 
 
 def sdfg_files(options) -> dict[str, str]:

@@ -112,10 +112,12 @@ class Exprs:
         kind_of: Callable[[str], str],
         lower_bounds: Callable[[str], tuple[str, ...]],
         is_int: Callable[[str], bool],
+        extents: Callable[[str], list[str]],
     ) -> None:
         self.kind_of = kind_of
         self.lower_bounds = lower_bounds
         self.is_int = is_int
+        self.extents = extents
 
     # ---- symbolic integers ---------------------------------------------------------------
     def sym(self, e: ir.Expr, loc: ir.SourceLoc) -> str:
@@ -134,6 +136,16 @@ class Exprs:
         if isinstance(e, ir.Call) and e.name in ("min", "max") and len(e.args) == 2:
             a, b = (self.sym(x, loc) for x in e.args)
             return f"{e.name}({a}, {b})"
+        if isinstance(e, ir.Call) and e.name == "mod" and len(e.args) == 2:
+            a, b = (self.sym(x, loc) for x in e.args)
+            return f"(({a}) % ({b}))"  # Fortran MOD: equal to % for the positive operands
+        if isinstance(e, ir.Call) and e.name == "size" and isinstance(e.args[0], ir.Name):
+            ext = self.extents(e.args[0].name)
+            if len(e.args) == 1:
+                return "(" + " * ".join(f"({x})" for x in ext) + ")"
+            dim = e.args[1].value if isinstance(e.args[1], ir.Keyword) else e.args[1]
+            if isinstance(dim, ir.Literal) and dim.text.isdigit() and int(dim.text) <= len(ext):
+                return f"({ext[int(dim.text) - 1]})"
         raise self.unsupported(e, loc, "an integer expression of loop bounds and subscripts")
 
     def subset(self, name: str, subs: tuple[ir.Expr, ...], loc: ir.SourceLoc) -> str:
@@ -196,6 +208,8 @@ class Exprs:
 
     def _call(self, e: ir.Call, loc: ir.SourceLoc, t: Tasklet | None) -> str:
         name = ALIASES.get(e.name, e.name)
+        if name in ("dble", "real", "float", "dfloat", "int", "nint") and e.args:
+            e = ir.Call(e.name, e.args[:1])  # the kind argument: C++ types come from the data
         args = [self._py(a, loc, t) for a in e.args if not isinstance(a, ir.Keyword)]
         if len(args) != len(e.args):
             raise FortranADError(loc, f"keyword arguments of '{e.name}' are not supported (SDFG)")

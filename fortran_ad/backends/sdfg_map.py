@@ -155,7 +155,9 @@ def add_map(
 
 
 def push_counts(
-    body: tuple[ir.Stmt, ...], x: Exprs, tape_type: Callable[[ir.CallStmt], dace.typeclass]
+    body: tuple[ir.Stmt, ...],
+    x: Exprs,
+    tape_item: Callable[[ir.CallStmt], tuple[dace.typeclass, object]],
 ) -> dict[dace.typeclass, sympy.Expr]:
     """How many elements each typed stack receives: a symbolic sum over the loops around each
     push (both branches of an IF count: an upper bound)."""
@@ -169,7 +171,8 @@ def push_counts(
         out: dict = {}
         for s in stmts:
             if isinstance(s, ir.CallStmt) and s.name == "fad_push":
-                add(out, {tape_type(s): sympy.Integer(1)})
+                dtype, size = tape_item(s)
+                add(out, {dtype: sympy.sympify(size)})
             elif isinstance(s, ir.Do):
                 inner = walk(s.body)
                 if inner:
