@@ -190,3 +190,22 @@ def test_emit_and_backend_are_exclusive(tmp_path, capsys):
     assert "choose one of --emit sdfg and --backend dace" in capsys.readouterr().err
     assert main([*args, "--emit", "sdfg", "--mode", "forward"]) == 2
     assert "--mode reverse only" in capsys.readouterr().err
+
+
+def test_state_between_calls_is_refused(tmp_path, capsys):
+    """A module variable would become a transient reset on every call: refuse it."""
+    src = tmp_path / "modvar.f90"
+    src.write_text(
+        "module modvar\n  implicit none\n  integer, parameter :: dp = kind(1.0d0)\n"
+        "  real(dp) :: scale_factor = 2.0_dp\ncontains\n"
+        "  subroutine modvar_run(n, x, cost)\n    integer, intent(in) :: n\n"
+        "    real(dp), intent(in) :: x(n)\n    real(dp), intent(out) :: cost\n"
+        "    integer :: i\n    cost = 0.0_dp\n    do i = 1, n\n"
+        "      cost = cost + scale_factor*x(i)**2\n    end do\n"
+        "  end subroutine modvar_run\nend module modvar\n"
+    )
+    out = tmp_path / "o"
+    assert main([str(src), "--wrt", "x", "--of", "cost", "--emit", "sdfg", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "modvar.f90:4:3: error: 'scale_factor' lives between calls" in err
+    assert not out.exists()

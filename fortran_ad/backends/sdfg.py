@@ -102,6 +102,12 @@ class Lowering:
             sym = self.symbol(name, r.loc)
             if "parameter" in sym.attrs:
                 self._constant(sym)
+            elif r.symbol(name) is None or _shared(sym):
+                raise FortranADError(
+                    sym.loc if sym.loc.line else r.loc,
+                    f"'{name}' lives between calls (module variable, COMMON, SAVE): "
+                    f"not supported by the SDFG back end (used in '{r.name}')",
+                )
             elif name in alloc:
                 self._array(name, self.symbol(alloc[name], r.loc), transient=True)
             elif sym.type is not None and sym.type.base == "integer" and not sym.dims:
@@ -358,6 +364,11 @@ class Lowering:
             chain.assign(top, f"{top} - 1")
             t.code.append(f"__out = {t.connector(slot)}")
             add_tasklet(chain.state("pop"), "pop", t, {"__out": (value, None)})
+
+
+def _shared(sym: ir.Symbol) -> bool:
+    """State that outlives a call: a transient would silently reset it."""
+    return sym.init is not None or any(a.startswith(("common", "save")) for a in sym.attrs)
 
 
 def lower_routine(
