@@ -35,7 +35,7 @@ def lower(options) -> Lowered:
 
     if options.mode != "reverse":
         raise FortranADError(None, "the SDFG back end supports --mode reverse only")
-    plan = Plan(load(options.sources, options.fixed_form), options)
+    plan = Plan(load(options.sources, options.fixed_form, options.preprocessing), options)
     files = emit_files(plan)
     head = plan.program.routines[plan.head]
     if head.host is not None:
@@ -105,7 +105,7 @@ def _reparse(options, files: dict[str, str]) -> dict[str, ir.Routine]:
                 continue
             (Path(tmp) / fname).write_text(text.replace("use fad_tape\n", "\n"))
             paths.append(str(Path(tmp) / fname))
-        program = load(paths, options.fixed_form)
+        program = load(paths, options.fixed_form, options.preprocessing)
     out = {}
     for f in program[len(options.sources) :]:
         for unit in f.units:
