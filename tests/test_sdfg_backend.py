@@ -4,7 +4,8 @@ the DaCe-compiled adjoint (``--backend dace``) agrees with the Fortran back end'
 
 Supported samples: the PolyBench kernels jacobi_2d, seidel_2d, heat_3d (no tape), gemm (tape),
 cholesky and lu (a call as a nested SDFG, whole arrays and integers on the tape), lorenz96
-(nested calls, assumed-shape arrays, MOD/SIZE in integer expressions), plus a synthetic routine
+(nested calls, assumed-shape arrays, MOD/SIZE in integer expressions), cpp_column with
+-DDRAG -DDAMPING=2 (a preprocessed .F90), plus a synthetic routine
 with IF/ELSE IF, SELECT CASE ranges, MERGE and math intrinsics. The other bundled samples use
 constructs this back end refuses with a located error (tested below).
 """
@@ -31,11 +32,13 @@ pytestmark = [
 
 ROOT = Path(__file__).resolve().parents[1]
 POLY = ROOT / "legacy_samples" / "polybench"
-SUPPORTED = ["jacobi_2d", "seidel_2d", "heat_3d", "gemm", "cholesky", "lu", "lorenz96:l96_run"]
-TAPED = ("gemm", "cholesky", "lu", "l96_run")
+# sample:case index (polybench: gemm 0, jacobi_2d 1, seidel_2d 2, heat_3d 3, cholesky 4, lu 5)
+SUPPORTED = [f"polybench:{i}" for i in range(6)] + ["lorenz96:0", "cpp_column:1"]
+TAPED = ("gemm", "cholesky", "lu", "l96_run", "column_run")
 CALLS = ("cholesky", "lu", "l96_run")
 CASES = {c["head"]: c for c in tomllib.loads((POLY / "sample.toml").read_text())["case"]}
 CASES["l96_run"] = {"wrt": ["x", "forcing"]}
+CASES["column_run"] = {"wrt": ["u", "forcing"]}
 
 BRANCHY = """\
 module branchy
@@ -75,24 +78,24 @@ end module branchy
 """
 
 
-def _case(sample: str, head: str) -> tuple[Options, dict]:
+def _case(sample: str, index: int) -> tuple[Options, dict]:
     folder = ROOT / "legacy_samples" / sample
     spec = tomllib.loads((folder / "sample.toml").read_text())
-    c = next(c for c in spec["case"] if c["head"] == head)
+    c = spec["case"][index]
     sources = tuple(str(folder / s) for s in spec["sources"])
-    return Options(sources=sources, head=head, wrt=tuple(c["wrt"]), of=tuple(c["of"])), c
+    defines = tuple(c.get("defines", ()))
+    wrt, of = tuple(c["wrt"]), tuple(c["of"])
+    return Options(sources=sources, head=c["head"], wrt=wrt, of=of, defines=defines), c
 
 
 @pytest.fixture(scope="module", params=SUPPORTED)
 def polybench_runs(request, tmp_path_factory):
     """One DaCe compile per sample case: the Fortran and the DaCe runs of one driver."""
-    sample, head = (
-        request.param.split(":") if ":" in request.param else ("polybench", request.param)
-    )
-    work = tmp_path_factory.mktemp(f"dace_{head}")
-    options, c = _case(sample, head)
+    sample, index = request.param.split(":")
+    options, c = _case(sample, int(index))
+    work = tmp_path_factory.mktemp(f"dace_{c['head']}")
     exes = build_both(options, work, c["check"], c.get("ranges", {}))
-    return head, work, run(exes["fortran"]), run(exes["dace"])
+    return c["head"], work, run(exes["fortran"]), run(exes["dace"])
 
 
 def test_dace_adjoint_matches_fortran(polybench_runs):
@@ -111,7 +114,7 @@ def test_interface_has_the_fortran_signature(polybench_runs):
         text = path.read_text().splitlines()
         return [ln.strip() for ln in text if ln.strip().startswith(("module ", "subroutine "))]
 
-    stem = "l96_b.f90" if head == "l96_run" else "polybench_b.f90"
+    stem = {"l96_run": "l96_b.f90", "column_run": "column_b.f90"}.get(head, "polybench_b.f90")
     fortran = header(work / "fortran" / stem)
     dace_side = header(work / "dace" / stem)
     assert f"subroutine {head}_b(" in " ".join(dace_side)

@@ -130,7 +130,9 @@ def build_both(
         for lib in libs:
             link += [f"-L{lib.parent}", f"-l{lib.stem[3:]}", f"-Wl,-rpath,{lib.parent}"]
         exe = out / "driver"
-        cmd = [*GFORTRAN, *flags, "-J", str(out), *options.sources, *f90, str(out / "driver.f90")]
+        defines = [f"-D{d}" for d in options.defines]
+        cmd = [*GFORTRAN, *flags, *defines, "-J", str(out), *options.sources, *f90]
+        cmd.append(str(out / "driver.f90"))
         subprocess.run([*cmd, *link, "-o", str(exe)], check=True, capture_output=True, text=True)
         exes[backend] = exe
     return exes
