@@ -212,3 +212,26 @@ def test_state_between_calls_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "modvar.f90:4:3: error: 'scale_factor' lives between calls" in err
     assert not out.exists()
+
+
+def test_do_concurrent_is_a_map_with_private_scalars(tmp_path):
+    """A declared-parallel loop becomes one Map; its scalar temporary stays a tasklet local."""
+    src = tmp_path / "dc.f90"
+    src.write_text(
+        "module dc\n  implicit none\n  integer, parameter :: dp = kind(1.0d0)\ncontains\n"
+        "  subroutine dc_run(n, x, y, cost)\n    integer, intent(in) :: n\n"
+        "    real(dp), intent(in) :: x(n)\n    real(dp), intent(out) :: y(n), cost\n"
+        "    real(dp) :: t\n    integer :: i\n    do concurrent (i = 1:n)\n"
+        "      t = x(i)*x(i)\n      y(i) = t + sin(t)\n    end do\n    cost = 0.0_dp\n"
+        "    do i = 1, n\n      cost = cost + y(i)\n    end do\n"
+        "  end subroutine dc_run\nend module dc\n"
+    )
+    out = tmp_path / "o"
+    assert main([str(src), "--wrt", "x", "--of", "cost", "--emit", "sdfg", "-o", str(out)]) == 0
+    primal = dace.SDFG.from_file(str(out / "dc_run.sdfg"))
+    primal.validate()
+    maps = [n for n, _ in primal.all_nodes_recursive() if isinstance(n, dace.nodes.MapEntry)]
+    assert [m.map.params for m in maps] == [["i"]]  # the sum into cost stays sequential
+    tasklets = [n for n, _ in primal.all_nodes_recursive() if isinstance(n, dace.nodes.Tasklet)]
+    mapped = [t for t in tasklets if "sin" in t.code.as_string]
+    assert len(mapped) == 1 and len(mapped[0].out_connectors) == 1  # y only, t is private

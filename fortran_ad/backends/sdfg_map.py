@@ -129,7 +129,8 @@ def add_map(
     state: dace.SDFGState, band: Band, x: Exprs, loc: ir.SourceLoc, label: Callable[[str], str]
 ) -> None:
     """The band as one Map whose tasklet runs the body of one iteration in order: elements
-    written earlier in the iteration are read from tasklet locals."""
+    written earlier in the iteration are read from tasklet locals (scalars assigned in a
+    declared-parallel loop stay tasklet locals, as OpenMP PRIVATE / DO CONCURRENT locals)."""
     t = Tasklet()
     outs: dict[str, tuple[Access, str | None]] = {}
     for k, s in enumerate(band.body):
@@ -140,6 +141,8 @@ def add_map(
         t.code.append(f"{local} = {'-' if acc and acc[0] == '-' else ''}({value})")
         if acc is None:
             t.local[out.key] = local
+            if isinstance(s.target, ir.Name):
+                continue  # a scalar of a declared-parallel loop is private: no store
         outs[f"__out{k}"] = (out, WCR_SUM if acc else None)
         t.code.append(f"__out{k} = {local}")
     inputs = {c: dace.Memlet(f"{d}[{sub}]") for (d, sub), c in t.inputs.items()}
