@@ -164,9 +164,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument(
         "--emit",
-        choices=("fortran", "c"),
+        choices=("fortran", "c", "sdfg"),
         default="fortran",
-        help="back end: Fortran (default) or C99 with ISO_C_BINDING wrappers",
+        help="back end: Fortran (default), C99 with ISO_C_BINDING wrappers, or sdfg: the primal "
+        "and adjoint of the head as DaCe SDFGs (<head>.sdfg, <head>_b.sdfg)",
+    )
+    d.add_argument(
+        "--backend",
+        choices=["fortran", "dace"],
+        default="fortran",
+        help="dace: compile the adjoint SDFG with DaCe (C++/OpenMP) into lib<head>_b.so and "
+        "write <stem>_b.f90, an ISO_C_BINDING module with the Fortran adjoint's signature",
     )
     r = sub.add_parser("roundtrip", help=SUBCOMMANDS["roundtrip"])
     _add_common(r)
@@ -217,6 +225,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _backend(args: argparse.Namespace) -> str:
+    emit, backend = getattr(args, "emit", "fortran"), getattr(args, "backend", "fortran")
+    if emit != "fortran" and backend == "dace":
+        raise FortranADError(None, f"choose one of --emit {emit} and --backend dace")
+    if getattr(args, "python", None) and (emit == "sdfg" or backend == "dace"):
+        raise FortranADError(None, "--python builds the Fortran output: drop --emit/--backend")
+    return "sdfg" if emit == "sdfg" else backend
+
+
 def _run(args: argparse.Namespace) -> int:
     if args.form is not None:
         args.fixed_form = args.form == "fixed"
@@ -240,6 +257,7 @@ def _run(args: argparse.Namespace) -> int:
         defines=tuple(args.defines),
         include_dirs=tuple(args.include_dirs),
         cpp=args.cpp,
+        backend=_backend(args),
     )
     if args.command == "plan":
         from fortran_ad.driver import checkpoint_plan

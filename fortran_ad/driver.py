@@ -38,6 +38,7 @@ class Options:
     defines: tuple[str, ...] = ()  # -D NAME[=VAL]
     include_dirs: tuple[str, ...] = ()  # -I DIR
     cpp: bool = False  # --cpp: preprocess every file, not only upper-case suffixes
+    backend: str = "fortran"  # fortran | sdfg (--emit sdfg) | dace (--backend dace)
 
     @property
     def preprocessing(self) -> Preprocessing:
@@ -56,7 +57,7 @@ def load(
     return [lower_source(read_source(p, fixed_form, pp), modules) for p in paths]
 
 
-def write_outputs(files: dict[str, str], out: Path) -> list[Path]:
+def write_outputs(files: dict[str, str | bytes], out: Path) -> list[Path]:
     """Write all files or none: render into a scratch folder, then move into ``out``."""
     out = Path(out)
     if out.exists() and not out.is_dir():
@@ -70,7 +71,10 @@ def write_outputs(files: dict[str, str], out: Path) -> list[Path]:
         raise FortranADError(str(out), f"cannot write to output directory '{out}'")
     with tempfile.TemporaryDirectory(prefix="fortran-ad-") as tmp:
         for name, text in files.items():
-            (Path(tmp) / name).write_text(text)
+            if isinstance(text, bytes):  # the DaCe back end's shared library
+                (Path(tmp) / name).write_bytes(text)
+            else:
+                (Path(tmp) / name).write_text(text)
         try:
             out.mkdir(parents=True, exist_ok=True)
             written = []
@@ -110,6 +114,12 @@ def differentiate(options: Options) -> list[Path]:
     """Generate derivative code (adjoint or tangent) plus the runtime it needs."""
     from fortran_ad.ad.generate import generate
 
+    if options.backend != "fortran":
+        from fortran_ad.backends.sdfg_build import dace_files
+        from fortran_ad.backends.sdfg_emit import sdfg_files
+
+        files = (sdfg_files if options.backend == "sdfg" else dace_files)(options)
+        return write_outputs(files, options.out)
     program = load(options.sources, options.fixed_form, options.preprocessing)
     files = generate(program, options)
     return write_outputs(files, options.out)
