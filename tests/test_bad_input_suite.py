@@ -186,6 +186,10 @@ CASES: list[Case] = [
     Case("truncated-unclosed-do",
          {"t.f90": TRUNCATED + "    do i = 1, 3\n      y = x*x\n  end subroutine s\nend module\n"},
          diff("t.f90", extra=XY), "located", "t.f90"),
+    Case("mismatched-end-module-name",
+         {"m.f90": "module m\ncontains\n subroutine s(x, y)\n  real :: x, y\n  y = x*x\n"
+                   " end subroutine s\nend module m_other\n"},
+         diff("m.f90", extra=XY), "located", "m.f90", 7, ("syntax error", "m_other")),
     Case("json-as-fortran", {"data.f90": '{"not": "fortran", "x": [1, 2]}\n'},
          diff("data.f90", extra=XY), "located", "data.f90", 1),
     Case("c-source-as-fortran", {"c.f90": "int main(void) {\n  return 0;\n}\n"},

@@ -79,8 +79,19 @@ def parse(source: Source) -> F.Program:
     folder = str(Path(source.path).resolve().parent)
     reader = FortranStringReader(source.text, ignore_comments=False, include_dirs=[folder])
     reader.set_format(FortranFormat(not source.fixed_form, False))
+
+    def error(message: str, item: object = None) -> None:  # fparser would sys.exit(1)
+        span = getattr(item, "span", None)
+        line = span[0] if span else max(1, len(source.text.splitlines()))
+        file, orig = source.origin(line)
+        text = message.replace(" Ignoring.", "").strip()
+        raise FortranADError(ir.SourceLoc(file, orig, 1), f"syntax error: {text}")
+
+    reader.error = error
     try:
         tree = _parser()(reader)
+    except FortranADError:
+        raise
     except (FortranSyntaxError, NoMatchError) as exc:
         msg = str(exc)
         m = re.search(r"at line (\d+)", msg)
