@@ -306,9 +306,15 @@ class Run:
 
 
 def build_case(
-    case: Case, preset: str, workdir: Path, tape_limit: int, checkpoint: str = Options.checkpoint
+    case: Case,
+    preset: str,
+    workdir: Path,
+    tape_limit: int,
+    checkpoint: str = Options.checkpoint,
+    source: Callable[[HarnessSpec], str] | None = None,
 ) -> Built:
-    """Generate the adjoint of ``case`` and compile the timing program into ``workdir``."""
+    """Generate the adjoint of ``case`` and compile the timing program into ``workdir``
+    (``source`` writes the program from the spec; default :func:`timing_source`)."""
     values = case.presets[preset]
     try:
         cv = load_case(case.toml, case.head)
@@ -349,7 +355,7 @@ def build_case(
     for name, text in files.items():
         (workdir / name).write_text(text)
     driver = workdir / f"{PROGRAM}.f90"
-    driver.write_text(timing_source(spec))
+    driver.write_text((source or timing_source)(spec))
     runtime = [workdir / n for n in files if n in runtime_names]
     derivative = [workdir / n for n in files if n not in runtime_names]
     sources = [Path(s).resolve() for s in cv.sources] + runtime + derivative + [driver]

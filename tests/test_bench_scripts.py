@@ -83,14 +83,14 @@ def test_cases_of_the_samples() -> None:
     cases = bench_adjoint.load_cases(SAMPLES_DIR)
     tomls = [tomllib.loads(p.read_text()) for p in SAMPLES_DIR.glob("*/sample.toml")]
     assert len(cases) == sum(len(t.get("case", [])) for t in tomls) > 13
-    assert sum(c.sample == "polybench" for c in cases) == 6
+    assert sum(c.sample == "npbench" for c in cases) == 27
     assert all({"check", "bench"} <= set(c.presets) for c in cases)
     (l96,) = bench_adjoint.load_cases(SAMPLES_DIR, ["lorenz96"])
     assert l96.head == "l96_run"
     assert l96.size_names() == ["n", "nt"]  # dt is the same in both presets
     assert l96.sizes_text("check") == "n=40,nt=50"
-    (gemm,) = bench_adjoint.load_cases(SAMPLES_DIR, ["polybench:gemm"])
-    assert gemm.sizes_text("bench") == "ni=1500,nj=1600,nk=1700"
+    (gemm,) = bench_adjoint.load_cases(SAMPLES_DIR, ["npbench:gemm"])
+    assert gemm.sizes_text("bench") == "ni=1000,nj=1100,nk=1200"
     with pytest.raises(SystemExit, match="unknown sample or head: nope"):
         bench_adjoint.load_cases(SAMPLES_DIR, ["nope"])
 
@@ -109,10 +109,10 @@ def test_set_overrides_preset_values() -> None:
     values = bench_adjoint._values("nt=100, dt=0.5,nk=3,flag=.true.")
     assert values == {"nt": 100, "dt": 0.5, "nk": 3, "flag": True}
     cases = bench_adjoint.load_cases(SAMPLES_DIR, ["lorenz96", "gemm"])
-    l96, gemm = bench_adjoint.with_values(cases, "bench", {"nt": 100, "nk": 3})
+    l96, gemm = bench_adjoint.with_values(cases, "bench", {"nt": 100, "nk": 7})
     assert l96.presets["bench"] == {"n": 4000, "nt": 100, "dt": 0.01}
-    assert gemm.presets["bench"] == {"ni": 1500, "nj": 1600, "nk": 3}
-    assert gemm.sizes_text("bench") == "ni=1500,nj=1600,nk=3"
+    assert gemm.presets["bench"] == {"ni": 1000, "nj": 1100, "nk": 7}
+    assert gemm.sizes_text("bench") == "ni=1000,nj=1100,nk=7"
     assert cases[0].presets["bench"]["nt"] == 10000  # the originals are left alone
     with pytest.raises(SystemExit, match="zz"):
         bench_adjoint.with_values(cases, "bench", {"zz": 1})

@@ -30,12 +30,12 @@ RTOL = 1e-12
 # (sample folder, head): the cases the C back end supports (README lists them)
 SUPPORTED = [
     ("lorenz96", "l96_run"),
-    ("polybench", "jacobi_2d"),
-    ("polybench", "heat_3d"),
-    ("polybench", "seidel_2d"),
-    ("polybench", "gemm"),
-    ("polybench", "cholesky"),
-    ("polybench", "lu"),
+    ("npbench", "jacobi_2d"),
+    ("npbench", "heat_3d"),
+    ("npbench", "seidel_2d"),
+    ("npbench", "gemm"),
+    ("npbench", "cholesky"),
+    ("npbench", "lu"),
     ("shallow_water", "swm_run"),
     ("advection_diffusion", "advdif_run"),
     ("vertical_diffusion", "vdiff_run"),
@@ -148,18 +148,19 @@ def test_fortran_semantics_of_intrinsics(tmp_path: Path) -> None:
 
 def test_c_output_is_c99_with_column_major_macros(tmp_path: Path) -> None:
     out = tmp_path / "out"
-    args = [str(SAMPLES / "polybench" / "polybench.f90"), "--head", "jacobi_2d"]
+    npb = SAMPLES / "npbench"
+    args = [str(npb / "npb_kinds.f90"), str(npb / "npb_stencils.f90"), "--head", "jacobi_2d"]
     assert cli.main([*args, "--wrt", "a,b", "--of", "cost", "--emit", "c", "-o", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
-    want = ["fad_tape.f90", "fadc.h", "fadc_polybench_b.c", "fadc_tape.c", "polybench_b.f90"]
+    want = ["fad_tape.f90", "fadc.h", "fadc_npb_stencils_b.c", "fadc_tape.c", "npb_stencils_b.f90"]
     assert names == want  # no two files share a stem (object files would collide)
-    c = (out / "fadc_polybench_b.c").read_text()
+    c = (out / "fadc_npb_stencils_b.c").read_text()
     assert "#define A_(i1, i2) a[((i1) - a__lo1) + a__n1 * (((i2) - a__lo2))]" in c
-    assert "void fadc_polybench_kernels_b__jacobi_2d_b(" in c
-    wrapper = (out / "polybench_b.f90").read_text()
-    assert "module polybench_kernels_b" in wrapper
+    assert "void fadc_npb_stencils_b__jacobi_2d_b(" in c
+    wrapper = (out / "npb_stencils_b.f90").read_text()
+    assert "module npb_stencils_b" in wrapper
     assert "subroutine jacobi_2d_b(tsteps, n, a, ab, b, bb, cost, costb)" in wrapper
-    assert 'name="fadc_polybench_kernels_b__jacobi_2d_b")' in wrapper and "bind(C" in wrapper
+    assert 'name="fadc_npb_stencils_b__jacobi_2d_b")' in wrapper and "bind(C" in wrapper
 
 
 def test_assumed_shape_wrapper_passes_extents(tmp_path: Path) -> None:

@@ -56,7 +56,7 @@ def _failed_directions(report: CheckReport, test: str) -> set[int]:
 
 @pytest.mark.parametrize(
     ("name", "head"),
-    [("lorenz96", None), ("polybench", "gemm")],
+    [("lorenz96", None), ("npbench", "gemm")],
 )
 def test_samples_pass_every_row_in_all_four_modes(name: str, head: str | None) -> None:
     report = check([], head=head, sample=SAMPLES_DIR / name)

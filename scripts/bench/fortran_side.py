@@ -1,0 +1,148 @@
+"""The fortran-ad side of the JAX comparison: generate the adjoint of one npbench kernel,
+build a timing program (bench_adjoint's, fed with the runner's inputs and writing the
+gradient), run it and read the gradient back.
+
+The program reads every non-fixed dummy from ``in_<name>.bin`` (raw float64, column-major)
+when the file exists, times ``warm-up + repeat`` primal/adjoint pairs exactly like
+``scripts/bench_adjoint.py`` and, after the last pair, writes each adjoint ``<name>b`` of a
+``--wrt`` input to ``grad_<name>.bin``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SCRIPTS = Path(__file__).resolve().parents[1]
+SAMPLE_TOML = SCRIPTS.parent / "legacy_samples" / "npbench" / "sample.toml"
+
+
+def _load_bench_adjoint():
+    if "bench_adjoint" in sys.modules:
+        return sys.modules["bench_adjoint"]
+    spec = importlib.util.spec_from_file_location("bench_adjoint", SCRIPTS / "bench_adjoint.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_adjoint"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ba = _load_bench_adjoint()
+CaseError = ba.CaseError
+
+
+class IOEmitter(ba.TimingEmitter):
+    """bench_adjoint's timing program, with inputs from files and the gradient to files."""
+
+    def bench_declarations(self) -> None:
+        super().bench_declarations()
+        self.w.line("logical :: fad_exists")
+        self.w.line("integer :: fad_u")
+        self.w.line(f"real({ba.WP}) :: fad_cpu0, fad_cpu1")
+
+    def timed(self, call, target: str) -> None:
+        """Process CPU time (cpu_time), not wall time: on a shared, loaded machine the wall
+        time of a single-threaded run mostly measures waiting for a core."""
+        self.w.line("call cpu_time(fad_cpu0)")
+        call()
+        self.w.line("call cpu_time(fad_cpu1)")
+        self.w.line(f"{target} = fad_cpu1 - fad_cpu0")
+
+    def bench_values(self) -> None:
+        super().bench_values()
+        w = self.w
+        for d in self.s.dummies:
+            if d.fixed is not None:
+                continue
+            w.line(f"inquire(file='in_{d.name}.bin', exist=fad_exists)")
+            w.line("if (fad_exists) then")
+            w.indent()
+            w.line(
+                f"open(newunit=fad_u, file='in_{d.name}.bin', access='stream', "
+                "form='unformatted', status='old')"
+            )
+            w.line(f"read(fad_u) {d.name}")
+            w.line("close(fad_u)")
+            w.line(f"{self.v('x0', d)} = {d.name}")
+            w.dedent()
+            w.line("end if")
+
+    def outputs_sum(self, target: str) -> None:
+        super().outputs_sum(target)
+        if target != "fad_fa":  # after the adjoint call: save the gradient of the last pair
+            return
+        w = self.w
+        w.line("if (fad_k == fad_rep) then")
+        w.indent()
+        for d in self.s.wrt():
+            if not d.has_b:
+                continue
+            w.line(
+                f"open(newunit=fad_u, file='grad_{d.name}.bin', access='stream', "
+                "form='unformatted', status='replace')"
+            )
+            w.line(f"write(fad_u) {self.v('b', d)}")
+            w.line("close(fad_u)")
+        w.dedent()
+        w.line("end if")
+
+
+def io_source(spec) -> str:
+    return IOEmitter(spec).program()
+
+
+@dataclass
+class FortranRun:
+    primal_s: float
+    adjoint_s: float
+    peak_bytes: int
+    cost: float
+    grads: dict[str, np.ndarray]
+
+
+def shapes(spec, sizes: dict[str, int | float]) -> dict[str, tuple[int, ...]]:
+    """Shape of every dummy at ``sizes`` (the dims text evaluated with the size values)."""
+    out = {}
+    for d in spec.dummies:
+        if d.rank:
+            dims = eval(d.dims, {"__builtins__": {}}, dict(sizes))  # noqa: S307 - our own text
+            out[d.name] = tuple(int(x) for x in (dims if isinstance(dims, tuple) else (dims,)))
+        else:
+            out[d.name] = ()
+    return out
+
+
+def build(head: str, preset_sizes: dict, workdir: Path, tape_limit: int, checkpoint: str):
+    """Generate and compile; returns bench_adjoint's Built (raises CaseError)."""
+    case = ba.Case("npbench", head, SAMPLE_TOML, {"run": dict(preset_sizes)})
+    return ba.build_case(case, "run", workdir, tape_limit, checkpoint, source=io_source)
+
+
+def run(built, sizes: dict, inputs: dict[str, np.ndarray], repeat: int, timeout: float):
+    folder = built.exe.parent
+    for old in folder.glob("grad_*.bin"):
+        old.unlink()
+    for name, value in inputs.items():
+        (folder / f"in_{name}.bin").write_bytes(np.asarray(value, dtype="<f8").tobytes(order="F"))
+    runs = ba.run_program(built, sizes, 1, repeat, False, timeout)
+    shp = shapes(built.spec, sizes)
+    grads = {}
+    for d in built.spec.wrt():
+        path = folder / f"grad_{d.name}.bin"
+        if d.has_b and path.exists():
+            grads[d.name] = np.fromfile(path, dtype="<f8").reshape(shp[d.name], order="F")
+    for name in inputs:
+        (folder / f"in_{name}.bin").unlink()
+    return FortranRun(
+        statistics.median(r.primal for r in runs),
+        statistics.median(r.adjoint for r in runs),
+        max(r.peak for r in runs),
+        runs[-1].f_primal,
+        grads,
+    )

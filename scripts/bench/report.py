@@ -1,0 +1,132 @@
+"""Results of the JAX comparison: one row per kernel, table, CSV, PNG and means."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Row:
+    kernel: str
+    sizes: str
+    status: str = "ok"  # ok | <fortran failure> | jax: no reverse mode | gradients differ
+    f_primal_ms: float = math.nan
+    f_grad_ms: float = math.nan
+    j_primal_ms: float = math.nan
+    j_grad_ms: float = math.nan
+    tape_mib: float = math.nan
+    rel_err: float = math.nan
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def speedup(self) -> float:
+        """jax.grad time / fortran-ad gradient time."""
+        return self.j_grad_ms / self.f_grad_ms if self.f_grad_ms > 0 else math.nan
+
+    @property
+    def primal_speedup(self) -> float:
+        return self.j_primal_ms / self.f_primal_ms if self.f_primal_ms > 0 else math.nan
+
+    @property
+    def ratio(self) -> float:
+        """fortran-ad adjoint / primal time."""
+        return self.f_grad_ms / self.f_primal_ms if self.f_primal_ms > 0 else math.nan
+
+
+def geomean(xs: Sequence[float]) -> float:
+    ok = [x for x in xs if math.isfinite(x) and x > 0]
+    return math.exp(sum(map(math.log, ok)) / len(ok)) if ok else math.nan
+
+
+def mean(xs: Sequence[float]) -> float:
+    ok = [x for x in xs if math.isfinite(x)]
+    return sum(ok) / len(ok) if ok else math.nan
+
+
+def _f(x: float, fmt: str = ".3g") -> str:
+    return format(x, fmt) if math.isfinite(x) else "-"
+
+
+HEAD = ("kernel", "sizes", "F primal ms", "F grad ms", "F grad/primal", "tape MiB",
+        "JAX primal ms", "JAX grad ms", "speed-up grad", "rel err", "status")  # fmt: skip
+
+
+def table(rows: Sequence[Row]) -> str:
+    """A Markdown table plus the means (geometric and arithmetic) over measured kernels."""
+    lines = ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
+    for r in rows:
+        cells = (r.kernel, r.sizes, _f(r.f_primal_ms), _f(r.f_grad_ms), _f(r.ratio, ".2f"),
+                 _f(r.tape_mib), _f(r.j_primal_ms), _f(r.j_grad_ms), _f(r.speedup, ".2f"),
+                 _f(r.rel_err, ".1e"), r.status)  # fmt: skip
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n\n" + means(rows)
+
+
+def means(rows: Sequence[Row]) -> str:
+    both = [r for r in rows if r.status == "ok"]
+    sp = [r.speedup for r in both]
+    ratios = [r.ratio for r in rows if math.isfinite(r.ratio)]
+    slower = [r.kernel for r in both if r.speedup < 1.0]
+    return (
+        f"gradient speed-up fortran-ad vs jax.grad over {len(sp)} kernels: geometric mean "
+        f"{_f(geomean(sp), '.2f')}x, arithmetic mean {_f(mean(sp), '.2f')}x, min "
+        f"{_f(min(sp, default=math.nan), '.2f')}x"
+        + (f" (slower on: {', '.join(slower)})" if slower else "")
+        + f"\nprimal speed-up (Fortran -O3 vs jax.jit): geometric mean "
+        f"{_f(geomean([r.primal_speedup for r in both]), '.2f')}x"
+        + f"\nfortran-ad adjoint/primal over {len(ratios)} kernels: geometric mean "
+        f"{_f(geomean(ratios), '.2f')}, arithmetic mean {_f(mean(ratios), '.2f')}\n"
+    )
+
+
+def write_csv(rows: Sequence[Row], path: Path) -> None:
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        keys = [k for k in asdict(rows[0]) if k != "notes"] if rows else []
+        w.writerow([*keys, "speedup", "ratio", "notes"])
+        for r in rows:
+            d = asdict(r)
+            w.writerow([d[k] for k in keys] + [r.speedup, r.ratio, " | ".join(r.notes)])
+
+
+def read_csv(path: Path) -> list[Row]:
+    """Rows written by :func:`write_csv` (to merge runs made in parts)."""
+    out = []
+    with path.open(newline="") as fh:
+        for d in csv.DictReader(fh):
+            notes = [n for n in d.pop("notes", "").split(" | ") if n]
+            d.pop("speedup", None), d.pop("ratio", None)
+            floats = {k: float(v) for k, v in d.items() if k not in ("kernel", "sizes", "status")}
+            out.append(Row(d["kernel"], d["sizes"], d["status"], **floats, notes=notes))
+    return out
+
+
+def plot(rows: Sequence[Row], path: Path, title: str) -> None:
+    """Speed-up bars (log scale) of fortran-ad's gradient over jax.grad; kernels without a
+    comparison are labelled with their status."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.45 * len(rows)), 4.0))
+    xs = range(len(rows))
+    vals = [r.speedup if r.status == "ok" else math.nan for r in rows]
+    colors = ["tab:green" if v >= 1 else "tab:red" for v in vals]
+    ax.bar(xs, [v if math.isfinite(v) else 0 for v in vals], color=colors)
+    for x, r, v in zip(xs, rows, vals, strict=True):
+        if not math.isfinite(v):
+            ax.text(x, 1.0, r.status[:18], rotation=90, ha="center", va="bottom", fontsize=7)
+    ax.set_yscale("log")
+    ax.axhline(1.0, color="black", lw=0.8)
+    ax.axhline(10.0, color="gray", lw=0.8, ls="--")
+    ax.set_xticks(list(xs), [r.kernel for r in rows], rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("jax.grad time / fortran-ad gradient time")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""fortran-ad vs JAX on the NPBench kernels of ``legacy_samples/npbench``.
+
+    python scripts/bench/run.py --preset S|M|L [--kernels gemm,atax] [--repeat 5]
+                                [--out DIR] [--tape-limit 4G] [--jax-threads 1] [--climate]
+
+Per kernel: generate the fortran-ad adjoint, build it with ``gfortran -O3 -march=native``
+(one thread: the kernels have no OpenMP yet), run the primal and gradient of JAX (CPU, jit,
+x64) and of fortran-ad on the same inputs, check that both gradients agree (max abs
+difference / max abs JAX gradient <= --rtol, per input), then report the median of
+``--repeat`` timings after one warm-up. Times are process CPU times (Fortran ``cpu_time``,
+Python ``time.process_time``): on a shared machine wall time mostly measures waiting.
+Writes ``npbench_<preset>.csv`` and ``npbench_<preset>.png`` (speed-up bars, log scale)
+into --out and prints a Markdown table with geometric and arithmetic means; ``--merge``
+does only that, from the CSVs of runs made in parts. Kernels JAX cannot
+reverse-differentiate, gradients that disagree and fortran-ad failures stay in the table
+with their status.
+
+``--climate`` also runs ``scripts/bench_adjoint.py`` on every other sample under each
+checkpoint policy (adjoint/primal ratio and peak tape; ``--climate-preset check|bench``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parents[1]))  # the repository: fortran_ad
+
+import fortran_side  # noqa: E402
+import jax_side  # noqa: E402
+import report  # noqa: E402
+from sizes import BY_HEAD, KERNELS, PRESETS  # noqa: E402
+
+MIB = 1024**2
+STATUS_NO_JAX_GRAD = "jax: no reverse mode"
+STATUS_DIFFER = "gradients differ"
+
+
+def compare(f: dict, j: dict) -> float:
+    """Largest over inputs of max|f - j| / max|j| (absolute when the JAX gradient is 0)."""
+    import numpy as np
+
+    worst = 0.0
+    for name, gj in j.items():
+        gf = f.get(name)
+        if gf is None or gf.shape != gj.shape:
+            return math.inf
+        scale = float(np.max(np.abs(gj))) if gj.size else 0.0
+        err = float(np.max(np.abs(gf - gj))) if gj.size else 0.0
+        worst = max(worst, err / scale if scale > 0 else err)
+    return worst
+
+
+def bench_kernel(head: str, preset: str, args: argparse.Namespace, root: Path, jk) -> report.Row:
+    k = BY_HEAD[head]
+    sizes = k.sizes(preset)
+    row = report.Row(head, ",".join(f"{n}={v}" for n, v in sizes.items() if n not in k.fixed))
+    try:
+        built = fortran_side.build(head, sizes, root / head, args.tape_limit, args.checkpoint)
+    except fortran_side.CaseError as exc:
+        row.status = exc.status
+        row.notes.append(str(exc)[:500])
+        return row
+    shapes = fortran_side.shapes(built.spec, sizes)
+    data = jax_side.inputs(head, k.wrt, shapes, args.seed)
+    jr = jax_side.run(jk[head], sizes, data, args.repeat)
+    row.j_primal_ms = 1e3 * jr.primal_s
+    if jr.grad_s is None:
+        row.status = STATUS_NO_JAX_GRAD
+        row.notes.append(jr.error)
+    else:
+        row.j_grad_ms = 1e3 * jr.grad_s
+    try:
+        fr = fortran_side.run(built, sizes, data, args.repeat, args.timeout)
+    except fortran_side.CaseError as exc:
+        row.status = exc.status
+        row.notes.append(str(exc)[:500])
+        return row
+    row.f_primal_ms, row.f_grad_ms = 1e3 * fr.primal_s, 1e3 * fr.adjoint_s
+    row.tape_mib = fr.peak_bytes / MIB
+    if not math.isclose(fr.cost, jr.cost, rel_tol=1e-8, abs_tol=1e-12):
+        row.notes.append(f"objective differs: Fortran {fr.cost:.15e}, JAX {jr.cost:.15e}")
+    if jr.grad_s is not None:
+        row.rel_err = compare(fr.grads, jr.grads)
+        if not row.rel_err <= args.rtol:
+            row.status = STATUS_DIFFER
+    return row
+
+
+def climate(preset: str, policies: list[str]) -> int:
+    """bench_adjoint on every sample but npbench, once per checkpoint policy."""
+    ba = fortran_side.ba
+    samples = sorted({c.sample for c in ba.load_cases()} - {"npbench"})
+    status = 0
+    for policy in policies:
+        print(f"\n## climate samples, checkpoint policy {policy}\n", flush=True)
+        status |= ba.main(["--preset", preset, "--samples", ",".join(samples),
+                           "--checkpoint", policy])  # fmt: skip
+    return status
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ba = fortran_side.ba
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--preset", choices=(*PRESETS, "check"), default="S")
+    p.add_argument("--kernels", default="", help="comma-separated heads (default: all)")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--rtol", type=float, default=1e-8)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--out", type=Path, default=Path("."))
+    p.add_argument("--tape-limit", type=ba._bytes, default=4 * 1024**3)
+    p.add_argument("--checkpoint", choices=ba.POLICIES, default=ba.Options.checkpoint)
+    p.add_argument("--jax-threads", type=int, default=1, help="1, or 0 for JAX's default")
+    p.add_argument("--timeout", type=float, default=1800.0)
+    p.add_argument("--keep", type=Path, default=None, help="keep the Fortran builds here")
+    p.add_argument("--climate", action="store_true", help="also the climate samples' table")
+    p.add_argument("--climate-preset", choices=("check", "bench"), default="bench")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        help="only report: merge CSVs of earlier (partial) runs of this preset",
+    )
+    args = p.parse_args(argv)
+    heads = [h.strip() for h in args.kernels.split(",") if h.strip()] or [k.head for k in KERNELS]
+    unknown = [h for h in heads if h not in BY_HEAD]
+    if unknown:
+        p.error(f"unknown kernels: {', '.join(unknown)}")
+    args.heads = heads
+    if args.repeat < 1:
+        p.error("--repeat must be at least 1")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # the Fortran programs run in subprocesses while JAX's thread pool exists; they exec at once
+    warnings.filterwarnings("ignore", message="os.fork\\(\\) was called", category=RuntimeWarning)
+    if args.merge:
+        order = {k.head: i for i, k in enumerate(KERNELS)}
+        rows = [r for path in args.merge for r in report.read_csv(path)]
+        return finish(sorted(rows, key=lambda r: order[r.kernel]), args)
+    jax_side.configure(args.jax_threads)
+    jk = jax_side.kernels()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="fad-npbench-") as tmp:
+        root = args.keep.resolve() if args.keep else Path(tmp)
+        for head in args.heads:
+            t0 = time.perf_counter()
+            print(f"[npbench] {head} ...", file=sys.stderr, flush=True)
+            row = bench_kernel(head, args.preset, args, root, jk)
+            rows.append(row)
+            args.out.mkdir(parents=True, exist_ok=True)  # so far: an interrupted run keeps them
+            report.write_csv(rows, args.out / f"npbench_{args.preset}.csv")
+            print(
+                f"[npbench] {head}: {row.status}, speed-up {row.speedup:.3g}, "
+                f"ratio {row.ratio:.3g} ({time.perf_counter() - t0:.0f} s)"
+                + "".join(f"\n    {n}" for n in row.notes),
+                file=sys.stderr,
+                flush=True,
+            )
+    return finish(rows, args)
+
+
+def finish(rows: list[report.Row], args: argparse.Namespace) -> int:
+    """Table, CSV and plot of ``rows``; the climate samples when asked; the exit status."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    title = (
+        f"preset {args.preset}: fortran-ad (gfortran -O3 -march=native, 1 thread) vs "
+        f"jax.grad (jit, x64, {args.jax_threads or 'default'} thread(s)); "
+        f"median of {args.repeat}"
+    )
+    print(f"{title}\n")
+    print(report.table(rows))
+    report.write_csv(rows, args.out / f"npbench_{args.preset}.csv")
+    report.plot(rows, args.out / f"npbench_{args.preset}.png", title)
+    status = 1 if any(r.status not in ("ok", STATUS_NO_JAX_GRAD) for r in rows) else 0
+    if args.climate:
+        status |= climate(args.climate_preset, list(fortran_side.ba.POLICIES))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

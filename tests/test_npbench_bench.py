@@ -1,0 +1,103 @@
+"""scripts/bench: the fortran-ad vs JAX runner on the npbench sample.
+
+The table in ``scripts/bench/sizes.py`` is the source of ``legacy_samples/npbench/sample.toml``;
+the runner is run end to end at the tiny ``check`` preset on two kernels (skipped when jax,
+an optional ``bench`` extra, is not installed), and its gradient comparison is shown to fail
+on a wrong JAX kernel. The gradients of the Fortran kernels themselves are checked by
+tests/test_samples_ad.py like every sample's.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import GFORTRAN, REPO_ROOT
+
+BENCH = REPO_ROOT / "scripts" / "bench"
+sys.path.insert(0, str(BENCH))
+
+import sizes  # noqa: E402
+
+HAS_JAX = importlib.util.find_spec("jax") is not None
+needs_jax = pytest.mark.skipif(not HAS_JAX, reason="jax not installed (pip install '.[bench]')")
+needs_gfortran = pytest.mark.skipif(GFORTRAN is None, reason="gfortran not installed")
+
+
+def test_sample_toml_is_generated_from_the_table() -> None:
+    text = (sizes.SAMPLE_DIR / "sample.toml").read_text()
+    assert text == sizes.toml_text(), "run: python scripts/bench/sizes.py --write-toml"
+
+
+def test_every_kernel_has_all_presets_and_a_fortran_head() -> None:
+    sources = " ".join(p.read_text().lower() for p in sizes.SAMPLE_DIR.glob("npb_*.f90"))
+    assert len(sizes.KERNELS) == 27
+    for k in sizes.KERNELS:
+        assert f"subroutine {k.head}(" in sources, k.head
+        for preset in ("check", *sizes.PRESETS):
+            vals = k.sizes(preset)
+            assert set(vals) == set(k.check) | set(k.fixed), (k.head, preset)
+        # the presets grow: S <= M <= L in every size
+        for n in k.check:
+            assert k.S[n] <= k.M[n] <= k.L[n], (k.head, n)
+
+
+def _run_module():
+    spec = importlib.util.spec_from_file_location("npbench_run", BENCH / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_compare_reports_the_largest_relative_difference() -> None:
+    run = _run_module()
+    j = {"a": np.array([1.0, -4.0]), "b": np.zeros(3)}
+    assert run.compare({"a": np.array([1.0, -4.0]), "b": np.zeros(3)}, j) == 0.0
+    assert run.compare({"a": np.array([1.0, -3.0]), "b": np.zeros(3)}, j) == pytest.approx(0.25)
+    assert run.compare({"a": np.array([1.0, -4.0]), "b": np.full(3, 1e-3)}, j) == 1e-3
+    assert run.compare({"a": np.array([1.0, -4.0])}, j) == math.inf  # a gradient is missing
+
+
+@needs_jax
+@needs_gfortran
+def test_runner_end_to_end_at_the_check_preset(tmp_path: Path) -> None:
+    cmd = [sys.executable, str(BENCH / "run.py"), "--preset", "check", "--kernels",
+           "trisolv", "--repeat", "1", "--out", str(tmp_path)]  # fmt: skip
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "geometric mean" in proc.stdout and "arithmetic mean" in proc.stdout
+    rows = list(csv.DictReader((tmp_path / "npbench_check.csv").open()))
+    assert [r["kernel"] for r in rows] == ["trisolv"]
+    for r in rows:
+        assert r["status"] == "ok", r
+        assert float(r["rel_err"]) <= 1e-8
+        # CPU times of a 6x6 solve may be below the clock's resolution (0), never negative
+        for key in ("f_primal_ms", "f_grad_ms", "j_primal_ms", "j_grad_ms"):
+            assert 0 <= float(r[key]) < 1e4, (key, r)
+        assert float(r["tape_mib"]) > 0  # the adjoint recorded something
+    assert (tmp_path / "npbench_check.png").stat().st_size > 1000
+
+
+@needs_jax
+@needs_gfortran
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # gfortran/program run after jax
+def test_runner_flags_a_wrong_jax_gradient(tmp_path: Path) -> None:
+    """A JAX gemm with beta*c replaced by c (wrong d/dbeta, d/dc) is caught."""
+    run = _run_module()
+    run.jax_side.configure(1)
+    import jax.numpy as jnp
+
+    def wrong(sz, alpha, beta, c, a, b):
+        return jnp.sum(alpha * a @ b + c) + 0.0 * beta
+
+    args = run.parse_args(["--preset", "check", "--kernels", "gemm", "--repeat", "1"])
+    row = run.bench_kernel("gemm", "check", args, tmp_path, {"gemm": wrong})
+    assert row.status == run.STATUS_DIFFER
+    assert row.rel_err > 1e-3
