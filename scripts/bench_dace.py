@@ -5,7 +5,7 @@
                                  [--size jacobi_2d:n=600,tsteps=50 ...] [--keep DIR]
 
 For each head, ONE Fortran driver (``fortran_ad.backends.sdfg_check.driver``) is linked twice:
-with the Fortran back end's ``polybench_b.f90`` (gfortran -O3 -march=native) and with the
+with the Fortran back end's ``npb_stencils_b.f90`` (gfortran -O3 -march=native) and with the
 DaCe back end's interface module and ``lib<head>_b.so`` (DaCe's C++ flags, OpenMP Maps). The
 driver resets the inputs before each call and prints the best of ``--repeat`` calls
 (``system_clock``); both programs then run with OMP_NUM_THREADS=1 and 2. The Fortran adjoint is
@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 from fortran_ad.backends.sdfg_check import build_both, max_relative_difference, run  # noqa: E402
 from fortran_ad.driver import Options  # noqa: E402
 
-POLY = ROOT / "legacy_samples" / "polybench"
+NPB = ROOT / "legacy_samples" / "npbench"
 # smaller than the samples' [case.bench] sizes: 2 shared cores, a run of a few seconds
 DEFAULT_SIZES = {
     "jacobi_2d": {"n": 800, "tsteps": 40},
@@ -52,15 +52,15 @@ def main() -> int:
     ap.add_argument("--size", action="append", default=[], help="head:n=..,tsteps=..")
     ap.add_argument("--keep", type=Path, default=None, help="keep the builds in DIR")
     args = ap.parse_args()
-    cases = {c["head"]: c for c in tomllib.loads((POLY / "sample.toml").read_text())["case"]}
+    spec = tomllib.loads((NPB / "sample.toml").read_text())
+    cases = {c["head"]: c for c in spec["case"]}
+    sources = tuple(str(NPB / s) for s in spec["sources"])
     sizes = DEFAULT_SIZES | _sizes(args.size)
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-dace-"))
     rows = []
     for head in args.heads.split(","):
         c = cases[head]
-        opts = Options(
-            sources=(str(POLY / "polybench.f90"),), head=head, wrt=tuple(c["wrt"]), of=("cost",)
-        )
+        opts = Options(sources=sources, head=head, wrt=tuple(c["wrt"]), of=("cost",))
         size = sizes.get(head, c["bench"])
         exes = build_both(opts, work / head, size, c.get("ranges", {}), args.repeat, ("-O3",))
         times = {}

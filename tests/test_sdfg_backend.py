@@ -31,12 +31,17 @@ pytestmark = [
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
-POLY = ROOT / "legacy_samples" / "polybench"
-# sample:case index (polybench: gemm 0, jacobi_2d 1, seidel_2d 2, heat_3d 3, cholesky 4, lu 5)
-SUPPORTED = [f"polybench:{i}" for i in range(6)] + ["lorenz96:0", "cpp_column:1"]
+NPB = ROOT / "legacy_samples" / "npbench"
+NPB_SOURCES = [str(NPB / s) for s in tomllib.loads((NPB / "sample.toml").read_text())["sources"]]
+# sample:head
+SUPPORTED = [
+    f"npbench:{h}" for h in ("gemm", "jacobi_2d", "seidel_2d", "heat_3d", "cholesky", "lu")
+] + ["lorenz96:l96_run", "cpp_column:1"]
+STEMS = {"l96_run": "l96_b.f90", "column_run": "column_b.f90", "gemm": "npb_blas_b.f90",
+         "cholesky": "npb_solvers_b.f90", "lu": "npb_solvers_b.f90"}  # fmt: skip
 TAPED = ("gemm", "cholesky", "lu", "l96_run", "column_run")
 CALLS = ("cholesky", "lu", "l96_run")
-CASES = {c["head"]: c for c in tomllib.loads((POLY / "sample.toml").read_text())["case"]}
+CASES = {c["head"]: c for c in tomllib.loads((NPB / "sample.toml").read_text())["case"]}
 CASES["l96_run"] = {"wrt": ["x", "forcing"]}
 CASES["column_run"] = {"wrt": ["u", "forcing"]}
 
@@ -78,10 +83,11 @@ end module branchy
 """
 
 
-def _case(sample: str, index: int) -> tuple[Options, dict]:
+def _case(sample: str, which: str) -> tuple[Options, dict]:
+    """A sample's case by index ("1") or by head ("gemm")."""
     folder = ROOT / "legacy_samples" / sample
     spec = tomllib.loads((folder / "sample.toml").read_text())
-    c = spec["case"][index]
+    c = next(c for k, c in enumerate(spec["case"]) if which in (str(k), c["head"]))
     sources = tuple(str(folder / s) for s in spec["sources"])
     defines = tuple(c.get("defines", ()))
     wrt, of = tuple(c["wrt"]), tuple(c["of"])
@@ -89,17 +95,17 @@ def _case(sample: str, index: int) -> tuple[Options, dict]:
 
 
 @pytest.fixture(scope="module", params=SUPPORTED)
-def polybench_runs(request, tmp_path_factory):
+def sample_runs(request, tmp_path_factory):
     """One DaCe compile per sample case: the Fortran and the DaCe runs of one driver."""
-    sample, index = request.param.split(":")
-    options, c = _case(sample, int(index))
+    sample, which = request.param.split(":")
+    options, c = _case(sample, which)
     work = tmp_path_factory.mktemp(f"dace_{c['head']}")
     exes = build_both(options, work, c["check"], c.get("ranges", {}))
     return c["head"], work, run(exes["fortran"]), run(exes["dace"])
 
 
-def test_dace_adjoint_matches_fortran(polybench_runs):
-    head, _, fortran, dace_run = polybench_runs
+def test_dace_adjoint_matches_fortran(sample_runs):
+    head, _, fortran, dace_run = sample_runs
     diffs = max_relative_difference(fortran, dace_run)
     assert set(diffs) >= {n + "b" for n in CASES[head]["wrt"]}
     assert max(diffs.values()) <= 1e-12, diffs
@@ -107,14 +113,14 @@ def test_dace_adjoint_matches_fortran(polybench_runs):
         assert max(abs(v) for v in fortran.values[n + "b"]) > 0
 
 
-def test_interface_has_the_fortran_signature(polybench_runs):
-    head, work, _, _ = polybench_runs
+def test_interface_has_the_fortran_signature(sample_runs):
+    head, work, _, _ = sample_runs
 
     def header(path: Path) -> list[str]:
         text = path.read_text().splitlines()
         return [ln.strip() for ln in text if ln.strip().startswith(("module ", "subroutine "))]
 
-    stem = {"l96_run": "l96_b.f90", "column_run": "column_b.f90"}.get(head, "polybench_b.f90")
+    stem = STEMS.get(head, "npb_stencils_b.f90")
     fortran = header(work / "fortran" / stem)
     dace_side = header(work / "dace" / stem)
     assert f"subroutine {head}_b(" in " ".join(dace_side)
@@ -129,18 +135,18 @@ def test_interface_has_the_fortran_signature(polybench_runs):
 
 def test_emit_sdfg_writes_the_two_sdfgs(tmp_path):
     c = CASES["jacobi_2d"]
-    args = [str(POLY / "polybench.f90"), "--head", "jacobi_2d", "--wrt", ",".join(c["wrt"])]
+    args = [*NPB_SOURCES, "--head", "jacobi_2d", "--wrt", ",".join(c["wrt"])]
     assert main([*args, "--of", "cost", "--emit", "sdfg", "-o", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["jacobi_2d.sdfg", "jacobi_2d_b.sdfg"]
     for path in tmp_path.iterdir():
         dace.SDFG.from_file(str(path)).validate()
 
 
-def test_sdfg_files_validate(polybench_runs):
+def test_sdfg_files_validate(sample_runs):
     """The .sdfg files the DaCe build wrote (the same as --emit sdfg writes)."""
     from dace.sdfg.state import LoopRegion
 
-    head, work, _, _ = polybench_runs
+    head, work, _, _ = sample_runs
     for name in (f"{head}.sdfg", f"{head}_b.sdfg"):
         sdfg = dace.SDFG.from_file(str(work / "dace" / name))
         sdfg.validate()
@@ -187,8 +193,7 @@ def test_unsupported_construct_is_a_located_error(tmp_path, capsys):
 
 
 def test_emit_and_backend_are_exclusive(tmp_path, capsys):
-    src = str(POLY / "polybench.f90")
-    args = [src, "--head", "gemm", "--wrt", "a", "--of", "cost", "-o", str(tmp_path / "o")]
+    args = [*NPB_SOURCES, "--head", "gemm", "--wrt", "a", "--of", "cost", "-o", str(tmp_path / "o")]
     assert main([*args, "--emit", "sdfg", "--backend", "dace"]) == 2
     assert "choose one of --emit sdfg and --backend dace" in capsys.readouterr().err
     assert main([*args, "--emit", "sdfg", "--mode", "forward"]) == 2

@@ -81,6 +81,8 @@ def interface_module(low: Lowered, sdfg_name: str, header: str) -> str:
         w.line(f"module {mod}")
         w.indent()
         w.line(f"use {low.module}")
+        for item in low.uses:  # kinds the primal module imports privately (dp)
+            fw.spec_item(w, item)
     w.line("use, intrinsic :: iso_c_binding")
     w.line("implicit none")
     w.line("interface")

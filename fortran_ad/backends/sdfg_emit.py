@@ -26,6 +26,7 @@ class Lowered:
     derivative: ir.Routine
     module: str | None  # the head's module (the interface module is ``<module>_b``)
     spec: tuple[ir.SpecItem, ...]  # declarations of the derivative routine
+    uses: tuple[ir.Use, ...] = ()  # the head module's own USE statements (kinds such as dp)
 
 
 def lower(options) -> Lowered:
@@ -48,7 +49,8 @@ def lower(options) -> Lowered:
         f"{deriv.name}.sdfg": resolver(deriv.name)[1],
     }
     module = head.module.name if head.module is not None else None
-    return Lowered(sdfgs, files, deriv, module, deriv.spec)
+    uses = tuple(x for x in head.module.spec if isinstance(x, ir.Use)) if head.module else ()
+    return Lowered(sdfgs, files, deriv, module, deriv.spec, uses)
 
 
 class _Resolver:
