@@ -53,9 +53,13 @@ def check_directives(routine: ir.Routine) -> None:
 
 
 def wants(t, s: ir.Stmt) -> bool:
-    """Does the reverse of ``s`` go through ``reverse_loop``?"""
-    if not isinstance(s, ir.Do) or t.omp_depth or t.mode != "reverse":
+    """Does the reverse of ``s`` go through ``reverse_loop``? Inside the adjoint of a parallel
+    loop, loops with independent iterations do too (serially: re-running an iteration is
+    cheaper than recording its temporaries)."""
+    if not isinstance(s, ir.Do) or t.mode != "reverse":
         return False
+    if t.omp_depth:
+        return dependence.analyse(s, lambda n: _rank(t, n)).parallel
     if s.parallel is not None:
         return s.parallel.kind in ("parallel do", "concurrent")
     opts = getattr(t, "omp_options", None)
@@ -102,18 +106,67 @@ def _writes(t, body) -> set[str]:
     return {n for n in t.writes(tuple(body)) if n}
 
 
-def _reads(body) -> set[str]:
+def _reads(body, defined: frozenset[str] = frozenset()) -> set[str]:
+    """Upward-exposed reads: names read before the body (in order) assigns them as a whole
+    (scalars assigned, popped, or loop variables inside their loop)."""
     from fortran_ad.ir.walk import value_names
 
     out: set[str] = set()
-    for s in walk_stmts(tuple(body)):
+    known = set(defined)
+    for s in body:
         if isinstance(s, ir.CallStmt) and s.name == "fad_pop":
+            if isinstance(s.args[0], ir.Name):
+                known.add(s.args[0].name)
             continue
         exprs = stmt_exprs(s)
         if isinstance(s, ir.Assign):
             exprs = (s.value, *(s.target.subs if isinstance(s.target, ir.ArrayRef) else ()))
         for e in exprs:
-            out |= value_names(e)
+            out |= value_names(e) - known
+        if isinstance(s, ir.Do):
+            out |= _reads(s.body, frozenset(known | {s.var}))
+        elif isinstance(s, ir.DoWhile | ir.If | ir.Select):
+            from fortran_ad.ir.walk import bodies
+
+            for b in bodies(s):
+                out |= _reads(b, frozenset(known))
+        elif isinstance(s, ir.Assign) and isinstance(s.target, ir.Name):
+            known.add(s.target.name)
+    return out
+
+
+def _prune(rerun: list[ir.Stmt], b_body: list[ir.Stmt], keep: set[str]) -> list[ir.Stmt]:
+    """Drop assignments of the re-run whose values nobody reads afterwards (not the adjoint,
+    not later re-run statements, not a needed variable): e.g. the iteration's own output."""
+    live = _reads(b_body) | keep
+    out: list[ir.Stmt] = []
+    for s in reversed(rerun):
+        if isinstance(s, ir.Assign) and base_name(s.target) not in live:
+            continue
+        if isinstance(s, ir.Comment):
+            continue
+        out.append(s)
+        for x in walk_stmts((s,)):
+            for e in stmt_exprs(x):
+                live |= names_in(e)
+    return out[::-1]
+
+
+def _iteration_first_defs(body, private: set[str]) -> set[int]:
+    """Top-level assignments of private scalars before anything in the iteration mentions
+    them: their old value is dead, so re-running the iteration need not record it."""
+    out: set[int] = set()
+    mentioned: set[str] = set()
+    for s in body:
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name):
+            name = s.target.name
+            if name in private and name not in mentioned and name not in names_in(s.value):
+                out.add(id(s))
+        for x in walk_stmts((s,)):
+            for e in stmt_exprs(x):
+                mentioned |= names_in(e)
+            if isinstance(x, ir.Do):
+                mentioned.add(x.var)
     return out
 
 
@@ -125,6 +178,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     """Forward and backward sweep of a parallel loop (see the module docstring)."""
     import copy
 
+    serial = t.omp_depth > 0  # an independent loop inside a parallel adjoint loop
     spec = _spec(t, s)
     loops = _nest(s, spec.collapse)
     pvars = [lp.var for lp in loops]
@@ -157,12 +211,15 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     t.depth += len(loops)
     t.needed = needed0 - written
     f_body, b_body = t.sweep(inner)
-    rerun = _records(f_body) or bool(_reads(b_body) & (written - loop_vars))
+    rerun = _records(f_body) or bool(_reads(b_body) & (written - set(pvars)))
     if rerun:  # pass 2: re-run the iteration's primal, recording on the thread's tape
         t.temps[:], t._branch = state[0], state[2]
         t.namer.__dict__.update(copy.deepcopy(state[1]).__dict__)
         t.needed = needed0
+        fresh = _iteration_first_defs(inner, private)
+        t.first_defs |= fresh
         f_body, b_body = t.sweep(inner)
+        t.first_defs -= fresh
     t.needed = needed0
     t.depth -= len(loops)
     t.omp_depth -= 1
@@ -175,10 +232,16 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
             raise FortranADError(s.loc, "an !$omp atomic target is needed by the adjoint")
     snap = sorted(snap_names)
     fwd = [*(ir.CallStmt("fad_push", (ir.Name(n),)) for n in snap), s]
+    if serial:
+        again = _prune(f_body, b_body, needed0) if rerun else []
+        head = [*_zero_private(t, private, [*f_body, *b_body]), *again]
+        adj = _rebuild(loops, [*head, *b_body], None)
+        pops = [ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)]
+        return fwd, [t._note(s), *pops, adj]
     body, buffers, extra, why = _race_free(t, b_body, pvars, loops, private, spec)
     head = [*_zero_private(t, private, [*f_body, *b_body]), *extra]
     if rerun:
-        head += f_body
+        head += _prune(f_body, body, needed0)
     new_spec = None
     if why is None:
         new_spec = _adjoint_spec(t, spec, [*head, *body], private, pvars)
@@ -530,13 +593,15 @@ def tangent_loop(t, s: ir.Do, body: tuple[ir.Stmt, ...]) -> ir.Do:
     )
     calls = any(isinstance(x, ir.CallStmt) for x in walk_stmts(body))
     if par.kind == "concurrent" and (calls or t.vector):
+        dmap = _deriv_map(t)
         assigned = {
             base_name(x.target)
             for x in walk_stmts(body)
-            if isinstance(x, ir.Assign) and _rank(t, base_name(x.target) or "") == 0
+            if isinstance(x, ir.Assign)
+            and base_name(x.target) not in dmap
+            and _rank(t, base_name(x.target) or "") == 0
         }
         assigned |= {x.var for x in walk_stmts(body) if isinstance(x, ir.Do)}
-        dmap = _deriv_map(t)
         assigned |= {d for d, p in dmap.items() if p in assigned and d in _names_of(body)}
         private = tuple(sorted((set(new.private) | assigned) - {None, s.var}))
         new = ir.Parallel("parallel do", private=private, collapse=1)
