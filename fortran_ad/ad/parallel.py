@@ -44,7 +44,7 @@ def lit(n: int) -> ir.Literal:
 def check_directives(routine: ir.Routine) -> None:
     """OpenMP directives left as comments (not loop directives) cannot be reversed."""
     for s in walk_stmts(routine.body):
-        if is_omp(s) and not s.text.lower().replace(" ", "").startswith("!$ompatomic"):
+        if is_omp(s) and not _is_atomic(s):
             raise FortranADError(
                 s.loc,
                 f"OpenMP directive '{s.text.strip()}' is not supported in differentiated code",
@@ -152,6 +152,42 @@ def _prune(rerun: list[ir.Stmt], b_body: list[ir.Stmt], keep: set[str]) -> list[
     return out[::-1]
 
 
+def _peephole(t, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
+    """Within one re-run iteration: a PURE call whose every written actual is popped right
+    after it (a joint adjoint call re-runs it anyway) is dropped, then adjacent push/pop pairs
+    of the same designator cancel."""
+    out: list[ir.Stmt] = []
+    code = [x for x in stmts if not isinstance(x, ir.Comment)]
+    for n, s in enumerate(code):
+        info = t.program.get(s.name) if isinstance(s, ir.CallStmt) else None
+        if info is not None and {"pure", "elemental"} & set(info.routine.prefix):
+            popped = []
+            for x in code[n + 1 :]:
+                if not (isinstance(x, ir.CallStmt) and x.name == "fad_pop"):
+                    break
+                popped.append(x.args[0])
+            if all(w in popped for w in t.written_by_call(s)):
+                continue
+        out.append(s)
+    changed = True
+    while changed:
+        changed = False
+        for n in range(len(out) - 1):
+            a, b = out[n], out[n + 1]
+            if (
+                isinstance(a, ir.CallStmt)
+                and isinstance(b, ir.CallStmt)
+                and (a.name, b.name) == ("fad_push", "fad_pop")
+                and a.args == b.args
+            ):
+                del out[n : n + 2]
+                changed = True
+                break
+    if len(out) == len(code):
+        return stmts  # nothing dropped: keep the comments
+    return out
+
+
 def _iteration_first_defs(body, private: set[str]) -> set[int]:
     """Top-level assignments of private scalars before anything in the iteration mentions
     them: their old value is dead, so re-running the iteration need not record it."""
@@ -242,6 +278,9 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     head = [*_zero_private(t, private, [*f_body, *b_body]), *extra]
     if rerun:
         head += _prune(f_body, body, needed0)
+    if rerun and all(not isinstance(x, ir.Do | ir.If | ir.Select) for x in [*head, *body]):
+        flat = _peephole(t, [*head, *body])
+        head, body = [], flat
     new_spec = None
     if why is None:
         new_spec = _adjoint_spec(t, spec, [*head, *body], private, pvars)
@@ -591,6 +630,9 @@ def tangent_loop(t, s: ir.Do, body: tuple[ir.Stmt, ...]) -> ir.Do:
         shared=with_d(par.shared),
         reduction=tuple((op, with_d(names)) for op, names in par.reduction),
     )
+    if t.vector and any(_is_atomic(x) for x in walk_stmts(body)):
+        # derivatives are arrays over directions there: no atomic form; run serially
+        return replace(s, body=map_body(body, lambda x: [] if _is_atomic(x) else None), parallel=None)
     calls = any(isinstance(x, ir.CallStmt) for x in walk_stmts(body))
     if par.kind == "concurrent" and (calls or t.vector):
         dmap = _deriv_map(t)
@@ -610,3 +652,24 @@ def tangent_loop(t, s: ir.Do, body: tuple[ir.Stmt, ...]) -> ir.Do:
 
 def _names_of(body) -> set[str]:
     return set().union(*(names_in(e) for x in walk_stmts(tuple(body)) for e in stmt_exprs(x)))
+
+
+def _is_atomic(s: ir.Stmt) -> bool:
+    return is_omp(s) and s.text.lower().replace(" ", "").startswith("!$ompatomic")
+
+
+def tangent_stmts(t, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
+    """Tangent statements of a body; an ``!$omp atomic`` update gets one atomic per statement
+    it turns into (derivative and primal)."""
+    out: list[ir.Stmt] = []
+    atomic: ir.Stmt | None = None
+    for s in body:
+        if _is_atomic(s):
+            atomic = s
+            continue
+        new = t.stmt(s)
+        if atomic is not None:
+            new = [x for y in new for x in (atomic, y)]
+            atomic = None
+        out.extend(new)
+    return out

@@ -33,10 +33,7 @@ class Tangent(RoutineAD):
         return init + self.stmts(body)
 
     def stmts(self, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
-        out: list[ir.Stmt] = []
-        for s in body:
-            out.extend(self.stmt(s))
-        return out
+        return parallel.tangent_stmts(self, body)
 
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
         if isinstance(s, ir.Assign):
