@@ -99,7 +99,8 @@ def _spec(t, s: ir.Do) -> ir.Parallel:
     if s.parallel is not None:
         return s.parallel
     v = dependence.analyse(s, lambda n: _rank(t, n))
-    return ir.Parallel("parallel do", private=tuple(sorted(v.private)))
+    red = (("+", tuple(sorted(v.reduction))),) if v.reduction else ()
+    return ir.Parallel("parallel do", private=tuple(sorted(v.private)), reduction=red)
 
 
 def _writes(t, body) -> set[str]:
@@ -236,6 +237,10 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     written = _writes(t, inner) | set(pvars)
     scalars_written = {n for n in written if _rank(t, n) == 0}
     reductions = {n for _, names in spec.reduction for n in names}
+    listed = set(spec.private) | set(spec.firstprivate) | set(spec.lastprivate)
+    for n in sorted(scalars_written - listed - reductions - loop_vars):
+        if dependence.scalar_kind(n, inner) == "reduction":  # s = s + e without a clause
+            reductions.add(n)
     private = set(spec.private) | set(spec.firstprivate) | set(spec.lastprivate) | loop_vars
     private |= scalars_written - reductions
     shared_written = written - private - reductions
@@ -420,6 +425,11 @@ def _race_free(t, body, pvars, loops, private, spec):
                 )
                 buffers[key] = (buf, base)
             decisions[id(s)] = ("gather", (buffers[key][0], d, base))
+        if any(decisions.get(id(s), ("",))[0] == "atomic" for s, *_ in sigs):
+            # an atomic update races with plain ones to the same element: all become atomic
+            for s, _ref, inc, _g in sigs:
+                if inc and id(s) not in decisions:
+                    decisions[id(s)] = ("atomic", None)
 
     def rewrite(s: ir.Stmt) -> list[ir.Stmt] | None:
         how = decisions.get(id(s))
@@ -632,7 +642,9 @@ def tangent_loop(t, s: ir.Do, body: tuple[ir.Stmt, ...]) -> ir.Do:
     )
     if t.vector and any(_is_atomic(x) for x in walk_stmts(body)):
         # derivatives are arrays over directions there: no atomic form; run serially
-        return replace(s, body=map_body(body, lambda x: [] if _is_atomic(x) else None), parallel=None)
+        return replace(
+            s, body=map_body(body, lambda x: [] if _is_atomic(x) else None), parallel=None
+        )
     calls = any(isinstance(x, ir.CallStmt) for x in walk_stmts(body))
     if par.kind == "concurrent" and (calls or t.vector):
         dmap = _deriv_map(t)

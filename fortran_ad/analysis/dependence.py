@@ -136,7 +136,7 @@ def _separated(a: ir.ArrayRef, b: ir.ArrayRef, var: str, written: set[str]) -> b
     return None
 
 
-def _scalar_kind(name: str, body: tuple[ir.Stmt, ...]) -> str:
+def scalar_kind(name: str, body: tuple[ir.Stmt, ...]) -> str:
     """'private' (written before read in every iteration), 'reduction' (only s = s + e) or
     'carried'."""
     reads_first = False
@@ -194,7 +194,7 @@ def analyse(loop: ir.Do, rank_of) -> Verdict:
     v.private |= inner_vars
     for name in sorted(written - inner_vars - {loop.var}):
         if rank_of(name) == 0:
-            kind = _scalar_kind(name, body)
+            kind = scalar_kind(name, body)
             if kind == "private":
                 v.private.add(name)
             elif kind == "reduction":
