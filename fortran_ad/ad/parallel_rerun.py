@@ -57,36 +57,36 @@ def peephole(t, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
     """Within one re-run iteration: a PURE call whose every written actual is popped right
     after it (a joint adjoint call re-runs it anyway) is dropped, then adjacent push/pop pairs
     of the same designator cancel."""
-    out: list[ir.Stmt] = []
-    code = [x for x in stmts if not isinstance(x, ir.Comment)]
-    for n, s in enumerate(code):
+    code = [n for n, x in enumerate(stmts) if not isinstance(x, ir.Comment)]  # positions
+    dropped: set[int] = set()
+    for k, n in enumerate(code):
+        s = stmts[n]
         info = t.program.get(s.name) if isinstance(s, ir.CallStmt) else None
         if info is not None and {"pure", "elemental"} & set(info.routine.prefix):
             popped = []
-            for x in code[n + 1 :]:
+            for m in code[k + 1 :]:
+                x = stmts[m]
                 if not (isinstance(x, ir.CallStmt) and x.name == "fad_pop"):
                     break
                 popped.append(x.args[0])
             if all(w in popped for w in t.written_by_call(s)):
-                continue
-        out.append(s)
+                dropped.add(n)
     changed = True
     while changed:
         changed = False
-        for n in range(len(out) - 1):
-            a, b = out[n], out[n + 1]
+        live = [n for n in code if n not in dropped]
+        for a, b in zip(live, live[1:], strict=False):
+            x, y = stmts[a], stmts[b]
             if (
-                isinstance(a, ir.CallStmt)
-                and isinstance(b, ir.CallStmt)
-                and (a.name, b.name) == ("fad_push", "fad_pop")
-                and a.args == b.args
+                isinstance(x, ir.CallStmt)
+                and isinstance(y, ir.CallStmt)
+                and (x.name, y.name) == ("fad_push", "fad_pop")
+                and x.args == y.args
             ):
-                del out[n : n + 2]
+                dropped |= {a, b}
                 changed = True
                 break
-    if len(out) == len(code):
-        return stmts  # nothing dropped: keep the comments
-    return out
+    return [x for n, x in enumerate(stmts) if n not in dropped]
 
 
 def iteration_first_defs(body, private: set[str]) -> set[int]:
