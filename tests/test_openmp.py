@@ -283,3 +283,16 @@ def test_no_tape_inside_generated_parallel_loops_of_vector_reverse(tmp_path: Pat
     assert (
         sum(isinstance(s, ir.Do) and s.parallel is not None for s in walk_stmts(routine.body)) == 3
     )
+
+
+def test_derivatives_updated_by_calls_are_reduced(tmp_path: Path) -> None:
+    """A call in a parallel adjoint loop that increments whole shared derivatives (intent(in)
+    dummies of the callee) makes them reduction variables; own-column actuals stay shared."""
+    cfg = next(s for s in SAMPLES if s["name"] == "radiation_column")
+    text = _generate(cfg, cfg["case"][0], tmp_path, "--parallelize-adjoint")
+    head = next(r for r in _parallel_regions(text) if "channel_radiance_b" in r)
+    assert "reduction(+:t_surfb, tempb, wvpb)" in head
+    column = next(s for s in SAMPLES if s["name"] == "omp_column")
+    text = _generate(column, column["case"][0], tmp_path / "column")
+    region = next(r for r in _parallel_regions(text) if "column_step_b" in r)
+    assert "reduction" not in region and "tb(:, ic)" in region

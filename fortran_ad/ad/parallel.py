@@ -33,7 +33,7 @@ from fortran_ad.analysis import dependence
 from fortran_ad.errors import FortranADError
 from fortran_ad.frontend.omp import is_omp
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, map_body, names_in, stmt_exprs, walk_stmts
+from fortran_ad.ir.walk import base_name, map_body, names_in, stmt_exprs, value_names, walk_stmts
 
 Sweep = tuple[list[ir.Stmt], list[ir.Stmt]]
 
@@ -55,6 +55,9 @@ def wants(t, s: ir.Stmt) -> bool:
     cheaper than recording its temporaries)."""
     if not isinstance(s, ir.Do) or t.mode != "reverse":
         return False
+    bounds = [e for e in (s.start, s.stop, s.step) if e is not None]
+    if any(value_names(e) & _writes(t, s.body) for e in bounds):
+        return False  # the serial path records the bounds
     if t.omp_depth:
         return dependence.analyse(s, lambda n: rank(t, n)).parallel
     if s.parallel is not None:
@@ -112,7 +115,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     inner = loops[-1].body
     for lp in loops:
         for e in (lp.start, lp.stop, lp.step):
-            if e is not None and names_in(e) & _writes(t, inner):
+            if e is not None and value_names(e) & _writes(t, inner):
                 raise FortranADError(s.loc, "bounds of a parallel loop change inside it")
     active_clauses = {n for n in (*spec.firstprivate, *spec.lastprivate) if n in t.active} | {
         n for op, names in spec.reduction if op not in ("+", "-") for n in names if n in t.active
@@ -162,13 +165,15 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         if any(is_omp(x) for x in walk_stmts(inner)) and shared_written & needed0:
             raise FortranADError(s.loc, "an !$omp atomic target is needed by the adjoint")
     snap = sorted(snap_names)
-    fwd = [*(ir.CallStmt("fad_push", (ir.Name(n),)) for n in snap), s]
+    kept = [v for v in pvars if v in t.free_loop_vars]  # read after the loop: restore it
+    fwd = [*(ir.CallStmt("fad_push", (ir.Name(n),)) for n in [*kept, *snap]), s]
+    restore = [ir.CallStmt("fad_pop", (ir.Name(v),)) for v in reversed(kept)]
     if serial:
         redo = rerun.prune(f_body, b_body, needed0) if again else []
         head = [*_zero_private(t, private, [*f_body, *b_body]), *redo]
         adj = _rebuild(loops, [*head, *b_body], None)
         pops = [ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)]
-        return fwd, [t._note(s), *pops, adj]
+        return fwd, [t._note(s), *pops, adj, *restore]
     body, buffers, extra, why = races.race_free(t, b_body, pvars, loops, private, spec)
     head = [*_zero_private(t, private, [*f_body, *b_body]), *extra]
     if again:
@@ -188,7 +193,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     ]
     if why is not None:
         bwd.append(ir.Comment(f"! fortran-ad: this adjoint loop runs serially: {why}"))
-    bwd += [*races.allocate(t, buffers), adj, *races.gathers(t, loops, buffers)]
+    bwd += [*races.allocate(t, buffers), adj, *races.gathers(t, loops, buffers), *restore]
     return fwd, bwd
 
 

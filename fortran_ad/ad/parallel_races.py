@@ -86,6 +86,34 @@ def _access_table(t, body, dnames: set[str]) -> dict[str, list[tuple[ir.Stmt, ir
     return table
 
 
+def _call_refs(t, body, dnames: set[str]) -> dict[str, list[tuple[ir.Expr, bool]]]:
+    """Derivative actuals of calls to derivative routines: name -> (reference, whether the
+    callee's dummy is intent(in), so that the callee only increments it)."""
+    from fortran_ad.ad.naming import routine_name
+    from fortran_ad.analysis.activity import dummy_map
+
+    out: dict[str, list[tuple[ir.Expr, bool]]] = {}
+    for s in walk_stmts(tuple(body)):
+        if not isinstance(s, ir.CallStmt) or s.name in ("fad_push", "fad_pop"):
+            continue
+        primal = next(
+            (i.routine for n, i in t.program.routines.items() if routine_name(n, t.mode) == s.name),
+            None,
+        )
+        for k, a in enumerate(s.args):
+            if base_name(a) not in dnames:
+                continue
+            intent_in = False
+            if primal is not None and k > 0:
+                before = [x for x in s.args[:k] if base_name(x) not in dnames]
+                dummies = dummy_map(tuple(before), primal)
+                owner = next((d for d, x in dummies.items() if x is s.args[k - 1]), None)
+                sym = primal.symbol(owner) if owner else None
+                intent_in = sym is not None and sym.intent == "in"
+            out.setdefault(base_name(a), []).append((a, intent_in))
+    return out
+
+
 def race_free(t, body, pvars, loops, private, spec):
     """Rewrite increments of shared derivatives; returns (body, buffers, per-iteration
     statements, reason to stay serial or None)."""
@@ -99,6 +127,15 @@ def race_free(t, body, pvars, loops, private, spec):
     decisions: dict[int, tuple[str, object]] = {}
     buffers: dict[tuple[str, tuple[int, ...]], tuple[str, Sig]] = {}
     t.omp_reductions = set()
+    for name, crefs in sorted(_call_refs(t, body, dnames).items()):
+        other = [x for x in table.pop(name, []) if not isinstance(x[0], ir.CallStmt)]
+        sigs = {_sig(r, pvars) for _, r, _ in other} | {_sig(r, pvars) for r, _ in crefs}
+        if len(sigs) == 1 and None not in sigs:
+            table[name] = other  # every iteration passes its own elements
+        elif all(i for _, i in crefs) and all(inc for _, _, inc in other):
+            t.omp_reductions.add(name)  # callees only increment it
+        else:
+            return body, {}, [], f"'{name}' is updated by a call at elements other iterations use"
     for name, refs in sorted(table.items()):
         if rank(t, dmap[name]) == 0:
             if all(inc for _, _, inc in refs):

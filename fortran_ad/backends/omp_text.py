@@ -11,11 +11,11 @@ def directive_lines(p: ir.Parallel) -> tuple[list[str], str | None]:
     if p.default:
         parts.append(f"default({p.default})")
     for name in ("private", "firstprivate", "lastprivate", "shared"):
-        names = getattr(p, name)
-        if names:
-            parts.append(f"{name}({', '.join(names)})")
+        for chunk in _chunks(getattr(p, name)):  # a clause may repeat: keeps lines short
+            parts.append(f"{name}({', '.join(chunk)})")
     for op, names in p.reduction:
-        parts.append(f"reduction({op}:{', '.join(names)})")
+        for chunk in _chunks(names):
+            parts.append(f"reduction({op}:{', '.join(chunk)})")
     if p.schedule:
         parts.append(f"schedule({p.schedule})")
     if p.collapse > 1:
@@ -42,3 +42,16 @@ def locality_text(p: ir.Parallel) -> str:
     if p.default:
         parts.append(f"default({p.default})")
     return (" " + " ".join(parts)) if parts else ""
+
+
+def _chunks(names: tuple[str, ...], width: int = 60) -> list[tuple[str, ...]]:
+    out: list[tuple[str, ...]] = []
+    cur: list[str] = []
+    for n in names:
+        if cur and len(", ".join([*cur, n])) > width:
+            out.append(tuple(cur))
+            cur = []
+        cur.append(n)
+    if cur:
+        out.append(tuple(cur))
+    return out
