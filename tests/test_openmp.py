@@ -206,7 +206,7 @@ def test_parallel_derivatives_at_1_2_4_threads(cfg, case, tmp_path: Path) -> Non
     one = {(r.test, r.direction): r.a for r in reports[1].rows}
     two = {(r.test, r.direction): r.a for r in reports[2].rows}
     adjoint = [k for k in one if k[0] in ("fd_adjoint", "dot_product")]
-    assert len(adjoint) >= 6
+    assert len(adjoint) >= 3  # one per random direction
     for key in adjoint:
         assert two[key] == pytest.approx(one[key], rel=1e-12, abs=0.0), key
 
