@@ -296,3 +296,29 @@ def test_derivatives_updated_by_calls_are_reduced(tmp_path: Path) -> None:
     text = _generate(column, column["case"][0], tmp_path / "column")
     region = next(r for r in _parallel_regions(text) if "column_step_b" in r)
     assert "reduction" not in region and "tb(:, ic)" in region
+
+
+def test_directive_right_after_the_declarations(tmp_path: Path) -> None:
+    """fparser files a directive that follows the declarations under the specification part;
+    it still belongs to the loop (default(none) is dropped in the tangent: its derivatives are
+    shared)."""
+    src = tmp_path / "first.f90"
+    src.write_text(
+        "subroutine first(n, u, v)\n  integer, intent(in) :: n\n  real(8), intent(in) :: u(n)\n"
+        "  real(8), intent(out) :: v(n)\n  real(8) :: t\n  integer :: i\n"
+        "  !$omp parallel do default(none) shared(u, v, n) private(t)\n  do i = 1, n\n"
+        "    t = sin(u(i))\n    v(i) = t*u(i)\n  end do\n  !$omp end parallel do\n"
+        "end subroutine first\n"
+    )
+    routine = load([str(src)])[0].units[0]
+    assert not any(isinstance(x, ir.CommentSpec) for x in routine.spec)
+    (loop,) = routine.body
+    assert loop.parallel == ir.Parallel(
+        "parallel do", private=("t",), shared=("u", "v", "n"), default="none"
+    )
+    assert (
+        cli.main([str(src), "--wrt", "u", "--of", "v", "--mode", "forward", "-o", str(tmp_path)])
+        == 0
+    )
+    text = (tmp_path / "first_d.f90").read_text()
+    assert "!$omp parallel do private(t, td) shared(u, ud, v, vd, n)\n" in text

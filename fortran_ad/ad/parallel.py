@@ -245,6 +245,7 @@ def tangent_loop(t, s: ir.Do, body: tuple[ir.Stmt, ...]) -> ir.Do:
         lastprivate=with_d(par.lastprivate),
         shared=with_d(par.shared),
         reduction=tuple((op, with_d(names)) for op, names in par.reduction),
+        default=None if par.default == "none" else par.default,  # derivatives are shared
     )
     if t.vector and any(_is_atomic(x) for x in walk_stmts(body)):
         # derivatives are arrays over directions there: no atomic form; run serially

@@ -30,7 +30,7 @@ from fortran_ad.frontend.lower_stmt import (
     comment_text,
     parse,
 )
-from fortran_ad.frontend.omp import strip_locality
+from fortran_ad.frontend.omp import leading_directives, strip_locality
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import NO_HOST, implicit_rules
@@ -186,6 +186,7 @@ def _lower_routine(
     _import_arrays(spec, ctx, scope)
     exec_node = _children_of(node, F.Execution_Part)
     body = _body(list(exec_node.children), ctx, scope) if exec_node is not None else ()
+    spec, body = leading_directives(spec, body)
     internal = _children_of(node, F.Internal_Subprogram_Part)
     rules = implicit_rules(spec, host_rules)
     host_names = host_names | _imported_names(spec, ctx)

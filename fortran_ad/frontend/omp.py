@@ -190,3 +190,17 @@ def _skip_end(stmts: list[ir.Stmt], i: int, end: str) -> int:
 
 def concurrent_spec(locality: str | None, collapse: int) -> ir.Parallel:
     return replace(parallel_spec("concurrent", locality or ""), collapse=collapse)
+
+
+def leading_directives(
+    spec: tuple[ir.SpecItem, ...], body: tuple[ir.Stmt, ...]
+) -> tuple[tuple[ir.SpecItem, ...], tuple[ir.Stmt, ...]]:
+    """fparser files ``!$omp`` lines right after the declarations under the specification
+    part: move them to the start of the body (and attach them to the loop they govern)."""
+    k = len(spec)
+    while k and isinstance(spec[k - 1], ir.CommentSpec) and _SENTINEL.match(spec[k - 1].text):
+        k -= 1
+    if k == len(spec):
+        return spec, body
+    lead = [ir.Comment(c.text, c.loc) for c in spec[k:]]
+    return spec[:k], tuple(attach([*lead, *body]))
