@@ -77,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"# {load()}; preset {args.preset}; median of {args.repeat}; {' '.join(ba.FLAGS)} -fopenmp"
     )
+    omp_env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(("OMP_", "GOMP_"))]
+    print(f"# nproc {os.cpu_count()}; {' '.join(omp_env) or 'no OMP_* settings'} (threads per row)")
     header = (
         "case",
         "sizes",
