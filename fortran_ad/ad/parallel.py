@@ -157,8 +157,10 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     t.needed = needed0
     t.depth -= len(loops)
     t.omp_depth -= 1
-    if not b_body:
-        return [s], []
+    if not b_body:  # passive loop: only its (needed) index changes
+        idx = [ir.Name(v) for v in pvars if v in needed0]
+        pushes = [ir.CallStmt("fad_push", (x,)) for x in idx]
+        return [*pushes, s], [ir.CallStmt("fad_pop", (x,)) for x in reversed(idx)]
     snap_names = shared_written & (needed0 | (rerun.reads(f_body) if again else set()))
     if again:
         t.rerun_writes |= shared_written
