@@ -40,6 +40,8 @@ def check(
     checkpoint: str = "ilp",
     defines: Sequence[str] = (),
     include_dirs: Sequence[str] = (),
+    parallelize_adjoint: bool = False,
+    omp_atomic: bool = False,
 ) -> CheckReport:
     """Generate the derivatives of ``head`` and verify them numerically with gfortran.
 
@@ -69,5 +71,7 @@ def check(
         checkpoint=checkpoint,
         defines=tuple(defines),
         include_dirs=tuple(str(d) for d in include_dirs),
+        parallelize_adjoint=parallelize_adjoint,
+        omp_increments="atomic" if omp_atomic else "auto",
     )
     return check_options(options, sample, ranges, modes, directions)

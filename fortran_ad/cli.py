@@ -128,6 +128,21 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         help="what the adjoint stores and what it recomputes: chosen by an integer linear "
         "program under --memory-limit (default), or a fixed policy",
     )
+    p.add_argument(
+        "--parallelize-adjoint",
+        action="store_true",
+        help="run the adjoint of every loop the dependence analysis proves parallel as an "
+        "OpenMP loop (loops with !$omp directives or DO CONCURRENT always are)",
+    )
+    p.add_argument(
+        "--omp-atomic",
+        dest="omp_increments",
+        action="store_const",
+        const="atomic",
+        default="auto",
+        help="make shared adjoint increments in parallel loops !$omp atomic instead of the "
+        "scatter-to-gather rewrite (for comparison)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -258,6 +273,8 @@ def _run(args: argparse.Namespace) -> int:
         include_dirs=tuple(args.include_dirs),
         cpp=args.cpp,
         backend=_backend(args),
+        parallelize_adjoint=args.parallelize_adjoint,
+        omp_increments=args.omp_increments,
     )
     if args.command == "plan":
         from fortran_ad.driver import checkpoint_plan

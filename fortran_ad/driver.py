@@ -40,6 +40,9 @@ class Options:
     cpp: bool = False  # --cpp: preprocess every file, not only upper-case suffixes
     backend: str = "fortran"  # fortran | sdfg (--emit sdfg) | dace (--backend dace)
 
+    parallelize_adjoint: bool = False  # adjoints of loops proved parallel run in parallel
+    omp_increments: str = "auto"  # auto (gather, reduction, atomic) | atomic (ad/parallel.py)
+
     @property
     def preprocessing(self) -> Preprocessing:
         return Preprocessing(self.defines, self.include_dirs, self.cpp)

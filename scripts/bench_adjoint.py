@@ -54,6 +54,7 @@ from fortran_ad.ad.generate import generate, head_signature
 from fortran_ad.checkpoint.ilp import POLICIES
 from fortran_ad.checks.harness import WP, _Emitter, _lit, _sum
 from fortran_ad.checks.inputs import _fixed, find_head, load_case
+from fortran_ad.checks.run import openmp_flags
 from fortran_ad.checks.spec import Dummy, FixedValue, HarnessSpec, build_spec
 from fortran_ad.driver import Options, load
 from fortran_ad.errors import FortranADError
@@ -312,9 +313,11 @@ def build_case(
     tape_limit: int,
     checkpoint: str = Options.checkpoint,
     source: Callable[[HarnessSpec], str] | None = None,
+    omp_increments: str = Options.omp_increments,
 ) -> Built:
     """Generate the adjoint of ``case`` and compile the timing program into ``workdir``
-    (``source`` writes the program from the spec; default :func:`timing_source`)."""
+    (``source`` writes the program from the spec; default :func:`timing_source`; with
+    ``-fopenmp`` when the sources or the adjoint have OpenMP directives)."""
     values = case.presets[preset]
     try:
         cv = load_case(case.toml, case.head)
@@ -330,6 +333,7 @@ def build_case(
             memory_limit=tape_limit,
             sizes=sizes,
             checkpoint=checkpoint,
+            omp_increments=omp_increments,
         )
         files = generate(program, options)
         signature = list(head_signature(program, options))
@@ -365,7 +369,8 @@ def build_case(
     exe = workdir / PROGRAM
     mod = workdir / "mod"
     mod.mkdir(exist_ok=True)
-    cmd = [fc, *FLAGS, "-J", str(mod), "-o", str(exe), *map(str, sources)]
+    flags = (*FLAGS, *openmp_flags(sources))
+    cmd = [fc, *flags, "-J", str(mod), "-o", str(exe), *map(str, sources)]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise CaseError("compile failed", (proc.stdout + proc.stderr).strip()[-3000:])

@@ -354,8 +354,8 @@ def _group_header(lines: list[str], i: int, stop: int) -> str | None:
     level = _indent(lines[i])
     for k in range(i - 1, stop, -1):
         text, ind = lines[k].strip(), _indent(lines[k])
-        if not text or ind > level:
-            continue
+        if not text or ind > level or text.lower().startswith("!$omp"):
+            continue  # OpenMP directives are not comments
         if text.startswith("!"):
             return lines[k] if ADJOINT_OF.match(lines[k]) else None
         level = min(level, ind)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, pointers
+from fortran_ad.ad import derived, parallel, pointers
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -59,6 +59,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.free_loop_vars = loop_vars_outside(self.routine.body)
         self.deferred: list[ir.Stmt] = []
         self._branch: str | None = None
+        self.omp_depth = 0  # inside the adjoint of a parallel loop (ad/parallel.py)
+        self.rerun_writes: set[str] = set()  # shared variables such adjoints re-compute
+        parallel.check_directives(self.routine)
 
     def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
         fwd: list[ir.Stmt] = []
@@ -200,6 +203,8 @@ class Reverse(RoutineAD, NeededAnalysis):
     def do(self, s: ir.Do) -> Sweep:
         from fortran_ad.ad import loop_checkpoint as lc
 
+        if parallel.wants(self, s):
+            return parallel.reverse_loop(self, s)
         self.depth += 1
         f_body, b_body = self.sweep(s.body)
         self.depth -= 1
@@ -236,7 +241,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         fwd = [
             *pre,
             *([push(ir.Name(s.var))] if keep_index else []),
-            _replace_body(s, f_body, start, stop, step),
+            parallel.serial_copy(self, _replace_body(s, f_body, start, stop, step)),
             *post,
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)

@@ -27,6 +27,7 @@ def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
         envs, callee_cost = _cost_model(plan)
         sizes = envs.get(name, plan.options.sizes)
         t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
+        t.omp_options = plan.options  # read by ad/parallel.py
         t.prepare()
         return t
     from fortran_ad.ad.tangent import Tangent
@@ -366,7 +367,7 @@ def _saved_outputs(t: Reverse) -> list[tuple[str, str]]:
 
     r = t.routine
     written = t.writes(r.body)
-    touched = set(t.needed)
+    touched = set(t.needed) | t.rerun_writes  # parallel adjoint loops re-run their bodies
     for s in walk_stmts(r.body):
         if isinstance(s, ir.CallStmt) and t._is_active_call(s):
             touched |= {base_name(a) for a in t.written_by_call(s)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, pointers
+from fortran_ad.ad import derived, parallel, pointers
 from fortran_ad.ad.common import RoutineAD
 from fortran_ad.ad.naming import routine_name
 from fortran_ad.ad.rules import mul
@@ -17,6 +17,7 @@ from fortran_ad.ir.walk import bodies
 class Tangent(RoutineAD):
     def body(self, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
         r = self.routine
+        parallel.check_directives(r)
         init: list[ir.Stmt] = []
         for sym in r.symbols:
             if sym.name in self.active and sym.name not in r.args and sym.name != r.result:
@@ -32,10 +33,7 @@ class Tangent(RoutineAD):
         return init + self.stmts(body)
 
     def stmts(self, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
-        out: list[ir.Stmt] = []
-        for s in body:
-            out.extend(self.stmt(s))
-        return out
+        return parallel.tangent_stmts(self, body)
 
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt]:
         if isinstance(s, ir.Assign):
@@ -57,6 +55,8 @@ class Tangent(RoutineAD):
                     s, cases=tuple(ir.Case(c.selectors, tuple(self.stmts(c.body))) for c in s.cases)
                 )
             ]
+        if isinstance(s, ir.Do) and s.parallel is not None:
+            return [parallel.tangent_loop(self, s, tuple(self.stmts(s.body)))]
         if bodies(s):
             return [replace(s, body=tuple(self.stmts(s.body)))]
         return [s]

@@ -3,6 +3,7 @@ that precedence needs; literals print exactly as stored; output is deterministic
 
 from __future__ import annotations
 
+from fortran_ad.backends import omp_text as omp
 from fortran_ad.backends.writer import Writer
 from fortran_ad.ir import nodes as ir
 
@@ -225,12 +226,18 @@ def stmt(w: Writer, s: ir.Stmt) -> None:
     named = f"{s.name}: " if getattr(s, "name", None) else ""
     if isinstance(s, ir.Do | ir.DoWhile):
         for d in getattr(s, "directives", ()):
-            if d != "concurrent":
-                w.line(d)
+            w.line(d)
+        par = getattr(s, "parallel", None)
+        closing = None
+        if par is not None and par.kind != "concurrent":
+            opening, closing = omp.directive_lines(par)
+            for text in opening:
+                w.comment(text)
         lab = f" {s.end_label}" if s.end_label else ""
-        if isinstance(s, ir.Do) and "concurrent" in s.directives:
+        if par is not None and par.kind == "concurrent":
             step = f":{expr(s.step)}" if s.step is not None else ""
             head = f"do concurrent ({s.var} = {expr(s.start)}:{expr(s.stop)}{step})"
+            head += omp.locality_text(par)
         elif isinstance(s, ir.Do):
             step = f", {expr(s.step)}" if s.step is not None else ""
             head = f"do{lab} {s.var} = {expr(s.start)}, {expr(s.stop)}{step}"
@@ -245,6 +252,8 @@ def stmt(w: Writer, s: ir.Stmt) -> None:
                 w.line("continue", s.end_label)
         else:
             w.line(f"end do {s.name}" if s.name else "end do")
+        if closing is not None:
+            w.comment(closing)
     elif isinstance(s, ir.If):
         if s.inline and len(s.branches) == 1 and len(s.branches[0][1]) == 1:
             inner = _simple(s.branches[0][1][0])

@@ -171,13 +171,25 @@ def vector_axis_of(texts: Sequence[str], head: str) -> str:
     return "leading"
 
 
+_OPENMP = re.compile(r"^\s*!\$omp", re.I | re.M)
+
+
+def openmp_flags(paths: Sequence[Path | str]) -> tuple[str, ...]:
+    """``-fopenmp`` when a source has OpenMP directives (the adjoint of DO CONCURRENT does)."""
+    for p in paths:
+        if _OPENMP.search(Path(p).read_text(errors="replace")):
+            return ("-fopenmp",)
+    return ()
+
+
 def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, timeout, pp=None):
     harness = build / HARNESS_NAME
     harness.write_text(harness_source(spec))
     objects = []
+    omp = openmp_flags([*primal, *derivative])
     for i, src in enumerate(primal):
         try:
-            flags = _form_flags(fixed_form, pp)
+            flags = (*_form_flags(fixed_form, pp), *omp)
             objects.append(_compile(fc, Path(src).resolve(), build, i, flags))
         except _CompileError as exc:
             raise FortranADError(
@@ -185,9 +197,9 @@ def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, tim
             ) from None
     try:
         for i, src in enumerate([*runtime, *derivative, harness], start=len(objects)):
-            objects.append(_compile(fc, Path(src).resolve(), build, i))
+            objects.append(_compile(fc, Path(src).resolve(), build, i, omp))
         exe = build / "fad_check"
-        cmd = [fc, *FLAGS, "-o", str(exe), *map(str, objects)]
+        cmd = [fc, *FLAGS, *omp, "-o", str(exe), *map(str, objects)]
         proc = subprocess.run(cmd, cwd=build, capture_output=True, text=True, timeout=timeout)
         if proc.returncode != 0:
             raise _CompileError(exe, proc.stdout + proc.stderr)

@@ -6,6 +6,7 @@ Files are lowered in the order given, as a compiler would compile them: what mod
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fparser.two import Fortran2003 as F
@@ -29,6 +30,7 @@ from fortran_ad.frontend.lower_stmt import (
     comment_text,
     parse,
 )
+from fortran_ad.frontend.omp import leading_directives, strip_locality
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import NO_HOST, implicit_rules
@@ -184,6 +186,7 @@ def _lower_routine(
     _import_arrays(spec, ctx, scope)
     exec_node = _children_of(node, F.Execution_Part)
     body = _body(list(exec_node.children), ctx, scope) if exec_node is not None else ()
+    spec, body = leading_directives(spec, body)
     internal = _children_of(node, F.Internal_Subprogram_Part)
     rules = implicit_rules(spec, host_rules)
     host_names = host_names | _imported_names(spec, ctx)
@@ -297,8 +300,10 @@ def _lower_module(node: F.Module, ctx: _Ctx) -> ir.Module:
 def lower_source(source: Source, modules: ModuleRegistry | None = None) -> ir.SourceFile:
     """Parse and lower one source file. ``modules`` carries what modules lowered before
     provide (files are lowered in the order given, as a compiler would)."""
-    tree = parse(source)
+    text, locality = strip_locality(source.text)
+    tree = parse(replace(source, text=text))
     ctx = _Ctx(source, modules if modules is not None else ModuleRegistry())
+    ctx.locality = locality
     units: list[ir.Unit] = []
     pending: list[str] = []
     for node in tree.children:
@@ -313,8 +318,6 @@ def lower_source(source: Source, modules: ModuleRegistry | None = None) -> ir.So
         else:
             unit = ir.OpaqueUnit(str(node), ctx.loc(node))
         if pending and not isinstance(unit, ir.OpaqueUnit):
-            from dataclasses import replace
-
             unit = replace(unit, comments=tuple(pending) + unit.comments)
             pending = []
         units.append(unit)

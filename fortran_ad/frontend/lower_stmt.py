@@ -20,6 +20,7 @@ from fparser.two.parser import ParserFactory
 from fparser.two.utils import FortranSyntaxError, NoMatchError, walk
 
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend import omp
 from fortran_ad.frontend.lower_array import ARRAY_HANDLERS
 from fortran_ad.frontend.lower_expr import Scope, lname, lookup, lower_expr
 from fortran_ad.frontend.preprocess import Source
@@ -53,6 +54,7 @@ class _Ctx:
         self.lines = source.text.splitlines()
         self.module_arrays = modules.arrays
         self.module_names = modules.names
+        self.locality: dict[int, str] = {}  # DO CONCURRENT locality specs by line (omp.py)
 
     def loc(self, node: object) -> ir.SourceLoc:
         item = getattr(node, "item", None)
@@ -125,7 +127,7 @@ def _body(nodes: list, ctx: _Ctx, scope: Scope) -> tuple[ir.Stmt, ...]:
         stmt = lower_stmt(node, ctx, scope)
         if stmt is not None:
             out.append(stmt)
-    return tuple(out)
+    return tuple(omp.attach(out))
 
 
 _CONSTRUCTS = (
@@ -216,7 +218,8 @@ def _build_do(node, head, rest: list, end_label, ctx: _Ctx, scope: Scope) -> ir.
         if header is None or header.items[1] is not None:  # with a mask: kept verbatim
             return _opaque(node, ctx)
         loop: ir.Stmt | None = None
-        for spec in reversed(header.items[0].items):
+        specs = header.items[0].items
+        for depth, spec in reversed(list(enumerate(specs))):
             var, lo, hi, step = spec.items
             inner_body = body if loop is None else (loop,)
             loop = ir.Do(
@@ -227,8 +230,12 @@ def _build_do(node, head, rest: list, end_label, ctx: _Ctx, scope: Scope) -> ir.
                 inner_body,
                 None,
                 None,
-                ("concurrent",),
+                (),
                 loc,
+                parallel=omp.concurrent_spec(
+                    ctx.locality.get(loc.line) if depth == 0 else None,
+                    len(specs) if depth == 0 else 1,
+                ),
             )
         assert loop is not None
         from dataclasses import replace

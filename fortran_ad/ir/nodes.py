@@ -315,6 +315,28 @@ class CallStmt(Stmt):
 
 
 @dataclass(frozen=True)
+class Parallel:
+    """How a loop runs in parallel: an OpenMP worksharing loop or DO CONCURRENT.
+
+    ``kind``: "parallel do" (``!$omp parallel do``), "do" (an orphaned ``!$omp do``) or
+    "concurrent". Clause lists hold lower-case names; ``reduction`` pairs an operator with its
+    names; ``other`` keeps clauses fortran-ad does not interpret (``nowait``, ``if(...)``)
+    verbatim. For DO CONCURRENT ``private`` is LOCAL, ``firstprivate`` LOCAL_INIT.
+    """
+
+    kind: str
+    private: tuple[str, ...] = ()
+    firstprivate: tuple[str, ...] = ()
+    lastprivate: tuple[str, ...] = ()
+    shared: tuple[str, ...] = ()
+    reduction: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    schedule: str | None = None
+    collapse: int = 1
+    default: str | None = None
+    other: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Do(Stmt):
     """A counted DO loop. ``end_label`` set for ``DO 10 i = ...`` (ends at ``10 CONTINUE``)."""
 
@@ -328,6 +350,7 @@ class Do(Stmt):
     directives: tuple[str, ...] = ()  # e.g. OpenMP lines kept with the loop
     loc: SourceLoc = NOWHERE
     label: str | None = None
+    parallel: Parallel | None = None  # OpenMP / DO CONCURRENT (frontend/omp.py)
 
 
 @dataclass(frozen=True)

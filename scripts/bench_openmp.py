@@ -1,0 +1,124 @@
+#!/usr/bin/env python3
+"""Benchmark parallel adjoints: time at 1 and 2 (or more) threads, speedup, adjoint/primal.
+
+    python scripts/bench_openmp.py [--preset bench|check] [--samples omp_stencil,...]
+                                   [--threads 1,2] [--repeat 5] [--variants gather,atomic]
+
+For every case of the OpenMP samples (``legacy_samples/omp_*`` by default) and every variant
+(``gather``: the default race-free rewrite, ``atomic``: ``--omp-atomic``, every shared
+increment an ``!$omp atomic``), one timing program is built with scripts/bench_adjoint.py's
+machinery (``gfortran -O3 -march=native -fopenmp``, primal and adjoint in the same process,
+wall-clock ``system_clock``, inputs restored before every call, median of ``--repeat`` runs
+after a warm-up) and run with OMP_NUM_THREADS set to each thread count. Printed per row: the
+primal and adjoint times, adjoint/primal, and the adjoint's speedup over 1 thread of the same
+variant. The load average before and after is printed too: on a shared machine the numbers
+are only meaningful when it is low.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import statistics
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench_adjoint():
+    spec = importlib.util.spec_from_file_location(
+        "bench_adjoint", Path(__file__).with_name("bench_adjoint.py")
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_adjoint"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+ba = _bench_adjoint()
+VARIANTS = {"gather": "auto", "atomic": "atomic"}
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def measure(case, preset: str, variant: str, threads: Sequence[int], repeat: int, work: Path):
+    """Rows (variant, threads, primal s, adjoint s) for one case."""
+    built = ba.build_case(
+        case, preset, work, ba.DEFAULT_TAPE_LIMIT, omp_increments=VARIANTS[variant]
+    )
+    rows = []
+    for n in threads:
+        os.environ["OMP_NUM_THREADS"] = str(n)
+        runs = ba.run_program(built, case.presets[preset], 1, repeat, False, 3600.0)
+        tp = statistics.median(r.primal for r in runs)
+        ta = statistics.median(r.adjoint for r in runs)
+        grad = runs[-1].grad
+        rows.append((variant, n, tp, ta, grad))
+    return rows
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--preset", default="bench", choices=["bench", "check"])
+    p.add_argument("--samples", default="omp_stencil,omp_column,omp_scatter")
+    p.add_argument("--threads", default="1,2")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--variants", default="gather,atomic")
+    args = p.parse_args(argv)
+    threads = [int(x) for x in args.threads.split(",")]
+    variants = [v for v in args.variants.split(",") if v]
+    cases = ba.load_cases(ba.SAMPLES_DIR, args.samples.split(","))
+    print(
+        f"# {load()}; preset {args.preset}; median of {args.repeat}; {' '.join(ba.FLAGS)} -fopenmp"
+    )
+    omp_env = [f"{k}={v}" for k, v in sorted(os.environ.items()) if k.startswith(("OMP_", "GOMP_"))]
+    print(f"# nproc {os.cpu_count()}; {' '.join(omp_env) or 'no OMP_* settings'} (threads per row)")
+    header = (
+        "case",
+        "sizes",
+        "variant",
+        "threads",
+        "primal s",
+        "adjoint s",
+        "adj/primal",
+        "speedup",
+        "sum|grad|",
+    )
+    print(" | ".join(header))
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="fad-bench-omp-") as tmp:
+        for case in cases:
+            for variant in variants:
+                work = Path(tmp) / f"{case.sample}-{case.head}-{variant}"
+                try:
+                    rows = measure(case, args.preset, variant, threads, args.repeat, work)
+                except ba.CaseError as exc:
+                    print(f"{case.label} | {variant} | {exc.status}: {str(exc)[:300]}")
+                    failed = True
+                    continue
+                base = rows[0][3]
+                for v, n, tp, ta, grad in rows:
+                    cells = (
+                        case.label,
+                        case.sizes_text(args.preset),
+                        v,
+                        str(n),
+                        f"{tp:.4f}",
+                        f"{ta:.4f}",
+                        f"{ta / tp:.2f}",
+                        f"{base / ta:.2f}",
+                        f"{grad:.10e}",
+                    )
+                    print(" | ".join(cells), flush=True)
+    print(f"# {load()}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
