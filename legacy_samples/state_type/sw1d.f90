@@ -1,7 +1,7 @@
 !> 1-D nonlinear shallow water on a periodic grid, forward-backward time stepping, with the
 !> model state held in a derived type with allocatable fields.
 module sw1d
-  use sw_types, only: wp, params_t, state_t
+  use sw_types, only: wp, params_t, state_t, drag_basis
   implicit none
   private
   public :: sw_run, state_init, sw_step, diagnose
@@ -25,11 +25,13 @@ contains
   !> One forward-backward step: continuity first, then momentum with the new depth.
   subroutine sw_step(s)
     type(state_t), intent(inout) :: s
-    real(wp) :: flux(s%p%n), work(s%p%n)
+    real(wp) :: flux(s%p%n), work(s%p%n), k(2)
     integer :: i, ip, im, n
     real(wp) :: c
     n = s%p%n
     c = s%p%dt/(2.0_wp*s%p%dx)
+    ! friction coefficients: the drag parameters in the model's (linear, quadratic) basis
+    k = matmul(drag_basis, s%p%drag)
     flux = s%h*s%u
     do i = 1, n
       ip = modulo(i, n) + 1
@@ -41,9 +43,14 @@ contains
       ip = modulo(i, n) + 1
       im = modulo(i - 2, n) + 1
       work(i) = s%u(i) - c*(s%p%g*(s%h(ip) - s%h(im)) + s%u(i)*(s%u(ip) - s%u(im))) &
-        - s%p%dt*(s%p%drag(1) + s%p%drag(2)*abs(s%u(i)))*s%u(i)
+        - s%p%dt*k(1)*s%u(i)
     end do
-    s%u = work
+    ! quadratic friction against the flow: |u| u, one branch per flow direction
+    where (work > 0.0_wp)
+      s%u = work - s%p%dt*k(2)*work**2
+    elsewhere
+      s%u = work + s%p%dt*k(2)*work**2
+    end where
   end subroutine sw_step
 
   !> Mass and energy of the state (stored in its diagnostic components).

@@ -3,6 +3,9 @@ module sw_types
   implicit none
   integer, parameter :: wp = kind(1.0d0)
 
+  !> Maps (linear, quadratic) drag parameters to the friction coefficients of a step.
+  real(wp), parameter :: drag_basis(2, 2) = reshape([1.0_wp, 0.0_wp, 0.25_wp, 1.0_wp], [2, 2])
+
   !> Physical and numerical parameters (the integer size is a passive component).
   type params_t
     integer :: n = 0
