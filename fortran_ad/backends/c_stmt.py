@@ -99,9 +99,8 @@ def _do(t, s: ir.Do) -> None:
     it = v.ctype.c
     start = t.cast(s.start, v.ctype)
     stop = t.cast(s.stop, v.ctype)
-    if s.directives and any(d != "concurrent" for d in s.directives):
-        for d in s.directives:
-            w.comment(f"{d} (serial in C)")
+    if s.parallel is not None and s.parallel.kind != "concurrent":
+        w.comment(f"! OpenMP {s.parallel.kind} loop, serial in C")
     step = s.step
     if (step is None or _simple(step)) and _invariant(t, s.stop, s.body):
         hi = stop  # Fortran evaluates the bound once; here it cannot change in the loop

@@ -46,7 +46,8 @@ class Band:
 
 
 def _declared_parallel(s: ir.Do) -> bool:
-    return any(d == "concurrent" or "parallel do" in d.lower() for d in s.directives)
+    par = s.parallel
+    return par is not None and par.kind in ("concurrent", "parallel do")
 
 
 def parallel_band(s: ir.Do, x: Exprs) -> Band | None:
