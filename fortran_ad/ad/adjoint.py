@@ -1,17 +1,19 @@
 """Reverse mode for one routine: a forward sweep that runs the primal and records, then a
 backward sweep that restores and accumulates adjoints (store-all baseline, joint calls).
 
-Invariant of the backward sweep: before the adjoint of statement S runs, every *needed*
-variable (one the backward sweep reads) holds the value it had just after S in the forward
-sweep. Overwrites of needed variables are pushed and popped to keep it; loop bounds, branch
-choices and trip counts are recomputed where their inputs survive, recorded otherwise.
+Invariant of the backward sweep: before the adjoint of statement S runs, every variable the
+adjoints of S and of the statements before it read holds the value it had just after S in the
+forward sweep. Overwrites of *needed* variables (ad/needed.py: read by some backward sweep) are
+pushed and popped to keep it, except where the to-be-recorded analysis (ad/tbr.py) proves no
+earlier adjoint reads the overwritten value; loop bounds, branch choices and trip counts are
+recomputed where their inputs survive, recorded otherwise.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, parallel, pointers
+from fortran_ad.ad import derived, parallel, pointers, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -62,6 +64,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.omp_depth = 0  # inside the adjoint of a parallel loop (ad/parallel.py)
         self.rerun_writes: set[str] = set()  # shared variables such adjoints re-compute
         parallel.check_directives(self.routine)
+        self.unsaved = tbr.unsaved(self)  # overwrites no backward sweep reads (ad/tbr.py)
 
     def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
         fwd: list[ir.Stmt] = []
@@ -100,7 +103,7 @@ class Reverse(RoutineAD, NeededAnalysis):
     def assign(self, s: ir.Assign) -> Sweep:
         self.check_target(s)
         tgt = base_name(s.target)
-        save = tgt in self.needed and id(s) not in self.first_defs
+        save = tgt in self.needed and id(s) not in self.first_defs and id(s) not in self.unsaved
         fwd = [push(s.target), s] if save else [s]
         bwd: list[ir.Stmt] = [pop(s.target)] if save else []
         if self.is_active(s.target):
