@@ -1,4 +1,4 @@
-"""Fuzzing the AD engine with random valid, smooth programs (fortran_ad/checks/fuzzgen.py).
+"""Fuzzing the AD engine with random valid, smooth programs (fortran_ad/checks/fuzzgen/).
 
 * the generator's promises: deterministic, valid standard Fortran that runs without
   out-of-bounds access or floating-point exceptions and keeps its state bounded;

@@ -1,0 +1,259 @@
+"""Rendering a generated program, deterministic and hypothesis-driven generation, batches."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fortran_ad.checks.fuzzgen.base import (
+    HEAD,
+    NMAX,
+    NMIN,
+    X_RANGE,
+    Chooser,
+    DrawChooser,
+    RandomChooser,
+    Routine,
+    Var,
+)
+from fortran_ad.checks.fuzzgen.stmts import Gen
+
+
+# -- rendering -----------------------------------------------------------------------------
+def _decls(r: Routine) -> list[str]:
+    out = ["integer, intent(in) :: n"]
+    for d, intent, rank in r.sig:
+        out.append(f"real(dp), intent({intent}) :: {d}{'(n)' if rank else ''}")
+    locals_ = [v for v in r.reals if v.name not in r.args]
+    scal = [v.name for v in locals_ if v.rank == 0]
+    arr = list(
+        dict.fromkeys(
+            f"{v.name}(n, 2)" if v.col else f"{v.name}(n)" for v in locals_ if v.rank == 1
+        )
+    )
+    if scal or arr:
+        out.append(f"real(dp) :: {', '.join(scal + arr)}")
+    ints = sorted({v for line in r.lines for v in re.findall(r"\bdo (\w+) =", line)})
+    ints += [v for v in ("m", "kk") if _uses(r.lines, v)]
+    if ints:
+        out.append(f"integer :: {', '.join(ints)}")
+    return out
+
+
+def _uses(lines: list[str], var: str) -> bool:
+    pat = re.compile(rf"\b{var}\b")
+    return any(pat.search(line) for line in lines)
+
+
+def _wrap(line: str, width: int = 100) -> list[str]:
+    """Free-form continuation lines (gfortran's limit is 132 columns), split at spaces."""
+    indent = line[: len(line) - len(line.lstrip())] + "    "
+    out: list[str] = []
+    while len(line) > width:
+        cut = line.rfind(" ", len(indent) + 10, width)
+        if cut < 0:
+            cut = line.find(" ", width)
+            if cut < 0:
+                break
+        out.append(line[:cut] + " &")
+        line = indent + "& " + line[cut + 1 :]
+    return [*out, line]
+
+
+def _render(r: Routine) -> list[str]:
+    args = ", ".join(r.args)
+    if r.kind == "func":
+        res = f" result({r.result})" if r.result != r.name else ""
+        head = f"function {r.name}({args}){res}"
+        decls = [*_decls(r), f"real(dp) :: {r.result}"]
+        end = f"end function {r.name}"
+    else:
+        head = f"subroutine {r.name}({args})"
+        decls = _decls(r)
+        end = f"end subroutine {r.name}"
+    body = [w for line in r.lines for w in _wrap("    " + line)]
+    return ["  " + head, *("    " + d for d in decls), *body, "  " + end]
+
+
+@dataclass(frozen=True)
+class FuzzProgram:
+    """One generated program and the check to run on it (names end in ``suffix``)."""
+
+    seed: int
+    routines: str  # the module procedures, as text
+    n: int
+    suffix: str = ""
+    private: tuple[str, ...] = ()
+    wrt: tuple[str, ...] = ("x", "y")
+    of: tuple[str, ...] = ("y", "cost")
+
+    @property
+    def source(self) -> str:
+        """The whole module."""
+        lines = [
+            f"! fortran-ad fuzz program, seed {self.seed}: fortran-ad check THIS_FILE",
+            f"!   --head {self.head} --wrt {','.join(self.wrt)} --of {','.join(self.of)} "
+            f"--size n={self.n}",
+            f"module {self.module}",
+            *_module_spec(self.private),
+            self.routines,
+            f"end module {self.module}",
+        ]
+        return "\n".join(lines) + "\n"
+
+    @property
+    def head(self) -> str:
+        return HEAD + self.suffix
+
+    @property
+    def module(self) -> str:
+        return "fuzz_mod" + self.suffix
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"n": self.n}
+
+    @property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        return {"x": X_RANGE, "y": X_RANGE}
+
+    @property
+    def stem(self) -> str:
+        return f"fuzz_{self.seed}"
+
+    def write(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{self.stem}.f90"
+        path.write_text(self.source)
+        return path
+
+    def cli_args(self, path: str, modes: Sequence[str] = ("reverse", "forward")) -> list[str]:
+        """Arguments of ``python -m fortran_ad check`` for this program (the default input
+        range of the check, [0.5, 1.5], is X_RANGE)."""
+        return [
+            "check",
+            path,
+            "--head",
+            self.head,
+            "--wrt",
+            ",".join(self.wrt),
+            "--of",
+            ",".join(self.of),
+            "--size",
+            f"n={self.n}",
+            "--modes",
+            ",".join(modes),
+        ]
+
+
+def _module_spec(private: Sequence[str]) -> list[str]:
+    out = ["  implicit none", "  integer, parameter :: dp = kind(1.0d0)"]
+    out += _wrap(f"  private :: {', '.join(private)}") if private else []
+    return [*out, "contains"]
+
+
+def build_program(
+    ch: Chooser, seed: int = 0, suffix: str = "", exclude: frozenset[str] = frozenset()
+) -> FuzzProgram:
+    """A program drawn from ``ch`` (see the module docstring); routine and module names end
+    in ``suffix`` so that several programs can be linked together."""
+    g = Gen(ch, exclude)
+    helpers: list[Routine] = []
+    for k in range(ch.integer(0, 2)):
+        callees = helpers[:] if helpers and ch.chance(0.5) else []
+        h = g.helper(f"fuzz_h{k + 1}{suffix}", callees)
+        g.body(h, ch.integer(2, 6))
+        helpers.append(h)
+    reals = [Var("x", 1, *X_RANGE, writable=False), Var("y", 1), Var("cost", 0)]
+    reals += [Var(f"t{k}", 0) for k in range(1, ch.integer(1, 3) + 1)]
+    reals += [Var(f"w{k}", 1) for k in range(1, ch.integer(0, 2) + 1)]
+    if ch.chance(0.3):
+        reals += [Var("z", 1, col=1), Var("z", 1, col=2)]
+    sig = [("x", "in", 1), ("y", "inout", 1), ("cost", "out", 0)]
+    head = Routine(
+        HEAD + suffix,
+        "head",
+        ["n", "x", "y", "cost"],
+        reals,
+        (NMIN, NMAX),
+        "cost",
+        callees=helpers,
+        sig=sig,
+    )
+    g.body(head, ch.integer(3, 14))
+    routines: list[str] = []
+    for r in [*helpers, head]:
+        routines += ["", *_render(r)]
+    n = ch.integer(NMIN, min(NMAX, 9))
+    private = tuple(h.name for h in helpers if h.private)
+    wrt = ch.choice([("x", "y"), ("x", "y"), ("x",), ("y",)])
+    of = ch.choice([("y", "cost"), ("y", "cost"), ("cost",), ("y",)])
+    return FuzzProgram(seed, "\n".join(routines), n, suffix, private, wrt, of)
+
+
+def generate(seed: int, exclude: frozenset[str] = frozenset(), suffix: str = "") -> FuzzProgram:
+    """The program for ``seed`` (same seed, same bytes)."""
+    return build_program(RandomChooser(seed), seed, suffix, exclude)
+
+
+def programs(exclude: frozenset[str] = frozenset()) -> Any:
+    """Hypothesis strategy of FuzzProgram; shrinking simplifies the program."""
+    from hypothesis import strategies as st
+
+    @st.composite
+    def _programs(draw: Callable[[Any], Any]) -> FuzzProgram:
+        return build_program(DrawChooser(draw), exclude=exclude)
+
+    return _programs()
+
+
+# -- batches: several programs behind one head, checked with one build ------------------------
+@dataclass(frozen=True)
+class Batch:
+    """Programs (names suffixed ``_<seed>``) called one after the other by ``fuzz_batch``."""
+
+    programs: tuple[FuzzProgram, ...]
+
+    def var(self, name: str, p: FuzzProgram) -> str:
+        return f"{name}_{p.seed}"
+
+    @property
+    def wrt(self) -> list[str]:
+        return [self.var(v, p) for p in self.programs for v in p.wrt]
+
+    @property
+    def of(self) -> list[str]:
+        return [self.var(v, p) for p in self.programs for v in p.of]
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {self.var("n", p): p.n for p in self.programs}
+
+    @property
+    def ranges(self) -> dict[str, tuple[float, float]]:
+        return {self.var(v, p): r for p in self.programs for v, r in p.ranges.items()}
+
+    def source(self) -> str:
+        """One module: every program's routines, then ``fuzz_batch`` calling each head."""
+        ps = self.programs
+        args = [self.var(v, p) for p in ps for v in ("n", "x", "y", "cost")]
+        lines = ["module fuzz_batch_mod", *_module_spec([h for p in ps for h in p.private])]
+        lines += [p.routines for p in ps]
+        lines += ["", *_wrap(f"  subroutine fuzz_batch({', '.join(args)})")]
+        for p in ps:
+            n, x, y, c = (self.var(v, p) for v in ("n", "x", "y", "cost"))
+            lines += [
+                f"    integer, intent(in) :: {n}",
+                f"    real(dp), intent(in) :: {x}({n})",
+                f"    real(dp), intent(inout) :: {y}({n})",
+                f"    real(dp), intent(out) :: {c}",
+            ]
+        for p in ps:
+            lines.append(
+                f"    call {p.head}({', '.join(self.var(v, p) for v in ('n', 'x', 'y', 'cost'))})"
+            )
+        lines += ["  end subroutine fuzz_batch", "end module fuzz_batch_mod"]
+        return "\n".join(lines) + "\n"
