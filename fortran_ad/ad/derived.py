@@ -39,7 +39,7 @@ def component_deriv(t, e: ir.Expr, loc: ir.SourceLoc | None) -> ir.Expr:
             "use --mode reverse or forward",
         )
     name = f"{t.namer.derivative(var)}%{rest}"
-    return ir.ArrayRef(name, e.subs) if isinstance(e, ir.ArrayRef) else ir.Name(name)
+    return ir.ArrayRef(name, e.subs, e.head) if isinstance(e, ir.ArrayRef) else ir.Name(name)
 
 
 def refuse_derived_operators(t, e: ir.Expr, loc: ir.SourceLoc) -> None:
@@ -86,8 +86,23 @@ def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list
     return out
 
 
+def ref(obj: ir.Expr, path: str) -> ir.Expr:
+    """The leaf ``path`` ("%p%c") of an object designator: ``s%p%c``, or of an element of an
+    array of derived type ``cs(i)%p%c`` (ArrayRef.head)."""
+    if isinstance(obj, ir.ArrayRef):
+        return ir.ArrayRef(obj.name + path, obj.subs, len(obj.subs))
+    return ir.Name(obj.name + path)
+
+
+def _text(e: ir.Expr) -> str:
+    from fortran_ad.backends.fortran import expr
+
+    return expr(e)
+
+
 class Expander:
-    """Rewrites statements on whole derived-type designators into component statements."""
+    """Rewrites statements on whole derived-type designators into component statements; a
+    whole array of derived type becomes a loop nest over its elements."""
 
     def __init__(self, t) -> None:
         self.t = t
@@ -106,57 +121,88 @@ class Expander:
         return component(sym, parts, self.types) if parts else sym
 
     def derived(self, e: ir.Expr) -> str | None:
+        """The type of a whole object (a variable, or an element of an array of types)."""
         if isinstance(e, ir.Name):
             return type_name(self.symbol(e.name))
         if isinstance(e, ir.ArrayRef) and type_name(self.symbol(e.name)):
-            raise FortranADError(
-                self.t.routine.loc, f"arrays of derived type ('{e.name}') cannot carry derivatives"
-            )
+            if "%" in e.name or any(isinstance(x, ir.Range) for x in e.subs):
+                raise FortranADError(
+                    self.t.routine.loc,
+                    f"sections of arrays of derived type ('{_text(e)}') cannot carry derivatives "
+                    "as whole objects yet",
+                )
+            return type_name(self.symbol(e.name))
         return None
+
+    def rank(self, obj: ir.Expr) -> int:
+        sym = self.symbol(obj.name) if isinstance(obj, ir.Name) else None
+        return sym.rank if sym is not None else 0
+
+    def each(self, objs: tuple[ir.Expr, ...], body, backwards: bool = False) -> list[ir.Stmt]:
+        """``body(elements)`` for every element of whole arrays of derived type ``objs`` (the
+        first one's bounds; all conform), or ``body(objs)`` for scalar objects."""
+        r = self.rank(objs[0])
+        if not r:
+            return body(objs)
+        idx = [self.t.temp("e", ir.TypeSpec("integer")) for _ in range(r)]
+        for k in idx:
+            self.symbols[k] = next(x for x in self.t.temps if x.name == k)
+        elems = tuple(ir.ArrayRef(o.name, tuple(ir.Name(k) for k in idx)) for o in objs)
+        stmts: tuple[ir.Stmt, ...] = tuple(body(elems))
+        first = objs[0]
+        for j, k in enumerate(idx):  # first dimension innermost
+            dim = ir.Literal(str(j + 1), "integer")
+            lo, hi = (ir.Call(f, (first, dim)) for f in ("lbound", "ubound"))
+            loop = (k, hi, lo, ir.UnOp("-", ir.Literal("1", "integer"))) if backwards else (
+                k, lo, hi, None
+            )
+            stmts = (ir.Do(*loop, stmts),)
+        return list(stmts)
 
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.CallStmt) and s.name in ("fad_push", "fad_pop") and len(s.args) == 1:
             tname = self.derived(s.args[0])
             if tname is not None:
-                return self._tape(s, s.args[0].name, tname)
-        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name):
+                pop = s.name == "fad_pop"
+                return self.each(s.args[:1], lambda o: self._tape(s, o[0], tname), pop)
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name | ir.ArrayRef):
             var = s.target.name.split("%")[0]
             tname = self.derived(s.target)
             if tname is not None and (var in self.primal or var in self.temps):
                 return self._assign(s, tname)  # derivative statements only; primal ones stay
         return None
 
-    def _tape(self, s: ir.CallStmt, var: str, tname: str) -> list[ir.Stmt]:
+    def _tape(self, s: ir.CallStmt, obj: ir.Expr, tname: str) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         items = leaves(self.types, tname, self.loc(s), numeric=True)
         for path, sym in items if s.name == "fad_push" else reversed(items):
-            ref = ir.Name(var + path)
+            leaf = ref(obj, path)
             if "allocatable" not in sym.attrs:
-                out.append(ir.CallStmt(s.name, (ref,), s.loc))
+                out.append(ir.CallStmt(s.name, (leaf,), s.loc))
                 continue
-            out += self._push_alloc(ref, sym) if s.name == "fad_push" else self._pop_alloc(ref, sym)
+            out += self._push_alloc(leaf, sym) if s.name == "fad_push" else self._pop_alloc(leaf, sym)
         return out
 
-    def _push_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
+    def _push_alloc(self, leaf: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
         """An allocatable component: its data and bounds if allocated, then the status."""
-        is_alloc = ir.Call("allocated", (ref,))
-        bounds = (ir.Call("lbound", (ref,)), ir.Call("ubound", (ref,))) if sym.rank else ()
-        saves = tuple(ir.CallStmt("fad_push", (x,)) for x in (ref, *bounds))
+        is_alloc = ir.Call("allocated", (leaf,))
+        bounds = (ir.Call("lbound", (leaf,)), ir.Call("ubound", (leaf,))) if sym.rank else ()
+        saves = tuple(ir.CallStmt("fad_push", (x,)) for x in (leaf, *bounds))
         return [ir.If(((is_alloc, saves),)), ir.CallStmt("fad_push", (is_alloc,))]
 
-    def _pop_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
+    def _pop_alloc(self, leaf: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
         """Restore status, bounds and data (reallocated when the bounds changed since)."""
         flag, lo, hi = self.flag()
         rank = ir.Range(None, ir.Literal(str(sym.rank), "integer"))
         lb, ub = ir.ArrayRef(lo.name, (rank,)), ir.ArrayRef(hi.name, (rank,))
         bounds = ", ".join(f"{lo.name}({k}):{hi.name}({k})" for k in range(1, sym.rank + 1))
-        text = f"{ref.name}"
+        text = _text(leaf)
         moved = ir.BinOp(
             ".or.",
-            ir.Call("any", (ir.BinOp("/=", ir.Call("lbound", (ref,)), lb),)),
-            ir.Call("any", (ir.BinOp("/=", ir.Call("ubound", (ref,)), ub),)),
+            ir.Call("any", (ir.BinOp("/=", ir.Call("lbound", (leaf,)), lb),)),
+            ir.Call("any", (ir.BinOp("/=", ir.Call("ubound", (leaf,)), ub),)),
         )
-        is_alloc = ir.Call("allocated", (ref,))
+        is_alloc = ir.Call("allocated", (leaf,))
         dealloc = ir.Opaque(f"deallocate({text})")
         shape = f"({bounds})" if sym.rank else ""
         restore = (
@@ -167,7 +213,7 @@ class Expander:
                 else ()
             ),
             ir.If(((ir.UnOp(".not.", is_alloc), (ir.Opaque(f"allocate({text}{shape})"),)),)),
-            ir.CallStmt("fad_pop", (ref,)),
+            ir.CallStmt("fad_pop", (leaf,)),
         )
         gone = (ir.If(((is_alloc, (dealloc,)),), inline=True),)
         return [ir.CallStmt("fad_pop", (flag,)), ir.If(((flag, restore),), gone)]
@@ -189,60 +235,70 @@ class Expander:
         return tuple(ir.Name(n) for n in self._flag)
 
     def _assign(self, s: ir.Assign, tname: str) -> list[ir.Stmt] | None:
-        x = s.target.name
+        x = s.target
         v = s.value
-        if isinstance(v, ir.Name) and self.derived(v):
+        if isinstance(v, ir.Name | ir.ArrayRef) and "%" not in v.name and self.derived(v):
             return None  # intrinsic assignment of the whole object
+        lvs = leaves(self.types, tname, self.loc(s), False)
         if isinstance(v, ir.Literal):  # zero: every real leaf (allocated like the primal's)
-            out = []
-            primal = self.primal.get(x) if "%" not in x else None
-            for p, sym in leaves(self.types, tname, self.loc(s), False):
-                if primal is not None and "allocatable" in sym.attrs:
-                    cond = ir.Call("allocated", (ir.Name(primal + p),))
-                    out.append(ir.If(((cond, tuple(allocate_zeroed(x + p, primal + p, sym))),)))
-                out.append(zero_leaf(x + p, sym))
-            return out
+            primal = self.primal.get(x.name) if "%" not in x.name else None
+
+            def zero(o: tuple[ir.Expr, ...]) -> list[ir.Stmt]:
+                out: list[ir.Stmt] = []
+                like = _rename(o[0], primal) if primal is not None else None
+                for p, sym in lvs:
+                    if like is not None and "allocatable" in sym.attrs:
+                        cond = ir.Call("allocated", (ref(like, p),))
+                        body = allocate_zeroed(ref(o[0], p), ref(like, p), sym)
+                        out.append(ir.If(((cond, tuple(body)),)))
+                    out.append(zero_leaf(ref(o[0], p), sym))
+                return out
+
+            return self.each((x,), zero)
         if (
             isinstance(v, ir.BinOp)
             and v.op in ("+", "-")
             and v.left == s.target
-            and isinstance(v.right, ir.Name)
+            and isinstance(v.right, ir.Name | ir.ArrayRef)
             and self.derived(v.right)
         ):  # an adjoint increment x = x +- y
-            out: list[ir.Stmt] = []
-            for p, sym in leaves(self.types, tname, self.loc(s), False):
-                out += increment(x + p, v.right.name + p, v.op, sym)
-            return out
-        from fortran_ad.backends.fortran import expr
 
+            def inc(o: tuple[ir.Expr, ...]) -> list[ir.Stmt]:
+                out: list[ir.Stmt] = []
+                for p, sym in lvs:
+                    out += increment(ref(o[0], p), ref(o[1], p), v.op, sym)
+                return out
+
+            return self.each((x, v.right), inc)
         raise FortranADError(
-            s.loc, f"cannot differentiate '{expr(s.target)} = {expr(v)}' on derived type {tname}"
+            s.loc, f"cannot differentiate '{_text(s.target)} = {_text(v)}' on derived type {tname}"
         )
 
 
-def zero_leaf(path: str, sym: ir.Symbol) -> ir.Stmt:
-    zero = ir.Assign(ir.Name(path), real_literal("0.0", sym.type))
+def _rename(obj: ir.Expr, name: str) -> ir.Expr:
+    """The same designator on another variable (an element of the primal for the derivative)."""
+    return ir.ArrayRef(name, obj.subs) if isinstance(obj, ir.ArrayRef) else ir.Name(name)
+
+
+def zero_leaf(leaf: ir.Expr, sym: ir.Symbol) -> ir.Stmt:
+    zero = ir.Assign(leaf, real_literal("0.0", sym.type))
     if "allocatable" in sym.attrs:
-        return ir.If(((ir.Call("allocated", (ir.Name(path),)), (zero,)),), inline=True)
+        return ir.If(((ir.Call("allocated", (leaf,)), (zero,)),), inline=True)
     return zero
 
 
-def increment(x: str, y: str, op: str, sym: ir.Symbol) -> list[ir.Stmt]:
-    add = ir.Assign(ir.Name(x), ir.BinOp(op, ir.Name(x), ir.Name(y)))
+def increment(x: ir.Expr, y: ir.Expr, op: str, sym: ir.Symbol) -> list[ir.Stmt]:
+    add = ir.Assign(x, ir.BinOp(op, x, y))
     if "allocatable" not in sym.attrs:
         return [add]
-    return [
-        ir.If(
-            ((ir.Call("allocated", (ir.Name(y),)), (*allocate_zeroed(x, y, sym), add)),),
-        )
-    ]
+    return [ir.If(((ir.Call("allocated", (y,)), (*allocate_zeroed(x, y, sym), add)),))]
 
 
-def allocate_zeroed(d: str, like: str, sym: ir.Symbol) -> list[ir.Stmt]:
+def allocate_zeroed(d: ir.Expr, like: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
     """``d`` allocated like ``like`` and zeroed, unless it is allocated already."""
-    zero = ir.Assign(ir.Name(d), real_literal("0.0", sym.type))
-    body = (ir.Opaque(f"allocate({d}, mold={like})"), zero)
-    not_alloc = ir.UnOp(".not.", ir.Call("allocated", (ir.Name(d),)))
+    zero = ir.Assign(d, real_literal("0.0", sym.type))
+    body = (ir.Opaque(f"allocate({_text(d)}, mold={_text(like)})"), zero)
+    not_alloc = ir.UnOp(".not.", ir.Call("allocated", (d,)))
     return [ir.If(((not_alloc, body),))]
 
 
@@ -260,13 +316,14 @@ def expand_tape(t, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for s in stmts:
         arg = s.args[0] if isinstance(s, ir.CallStmt) and len(s.args) == 1 else None
-        tname = type_name(t.lookup(arg.name)) if isinstance(arg, ir.Name) else None
+        whole = isinstance(arg, ir.Name) or (isinstance(arg, ir.ArrayRef) and "%" not in arg.name)
+        tname = type_name(t.lookup(arg.name)) if whole else None
         if tname is None or s.name not in ("fad_push", "fad_pop"):
             out.append(s)
             continue
         if getattr(t, "_tape_expander", None) is None:
             t._tape_expander = Expander(t)
-        out += t._tape_expander._tape(s, arg.name, tname)
+        out += t._tape_expander.stmt(s)
     return out
 
 
@@ -279,11 +336,22 @@ def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
         tname = type_name(sym)
         if tname is None or (t.tangent_like and n in t.routine.args and sym.intent == "in"):
             continue  # an intent(in) tangent is the caller's to allocate
-        d = t.namer.derivative(n)
-        for p, sym in leaves(t.info.scope.types, tname, t.routine.loc, False):
-            if "allocatable" in sym.attrs:
-                cond = ir.Call("allocated", (ir.Name(n + p),))
-                out.append(ir.If(((cond, tuple(allocate_zeroed(d + p, n + p, sym))),)))
+        allocs = [
+            (p, c)
+            for p, c in leaves(t.info.scope.types, tname, t.routine.loc, False)
+            if "allocatable" in c.attrs
+        ]
+
+        def alloc(o: tuple[ir.Expr, ...], allocs=allocs) -> list[ir.Stmt]:
+            stmts: list[ir.Stmt] = []
+            for p, c in allocs:
+                cond = ir.Call("allocated", (ref(o[1], p),))
+                stmts.append(ir.If(((cond, tuple(allocate_zeroed(ref(o[0], p), ref(o[1], p), c))),)))
+            return stmts
+
+        if allocs:
+            ex = getattr(t, "_tape_expander", None) or Expander(t)
+            out += ex.each((ir.Name(t.namer.derivative(n)), ir.Name(n)), alloc)
     return out
 
 
@@ -296,13 +364,29 @@ def allocated_paths(text: str) -> list[str]:
         if ch == "," and depth == 0:
             item = cur.strip().replace(" ", "").lower()
             if "=" not in item.split("(")[0]:
-                out.append(item.split("(")[0])
+                out.append(_object(item))
             cur = ""
             continue
         depth += ch == "("
         depth -= ch == ")"
         cur += ch
     return out
+
+
+def _object(item: str) -> str:
+    """The allocate-object of an allocation item: ``cs(i)%w`` of ``cs(i)%w(2)``, ``a`` of
+    ``a(n)`` (an element of an array of derived type keeps its subscripts)."""
+    if "%" not in item:
+        return item.split("(")[0]
+    last = item.rsplit("%", 1)[1]
+    return item[: item.rindex("(")] if "(" in last else item
+
+
+def split_object(path: str) -> tuple[str, str, str]:
+    """``cs(i)%w`` → ("cs", "(i)", "%w"); ``s%h`` → ("s", "", "%h")."""
+    var, _, rest = path.partition("%")
+    head = var[var.index("(") :] if "(" in var else ""
+    return var.split("(")[0], head, f"%{rest}" if rest else ""
 
 
 def guarded_deallocate(s: ir.Opaque) -> list[ir.Stmt]:
@@ -327,15 +411,18 @@ def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
     out: list[ir.Stmt] = []
     alloc = text.startswith("allocate")
     for path in paths:
-        if not t.is_active(ir.Name(path)):
+        var, head, rest = split_object(path)
+        if not t.is_active(ir.Name(var + rest)):
             continue
-        sym = t.lookup(path)
+        sym = t.lookup(var + rest)
         if type_name(sym) is not None:
             raise FortranADError(s.loc, f"allocatable derived-type component '{path}' is active")
-        d = component_deriv(t, ir.Name(path), s.loc).name if "%" in path else None
-        d = d or t.namer.derivative(path)
+        if rest and t.vector:
+            component_deriv(t, ir.Name(var + rest), s.loc)  # the located refusal
+        d = t.namer.derivative(var) + head + rest
         if alloc:
-            out += allocate_zeroed(d, path, sym)
+            dx = ir.OpaqueExpr(d, (t.namer.derivative(var),), t.namer.derivative(var))
+            out += allocate_zeroed(dx, ir.OpaqueExpr(path, (var,), var), sym)
         else:
             out.append(ir.Opaque(f"if (allocated({d})) deallocate({d})"))
     return out
