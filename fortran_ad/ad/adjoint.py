@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, parallel, pointers, tbr
+from fortran_ad.ad import derived, derived_alloc, parallel, pointers, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -344,10 +344,10 @@ class Reverse(RoutineAD, NeededAnalysis):
                 "restructure with DO/IF/EXIT (issue #8)",
             )
         touched = (set(s.reads) | set(s.writes)) & self.active
-        mirror = derived.mirror_allocation(self, s) if "%" in text else None
+        mirror = derived_alloc.mirror_allocation(self, s) if "%" in text else None
         if mirror is not None:  # components: see ad/derived.py
             if text.startswith("deallocate"):  # at the end; the sweep may have deallocated
-                self.deferred += [*derived.guarded_deallocate(s), *mirror]
+                self.deferred += [*derived_alloc.guarded_deallocate(s), *mirror]
                 return [], []
             return [s, *mirror], []
         if text.startswith(("allocate", "deallocate")):

@@ -153,8 +153,10 @@ class Expander:
         for j, k in enumerate(idx):  # first dimension innermost
             dim = ir.Literal(str(j + 1), "integer")
             lo, hi = (ir.Call(f, (first, dim)) for f in ("lbound", "ubound"))
-            loop = (k, hi, lo, ir.UnOp("-", ir.Literal("1", "integer"))) if backwards else (
-                k, lo, hi, None
+            loop = (
+                (k, hi, lo, ir.UnOp("-", ir.Literal("1", "integer")))
+                if backwards
+                else (k, lo, hi, None)
             )
             stmts = (ir.Do(*loop, stmts),)
         return list(stmts)
@@ -180,7 +182,8 @@ class Expander:
             if "allocatable" not in sym.attrs:
                 out.append(ir.CallStmt(s.name, (leaf,), s.loc))
                 continue
-            out += self._push_alloc(leaf, sym) if s.name == "fad_push" else self._pop_alloc(leaf, sym)
+            save = self._push_alloc if s.name == "fad_push" else self._pop_alloc
+            out += save(leaf, sym)
         return out
 
     def _push_alloc(self, leaf: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
@@ -345,84 +348,12 @@ def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
         def alloc(o: tuple[ir.Expr, ...], allocs=allocs) -> list[ir.Stmt]:
             stmts: list[ir.Stmt] = []
             for p, c in allocs:
-                cond = ir.Call("allocated", (ref(o[1], p),))
-                stmts.append(ir.If(((cond, tuple(allocate_zeroed(ref(o[0], p), ref(o[1], p), c))),)))
+                d, x = ref(o[0], p), ref(o[1], p)
+                cond = ir.Call("allocated", (x,))
+                stmts.append(ir.If(((cond, tuple(allocate_zeroed(d, x, c))),)))
             return stmts
 
         if allocs:
             ex = getattr(t, "_tape_expander", None) or Expander(t)
             out += ex.each((ir.Name(t.namer.derivative(n)), ir.Name(n)), alloc)
-    return out
-
-
-def allocated_paths(text: str) -> list[str]:
-    """Objects an ALLOCATE/DEALLOCATE statement names (``s%h`` and ``a`` in
-    ``allocate(s%h(n), a(n), stat=i)``)."""
-    inner = text[text.index("(") + 1 : text.rindex(")")]
-    out, depth, cur = [], 0, ""
-    for ch in inner + ",":
-        if ch == "," and depth == 0:
-            item = cur.strip().replace(" ", "").lower()
-            if "=" not in item.split("(")[0]:
-                out.append(_object(item))
-            cur = ""
-            continue
-        depth += ch == "("
-        depth -= ch == ")"
-        cur += ch
-    return out
-
-
-def _object(item: str) -> str:
-    """The allocate-object of an allocation item: ``cs(i)%w`` of ``cs(i)%w(2)``, ``a`` of
-    ``a(n)`` (an element of an array of derived type keeps its subscripts)."""
-    if "%" not in item:
-        return item.split("(")[0]
-    last = item.rsplit("%", 1)[1]
-    return item[: item.rindex("(")] if "(" in last else item
-
-
-def split_object(path: str) -> tuple[str, str, str]:
-    """``cs(i)%w`` → ("cs", "(i)", "%w"); ``s%h`` → ("s", "", "%h")."""
-    var, _, rest = path.partition("%")
-    head = var[var.index("(") :] if "(" in var else ""
-    return var.split("(")[0], head, f"%{rest}" if rest else ""
-
-
-def guarded_deallocate(s: ir.Opaque) -> list[ir.Stmt]:
-    """A DEALLOCATE as ``if (allocated(x)) deallocate(x)`` per object (the adjoint's deferred
-    DEALLOCATE runs after the backward sweep restored the allocation status of components)."""
-    return [
-        ir.Opaque(f"if (allocated({x})) deallocate({x})", loc=s.loc)
-        for x in allocated_paths(s.text.strip().lower())
-    ]
-
-
-def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
-    """The derivative side of an ALLOCATE/DEALLOCATE of components (None: no component
-    paths). An ALLOCATE allocates the derivative component like the primal's (zeroed) unless
-    it is allocated already (a seed given by the caller is kept)."""
-    text = s.text.strip().lower()
-    if not text.startswith(("allocate", "deallocate")) or "(" not in text:
-        return None
-    paths = allocated_paths(text)
-    if not paths:
-        return None
-    out: list[ir.Stmt] = []
-    alloc = text.startswith("allocate")
-    for path in paths:
-        var, head, rest = split_object(path)
-        if not t.is_active(ir.Name(var + rest)):
-            continue
-        sym = t.lookup(var + rest)
-        if type_name(sym) is not None:
-            raise FortranADError(s.loc, f"allocatable derived-type component '{path}' is active")
-        if rest and t.vector:
-            component_deriv(t, ir.Name(var + rest), s.loc)  # the located refusal
-        d = t.namer.derivative(var) + head + rest
-        if alloc:
-            dx = ir.OpaqueExpr(d, (t.namer.derivative(var),), t.namer.derivative(var))
-            out += allocate_zeroed(dx, ir.OpaqueExpr(path, (var,), var), sym)
-        else:
-            out.append(ir.Opaque(f"if (allocated({d})) deallocate({d})"))
     return out
