@@ -149,3 +149,47 @@ def test_unsupported_array_intrinsic_forms_are_located(
     with pytest.raises(FortranADError, match=words) as info:
         differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
     assert str(info.value).startswith(f"{src}:5:")
+
+
+ALLOC_DUMMY_IN_LOOP = """\
+module al
+  implicit none
+contains
+  subroutine work(n, x, w, y)
+    integer, intent(in) :: n
+    real(8), intent(in) :: x(n)
+    real(8), allocatable, intent(inout) :: w(:)
+    real(8), intent(out) :: y
+    integer :: t
+    y = 0.0d0
+    do t = 1, 3
+      allocate(w(n))
+      w = x*t
+      y = y + sum(w**2)
+      deallocate(w)
+    end do
+  end subroutine work
+  subroutine al_run(n, x, y)
+    integer, intent(in) :: n
+    real(8), intent(in) :: x(n)
+    real(8), intent(out) :: y
+    real(8), allocatable :: w(:)
+    call work(n, x, w, y)
+  end subroutine al_run
+end module al
+"""
+
+
+@pytest.mark.gfortran
+def test_allocatable_dummy_allocated_in_a_loop(tmp_path: Path) -> None:
+    """Forward mode follows the primal's allocations of a dummy inside a loop; reverse mode
+    (which undoes allocations of locals only) names the statement."""
+    src = tmp_path / "al.f90"
+    src.write_text(ALLOC_DUMMY_IN_LOOP)
+    report = api.check(src, wrt="x", of="y", head="al_run", sizes={"n": 4}, modes=("forward",))
+    assert report.ok, report.table()
+    from fortran_ad.driver import Options, differentiate
+
+    with pytest.raises(FortranADError, match="'w' .* inside a loop") as info:
+        differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
+    assert str(info.value).startswith(f"{src}:12:")

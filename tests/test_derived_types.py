@@ -30,7 +30,7 @@ def _check(source: str, wrt: list[str], of: str, sizes: dict, modes=BOTH) -> Non
 def _generate(tmp_path: Path, source: str, wrt: str, of: str, mode: str = "reverse") -> str:
     args = [str(DATA / source), "--wrt", wrt, "--of", of, "--mode", mode]
     assert cli.main([*args, "-o", str(tmp_path / "out")]) == 0
-    suffix = "b" if mode == "reverse" else "d"
+    suffix = {"reverse": "b", "forward": "d", "vector": "dv", "vector-reverse": "bv"}[mode]
     return (tmp_path / "out" / f"{Path(source).stem}_{suffix}.f90").read_text()
 
 
@@ -216,10 +216,36 @@ def test_operator_without_an_interface_is_a_located_error(tmp_path: Path) -> Non
     assert "e.f90:12:" in err and "operator '-' on derived type 'v_t'" in err
 
 
+@pytest.mark.gfortran
+@pytest.mark.parametrize(
+    ("source", "wrt", "of", "sizes"),
+    [
+        ("nested.f90", ["x", "c"], "cost", {"n": 5, "nt": 3}),
+        ("cells.f90", ["x", "a"], "y", {"n": 5}),
+    ],
+    ids=["nested-allocatable-components", "arrays-of-derived-types"],
+)
+def test_vector_modes_pass_the_check(source: str, wrt: list[str], of: str, sizes: dict) -> None:
+    """Derivative objects get the leading direction dimension (``type(state_t) ::
+    sd(nbdirs)``); statements on their components loop over the directions."""
+    modes = ("vector", "vector-reverse")
+    report = api.check([str(DATA / source)], wrt=wrt, of=[of], sizes=sizes, modes=modes)
+    assert report.ok, report.table()
+    assert {"vector_fd", "vreverse_fd"} <= {r.test for r in report.rows}
+
+
+def test_vector_mode_derivative_objects(tmp_path: Path) -> None:
+    text = _generate(tmp_path, "cells.f90", "x,a", "y", "vector")
+    assert "type(cell_t), intent(inout) :: csd(:, :)" in text
+    assert re.search(r"do fad_d\d+ = 1, nbdirs\n\s+csd\(fad_d\d+, i\)%h = ", text)
+    assert "call relax_dv(cs(i), csd(:, i), a, ad(:), nbdirs)" in text
+
+
 @pytest.mark.parametrize("mode", ["vector", "vector-reverse"])
-def test_vector_modes_refuse_derived_types(tmp_path: Path, mode: str) -> None:
-    err = _error(tmp_path, (DATA / "nested.f90").read_text(), mode, wrt="x,c", of="cost")
-    assert "error: vector modes do not support derived-type variables yet" in err
+def test_vector_modes_refuse_whole_array_components(tmp_path: Path, mode: str) -> None:
+    """A pointer view of a whole array component has no per-direction form."""
+    err = _error(tmp_path, (DATA / "pointers.f90").read_text(), mode, wrt="x", of="y")
+    assert "error: vector modes cannot carry the whole array component 'g%view'" in err
     assert re.search(r"e\.f90:\d+:\d+: error", err)
 
 

@@ -331,12 +331,6 @@ class RoutineAD:
             raise FortranADError(
                 sym.loc, f"vector modes cannot extend the assumed-size array '{sym.name}'"
             )
-        if type_name(sym) is not None:
-            raise FortranADError(
-                sym.loc,
-                f"vector modes do not support derived-type variables yet ('{sym.name}')",
-                "use --mode reverse or forward",
-            )
         kinds = {d.kind for d in sym.dims}
         if "deferred" in kinds:
             extra = ir.Dim("deferred")

@@ -24,21 +24,29 @@ from fortran_ad.ad.rules import real_literal
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import component, is_real, type_name
-from fortran_ad.ir.walk import map_body, subexprs
+from fortran_ad.ir.walk import map_body, map_expr, subexprs
 
 Leaf = tuple[str, ir.Symbol]  # (path suffix "%p%c", component symbol)
 
 
 def component_deriv(t, e: ir.Expr, loc: ir.SourceLoc | None) -> ir.Expr:
-    """``s%h(i)`` → ``sb%h(i)``: the derivative object's component."""
+    """``s%h(i)`` → ``sb%h(i)``: the derivative object's component. In the vector modes the
+    derivative object has a leading direction dimension: ``sd(:)%h(i)``, ``csd(:, i)%h``
+    (statements on them run in a loop over the directions, see ``Expander.directions``)."""
     var, rest = e.name.split("%", 1)
-    if t.vector:
-        raise FortranADError(
-            loc or t.routine.loc,
-            f"vector modes do not support derived-type variables yet ('{var}')",
-            "use --mode reverse or forward",
-        )
     name = f"{t.namer.derivative(var)}%{rest}"
+    if t.vector:
+        sym = t.lookup(e.name)
+        head = e.head if isinstance(e, ir.ArrayRef) else 0
+        subs = e.subs if isinstance(e, ir.ArrayRef) else ()
+        whole = sym is not None and sym.rank > len(subs)
+        if whole or any(isinstance(x, ir.Range) for x in subs):
+            raise FortranADError(
+                loc or t.routine.loc,
+                f"vector modes cannot carry the whole array component '{e.name}' of a "
+                "derived-type derivative (index it element by element)",
+            )
+        return ir.ArrayRef(name, (ir.Range(), *subs), head + 1)
     return ir.ArrayRef(name, e.subs, e.head) if isinstance(e, ir.ArrayRef) else ir.Name(name)
 
 
@@ -112,8 +120,9 @@ class Expander:
         self.temps = set(self.symbols)
         for d, v in primal.items():
             sym = t.lookup(v)
-            if sym is not None:
-                self.symbols.setdefault(d, sym)
+            if sym is not None:  # (vector modes: with the leading direction dimension)
+                self.symbols.setdefault(d, t._vector_sym(sym) if t.vector else sym)
+        self.dir: str | None = None  # the direction loop index of the vector modes
 
     def symbol(self, name: str) -> ir.Symbol | None:
         var, *parts = name.split("%")
@@ -125,7 +134,8 @@ class Expander:
         if isinstance(e, ir.Name):
             return type_name(self.symbol(e.name))
         if isinstance(e, ir.ArrayRef) and type_name(self.symbol(e.name)):
-            if "%" in e.name or any(isinstance(x, ir.Range) for x in e.subs):
+            subs = e.subs[1:] if self.t.vector and e.subs[0] == ir.Range() else e.subs
+            if "%" in e.name or any(isinstance(x, ir.Range) for x in subs):
                 raise FortranADError(
                     self.t.routine.loc,
                     f"sections of arrays of derived type ('{_text(e)}') cannot carry derivatives "
@@ -141,6 +151,13 @@ class Expander:
     def each(self, objs: tuple[ir.Expr, ...], body, backwards: bool = False) -> list[ir.Stmt]:
         """``body(elements)`` for every element of whole arrays of derived type ``objs`` (the
         first one's bounds; all conform), or ``body(objs)`` for scalar objects."""
+        if self.t.vector and _dir_section(objs[0]):  # sd(:), csd(:, i): per direction
+            k = ir.Name(self.direction())
+            elems = tuple(
+                ir.ArrayRef(o.name, (k, *o.subs[1:])) if _dir_section(o) else o for o in objs
+            )
+            one, nb = ir.Literal("1", "integer"), ir.Name(self.t.namer.nbdirs)
+            return [ir.Do(k.name, one, nb, None, tuple(body(elems)))]
         r = self.rank(objs[0])
         if not r:
             return body(objs)
@@ -161,7 +178,46 @@ class Expander:
             stmts = (ir.Do(*loop, stmts),)
         return list(stmts)
 
+    def like(self, obj: ir.Expr, primal: str) -> ir.Expr:
+        """The primal object of a derivative object (element): the direction dropped."""
+        subs = obj.subs[1:] if self.t.vector and isinstance(obj, ir.ArrayRef) else ()
+        if not self.t.vector and isinstance(obj, ir.ArrayRef):
+            subs = obj.subs
+        return ir.ArrayRef(primal, subs) if subs else ir.Name(primal)
+
+    def directions(self, s: ir.Stmt) -> list[ir.Stmt] | None:
+        """A vector-mode statement on derivative components (``sd(:)%h(i) = ...``) as a loop
+        over the directions, so that allocatable components are referenced one object at a
+        time (``sd(fad_d)%h(i)``; Fortran forbids ``sd(:)%h(i)`` when ``h`` is allocatable)."""
+        if not (self.t.vector and isinstance(s, ir.Assign)):
+            return None
+        exprs = (s.target, s.value)
+        if not any(_dir_head(x) for e in exprs for x in subexprs(e)):
+            return None
+        k = ir.Name(self.direction())
+
+        def fn(x: ir.Expr) -> ir.Expr | None:
+            if isinstance(x, ir.ArrayRef) and x.subs and x.subs[0] == ir.Range():
+                inner = tuple(map_expr(y, fn) for y in x.subs[1:])
+                return ir.ArrayRef(x.name, (k, *inner), x.head)
+            return None
+
+        body = ir.Assign(map_expr(s.target, fn), map_expr(s.value, fn), s.loc, s.label)
+        return [ir.Do(k.name, ir.Literal("1", "integer"), ir.Name(self.t.namer.nbdirs), None,
+                      (body,), loc=s.loc)]  # fmt: skip
+
+    def direction(self) -> str:
+        if self.dir is None:
+            self.dir = self.t.temp("d", ir.TypeSpec("integer"))
+        return self.dir
+
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
+        out = self._stmt(s)
+        if out is None:
+            return self.directions(s)
+        return [y for x in out for y in (self.directions(x) or [x])]
+
+    def _stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.CallStmt) and s.name in ("fad_push", "fad_pop") and len(s.args) == 1:
             tname = self.derived(s.args[0])
             if tname is not None:
@@ -248,7 +304,7 @@ class Expander:
 
             def zero(o: tuple[ir.Expr, ...]) -> list[ir.Stmt]:
                 out: list[ir.Stmt] = []
-                like = _rename(o[0], primal) if primal is not None else None
+                like = self.like(o[0], primal) if primal is not None else None
                 for p, sym in lvs:
                     if like is not None and "allocatable" in sym.attrs:
                         cond = ir.Call("allocated", (ref(like, p),))
@@ -278,9 +334,14 @@ class Expander:
         )
 
 
-def _rename(obj: ir.Expr, name: str) -> ir.Expr:
-    """The same designator on another variable (an element of the primal for the derivative)."""
-    return ir.ArrayRef(name, obj.subs) if isinstance(obj, ir.ArrayRef) else ir.Name(name)
+def _dir_section(x: ir.Expr) -> bool:
+    """A vector-mode derivative object ``sd(:)`` or element ``csd(:, i)``."""
+    return isinstance(x, ir.ArrayRef) and "%" not in x.name and x.subs[:1] == (ir.Range(),)
+
+
+def _dir_head(x: ir.Expr) -> bool:
+    """A vector-mode derivative component ``sd(:)%h(i)`` (the direction section first)."""
+    return isinstance(x, ir.ArrayRef) and x.head > 0 and x.subs[0] == ir.Range()
 
 
 def zero_leaf(leaf: ir.Expr, sym: ir.Symbol) -> ir.Stmt:
@@ -334,6 +395,7 @@ def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
     """Allocate (zeroed) the derivatives' allocatable components whose primal components are
     allocated, for the derived-type dummies and module variables ``names``."""
     out: list[ir.Stmt] = []
+    ex = Expander(t)
     for n in names:
         sym = t.lookup(n)
         tname = type_name(sym)
@@ -345,15 +407,14 @@ def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
             if "allocatable" in c.attrs
         ]
 
-        def alloc(o: tuple[ir.Expr, ...], allocs=allocs) -> list[ir.Stmt]:
+        def alloc(o: tuple[ir.Expr, ...], allocs=allocs, n=n) -> list[ir.Stmt]:
             stmts: list[ir.Stmt] = []
             for p, c in allocs:
-                d, x = ref(o[0], p), ref(o[1], p)
+                d, x = ref(o[0], p), ref(ex.like(o[0], n), p)
                 cond = ir.Call("allocated", (x,))
                 stmts.append(ir.If(((cond, tuple(allocate_zeroed(d, x, c))),)))
             return stmts
 
         if allocs:
-            ex = getattr(t, "_tape_expander", None) or Expander(t)
-            out += ex.each((ir.Name(t.namer.derivative(n)), ir.Name(n)), alloc)
+            out += ex.each((ir.Name(t.namer.derivative(n)),), alloc)
     return out

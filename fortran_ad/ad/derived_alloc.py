@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fortran_ad.ad.derived import allocate_zeroed, component_deriv
+from fortran_ad.ad.derived import allocate_zeroed
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import type_name
@@ -71,12 +71,17 @@ def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
         sym = t.lookup(var + rest)
         if type_name(sym) is not None:
             raise FortranADError(s.loc, f"allocatable derived-type component '{path}' is active")
-        if rest and t.vector:
-            component_deriv(t, ir.Name(var + rest), s.loc)  # the located refusal
         d = t.namer.derivative(var) + head + rest
+        if t.vector:  # one derivative object per direction: csd(fad_d, i)%w
+            k = t.temp("d", ir.TypeSpec("integer"))
+            d = f"{t.namer.derivative(var)}({k}{', ' + head[1:-1] if head else ''}){rest}"
         if alloc:
             dx = ir.OpaqueExpr(d, (t.namer.derivative(var),), t.namer.derivative(var))
-            out += allocate_zeroed(dx, ir.OpaqueExpr(path, (var,), var), sym)
+            stmts = allocate_zeroed(dx, ir.OpaqueExpr(path, (var,), var), sym)
         else:
-            out.append(ir.Opaque(f"if (allocated({d})) deallocate({d})"))
+            stmts = [ir.Opaque(f"if (allocated({d})) deallocate({d})")]
+        if t.vector:
+            one, nb = ir.Literal("1", "integer"), ir.Name(t.namer.nbdirs)
+            stmts = [ir.Do(k, one, nb, None, tuple(stmts), loc=s.loc)]
+        out += stmts
     return out
