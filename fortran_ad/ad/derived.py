@@ -11,7 +11,12 @@ Conventions (see README, "Derived types"):
   derivative routine, for every derived-type dummy or module variable whose primal component is
   allocated while the derivative's is not (allocated like the primal, zeroed). A caller may
   allocate them itself (then they must have the primal's bounds).
-* Activity is per variable: ``s`` is active when any of its real components is.
+* Activity is per variable: ``s`` is active when any of its real components is (then every
+  real component of the derivative object is zeroed and allocated).
+* Arrays of derived type: ``cs(i)%q(k)`` is ``ArrayRef("cs%q", (i, k), head=1)``; its
+  derivative ``csb(i)%q(k)``. Whole-array statements loop over the elements (``each``).
+* Vector modes: the derivative object has a leading direction dimension (``sd(nbdirs)``);
+  component statements run in a loop over the directions (``directions``).
 
 Generated statements are written on whole derived-type designators (``call fad_push(s)``,
 ``sb = 0.0``, ``s0b = s0b + sb``); ``expand`` rewrites them into statements on the real (for
