@@ -57,6 +57,7 @@ def _error(tmp_path: Path, text: str, mode: str = "reverse", wrt: str = "x", of:
         ("operators.f90", ["x", "y"], "f", {}),
         ("alloc_ranks.f90", ["x"], "y", {}),
         ("cells.f90", ["x", "a"], "y", {"n": 5}),
+        ("passive_components.f90", ["x"], "y", {"n": 5}),
     ],
     ids=[
         "nested-allocatable-components",
@@ -65,6 +66,7 @@ def _error(tmp_path: Path, text: str, mode: str = "reverse", wrt: str = "x", of:
         "operators",
         "allocatable-scalar-and-rank-2",
         "arrays-of-derived-types",
+        "passive-components",
     ],  # fmt: skip
 )
 def test_derivatives_pass_the_check(source: str, wrt: list[str], of: str, sizes: dict) -> None:
@@ -222,8 +224,9 @@ def test_operator_without_an_interface_is_a_located_error(tmp_path: Path) -> Non
     [
         ("nested.f90", ["x", "c"], "cost", {"n": 5, "nt": 3}),
         ("cells.f90", ["x", "a"], "y", {"n": 5}),
+        ("passive_components.f90", ["x"], "y", {"n": 5}),
     ],
-    ids=["nested-allocatable-components", "arrays-of-derived-types"],
+    ids=["nested-allocatable-components", "arrays-of-derived-types", "passive-components"],
 )
 def test_vector_modes_pass_the_check(source: str, wrt: list[str], of: str, sizes: dict) -> None:
     """Derivative objects get the leading direction dimension (``type(state_t) ::
@@ -232,6 +235,18 @@ def test_vector_modes_pass_the_check(source: str, wrt: list[str], of: str, sizes
     report = api.check([str(DATA / source)], wrt=wrt, of=[of], sizes=sizes, modes=modes)
     assert report.ok, report.table()
     assert {"vector_fd", "vreverse_fd"} <= {r.test for r in report.rows}
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward", "vector", "vector-reverse"])
+def test_passive_components_are_never_touched(tmp_path: Path, mode: str) -> None:
+    """Per-component activity: ``area``, ``dx``, ``mask`` (real, filled from passive data) and
+    ``nsteps`` of the derivative objects are never allocated, zeroed, read or updated; ``h``
+    is."""
+    text = _generate(tmp_path, "passive_components.f90", "x", "y", mode)
+    d = "b" if "reverse" in mode else "d"
+    derivs = [f"g{d}", f"g0{d}"]
+    touched = re.findall(rf"\b(?:{'|'.join(derivs)})(?:\([^)]*\))?%(\w+)", text)
+    assert set(touched) == {"h"}, set(touched)
 
 
 def test_vector_mode_derivative_objects(tmp_path: Path) -> None:

@@ -69,9 +69,10 @@ def refuse_derived_operators(t, e: ir.Expr, loc: ir.SourceLoc) -> None:
                 )
 
 
-def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list[Leaf]:
+def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool, active=None) -> list[Leaf]:
     """Leaf components of a type, nested types expanded: real ones, or (``numeric``) every
-    real, integer and logical one (what the tape must save to restore the object)."""
+    real, integer and logical one (what the tape must save to restore the object). ``active``
+    (the (type, component) pairs of analysis/components.py) drops passive real components."""
     td = types.get(tname)
     if td is None:
         raise FortranADError(loc, f"the definition of derived type '{tname}' is not in the sources")
@@ -85,7 +86,7 @@ def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list
                     f"component '{c.name}' of '{tname}' (an array, allocatable or pointer of "
                     "derived type) cannot carry derivatives yet",
                 )
-            out += [(f"%{c.name}{p}", s) for p, s in leaves(types, inner, loc, numeric)]
+            out += [(f"%{c.name}{p}", s) for p, s in leaves(types, inner, loc, numeric, active)]
         elif "pointer" in c.attrs:
             if numeric and is_real(c):
                 raise FortranADError(
@@ -94,6 +95,8 @@ def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list
                     f"'{c.name}' may alias data it cannot save",
                 )
             continue  # a pointer component aliases data owned elsewhere: never zeroed here
+        elif is_real(c) and not numeric and active is not None and (tname, c.name) not in active:
+            continue  # a passive component: the derivative object's copy is never touched
         elif is_real(c) or (numeric and c.type and c.type.base in ("integer", "logical")):
             out.append((f"%{c.name}", c))
     return out
@@ -303,7 +306,7 @@ class Expander:
         v = s.value
         if isinstance(v, ir.Name | ir.ArrayRef) and "%" not in v.name and self.derived(v):
             return None  # intrinsic assignment of the whole object
-        lvs = leaves(self.types, tname, self.loc(s), False)
+        lvs = leaves(self.types, tname, self.loc(s), False, self.t.activity.components)
         if isinstance(v, ir.Literal):  # zero: every real leaf (allocated like the primal's)
             primal = self.primal.get(x.name) if "%" not in x.name else None
 
@@ -408,7 +411,9 @@ def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
             continue  # an intent(in) tangent is the caller's to allocate
         allocs = [
             (p, c)
-            for p, c in leaves(t.info.scope.types, tname, t.routine.loc, False)
+            for p, c in leaves(
+                t.info.scope.types, tname, t.routine.loc, False, t.activity.components
+            )
             if "allocatable" in c.attrs
         ]
 
