@@ -11,8 +11,8 @@ Conventions (see README, "Derived types"):
   derivative routine, for every derived-type dummy or module variable whose primal component is
   allocated while the derivative's is not (allocated like the primal, zeroed). A caller may
   allocate them itself (then they must have the primal's bounds).
-* Activity is per variable: ``s`` is active when any of its real components is (then every
-  real component of the derivative object is zeroed and allocated).
+* Activity: ``s`` is active when any of its real components is; the derivative object only
+  carries the components analysis/components.py finds active (``leaves(..., active)``).
 * Arrays of derived type: ``cs(i)%q(k)`` is ``ArrayRef("cs%q", (i, k), head=1)``; its
   derivative ``csb(i)%q(k)``. Whole-array statements loop over the elements (``each``).
 * Vector modes: the derivative object has a leading direction dimension (``sd(nbdirs)``);
