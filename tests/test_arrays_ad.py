@@ -33,6 +33,7 @@ CASES = {
     "procedures": ("procedures.f90", "head", "x,f", "x,cost", {"n": 5}),
     "where_runtime_bounds": ("where_runtime_bounds.f90", "s", "x", "x,y", {"n": 6}),
     "ctor_associate": ("ctor_associate.f90", "s", "x", "y", {"n": 5}),
+    "where_in_forall": ("where_in_forall.f90", "wif", "x,y", "y,cost", {"n": 5}),
 }
 
 
@@ -193,3 +194,20 @@ def test_allocatable_dummy_allocated_in_a_loop(tmp_path: Path) -> None:
     with pytest.raises(FortranADError, match="'w' .* inside a loop") as info:
         differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
     assert str(info.value).startswith(f"{src}:12:")
+
+
+def test_where_inside_forall_at_other_indices_is_a_located_error(tmp_path: Path) -> None:
+    """The WHERE runs per FORALL index tuple; reading what it assigns at another index (which
+    FORALL's all-indices-first order would not see updated) is refused, located."""
+    src = tmp_path / "t.f90"
+    src.write_text(
+        "subroutine head(n, x, y)\n  integer, intent(in) :: n\n  real(8), intent(in) :: x(n, 3)\n"
+        "  real(8), intent(inout) :: y(n, 3)\n  integer :: i\n  forall (i = 2:n)\n"
+        "    where (x(i, :) > 0.5d0) y(i, :) = y(i - 1, :)*x(i, :)\n  end forall\n"
+        "end subroutine head\n"
+    )
+    from fortran_ad.driver import Options, differentiate
+
+    with pytest.raises(FortranADError, match="WHERE inside FORALL references 'y'") as info:
+        differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
+    assert str(info.value).startswith(f"{src}:7:")
