@@ -183,17 +183,32 @@ end module al
 
 @pytest.mark.gfortran
 def test_allocatable_dummy_allocated_in_a_loop(tmp_path: Path) -> None:
-    """Forward mode follows the primal's allocations of a dummy inside a loop; reverse mode
-    (which undoes allocations of locals only) names the statement."""
+    """An allocatable dummy allocated and deallocated in a loop: the backward sweep undoes the
+    allocations like a local's, the caller saves the (unallocated) actual with its status, and
+    the adjoint leaves the primal's final allocation state."""
     src = tmp_path / "al.f90"
     src.write_text(ALLOC_DUMMY_IN_LOOP)
-    report = api.check(src, wrt="x", of="y", head="al_run", sizes={"n": 4}, modes=("forward",))
+    modes = ("reverse", "forward", "vector-reverse")
+    report = api.check(src, wrt="x", of="y", head="al_run", sizes={"n": 4}, modes=modes)
     assert report.ok, report.table()
+
+
+def test_module_variable_allocated_in_a_loop_is_a_located_error(tmp_path: Path) -> None:
+    src = tmp_path / "am.f90"
+    text = ALLOC_DUMMY_IN_LOOP.replace(
+        "  implicit none\ncontains", "  implicit none\n  real(8), allocatable :: w(:)\ncontains"
+    )
+    text = text.replace("real(8), allocatable, intent(inout) :: w(:)\n", "")
+    src.write_text(
+        text.replace("call work(n, x, w, y)", "call work(n, x, y)").replace(
+            "work(n, x, w, y)", "work(n, x, y)"
+        )
+    )
     from fortran_ad.driver import Options, differentiate
 
-    with pytest.raises(FortranADError, match="'w' .* inside a loop") as info:
+    with pytest.raises(FortranADError, match="module variable 'w' inside a loop") as info:
         differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
-    assert str(info.value).startswith(f"{src}:12:")
+    assert str(info.value).startswith(f"{src}:")
 
 
 def test_where_inside_forall_at_other_indices_is_a_located_error(tmp_path: Path) -> None:

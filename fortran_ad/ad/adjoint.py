@@ -192,15 +192,16 @@ class Reverse(RoutineAD, NeededAnalysis):
                 return mpi.reverse(self, s)
             self.check_external(s)
         snap = [a for a in self.written_by_call(s) if base_name(a) in self.needed]
-        fwd = [*map(push, snap), s]
-        restore = [pop(a) for a in reversed(snap)]
+        save = [x for a in snap for x in derived.save(self, a)]  # (allocatables: status too)
+        fwd = [*save, s]
+        restore = [x for a in reversed(snap) for x in derived.restore(self, a)]
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
         args = self.derivative_args(info.routine, s.args, s.loc)
         args = (*args, *self.nbdirs_after(args))
         args, pre, post = self._unalias(args)
         adj = ir.CallStmt(routine_name(s.name, self.mode), args)
-        bwd = [self._note(s), *restore, *map(push, snap), *pre, adj, *post, *restore]
+        bwd = [self._note(s), *restore, *save, *pre, adj, *post, *restore]
         return fwd, bwd
 
     def do(self, s: ir.Do) -> Sweep:

@@ -32,25 +32,32 @@ def _in_loops(body: tuple[ir.Stmt, ...], depth: int = 0) -> set[int]:
     return out
 
 
-def _refuse_nonlocal_in_loop(t, s: ir.Opaque) -> None:
-    """The backward sweep undoes ALLOCATE/DEALLOCATE of locals; a dummy argument or module
-    variable must end in the primal's final state, which a loop of allocations would need a
-    snapshot for (not done yet: #7)."""
+def _undone_dummies(t, s: ir.Opaque) -> set[str]:
+    """Allocatable dummies (ALLOCATE/DEALLOCATE inside a loop) whose allocations the backward
+    sweep undoes like a local's; the final state is copied at the end of the forward sweep and
+    restored after the backward sweep (``_saved_outputs`` in ad/emit.py). A module variable
+    allocated inside a loop is refused (no such snapshot for globals yet: #7)."""
     if getattr(t, "_alloc_in_loops", None) is None:
         t._alloc_in_loops = _in_loops(t.routine.body)
     if id(s) not in t._alloc_in_loops:
-        return
+        return set()
+    out: set[str] = set()
     for n in sorted(s.writes):
         sym = t.lookup(n)
         if sym is None or "allocatable" not in sym.attrs or _local_allocatable(t, n):
             continue
+        if n in t.routine.args and sym.intent != "in" and "save" not in sym.attrs:
+            out.add(n)
+            t.rerun_writes.add(n)  # the backward sweep changes it: saved_outputs restores it
+            continue
         if n in t.active or n in t.needed:
             raise FortranADError(
                 s.loc,
-                f"ALLOCATE/DEALLOCATE of '{n}' (a dummy argument or module variable) inside a "
-                "loop is not supported yet in reverse mode (local allocatables are)",
+                f"ALLOCATE/DEALLOCATE of module variable '{n}' inside a loop is not supported "
+                "yet in reverse mode (local allocatables and dummies are)",
                 "allocate a local work array in the loop, or allocate once outside it",
             )
+    return out
 
 
 def allocation(t, s: ir.Opaque, allocate: bool) -> Sweep:
@@ -58,10 +65,10 @@ def allocation(t, s: ir.Opaque, allocate: bool) -> Sweep:
     undoes an ALLOCATE (deallocates the array and its adjoint) and re-allocates what a
     DEALLOCATE freed (bounds and, if needed, values from the tape), so both work inside loops.
     Other allocatables keep their primal life; their adjoints are freed after the sweep."""
-    _refuse_nonlocal_in_loop(t, s)
+    undone = _undone_dummies(t, s)
     names = sorted(set(s.writes) & {sym.name for sym in t.routine.symbols})
     names = [n for n in names if "allocatable" in (t.lookup(n).attrs if t.lookup(n) else ())]
-    local = [n for n in names if _local_allocatable(t, n)]
+    local = [n for n in names if _local_allocatable(t, n) or n in undone]
     active = [n for n in names if n in t.active]
     fwd: list[ir.Stmt] = []
     bwd: list[ir.Stmt] = []

@@ -428,3 +428,29 @@ def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
         if allocs:
             out += ex.each((ir.Name(t.namer.derivative(n)),), alloc)
     return out
+
+
+def _whole_allocatable(t, a: ir.Expr) -> ir.Symbol | None:
+    sym = t.lookup(a.name) if isinstance(a, ir.Name) else None
+    if sym is not None and "allocatable" in sym.attrs and type_name(sym) is None:
+        return sym
+    return None
+
+
+def save(t, a: ir.Expr) -> list[ir.Stmt]:
+    """Save an argument a call writes: a whole allocatable variable with its allocation status
+    and bounds (it may be unallocated before the call that allocates it)."""
+    sym = _whole_allocatable(t, a)
+    if sym is None:
+        return [ir.CallStmt("fad_push", (a,))]
+    return Expander(t)._push_alloc(a, sym)
+
+
+def restore(t, a: ir.Expr) -> list[ir.Stmt]:
+    """The pop matching ``save``."""
+    sym = _whole_allocatable(t, a)
+    if sym is None:
+        return [ir.CallStmt("fad_pop", (a,))]
+    if getattr(t, "_tape_expander", None) is None:
+        t._tape_expander = Expander(t)
+    return t._tape_expander._pop_alloc(a, sym)

@@ -331,7 +331,9 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
     out += fwd
     saved = _saved_outputs(t)
     for var, copy in saved:
-        if r.symbol(var).rank:
+        if "allocatable" in r.symbol(var).attrs:  # (may be unallocated at the end)
+            out.append(ir.Opaque(f"if (allocated({var})) allocate({copy}, source={var})"))
+        elif r.symbol(var).rank:
             out.append(ir.Opaque(f"allocate({copy}, source={var})"))
         else:
             out.append(ir.Assign(ir.Name(copy), ir.Name(var)))
@@ -352,6 +354,10 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
                 out.append(zero)
     out += bwd
     for var, copy in saved:
+        if "allocatable" in r.symbol(var).attrs:  # the final allocation status, bounds, values
+            out.append(ir.Opaque(f"if (allocated({var})) deallocate({var})"))
+            out.append(ir.Opaque(f"if (allocated({copy})) call move_alloc({copy}, {var})"))
+            continue
         out.append(ir.Assign(ir.Name(var), ir.Name(copy)))
         if r.symbol(var).rank:
             out.append(ir.Opaque(f"deallocate({copy})"))
