@@ -239,10 +239,12 @@ def _compose(sel: ir.Expr, subs: tuple[ir.Expr, ...], sc, loc) -> ir.Expr:
     """``z(subs)`` where ``z`` is associated with ``sel`` (a variable or section)."""
     from fortran_ad.normalize.scalarize import Span, _index
 
-    if isinstance(sel, ir.Name):
-        return ir.ArrayRef(sel.name, subs)
+    if isinstance(sel, ir.Name):  # (cs%h of an array of derived type: cs(i)%h)
+        return ir.ArrayRef(sel.name, subs, sc.base_rank(sel.name) if sc is not None else 0)
     if not isinstance(sel, ir.ArrayRef):
         raise FortranADError(loc, "cannot subscript this associate name")
+    if sc is not None:
+        sel = sc.whole_component(sel)  # cs(i)%q as cs(i)%q(:)
     shape = sc.shape(sel, loc) or []
     out: list[ir.Expr] = []
     k = 0
@@ -260,7 +262,7 @@ def _compose(sel: ir.Expr, subs: tuple[ir.Expr, ...], sc, loc) -> ir.Expr:
             k += 1
         else:
             out.append(s)
-    return ir.ArrayRef(sel.name, tuple(out))
+    return ir.ArrayRef(sel.name, tuple(out), sel.head)
 
 
 def _substitute_body(body, subst, sc, loc) -> tuple[ir.Stmt, ...]:

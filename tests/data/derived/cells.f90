@@ -2,7 +2,8 @@
 !> allocatable real components, passive integer components, element and section references
 !> (cs(i)%h, cs(:)%h, cs(i)%q(k), cs(i)%q(:)), a whole element passed to a routine, whole
 !> elements copied, an intent(out) explicit-shape dummy, an assumed-shape dummy stepped in a
-!> time loop, a rank-2 local array of types.
+!> time loop, a rank-2 local array of types, ASSOCIATE names for a component of an element
+!> (qq => cs(2)%q) and a component across the array (hh => cs(:)%h).
 module cells_types
   implicit none
   integer, parameter :: dp = kind(1.0d0)
@@ -70,6 +71,10 @@ contains
     g(:, 2) = g(:, 1)
     g(2, 2)%q(1) = g(2, 2)%q(1)*g(1, 2)%w(1)
     cs(1) = g(2, 2)
+    associate (qq => cs(2)%q, hh => cs(:)%h)
+      qq(1) = qq(1) + 0.5_dp*hh(n)*qq(3)
+      hh(1) = hh(1)*qq(2)
+    end associate
     y = sum(cs(:)%h**2)
     do i = 1, n
       y = y + cs(i)%q(3)*cs(i)%w(2) + sum(cs(i)%q(:))
