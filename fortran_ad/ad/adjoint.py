@@ -192,9 +192,9 @@ class Reverse(RoutineAD, NeededAnalysis):
                 return mpi.reverse(self, s)
             self.check_external(s)
         snap = [a for a in self.written_by_call(s) if base_name(a) in self.needed]
-        save = [x for a in snap for x in derived.save(self, a)]  # (allocatables: status too)
+        save = [x for a in snap for x in derived_alloc.save(self, a)]  # (allocatables: status too)
         fwd = [*save, s]
-        restore = [x for a in reversed(snap) for x in derived.restore(self, a)]
+        restore = [x for a in reversed(snap) for x in derived_alloc.restore(self, a)]
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
         args = self.derivative_args(info.routine, s.args, s.loc)

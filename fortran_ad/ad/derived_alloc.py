@@ -1,9 +1,16 @@
-"""ALLOCATE/DEALLOCATE of derived-type components (``allocate(s%h(n))``,
-``allocate(cs(i)%w(2))``): the derivative component is allocated alongside (see ad/derived.py)."""
+"""Allocation around derived types and allocatables in derivative code (see ad/derived.py).
+
+* ALLOCATE/DEALLOCATE of components (``allocate(s%h(n))``, ``allocate(cs(i)%w(2))``): the
+  derivative component is allocated alongside (``mirror_allocation``).
+* At the entry of a derivative routine, the derivatives' allocatable components are allocated
+  like the primal's (``entry_allocations``).
+* Arguments a call writes are saved with their allocation status and bounds when they are
+  whole allocatables (``save``/``restore``: an actual may be unallocated before the call).
+"""
 
 from __future__ import annotations
 
-from fortran_ad.ad.derived import allocate_zeroed
+from fortran_ad.ad.derived import Expander, allocate_zeroed, leaves, ref
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import type_name
@@ -85,3 +92,60 @@ def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
             stmts = [ir.Do(k, one, nb, None, tuple(stmts), loc=s.loc)]
         out += stmts
     return out
+
+
+def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
+    """Allocate (zeroed) the derivatives' allocatable components whose primal components are
+    allocated, for the derived-type dummies and module variables ``names``."""
+    out: list[ir.Stmt] = []
+    ex = Expander(t)
+    for n in names:
+        sym = t.lookup(n)
+        tname = type_name(sym)
+        if tname is None or (t.tangent_like and n in t.routine.args and sym.intent == "in"):
+            continue  # an intent(in) tangent is the caller's to allocate
+        allocs = [
+            (p, c)
+            for p, c in leaves(
+                t.info.scope.types, tname, t.routine.loc, False, t.activity.components
+            )
+            if "allocatable" in c.attrs
+        ]
+
+        def alloc(o: tuple[ir.Expr, ...], allocs=allocs, n=n) -> list[ir.Stmt]:
+            stmts: list[ir.Stmt] = []
+            for p, c in allocs:
+                d, x = ref(o[0], p), ref(ex.like(o[0], n), p)
+                cond = ir.Call("allocated", (x,))
+                stmts.append(ir.If(((cond, tuple(allocate_zeroed(d, x, c))),)))
+            return stmts
+
+        if allocs:
+            out += ex.each((ir.Name(t.namer.derivative(n)),), alloc)
+    return out
+
+
+def _whole_allocatable(t, a: ir.Expr) -> ir.Symbol | None:
+    sym = t.lookup(a.name) if isinstance(a, ir.Name) else None
+    if sym is not None and "allocatable" in sym.attrs and type_name(sym) is None:
+        return sym
+    return None
+
+
+def save(t, a: ir.Expr) -> list[ir.Stmt]:
+    """Save an argument a call writes: a whole allocatable variable with its allocation status
+    and bounds (it may be unallocated before the call that allocates it)."""
+    sym = _whole_allocatable(t, a)
+    if sym is None:
+        return [ir.CallStmt("fad_push", (a,))]
+    return Expander(t)._push_alloc(a, sym)
+
+
+def restore(t, a: ir.Expr) -> list[ir.Stmt]:
+    """The pop matching ``save``."""
+    sym = _whole_allocatable(t, a)
+    if sym is None:
+        return [ir.CallStmt("fad_pop", (a,))]
+    if getattr(t, "_tape_expander", None) is None:
+        t._tape_expander = Expander(t)
+    return t._tape_expander._pop_alloc(a, sym)

@@ -294,11 +294,11 @@ def _routine(w: Writer, plan, name: str) -> None:
 def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt]:
     """Derived-type derivatives (ad/derived.py): allocatable components allocated at entry,
     whole-object statements expanded into component statements."""
-    from fortran_ad.ad import derived
+    from fortran_ad.ad import derived, derived_alloc
 
     entry = [a for a in t.routine.args if a in t.active]
     entry += sorted(plan.globals.local_names(name).values())
-    return derived.expand(t, [*derived.entry_allocations(t, entry), *body])
+    return derived.expand(t, [*derived_alloc.entry_allocations(t, entry), *body])
 
 
 def _zero(sym: ir.Symbol) -> ir.Expr:
