@@ -33,6 +33,7 @@ CASES = {
     "procedures": ("procedures.f90", "head", "x,f", "x,cost", {"n": 5}),
     "where_runtime_bounds": ("where_runtime_bounds.f90", "s", "x", "x,y", {"n": 6}),
     "ctor_associate": ("ctor_associate.f90", "s", "x", "y", {"n": 5}),
+    "where_in_forall": ("where_in_forall.f90", "wif", "x,y", "y,cost", {"n": 5}),
 }
 
 
@@ -149,3 +150,79 @@ def test_unsupported_array_intrinsic_forms_are_located(
     with pytest.raises(FortranADError, match=words) as info:
         differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
     assert str(info.value).startswith(f"{src}:5:")
+
+
+ALLOC_DUMMY_IN_LOOP = """\
+module al
+  implicit none
+contains
+  subroutine work(n, x, w, y)
+    integer, intent(in) :: n
+    real(8), intent(in) :: x(n)
+    real(8), allocatable, intent(inout) :: w(:)
+    real(8), intent(out) :: y
+    integer :: t
+    y = 0.0d0
+    do t = 1, 3
+      allocate(w(n))
+      w = x*t
+      y = y + sum(w**2)
+      deallocate(w)
+    end do
+  end subroutine work
+  subroutine al_run(n, x, y)
+    integer, intent(in) :: n
+    real(8), intent(in) :: x(n)
+    real(8), intent(out) :: y
+    real(8), allocatable :: w(:)
+    call work(n, x, w, y)
+  end subroutine al_run
+end module al
+"""
+
+
+@pytest.mark.gfortran
+def test_allocatable_dummy_allocated_in_a_loop(tmp_path: Path) -> None:
+    """An allocatable dummy allocated and deallocated in a loop: the backward sweep undoes the
+    allocations like a local's, the caller saves the (unallocated) actual with its status, and
+    the adjoint leaves the primal's final allocation state."""
+    src = tmp_path / "al.f90"
+    src.write_text(ALLOC_DUMMY_IN_LOOP)
+    modes = ("reverse", "forward", "vector-reverse")
+    report = api.check(src, wrt="x", of="y", head="al_run", sizes={"n": 4}, modes=modes)
+    assert report.ok, report.table()
+
+
+def test_module_variable_allocated_in_a_loop_is_a_located_error(tmp_path: Path) -> None:
+    src = tmp_path / "am.f90"
+    text = ALLOC_DUMMY_IN_LOOP.replace(
+        "  implicit none\ncontains", "  implicit none\n  real(8), allocatable :: w(:)\ncontains"
+    )
+    text = text.replace("real(8), allocatable, intent(inout) :: w(:)\n", "")
+    src.write_text(
+        text.replace("call work(n, x, w, y)", "call work(n, x, y)").replace(
+            "work(n, x, w, y)", "work(n, x, y)"
+        )
+    )
+    from fortran_ad.driver import Options, differentiate
+
+    with pytest.raises(FortranADError, match="module variable 'w' inside a loop") as info:
+        differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
+    assert str(info.value).startswith(f"{src}:")
+
+
+def test_where_inside_forall_at_other_indices_is_a_located_error(tmp_path: Path) -> None:
+    """The WHERE runs per FORALL index tuple; reading what it assigns at another index (which
+    FORALL's all-indices-first order would not see updated) is refused, located."""
+    src = tmp_path / "t.f90"
+    src.write_text(
+        "subroutine head(n, x, y)\n  integer, intent(in) :: n\n  real(8), intent(in) :: x(n, 3)\n"
+        "  real(8), intent(inout) :: y(n, 3)\n  integer :: i\n  forall (i = 2:n)\n"
+        "    where (x(i, :) > 0.5d0) y(i, :) = y(i - 1, :)*x(i, :)\n  end forall\n"
+        "end subroutine head\n"
+    )
+    from fortran_ad.driver import Options, differentiate
+
+    with pytest.raises(FortranADError, match="WHERE inside FORALL references 'y'") as info:
+        differentiate(Options((str(src),), tmp_path / "out", "reverse", ("x",), ("y",)))
+    assert str(info.value).startswith(f"{src}:7:")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, parallel, pointers, tbr
+from fortran_ad.ad import derived, derived_alloc, parallel, pointers, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -192,15 +192,16 @@ class Reverse(RoutineAD, NeededAnalysis):
                 return mpi.reverse(self, s)
             self.check_external(s)
         snap = [a for a in self.written_by_call(s) if base_name(a) in self.needed]
-        fwd = [*map(push, snap), s]
-        restore = [pop(a) for a in reversed(snap)]
+        save = [x for a in snap for x in derived_alloc.save(self, a)]  # (allocatables: status too)
+        fwd = [*save, s]
+        restore = [x for a in reversed(snap) for x in derived_alloc.restore(self, a)]
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
         args = self.derivative_args(info.routine, s.args, s.loc)
         args = (*args, *self.nbdirs_after(args))
         args, pre, post = self._unalias(args)
         adj = ir.CallStmt(routine_name(s.name, self.mode), args)
-        bwd = [self._note(s), *restore, *map(push, snap), *pre, adj, *post, *restore]
+        bwd = [self._note(s), *restore, *save, *pre, adj, *post, *restore]
         return fwd, bwd
 
     def do(self, s: ir.Do) -> Sweep:
@@ -344,10 +345,10 @@ class Reverse(RoutineAD, NeededAnalysis):
                 "restructure with DO/IF/EXIT (issue #8)",
             )
         touched = (set(s.reads) | set(s.writes)) & self.active
-        mirror = derived.mirror_allocation(self, s) if "%" in text else None
+        mirror = derived_alloc.mirror_allocation(self, s) if "%" in text else None
         if mirror is not None:  # components: see ad/derived.py
             if text.startswith("deallocate"):  # at the end; the sweep may have deallocated
-                self.deferred += [*derived.guarded_deallocate(s), *mirror]
+                self.deferred += [*derived_alloc.guarded_deallocate(s), *mirror]
                 return [], []
             return [s, *mirror], []
         if text.startswith(("allocate", "deallocate")):

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from fortran_ad.ad.naming import Namer, is_vector
 from fortran_ad.ad.rules import RuleCtx, linearize, real_literal
 from fortran_ad.analysis.activity import Activity, dummy_map
+from fortran_ad.analysis.components import component_active
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.backends.fortran import dims_text, type_text
 from fortran_ad.errors import FortranADError
@@ -47,6 +48,10 @@ class RoutineAD:
             return False
         if isinstance(e, ir.Name | ir.ArrayRef) and "%" in e.name:  # only real components
             sym = self.lookup(e.name)  # (unknown ones too: ad/derived.py then names the type)
+            if sym is not None and not component_active(
+                self.activity.components, e.name, self.lookup
+            ):
+                return False  # a passive component (analysis/components.py)
             return may_carry(sym) or sym is None
         return True
 
@@ -330,12 +335,6 @@ class RoutineAD:
         if any(d.kind == "assumed_size" for d in sym.dims):
             raise FortranADError(
                 sym.loc, f"vector modes cannot extend the assumed-size array '{sym.name}'"
-            )
-        if type_name(sym) is not None:
-            raise FortranADError(
-                sym.loc,
-                f"vector modes do not support derived-type variables yet ('{sym.name}')",
-                "use --mode reverse or forward",
             )
         kinds = {d.kind for d in sym.dims}
         if "deferred" in kinds:

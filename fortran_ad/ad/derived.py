@@ -11,7 +11,12 @@ Conventions (see README, "Derived types"):
   derivative routine, for every derived-type dummy or module variable whose primal component is
   allocated while the derivative's is not (allocated like the primal, zeroed). A caller may
   allocate them itself (then they must have the primal's bounds).
-* Activity is per variable: ``s`` is active when any of its real components is.
+* Activity: ``s`` is active when any of its real components is; the derivative object only
+  carries the components analysis/components.py finds active (``leaves(..., active)``).
+* Arrays of derived type: ``cs(i)%q(k)`` is ``ArrayRef("cs%q", (i, k), head=1)``; its
+  derivative ``csb(i)%q(k)``. Whole-array statements loop over the elements (``each``).
+* Vector modes: the derivative object has a leading direction dimension (``sd(nbdirs)``);
+  component statements run in a loop over the directions (``directions``).
 
 Generated statements are written on whole derived-type designators (``call fad_push(s)``,
 ``sb = 0.0``, ``s0b = s0b + sb``); ``expand`` rewrites them into statements on the real (for
@@ -24,22 +29,30 @@ from fortran_ad.ad.rules import real_literal
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import component, is_real, type_name
-from fortran_ad.ir.walk import map_body, subexprs
+from fortran_ad.ir.walk import map_body, map_expr, subexprs
 
 Leaf = tuple[str, ir.Symbol]  # (path suffix "%p%c", component symbol)
 
 
 def component_deriv(t, e: ir.Expr, loc: ir.SourceLoc | None) -> ir.Expr:
-    """``s%h(i)`` → ``sb%h(i)``: the derivative object's component."""
+    """``s%h(i)`` → ``sb%h(i)``: the derivative object's component. In the vector modes the
+    derivative object has a leading direction dimension: ``sd(:)%h(i)``, ``csd(:, i)%h``
+    (statements on them run in a loop over the directions, see ``Expander.directions``)."""
     var, rest = e.name.split("%", 1)
-    if t.vector:
-        raise FortranADError(
-            loc or t.routine.loc,
-            f"vector modes do not support derived-type variables yet ('{var}')",
-            "use --mode reverse or forward",
-        )
     name = f"{t.namer.derivative(var)}%{rest}"
-    return ir.ArrayRef(name, e.subs) if isinstance(e, ir.ArrayRef) else ir.Name(name)
+    if t.vector:
+        sym = t.lookup(e.name)
+        head = e.head if isinstance(e, ir.ArrayRef) else 0
+        subs = e.subs if isinstance(e, ir.ArrayRef) else ()
+        whole = sym is not None and sym.rank > len(subs)
+        if whole or any(isinstance(x, ir.Range) for x in subs):
+            raise FortranADError(
+                loc or t.routine.loc,
+                f"vector modes cannot carry the whole array component '{e.name}' of a "
+                "derived-type derivative (index it element by element)",
+            )
+        return ir.ArrayRef(name, (ir.Range(), *subs), head + 1)
+    return ir.ArrayRef(name, e.subs, e.head) if isinstance(e, ir.ArrayRef) else ir.Name(name)
 
 
 def refuse_derived_operators(t, e: ir.Expr, loc: ir.SourceLoc) -> None:
@@ -56,9 +69,10 @@ def refuse_derived_operators(t, e: ir.Expr, loc: ir.SourceLoc) -> None:
                 )
 
 
-def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list[Leaf]:
+def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool, active=None) -> list[Leaf]:
     """Leaf components of a type, nested types expanded: real ones, or (``numeric``) every
-    real, integer and logical one (what the tape must save to restore the object)."""
+    real, integer and logical one (what the tape must save to restore the object). ``active``
+    (the (type, component) pairs of analysis/components.py) drops passive real components."""
     td = types.get(tname)
     if td is None:
         raise FortranADError(loc, f"the definition of derived type '{tname}' is not in the sources")
@@ -72,7 +86,7 @@ def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list
                     f"component '{c.name}' of '{tname}' (an array, allocatable or pointer of "
                     "derived type) cannot carry derivatives yet",
                 )
-            out += [(f"%{c.name}{p}", s) for p, s in leaves(types, inner, loc, numeric)]
+            out += [(f"%{c.name}{p}", s) for p, s in leaves(types, inner, loc, numeric, active)]
         elif "pointer" in c.attrs:
             if numeric and is_real(c):
                 raise FortranADError(
@@ -81,13 +95,30 @@ def leaves(types: dict[str, ir.TypeDef], tname: str, loc, numeric: bool) -> list
                     f"'{c.name}' may alias data it cannot save",
                 )
             continue  # a pointer component aliases data owned elsewhere: never zeroed here
+        elif is_real(c) and not numeric and active is not None and (tname, c.name) not in active:
+            continue  # a passive component: the derivative object's copy is never touched
         elif is_real(c) or (numeric and c.type and c.type.base in ("integer", "logical")):
             out.append((f"%{c.name}", c))
     return out
 
 
+def ref(obj: ir.Expr, path: str) -> ir.Expr:
+    """The leaf ``path`` ("%p%c") of an object designator: ``s%p%c``, or of an element of an
+    array of derived type ``cs(i)%p%c`` (ArrayRef.head)."""
+    if isinstance(obj, ir.ArrayRef):
+        return ir.ArrayRef(obj.name + path, obj.subs, len(obj.subs))
+    return ir.Name(obj.name + path)
+
+
+def _text(e: ir.Expr) -> str:
+    from fortran_ad.backends.fortran import expr
+
+    return expr(e)
+
+
 class Expander:
-    """Rewrites statements on whole derived-type designators into component statements."""
+    """Rewrites statements on whole derived-type designators into component statements; a
+    whole array of derived type becomes a loop nest over its elements."""
 
     def __init__(self, t) -> None:
         self.t = t
@@ -97,8 +128,9 @@ class Expander:
         self.temps = set(self.symbols)
         for d, v in primal.items():
             sym = t.lookup(v)
-            if sym is not None:
-                self.symbols.setdefault(d, sym)
+            if sym is not None:  # (vector modes: with the leading direction dimension)
+                self.symbols.setdefault(d, t._vector_sym(sym) if t.vector else sym)
+        self.dir: str | None = None  # the direction loop index of the vector modes
 
     def symbol(self, name: str) -> ir.Symbol | None:
         var, *parts = name.split("%")
@@ -106,57 +138,138 @@ class Expander:
         return component(sym, parts, self.types) if parts else sym
 
     def derived(self, e: ir.Expr) -> str | None:
+        """The type of a whole object (a variable, or an element of an array of types)."""
         if isinstance(e, ir.Name):
             return type_name(self.symbol(e.name))
         if isinstance(e, ir.ArrayRef) and type_name(self.symbol(e.name)):
-            raise FortranADError(
-                self.t.routine.loc, f"arrays of derived type ('{e.name}') cannot carry derivatives"
-            )
+            subs = e.subs[1:] if self.t.vector and e.subs[0] == ir.Range() else e.subs
+            if "%" in e.name or any(isinstance(x, ir.Range) for x in subs):
+                raise FortranADError(
+                    self.t.routine.loc,
+                    f"sections of arrays of derived type ('{_text(e)}') cannot carry derivatives "
+                    "as whole objects yet",
+                )
+            return type_name(self.symbol(e.name))
         return None
 
+    def rank(self, obj: ir.Expr) -> int:
+        sym = self.symbol(obj.name) if isinstance(obj, ir.Name) else None
+        return sym.rank if sym is not None else 0
+
+    def each(self, objs: tuple[ir.Expr, ...], body, backwards: bool = False) -> list[ir.Stmt]:
+        """``body(elements)`` for every element of whole arrays of derived type ``objs`` (the
+        first one's bounds; all conform), or ``body(objs)`` for scalar objects."""
+        if self.t.vector and _dir_section(objs[0]):  # sd(:), csd(:, i): per direction
+            k = ir.Name(self.direction())
+            elems = tuple(
+                ir.ArrayRef(o.name, (k, *o.subs[1:])) if _dir_section(o) else o for o in objs
+            )
+            one, nb = ir.Literal("1", "integer"), ir.Name(self.t.namer.nbdirs)
+            return [ir.Do(k.name, one, nb, None, tuple(body(elems)))]
+        r = self.rank(objs[0])
+        if not r:
+            return body(objs)
+        idx = [self.t.temp("e", ir.TypeSpec("integer")) for _ in range(r)]
+        for k in idx:
+            self.symbols[k] = next(x for x in self.t.temps if x.name == k)
+        elems = tuple(ir.ArrayRef(o.name, tuple(ir.Name(k) for k in idx)) for o in objs)
+        stmts: tuple[ir.Stmt, ...] = tuple(body(elems))
+        first = objs[0]
+        for j, k in enumerate(idx):  # first dimension innermost
+            dim = ir.Literal(str(j + 1), "integer")
+            lo, hi = (ir.Call(f, (first, dim)) for f in ("lbound", "ubound"))
+            loop = (
+                (k, hi, lo, ir.UnOp("-", ir.Literal("1", "integer")))
+                if backwards
+                else (k, lo, hi, None)
+            )
+            stmts = (ir.Do(*loop, stmts),)
+        return list(stmts)
+
+    def like(self, obj: ir.Expr, primal: str) -> ir.Expr:
+        """The primal object of a derivative object (element): the direction dropped."""
+        subs = obj.subs[1:] if self.t.vector and isinstance(obj, ir.ArrayRef) else ()
+        if not self.t.vector and isinstance(obj, ir.ArrayRef):
+            subs = obj.subs
+        return ir.ArrayRef(primal, subs) if subs else ir.Name(primal)
+
+    def directions(self, s: ir.Stmt) -> list[ir.Stmt] | None:
+        """A vector-mode statement on derivative components (``sd(:)%h(i) = ...``) as a loop
+        over the directions, so that allocatable components are referenced one object at a
+        time (``sd(fad_d)%h(i)``; Fortran forbids ``sd(:)%h(i)`` when ``h`` is allocatable)."""
+        if not (self.t.vector and isinstance(s, ir.Assign)):
+            return None
+        exprs = (s.target, s.value)
+        if not any(_dir_head(x) for e in exprs for x in subexprs(e)):
+            return None
+        k = ir.Name(self.direction())
+
+        def fn(x: ir.Expr) -> ir.Expr | None:
+            if isinstance(x, ir.ArrayRef) and x.subs and x.subs[0] == ir.Range():
+                inner = tuple(map_expr(y, fn) for y in x.subs[1:])
+                return ir.ArrayRef(x.name, (k, *inner), x.head)
+            return None
+
+        body = ir.Assign(map_expr(s.target, fn), map_expr(s.value, fn), s.loc, s.label)
+        return [ir.Do(k.name, ir.Literal("1", "integer"), ir.Name(self.t.namer.nbdirs), None,
+                      (body,), loc=s.loc)]  # fmt: skip
+
+    def direction(self) -> str:
+        if self.dir is None:
+            self.dir = self.t.temp("d", ir.TypeSpec("integer"))
+        return self.dir
+
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
+        out = self._stmt(s)
+        if out is None:
+            return self.directions(s)
+        return [y for x in out for y in (self.directions(x) or [x])]
+
+    def _stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.CallStmt) and s.name in ("fad_push", "fad_pop") and len(s.args) == 1:
             tname = self.derived(s.args[0])
             if tname is not None:
-                return self._tape(s, s.args[0].name, tname)
-        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name):
+                pop = s.name == "fad_pop"
+                return self.each(s.args[:1], lambda o: self._tape(s, o[0], tname), pop)
+        if isinstance(s, ir.Assign) and isinstance(s.target, ir.Name | ir.ArrayRef):
             var = s.target.name.split("%")[0]
             tname = self.derived(s.target)
             if tname is not None and (var in self.primal or var in self.temps):
                 return self._assign(s, tname)  # derivative statements only; primal ones stay
         return None
 
-    def _tape(self, s: ir.CallStmt, var: str, tname: str) -> list[ir.Stmt]:
+    def _tape(self, s: ir.CallStmt, obj: ir.Expr, tname: str) -> list[ir.Stmt]:
         out: list[ir.Stmt] = []
         items = leaves(self.types, tname, self.loc(s), numeric=True)
         for path, sym in items if s.name == "fad_push" else reversed(items):
-            ref = ir.Name(var + path)
+            leaf = ref(obj, path)
             if "allocatable" not in sym.attrs:
-                out.append(ir.CallStmt(s.name, (ref,), s.loc))
+                out.append(ir.CallStmt(s.name, (leaf,), s.loc))
                 continue
-            out += self._push_alloc(ref, sym) if s.name == "fad_push" else self._pop_alloc(ref, sym)
+            save = self._push_alloc if s.name == "fad_push" else self._pop_alloc
+            out += save(leaf, sym)
         return out
 
-    def _push_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
+    def _push_alloc(self, leaf: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
         """An allocatable component: its data and bounds if allocated, then the status."""
-        is_alloc = ir.Call("allocated", (ref,))
-        bounds = (ir.Call("lbound", (ref,)), ir.Call("ubound", (ref,))) if sym.rank else ()
-        saves = tuple(ir.CallStmt("fad_push", (x,)) for x in (ref, *bounds))
+        is_alloc = ir.Call("allocated", (leaf,))
+        bounds = (ir.Call("lbound", (leaf,)), ir.Call("ubound", (leaf,))) if sym.rank else ()
+        saves = tuple(ir.CallStmt("fad_push", (x,)) for x in (leaf, *bounds))
         return [ir.If(((is_alloc, saves),)), ir.CallStmt("fad_push", (is_alloc,))]
 
-    def _pop_alloc(self, ref: ir.Name, sym: ir.Symbol) -> list[ir.Stmt]:
+    def _pop_alloc(self, leaf: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
         """Restore status, bounds and data (reallocated when the bounds changed since)."""
         flag, lo, hi = self.flag()
         rank = ir.Range(None, ir.Literal(str(sym.rank), "integer"))
         lb, ub = ir.ArrayRef(lo.name, (rank,)), ir.ArrayRef(hi.name, (rank,))
         bounds = ", ".join(f"{lo.name}({k}):{hi.name}({k})" for k in range(1, sym.rank + 1))
-        text = f"{ref.name}"
+        text = _text(leaf)
         moved = ir.BinOp(
             ".or.",
-            ir.Call("any", (ir.BinOp("/=", ir.Call("lbound", (ref,)), lb),)),
-            ir.Call("any", (ir.BinOp("/=", ir.Call("ubound", (ref,)), ub),)),
+            ir.Call("any", (ir.BinOp("/=", ir.Call("lbound", (leaf,)), lb),)),
+            ir.Call("any", (ir.BinOp("/=", ir.Call("ubound", (leaf,)), ub),)),
         )
-        is_alloc = ir.Call("allocated", (ref,))
+        is_alloc = ir.Call("allocated", (leaf,))
         dealloc = ir.Opaque(f"deallocate({text})")
         shape = f"({bounds})" if sym.rank else ""
         restore = (
@@ -167,7 +280,7 @@ class Expander:
                 else ()
             ),
             ir.If(((ir.UnOp(".not.", is_alloc), (ir.Opaque(f"allocate({text}{shape})"),)),)),
-            ir.CallStmt("fad_pop", (ref,)),
+            ir.CallStmt("fad_pop", (leaf,)),
         )
         gone = (ir.If(((is_alloc, (dealloc,)),), inline=True),)
         return [ir.CallStmt("fad_pop", (flag,)), ir.If(((flag, restore),), gone)]
@@ -189,60 +302,75 @@ class Expander:
         return tuple(ir.Name(n) for n in self._flag)
 
     def _assign(self, s: ir.Assign, tname: str) -> list[ir.Stmt] | None:
-        x = s.target.name
+        x = s.target
         v = s.value
-        if isinstance(v, ir.Name) and self.derived(v):
+        if isinstance(v, ir.Name | ir.ArrayRef) and "%" not in v.name and self.derived(v):
             return None  # intrinsic assignment of the whole object
+        lvs = leaves(self.types, tname, self.loc(s), False, self.t.activity.components)
         if isinstance(v, ir.Literal):  # zero: every real leaf (allocated like the primal's)
-            out = []
-            primal = self.primal.get(x) if "%" not in x else None
-            for p, sym in leaves(self.types, tname, self.loc(s), False):
-                if primal is not None and "allocatable" in sym.attrs:
-                    cond = ir.Call("allocated", (ir.Name(primal + p),))
-                    out.append(ir.If(((cond, tuple(allocate_zeroed(x + p, primal + p, sym))),)))
-                out.append(zero_leaf(x + p, sym))
-            return out
+            primal = self.primal.get(x.name) if "%" not in x.name else None
+
+            def zero(o: tuple[ir.Expr, ...]) -> list[ir.Stmt]:
+                out: list[ir.Stmt] = []
+                like = self.like(o[0], primal) if primal is not None else None
+                for p, sym in lvs:
+                    if like is not None and "allocatable" in sym.attrs:
+                        cond = ir.Call("allocated", (ref(like, p),))
+                        body = allocate_zeroed(ref(o[0], p), ref(like, p), sym)
+                        out.append(ir.If(((cond, tuple(body)),)))
+                    out.append(zero_leaf(ref(o[0], p), sym))
+                return out
+
+            return self.each((x,), zero)
         if (
             isinstance(v, ir.BinOp)
             and v.op in ("+", "-")
             and v.left == s.target
-            and isinstance(v.right, ir.Name)
+            and isinstance(v.right, ir.Name | ir.ArrayRef)
             and self.derived(v.right)
         ):  # an adjoint increment x = x +- y
-            out: list[ir.Stmt] = []
-            for p, sym in leaves(self.types, tname, self.loc(s), False):
-                out += increment(x + p, v.right.name + p, v.op, sym)
-            return out
-        from fortran_ad.backends.fortran import expr
 
+            def inc(o: tuple[ir.Expr, ...]) -> list[ir.Stmt]:
+                out: list[ir.Stmt] = []
+                for p, sym in lvs:
+                    out += increment(ref(o[0], p), ref(o[1], p), v.op, sym)
+                return out
+
+            return self.each((x, v.right), inc)
         raise FortranADError(
-            s.loc, f"cannot differentiate '{expr(s.target)} = {expr(v)}' on derived type {tname}"
+            s.loc, f"cannot differentiate '{_text(s.target)} = {_text(v)}' on derived type {tname}"
         )
 
 
-def zero_leaf(path: str, sym: ir.Symbol) -> ir.Stmt:
-    zero = ir.Assign(ir.Name(path), real_literal("0.0", sym.type))
+def _dir_section(x: ir.Expr) -> bool:
+    """A vector-mode derivative object ``sd(:)`` or element ``csd(:, i)``."""
+    return isinstance(x, ir.ArrayRef) and "%" not in x.name and x.subs[:1] == (ir.Range(),)
+
+
+def _dir_head(x: ir.Expr) -> bool:
+    """A vector-mode derivative component ``sd(:)%h(i)`` (the direction section first)."""
+    return isinstance(x, ir.ArrayRef) and x.head > 0 and x.subs[0] == ir.Range()
+
+
+def zero_leaf(leaf: ir.Expr, sym: ir.Symbol) -> ir.Stmt:
+    zero = ir.Assign(leaf, real_literal("0.0", sym.type))
     if "allocatable" in sym.attrs:
-        return ir.If(((ir.Call("allocated", (ir.Name(path),)), (zero,)),), inline=True)
+        return ir.If(((ir.Call("allocated", (leaf,)), (zero,)),), inline=True)
     return zero
 
 
-def increment(x: str, y: str, op: str, sym: ir.Symbol) -> list[ir.Stmt]:
-    add = ir.Assign(ir.Name(x), ir.BinOp(op, ir.Name(x), ir.Name(y)))
+def increment(x: ir.Expr, y: ir.Expr, op: str, sym: ir.Symbol) -> list[ir.Stmt]:
+    add = ir.Assign(x, ir.BinOp(op, x, y))
     if "allocatable" not in sym.attrs:
         return [add]
-    return [
-        ir.If(
-            ((ir.Call("allocated", (ir.Name(y),)), (*allocate_zeroed(x, y, sym), add)),),
-        )
-    ]
+    return [ir.If(((ir.Call("allocated", (y,)), (*allocate_zeroed(x, y, sym), add)),))]
 
 
-def allocate_zeroed(d: str, like: str, sym: ir.Symbol) -> list[ir.Stmt]:
+def allocate_zeroed(d: ir.Expr, like: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
     """``d`` allocated like ``like`` and zeroed, unless it is allocated already."""
-    zero = ir.Assign(ir.Name(d), real_literal("0.0", sym.type))
-    body = (ir.Opaque(f"allocate({d}, mold={like})"), zero)
-    not_alloc = ir.UnOp(".not.", ir.Call("allocated", (ir.Name(d),)))
+    zero = ir.Assign(d, real_literal("0.0", sym.type))
+    body = (ir.Opaque(f"allocate({_text(d)}, mold={_text(like)})"), zero)
+    not_alloc = ir.UnOp(".not.", ir.Call("allocated", (d,)))
     return [ir.If(((not_alloc, body),))]
 
 
@@ -260,82 +388,12 @@ def expand_tape(t, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     for s in stmts:
         arg = s.args[0] if isinstance(s, ir.CallStmt) and len(s.args) == 1 else None
-        tname = type_name(t.lookup(arg.name)) if isinstance(arg, ir.Name) else None
+        whole = isinstance(arg, ir.Name) or (isinstance(arg, ir.ArrayRef) and "%" not in arg.name)
+        tname = type_name(t.lookup(arg.name)) if whole else None
         if tname is None or s.name not in ("fad_push", "fad_pop"):
             out.append(s)
             continue
         if getattr(t, "_tape_expander", None) is None:
             t._tape_expander = Expander(t)
-        out += t._tape_expander._tape(s, arg.name, tname)
-    return out
-
-
-def entry_allocations(t, names: list[str]) -> list[ir.Stmt]:
-    """Allocate (zeroed) the derivatives' allocatable components whose primal components are
-    allocated, for the derived-type dummies and module variables ``names``."""
-    out: list[ir.Stmt] = []
-    for n in names:
-        sym = t.lookup(n)
-        tname = type_name(sym)
-        if tname is None or (t.tangent_like and n in t.routine.args and sym.intent == "in"):
-            continue  # an intent(in) tangent is the caller's to allocate
-        d = t.namer.derivative(n)
-        for p, sym in leaves(t.info.scope.types, tname, t.routine.loc, False):
-            if "allocatable" in sym.attrs:
-                cond = ir.Call("allocated", (ir.Name(n + p),))
-                out.append(ir.If(((cond, tuple(allocate_zeroed(d + p, n + p, sym))),)))
-    return out
-
-
-def allocated_paths(text: str) -> list[str]:
-    """Objects an ALLOCATE/DEALLOCATE statement names (``s%h`` and ``a`` in
-    ``allocate(s%h(n), a(n), stat=i)``)."""
-    inner = text[text.index("(") + 1 : text.rindex(")")]
-    out, depth, cur = [], 0, ""
-    for ch in inner + ",":
-        if ch == "," and depth == 0:
-            item = cur.strip().replace(" ", "").lower()
-            if "=" not in item.split("(")[0]:
-                out.append(item.split("(")[0])
-            cur = ""
-            continue
-        depth += ch == "("
-        depth -= ch == ")"
-        cur += ch
-    return out
-
-
-def guarded_deallocate(s: ir.Opaque) -> list[ir.Stmt]:
-    """A DEALLOCATE as ``if (allocated(x)) deallocate(x)`` per object (the adjoint's deferred
-    DEALLOCATE runs after the backward sweep restored the allocation status of components)."""
-    return [
-        ir.Opaque(f"if (allocated({x})) deallocate({x})", loc=s.loc)
-        for x in allocated_paths(s.text.strip().lower())
-    ]
-
-
-def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
-    """The derivative side of an ALLOCATE/DEALLOCATE of components (None: no component
-    paths). An ALLOCATE allocates the derivative component like the primal's (zeroed) unless
-    it is allocated already (a seed given by the caller is kept)."""
-    text = s.text.strip().lower()
-    if not text.startswith(("allocate", "deallocate")) or "(" not in text:
-        return None
-    paths = allocated_paths(text)
-    if not paths:
-        return None
-    out: list[ir.Stmt] = []
-    alloc = text.startswith("allocate")
-    for path in paths:
-        if not t.is_active(ir.Name(path)):
-            continue
-        sym = t.lookup(path)
-        if type_name(sym) is not None:
-            raise FortranADError(s.loc, f"allocatable derived-type component '{path}' is active")
-        d = component_deriv(t, ir.Name(path), s.loc).name if "%" in path else None
-        d = d or t.namer.derivative(path)
-        if alloc:
-            out += allocate_zeroed(d, path, sym)
-        else:
-            out.append(ir.Opaque(f"if (allocated({d})) deallocate({d})"))
+        out += t._tape_expander.stmt(s)
     return out

@@ -294,11 +294,11 @@ def _routine(w: Writer, plan, name: str) -> None:
 def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt]:
     """Derived-type derivatives (ad/derived.py): allocatable components allocated at entry,
     whole-object statements expanded into component statements."""
-    from fortran_ad.ad import derived
+    from fortran_ad.ad import derived, derived_alloc
 
     entry = [a for a in t.routine.args if a in t.active]
     entry += sorted(plan.globals.local_names(name).values())
-    return derived.expand(t, [*derived.entry_allocations(t, entry), *body])
+    return derived.expand(t, [*derived_alloc.entry_allocations(t, entry), *body])
 
 
 def _zero(sym: ir.Symbol) -> ir.Expr:
@@ -331,7 +331,9 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
     out += fwd
     saved = _saved_outputs(t)
     for var, copy in saved:
-        if r.symbol(var).rank:
+        if "allocatable" in r.symbol(var).attrs:  # (may be unallocated at the end)
+            out.append(ir.Opaque(f"if (allocated({var})) allocate({copy}, source={var})"))
+        elif r.symbol(var).rank:
             out.append(ir.Opaque(f"allocate({copy}, source={var})"))
         else:
             out.append(ir.Assign(ir.Name(copy), ir.Name(var)))
@@ -352,6 +354,10 @@ def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> l
                 out.append(zero)
     out += bwd
     for var, copy in saved:
+        if "allocatable" in r.symbol(var).attrs:  # the final allocation status, bounds, values
+            out.append(ir.Opaque(f"if (allocated({var})) deallocate({var})"))
+            out.append(ir.Opaque(f"if (allocated({copy})) call move_alloc({copy}, {var})"))
+            continue
         out.append(ir.Assign(ir.Name(var), ir.Name(copy)))
         if r.symbol(var).rank:
             out.append(ir.Opaque(f"deallocate({copy})"))

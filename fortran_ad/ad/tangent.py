@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, parallel, pointers
+from fortran_ad.ad import derived_alloc, parallel, pointers
 from fortran_ad.ad.common import RoutineAD
 from fortran_ad.ad.naming import routine_name
 from fortran_ad.ad.rules import mul
@@ -106,7 +106,7 @@ class Tangent(RoutineAD):
         self.refuse_entry(s)
         text = s.text.strip().lower()
         active = sorted(set(s.writes) & self.active)
-        mirror = derived.mirror_allocation(self, s) if "%" in text else None
+        mirror = derived_alloc.mirror_allocation(self, s) if "%" in text else None
         if mirror is not None:  # components: see ad/derived.py
             return [s, *mirror]
         if text.startswith("allocate"):

@@ -69,6 +69,8 @@ class Activity:
     active_globals: set[tuple[str, str]] = field(default_factory=set)
 
     through_globals: set[str] = field(default_factory=set)  # routines reaching active globals
+    # (type, component) pairs that may carry derivatives (analysis/components.py); None: all
+    components: frozenset[tuple[str, str]] | None = None
 
     def active(self, routine: str) -> set[str]:
         return (self.varied[routine] & self.useful[routine]) | self.forced[routine]
@@ -235,6 +237,9 @@ class ActivityAnalysis:
         act.active_globals = gvaried & guseful
         act.forced[head] |= set(wrt) | set(of)  # the head's interface has derivatives anyway
         self._force(act)
+        from fortran_ad.analysis.components import varied_components
+
+        act.components = varied_components(self.program, act.varied, head, wrt)
         return act
 
     def _visit(self, name, act, vseed, useed, gl, gvaried, guseful) -> None:

@@ -54,6 +54,11 @@ def expr(e: ir.Expr) -> str:
     if isinstance(e, ir.Literal):
         return e.text
     if isinstance(e, ir.ArrayRef):
+        if e.head:  # cs(i)%q(k): the variable's subscripts, then the component's
+            var, rest = e.name.split("%", 1)
+            head = ", ".join(expr(s) for s in e.subs[: e.head])
+            tail = ", ".join(expr(s) for s in e.subs[e.head :])
+            return f"{var}({head})%{rest}" + (f"({tail})" if e.subs[e.head :] else "")
         return f"{e.name}({', '.join(expr(s) for s in e.subs)})"
     if isinstance(e, ir.Call):
         return f"{e.name}({', '.join(expr(a) for a in e.args)})"

@@ -88,20 +88,27 @@ def _structure_constructor(node: F.Base, scope: Scope) -> ir.Expr:
 
 
 def _data_ref(node: F.Data_Ref, scope: Scope) -> ir.Expr:
-    """``s%p%c`` → Name("s%p%c"), ``s%h(i)`` → ArrayRef("s%h", (i,)); subscripts before the
-    last part (``a(i)%b``, arrays of derived types) stay opaque."""
+    """``s%p%c`` → Name("s%p%c"), ``s%h(i)`` → ArrayRef("s%h", (i,)); an array of derived
+    type subscripted first: ``cs(i)%q(k)`` → ArrayRef("cs%q", (i, k), head=1). Subscripts on
+    an inner part (``s%a(i)%b``) stay opaque."""
     names: list[str] = []
+    head: tuple[ir.Expr, ...] = ()
     subs: tuple[ir.Expr, ...] | None = None
     parts = node.items
     for k, part in enumerate(parts):
         if isinstance(part, F.Part_Ref) and k == len(parts) - 1:
             names.append(lname(part.items[0]))
             subs = _subs(part.items[1], scope)
+        elif isinstance(part, F.Part_Ref) and k == 0:
+            names.append(lname(part.items[0]))
+            head = _subs(part.items[1], scope)
         elif isinstance(part, F.Name):
             names.append(lname(part))
         else:
             return opaque_expr(node)
     path = "%".join(names)
+    if head:
+        return ir.ArrayRef(path, head + (subs or ()), len(head))
     return ir.ArrayRef(path, subs) if subs is not None else ir.Name(path)
 
 

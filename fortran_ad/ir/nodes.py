@@ -63,10 +63,13 @@ class Range(Expr):
 
 @dataclass(frozen=True)
 class ArrayRef(Expr):
-    """An array element or section ``a(i, 2:n)``."""
+    """An array element or section ``a(i, 2:n)``. ``head`` subscripts (the first ones) belong
+    to the variable when it is an array of derived type: ``cs(i)%q(k)`` is
+    ``ArrayRef("cs%q", (i, k), head=1)``, ``cs(:)%h`` is ``ArrayRef("cs%h", (:,), head=1)``."""
 
     name: str
     subs: tuple[Expr, ...]
+    head: int = 0
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from fortran_ad.ir import nodes as ir
 
@@ -90,12 +90,20 @@ def type_name(sym: ir.Symbol | None) -> str | None:
 def component(
     sym: ir.Symbol | None, parts: list[str], types: dict[str, ir.TypeDef]
 ) -> ir.Symbol | None:
-    """The symbol of ``sym%parts[0]%...`` (None if unknown, or through an array of types)."""
-    for part in parts:
+    """The symbol of ``sym%parts[0]%...`` (None if unknown, or through an array component of
+    derived type). Through a variable that is an array of derived type (``cs%q`` of
+    ``type(cell_t) :: cs(n)``) the variable's dimensions come first: the symbol of ``cs%q``
+    has the dimensions ``(n, 3)``, as its subscripts in ``cs(i)%q(k)`` (ArrayRef.head)."""
+    outer: tuple[ir.Dim, ...] = sym.dims if sym is not None else ()
+    for k, part in enumerate(parts):
         tname = type_name(sym)
-        if tname is None or tname not in types or sym.rank:
+        if tname is None or tname not in types or (sym.rank and k > 0):
             return None
         sym = types[tname].component(part)
+        if sym is None:
+            return None
+    if outer and sym is not None:
+        return replace(sym, dims=outer + sym.dims, attrs=sym.attrs | {"through_array"})
     return sym
 
 

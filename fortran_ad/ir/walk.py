@@ -43,7 +43,7 @@ def map_expr(e: ir.Expr, fn: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
     if new is not None:
         return new
     if isinstance(e, ir.ArrayRef):
-        return ir.ArrayRef(e.name, tuple(map_expr(s, fn) for s in e.subs))
+        return ir.ArrayRef(e.name, tuple(map_expr(s, fn) for s in e.subs), e.head)
     if isinstance(e, ir.Call):
         return ir.Call(e.name, tuple(map_expr(a, fn) for a in e.args))
     if isinstance(e, ir.BinOp):

@@ -6,7 +6,9 @@ loops (equivalent, and the adjoint recomputes it); otherwise it is first stored 
 temporary. Each assignment in a block becomes its own loop nest under the combined control
 mask (outer masks AND this block's, AND NOT the earlier masks of its construct).
 FORALL: index triplets → DO loops (first index innermost) with the mask as an IF; an
-assignment whose right side reads its target at another element goes through a temporary.
+assignment whose right side reads its target at another element goes through a temporary; a
+WHERE inside runs, normalized, inside the loops when what it assigns is only referenced at the
+same FORALL indices.
 ASSOCIATE: designator selectors are substituted (their subscripts must not change inside the
 block); expression selectors are evaluated once into a temporary.
 """
@@ -89,8 +91,13 @@ class Constructs:
             if isinstance(st, ir.Comment):
                 out.append(st)
                 continue
+            if isinstance(st, ir.Where):
+                out.append(self._forall_where(s, st))
+                continue
             if not isinstance(st, ir.Assign):
-                raise FortranADError(st.loc, "only assignments are supported inside FORALL yet")
+                raise FortranADError(
+                    st.loc, "only assignments and WHERE are supported inside FORALL yet"
+                )
             out += self._forall_assign(s, st)
         if s.label and out:
             from dataclasses import replace
@@ -98,11 +105,39 @@ class Constructs:
             out[0] = replace(out[0], label=s.label)
         return out
 
-    def _nest(self, s: ir.Forall, body: ir.Stmt) -> ir.Stmt:
-        inner: ir.Stmt = body
+    def _forall_where(self, s: ir.Forall, w: ir.Where) -> ir.Stmt:
+        """A WHERE inside FORALL: the WHERE, normalized for one index tuple, inside the FORALL's
+        loops. Equivalent to FORALL's all-indices-first order when every array the WHERE
+        assigns is referenced (targets, values, masks) at the same FORALL indices only."""
+        fvars = {v for v, *_ in s.specs}
+        arms = [*w.branches, *([(None, w.else_body)] if w.else_body is not None else [])]
+        stmts = [st for _, b in arms for st in walk_stmts(b)]
+        written = {base_name(st.target) for st in stmts if isinstance(st, ir.Assign)}
+        exprs = [m for m, _ in arms if m is not None]
+        exprs += [e for st in stmts if isinstance(st, ir.Assign) for e in (st.target, st.value)]
+        exprs += [m for st in stmts if isinstance(st, ir.Where) for m, _ in st.branches]
+        seen: dict[str, tuple] = {}
+        for x in (x for e in exprs for x in subexprs(e)):
+            if not isinstance(x, ir.Name | ir.ArrayRef) or x.name not in written:
+                continue
+            subs = x.subs if isinstance(x, ir.ArrayRef) else ()
+            key = tuple((k, sub) for k, sub in enumerate(subs) if names_in(sub) & fvars)
+            if not key or seen.setdefault(x.name, key) != key:
+                raise FortranADError(
+                    w.loc,
+                    f"WHERE inside FORALL references '{x.name}', which it assigns, at other "
+                    "FORALL indices: not supported yet",
+                    "write the FORALL as a DO loop if its iterations are independent",
+                )
+        if s.mask is not None and names_in(s.mask) & written:
+            raise FortranADError(w.loc, "FORALL mask reads what its WHERE assigns")
+        return self._nest(s, *self.where(w))
+
+    def _nest(self, s: ir.Forall, *body: ir.Stmt) -> ir.Stmt:
+        inner: tuple[ir.Stmt, ...] = body
         if s.mask is not None:
-            inner = ir.If(((s.mask, (inner,)),), inline=True, loc=s.loc)
-        stmts: tuple[ir.Stmt, ...] = (inner,)
+            inner = (ir.If(((s.mask, inner),), inline=len(body) == 1, loc=s.loc),)
+        stmts: tuple[ir.Stmt, ...] = inner
         for var, lo, hi, step in s.specs:  # first index innermost
             stmts = (ir.Do(var, lo, hi, step, stmts, loc=s.loc),)
         return stmts[0]
@@ -204,10 +239,12 @@ def _compose(sel: ir.Expr, subs: tuple[ir.Expr, ...], sc, loc) -> ir.Expr:
     """``z(subs)`` where ``z`` is associated with ``sel`` (a variable or section)."""
     from fortran_ad.normalize.scalarize import Span, _index
 
-    if isinstance(sel, ir.Name):
-        return ir.ArrayRef(sel.name, subs)
+    if isinstance(sel, ir.Name):  # (cs%h of an array of derived type: cs(i)%h)
+        return ir.ArrayRef(sel.name, subs, sc.base_rank(sel.name) if sc is not None else 0)
     if not isinstance(sel, ir.ArrayRef):
         raise FortranADError(loc, "cannot subscript this associate name")
+    if sc is not None:
+        sel = sc.whole_component(sel)  # cs(i)%q as cs(i)%q(:)
     shape = sc.shape(sel, loc) or []
     out: list[ir.Expr] = []
     k = 0
@@ -225,7 +262,7 @@ def _compose(sel: ir.Expr, subs: tuple[ir.Expr, ...], sc, loc) -> ir.Expr:
             k += 1
         else:
             out.append(s)
-    return ir.ArrayRef(sel.name, tuple(out))
+    return ir.ArrayRef(sel.name, tuple(out), sel.head)
 
 
 def _substitute_body(body, subst, sc, loc) -> tuple[ir.Stmt, ...]:

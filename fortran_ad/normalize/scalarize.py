@@ -76,8 +76,35 @@ class Scalarizer:
         sym = self.lookup(name)
         return sym.rank if sym is not None else 0
 
-    def dim_bounds(self, name: str, k: int, loc: ir.SourceLoc) -> tuple[ir.Expr, ir.Expr]:
+    def base_rank(self, name: str) -> int:
+        """The rank of the variable of a component path through an array of derived type
+        (``cs`` of ``cs%q``): the ``head`` of its array references."""
+        return self.rank(name.split("%", 1)[0]) if "%" in name else 0
+
+    def whole_component(self, e: ir.ArrayRef) -> ir.ArrayRef:
+        """``cs(i)%q`` (an array component of one element) as ``cs(i)%q(:)``."""
+        if not e.head or len(e.subs) != e.head or self.rank(e.name) <= e.head:
+            return e
+        full = (*e.subs, *(ir.Range() for _ in range(self.rank(e.name) - e.head)))
+        return ir.ArrayRef(e.name, full, e.head)
+
+    def dim_bounds(
+        self, name: str, k: int, loc: ir.SourceLoc, head: tuple[ir.Expr, ...] = ()
+    ) -> tuple[ir.Expr, ir.Expr]:
         sym = self.lookup(name)
+        r = self.base_rank(name)
+        if r and k < r:  # a dimension of the array of derived type
+            return self.dim_bounds(name.split("%", 1)[0], k, loc)
+        if r:  # a dimension of the component: that of the element referenced (or the first)
+            d = sym.dims[k]
+            if d.kind == "explicit":
+                return (d.lo or INT1, d.hi)
+            var = name.split("%", 1)[0]
+            if len(head) != r or any(isinstance(h, ir.Range) for h in head):
+                head = tuple(ir.Call("lbound", (ir.Name(var), _lit(j + 1))) for j in range(r))
+            elem = ir.ArrayRef(name, head, r)
+            kk = _lit(k - r + 1)
+            return (ir.Call("lbound", (elem, kk)), ir.Call("ubound", (elem, kk)))
         d = sym.dims[k]
         kk = ir.Literal(str(k + 1), "integer")
         if d.kind == "explicit":
@@ -97,12 +124,13 @@ class Scalarizer:
             r = self.rank(e.name)
             return [Span(*self.dim_bounds(e.name, k, loc)) for k in range(r)] if r else None
         if isinstance(e, ir.ArrayRef):
+            e = self.whole_component(e)
             out = []
             for k, s in enumerate(e.subs):
                 if isinstance(s, ir.Range):
                     lo, hi = (None, None)
                     if s.lo is None or s.hi is None:
-                        lo, hi = self.dim_bounds(e.name, k, loc)
+                        lo, hi = self.dim_bounds(e.name, k, loc, e.subs[: e.head])
                     out.append(Span(s.lo or lo, s.hi or hi, s.step))
                 else:
                     inner = self.shape(s, loc)  # a vector subscript a(idx)
@@ -156,7 +184,7 @@ class Scalarizer:
             if len(sp) != len(it):
                 raise FortranADError(loc, "array operands of different rank in one statement")
             subs_in = (
-                list(x.subs)
+                list(self.whole_component(x).subs)
                 if isinstance(x, ir.ArrayRef)
                 else [ir.Range() for _ in range(self.rank(x.name))]
             )
@@ -172,7 +200,8 @@ class Scalarizer:
                     k += n
                 else:
                     subs.append(s)
-            return ir.ArrayRef(x.name, tuple(subs))
+            head = x.head if isinstance(x, ir.ArrayRef) else self.base_rank(x.name)
+            return ir.ArrayRef(x.name, tuple(subs), head)
 
         return map_expr(e, fn)
 
@@ -363,3 +392,7 @@ def _with_label(s: ir.Stmt, label: str | None) -> ir.Stmt:
     from dataclasses import replace
 
     return replace(s, label=label) if label else s
+
+
+def _lit(k: int) -> ir.Literal:
+    return ir.Literal(str(k), "integer")
