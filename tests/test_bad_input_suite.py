@@ -98,16 +98,19 @@ end module m
 DERIVED = """\
 module m
   implicit none
-  type :: state
+  type :: p_t
     real(8) :: u
-  end type state
+  end type p_t
+  type :: box_t
+    type(p_t) :: ps(2)
+  end type box_t
 contains
   subroutine s(x, y)
     real(8), intent(in) :: x
     real(8), intent(out) :: y
-    type(state) :: st(2)
-    st(1)%u = 2.0d0*x
-    y = st(1)%u**2
+    type(box_t) :: b
+    b%ps(1)%u = 2.0d0*x
+    y = b%ps(1)%u**2
   end subroutine s
 end module m
 """
@@ -232,8 +235,8 @@ CASES: list[Case] = [
     # -- unsupported constructs in active code --------------------------------------------------
     Case("pointer-assignment", {"p.f90": POINTER}, diff("p.f90", extra=XY), "located",
          "p.f90", 12, ("'p'", "loop")),
-    Case("derived-type-component", {"d.f90": DERIVED}, diff("d.f90", extra=XY), "located",
-         "d.f90", 12, ("st(1) % u",)),
+    Case("array-component-of-derived-type", {"d.f90": DERIVED}, diff("d.f90", extra=XY), "located",
+         "d.f90", 15, ("b % ps(1) % u",)),
     # GO TO, arithmetic IF and active COMMON are supported (tests/test_legacy.py); what is not:
     Case("goto-into-a-loop",
          {"g.f90": scalar("  y = x\n  goto 10\n  do i = 1, 2\n10 y = y*x\n  end do\n",
