@@ -17,9 +17,9 @@ The model, per routine r (bytes; d_c is what splitting call site c adds to r's t
                                                     - joint snapshot, per call)
   Peak(r) = Rec(r) + max(0, max over c: transient_c - after_c)
   transient_c = joint: Peak(callee_c); split: Peak(callee_c) - Rec(callee_c)
-(after_c: what the caller pushed after c and pops before c's adjoint runs, counting only pushes
-no decision changes), and the predicted peak tape is Peak(head). Estimated time beyond the primal, in flop
-equivalents: sum over loops of the option's time + sum over calls of execs_c times (joint: one
+(after_c: what the caller pushed after c and pops before c's adjoint runs, counting only
+pushes no decision changes), and the predicted peak tape is Peak(head). Estimated time beyond
+the primal, in flop equivalents: sum over loops of the option's time + sum over calls of execs_c times (joint: one
 more run of the callee; split: the extra bytes' traffic).
 
 As an integer program: x[L,o] and s[c] are binaries, Rec/Peak continuous; the products are
