@@ -19,8 +19,8 @@ The model, per routine r (bytes; d_c is what splitting call site c adds to r's t
   transient_c = joint: Peak(callee_c); split: Peak(callee_c) - Rec(callee_c)
 (after_c: what the caller pushed after c and pops before c's adjoint runs, counting only
 pushes no decision changes), and the predicted peak tape is Peak(head). Estimated time beyond
-the primal, in flop equivalents: sum over loops of the option's time + sum over calls of execs_c times (joint: one
-more run of the callee; split: the extra bytes' traffic).
+the primal, in flop equivalents: sum over loops of the option's time + sum over calls of
+execs_c times (joint: one more run of the callee; split: the extra bytes' traffic).
 
 As an integer program: x[L,o] and s[c] are binaries, Rec/Peak continuous; the products are
 linearised exactly with upper bounds (w_c = s_c*Rec(callee), v[L,o] = x[L,o]*alive_o*T_L).
