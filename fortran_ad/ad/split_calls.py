@@ -196,7 +196,7 @@ def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dic
         bases[name] = max(0.0, tape - sum(c.trips * c.tape_per_iter for c in loops.values()))
         where = _positions(t, set(loops))
         sites = t.__dict__.get("call_sites", [])
-        after = _after(t, fwd, {id(s): len(snap) for _, s, snap, _ in sites}, set(loops))
+        after = _after(t, fwd, {id(s): (k, len(snap)) for k, s, snap, _ in sites}, set(loops))
         for key, s, snap, why in sites:
             if s.name not in transforms:
                 continue
@@ -210,7 +210,7 @@ def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dic
             file = s.loc.file.rsplit("/", 1)[-1]
             site = CallSite(key, name, s.name, f"{file}:{s.loc.line}", loop, mult, per, js,
                             info.final_bytes + ss - js, callee_cost(s.name),
-                            why or info.why_joint, after.get(id(s), 0.0))  # fmt: skip
+                            why or info.why_joint, *after.get(id(s), (0.0, (), ())))  # fmt: skip
             raw.append(site)
     return _with_execs(raw, plan.head), bases
 
@@ -259,14 +259,15 @@ def _positions(t: Reverse, loop_keys: set[str]) -> dict[int, tuple[str | None, f
     return out
 
 
-def _after(t: Reverse, fwd, snaps: dict[int, int], loop_keys: set[str]) -> dict[int, float]:
-    """Per call statement: bytes of plain pushes the forward sweep makes after it that the
-    backward sweep pops before the call's adjoint (loop candidates and call snapshots, which
-    the plan changes, are left out: the estimate only ever errs on the high side)."""
+def _after(t: Reverse, fwd, sites: dict[int, tuple[str, int]], loop_keys: set[str]) -> dict:
+    """Per call statement: what the forward sweep pushes after it and the backward sweep pops
+    before the call's adjoint runs: bytes of plain pushes, and the loop candidates and call
+    sites at the routine's top level (their tape depends on the plan: the model adds it)."""
     from fortran_ad.ad import loop_checkpoint as lc
 
     env0 = costs.as_env(t.sizes, t.lookup)
-    out: dict[int, float] = {}
+    snaps = {k: v[1] for k, v in sites.items()}
+    out: dict[int, tuple[float, tuple[str, ...], tuple[str, ...]]] = {}
 
     def plain(stmts, env, top: bool) -> float:
         skip = _snapshot_pushes(stmts, snaps)
@@ -286,17 +287,30 @@ def _after(t: Reverse, fwd, snaps: dict[int, int], loop_keys: set[str]) -> dict[
                 total += max((plain(b, env, False) for b in bodies(s)), default=0.0)
         return total
 
-    def visit(stmts, env, suffix: float, top: bool) -> None:
+    def visit(stmts, env, suffix: float, top: tuple | None) -> None:
         for k, s in enumerate(stmts):
-            rest = plain(stmts[k + 1 :], env, top) + suffix
-            if isinstance(s, ir.CallStmt) and id(s) in snaps:
-                out[id(s)] = rest
+            rest = plain(stmts[k + 1 :], env, top is None) + suffix
+            later = top if top is not None else _later(t, stmts[k + 1 :], sites, loop_keys)
+            if isinstance(s, ir.CallStmt) and id(s) in sites:
+                out[id(s)] = (rest, *later)
             inner = costs.inside(s, env) if isinstance(s, ir.Do) else env
             for b in bodies(s):
-                visit(list(b), inner, rest, False)
+                visit(list(b), inner, rest, later)
 
-    visit(list(fwd), env0, 0.0, True)
+    visit(list(fwd), env0, 0.0, None)
     return out
+
+
+def _later(t: Reverse, stmts, sites, loop_keys) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    from fortran_ad.ad import loop_checkpoint as lc
+
+    loops = tuple(
+        lc.loop_key(t, s)
+        for s in stmts
+        if isinstance(s, ir.Do | ir.DoWhile) and lc.loop_key(t, s) in loop_keys
+    )
+    calls = tuple(sites[id(s)][0] for s in stmts if isinstance(s, ir.CallStmt) and id(s) in sites)
+    return loops, calls
 
 
 def _snapshot_pushes(stmts, snaps: dict[int, int]) -> set[int]:

@@ -55,6 +55,8 @@ class CallSite:
     callee_cost: float  # flop equivalents of one run of the callee
     why_joint: str = ""  # non-empty: split cannot handle this call (the reason)
     after: float = 0.0  # bytes the caller pushed after the call, popped before its adjoint
+    after_loops: tuple[str, ...] = ()  # loop candidates (keys) whose tape is popped before it
+    after_calls: tuple[str, ...] = ()  # call sites (keys) whose tape is popped before it
 
 
 @dataclass
@@ -123,11 +125,26 @@ def evaluate(m: Model, picks: list, split: dict[str, bool]) -> tuple[float, floa
             total = m.bases.get(r, 0.0) if m.head is not None else sum(m.bases.values())
             for loop, o in zip(m.loops, picks, strict=True):
                 if m.owner(loop.routine) == r:
-                    inside = sum(c.mult * d(c) for c in m.calls if c.loop == loop.key)
-                    total += o.states * loop.snapshot + o.alive * (loop.tape_per_iter + inside)
+                    total += mem(loop, o)
             total += sum(c.mult * d(c) for c in m.calls if m.owner(c.routine) == r and not c.loop)
             rec_memo[r] = total
         return rec_memo[r]
+
+    def mem(loop, o) -> float:
+        inside = sum(c.mult * d(c) for c in m.calls if c.loop == loop.key)
+        return o.states * loop.snapshot + o.alive * (loop.tape_per_iter + inside)
+
+    def popped(c: CallSite) -> float:
+        """Tape pushed after ``c`` and popped before its adjoint."""
+        out = c.after + sum(
+            mem(x, o)
+            for x, o in zip(m.loops, picks, strict=True)
+            if x.key in c.after_loops and m.owner(x.routine) == m.owner(c.routine)
+        )
+        for e in m.calls:
+            if e.key in c.after_calls:
+                out += e.mult * (e.joint_snapshot + d(e))
+        return out
 
     def peak(r: str) -> float:
         if r not in peak_memo:
@@ -135,7 +152,7 @@ def evaluate(m: Model, picks: list, split: dict[str, bool]) -> tuple[float, floa
             for c in m.calls:
                 if m.owner(c.routine) == r:
                     inner = peak(c.callee) - (rec(c.callee) if split.get(c.key) else 0.0)
-                    extra = max(extra, inner - c.after)
+                    extra = max(extra, inner - popped(c))
             if r == m.top:
                 extra = max([extra, *(peak(x) for x in m.detached())])
             peak_memo[r] = rec(r) + extra
@@ -228,38 +245,56 @@ def solve(m: Model, budget: float | None, fixed: dict[str, bool]) -> tuple[list,
     def d(c: CallSite, k: float) -> dict[int, float]:
         return {w[c.key]: k * c.mult, s[c.key]: k * c.mult * c.extra / SCALE}
 
+    def add(row: dict[int, float], coefs: dict[int, float], k: float = 1.0) -> None:
+        for j, v in coefs.items():
+            row[j] = row.get(j, 0.0) + k * v
+
     for r in m.routines():
         row: dict[int, float] = {rec[r]: 1.0}
         base = m.bases.get(r, 0.0) if m.head is not None else sum(m.bases.values())
+        mem: dict[str, dict[int, float]] = {}  # loop key -> its tape as a linear expression
         for loop, opts, xs in zip(m.loops, m.options, x, strict=True):
             if m.owner(loop.routine) != r:
                 continue
             inside = [c for c in m.calls if c.loop == loop.key]
+            expr = mem[loop.key] = {}
             for o, j in zip(opts, xs, strict=True):
-                row[j] = -o.states * loop.snapshot / SCALE
+                expr[j] = o.states * loop.snapshot / SCALE
                 if o.alive == 0:
                     continue
                 v = p.var()  # v >= alive*T_L - alive*U_T*(1 - x)
                 big = o.alive * utl[loop.key] / SCALE
                 vrow = {v: 1.0, j: -big}
                 for c in inside:
-                    for k, coef in d(c, -o.alive).items():
-                        vrow[k] = vrow.get(k, 0.0) + coef
+                    add(vrow, d(c, -o.alive))
                 p.row(vrow, o.alive * loop.tape_per_iter / SCALE - big)
-                row[v] = -1.0
+                expr[v] = 1.0
+            add(row, expr, -1.0)
         for c in m.calls:
             if m.owner(c.routine) == r and not c.loop:
-                for k, coef in d(c, -1.0).items():
-                    row[k] = row.get(k, 0.0) + coef
+                add(row, d(c, -1.0))
         p.row(row, base / SCALE)
         p.row({peak[r]: 1.0, rec[r]: -1.0}, 0.0)
         for c in m.calls:
-            if m.owner(c.routine) == r:
-                big = upeak[c.callee] / SCALE  # joint: Peak(r) >= Rec(r) - after + Peak(callee)
-                after = -c.after / SCALE
-                p.row({peak[r]: 1.0, rec[r]: -1.0, peak[c.callee]: -1.0, s[c.key]: big}, after)
-                row = {peak[r]: 1.0, rec[r]: -1.0, peak[c.callee]: -1.0, rec[c.callee]: 1.0}
-                p.row(row, after)
+            if m.owner(c.routine) != r:
+                continue
+            # Peak(r) >= Rec(r) - popped(c) + transient(c); joint: Peak(callee), split:
+            # Peak(callee) - Rec(callee)
+            popped: dict[int, float] = {}
+            after = c.after
+            for key in c.after_loops:
+                add(popped, mem.get(key, {}))
+            for e in m.calls:
+                if e.key in c.after_calls:
+                    add(popped, d(e, 1.0))
+                    after += e.mult * e.joint_snapshot
+            big = upeak[c.callee] / SCALE
+            joint = {peak[r]: 1.0, rec[r]: -1.0, peak[c.callee]: -1.0, s[c.key]: big}
+            add(joint, popped)
+            p.row(joint, -after / SCALE)
+            split = {peak[r]: 1.0, rec[r]: -1.0, peak[c.callee]: -1.0, rec[c.callee]: 1.0}
+            add(split, popped)
+            p.row(split, -after / SCALE)
     for r in m.detached():
         p.row({peak[m.top]: 1.0, rec[m.top]: -1.0, peak[r]: -1.0}, 0.0)
     if budget is not None:
