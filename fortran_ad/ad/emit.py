@@ -73,6 +73,7 @@ def plan_checkpoints(plan):
     """Reverse modes: collect the checkpoint candidates (a dry store-all run) and let the
     planner decide; the real emission then obeys ``plan.checkpoints``."""
     from fortran_ad.ad import split_calls
+    from fortran_ad.checkpoint import costs
     from fortran_ad.checkpoint.ilp import plan as solve
 
     _needed_globals(plan)
@@ -82,14 +83,19 @@ def plan_checkpoints(plan):
         if not _wanted(plan, name):
             continue
         t = _transform(plan, name, dry=True)
-        fwd, _ = t.sweep(t.routine.body)
+        fwd, bwd = t.sweep(t.routine.body)
         candidates += t.candidates
-        transforms[name] = (t, fwd)
+        transforms[name] = (t, fwd, bwd)
     calls, bases = split_calls.candidates(plan, transforms, _cost_model(plan)[1])
+    runs = split_calls.invocations(calls, plan.head)
+    plan.adjoint_counts = flop, traffic = costs.adjoint_counts(
+        transforms, runs, _cost_model(plan)[1]
+    )
+    work = flop + costs.BYTE_COST * traffic
     o = plan.options
     plan.checkpoints = solve(
         candidates, o.memory_limit, bases.pop(plan.head, 0.0), o.checkpoint, calls, plan.head,
-        bases, getattr(o, "calls", "auto"),
+        bases, getattr(o, "calls", "auto"), work,
     )  # fmt: skip
     if plan.checkpoints.split_sites():  # what the split callees restore under the final plan
         for name in {c.call.callee for c in plan.checkpoints.calls if c.split}:

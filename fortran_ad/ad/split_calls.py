@@ -187,10 +187,10 @@ def _pushable(sym: ir.Symbol) -> bool:
 def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dict[str, float]]:
     """Call-site candidates of every reversed routine and the tape each routine records outside
     its loop candidates. ``transforms``: routine -> (dry Reverse, forward sweep), store-all."""
-    infos = {n: split_info(t, fwd, plan) for n, (t, fwd) in transforms.items()}
+    infos = {n: split_info(t, fwd, plan) for n, (t, fwd, _) in transforms.items()}
     plan.split_infos = infos
     raw, bases = [], {}
-    for name, (t, fwd) in transforms.items():
+    for name, (t, fwd, _) in transforms.items():
         loops = {c.key: c for c in t.candidates}
         tape = costs.tape_bytes(fwd, t.lookup, t.sizes)
         bases[name] = max(0.0, tape - sum(c.trips * c.tape_per_iter for c in loops.values()))
@@ -213,6 +213,14 @@ def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dic
                             why or info.why_joint, *after.get(id(s), (0.0, (), ())))  # fmt: skip
             raw.append(site)
     return _with_execs(raw, plan.head), bases
+
+
+def invocations(sites: list[CallSite], head: str) -> dict[str, float]:
+    """Calls of each routine per run of the head (its primal executions)."""
+    out = {head: 1.0}
+    for c in sites:
+        out[c.callee] = out.get(c.callee, 0.0) + c.execs
+    return out
 
 
 def _with_execs(sites: list[CallSite], head: str) -> list[CallSite]:

@@ -96,6 +96,14 @@ class Plan:
     calls: tuple[CallDecision, ...] = ()
     peak: float = 0.0  # predicted peak tape (bytes)
     extra_time: float = 0.0  # estimated time beyond the primal (flop equivalents)
+    work: float = 0.0  # estimated adjoint time (flop equivalents; 0: unknown)
+
+    @property
+    def seconds(self) -> float:
+        """Estimated adjoint time on the calibrated machine (costs.FLOP_SECONDS)."""
+        from fortran_ad.checkpoint import costs
+
+        return self.work * costs.FLOP_SECONDS
 
     def schedule(self) -> dict[str, Option]:
         """The option chosen for each loop, by candidate key."""
@@ -137,6 +145,8 @@ class Plan:
             f"policy {self.policy}: predicted peak tape {_b(self.peak)} "
             f"(budget {_b(self.budget)}), extra cost {self.extra_time:.3g} flop-equivalents"
         )
+        if self.work:
+            lines.append(f"estimated adjoint time {self.seconds:.3g} s (calibrated cost model)")
         if self.calls:
             lines.append(
                 "call sites: trips = executions per run; state = joint snapshot per call; "
@@ -152,6 +162,8 @@ class Plan:
                 "base_memory": self.base_memory,
                 "peak": self.peak,
                 "extra_time": self.extra_time,
+                "work": self.work,
+                "seconds": self.seconds,
                 "decisions": [asdict(d) for d in self.decisions],
                 "calls": [{**asdict(c.call), "decision": c.label} for c in self.calls],
             },
@@ -225,12 +237,14 @@ def plan(
     head: str | None = None,
     bases: dict[str, float] | None = None,
     call_policy: str = "auto",
+    work: float = 0.0,
 ) -> Plan:
     """Choose an option per loop and JOINT or SPLIT per call site. Pure: same inputs, same
     Plan. ``head`` and ``bases`` (tape each routine records outside its loop candidates) place
     the candidates in the call tree (checkpoint/calls.py); without them all tapes add up.
     ``call_policy``: auto (the ILP decides; joint under the fixed policies), joint or split
-    (every call site split can handle)."""
+    (every call site split can handle). ``work``: flop equivalents of the store-all adjoint
+    (costs.adjoint_work), the base of the Plan's time estimate."""
     if policy not in POLICIES:
         raise FortranADError(None, f"unknown checkpoint policy '{policy}' ({', '.join(POLICIES)})")
     if call_policy not in CALL_POLICIES:
@@ -263,7 +277,9 @@ def plan(
     peak, time = evaluate(model, chosen, split)
     decisions = tuple(Decision(c, o) for c, o in zip(candidates, chosen, strict=True))
     sites = tuple(CallDecision(c, split.get(c.key, False)) for c in calls)
-    return Plan(policy, budget, base_memory, decisions, sites, peak, time)
+    # the store-all work already holds the loops' tape traffic that option times count
+    total = work - sum(o[0].time for o in opts) + time if work else 0.0
+    return Plan(policy, budget, base_memory, decisions, sites, peak, time, total)
 
 
 def _fixed_split(calls: list[CallSite], fixed: dict[str, bool]) -> dict[str, bool]:
