@@ -11,6 +11,7 @@ import random
 import subprocess
 import sys
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -130,3 +131,30 @@ def test_plan_command_shows_call_sites() -> None:
     calls = json.loads(out.stdout)["calls"]
     assert {c["callee"] for c in calls} == {"l96_rk4_step", "l96_tendency"}
     assert all(c["decision"] == "joint" for c in calls)
+
+
+@pytest.mark.gfortran
+@pytest.mark.parametrize(
+    ("name", "sizes"),
+    [("lorenz96", {"nt": 1000, "dt": 0.001}), ("advection_diffusion", {"nt": 200})],
+)
+def test_budget_of_store_alls_measured_peak_admits_store_all(name: str, sizes: dict) -> None:
+    """The predicted store-all peak is the measured one (never above it), so at a budget of
+    exactly that peak the ILP may keep store-all and picks nothing it predicts slower."""
+    from fortran_ad.driver import checkpoint_plan
+
+    sources, case = _sample(name)
+    folder = ROOT / "legacy_samples" / name
+    report = api.check(sources, wrt=case["wrt"], of=case["of"], head=case["head"],
+                       sample=folder / "sample.toml", sizes=sizes, modes=("reverse",),
+                       directions=1, checkpoint="store-all")  # fmt: skip
+    assert report.ok, report.error or report.table()
+    values = {k: v for k, v in {**case["check"], **sizes}.items() if not isinstance(v, bool)}
+    opts = Options(sources=tuple(sources), head=case["head"], wrt=tuple(case["wrt"]),
+                   of=tuple(case["of"]), sizes=values)  # fmt: skip
+    store = checkpoint_plan(replace(opts, checkpoint="store-all"))
+    assert report.peak_tape is not None
+    assert 0.99 * report.peak_tape <= store.peak <= report.peak_tape
+    ilp = checkpoint_plan(replace(opts, memory_limit=report.peak_tape))
+    assert ilp.peak <= report.peak_tape
+    assert ilp.work <= store.work

@@ -72,6 +72,7 @@ def _needed_globals(plan) -> None:
 def plan_checkpoints(plan):
     """Reverse modes: collect the checkpoint candidates (a dry store-all run) and let the
     planner decide; the real emission then obeys ``plan.checkpoints``."""
+    from fortran_ad.ad import loop_checkpoint as lc
     from fortran_ad.ad import split_calls
     from fortran_ad.checkpoint import costs
     from fortran_ad.checkpoint.ilp import plan as solve
@@ -86,11 +87,11 @@ def plan_checkpoints(plan):
         fwd, bwd = t.sweep(t.routine.body)
         candidates += t.candidates
         transforms[name] = (t, fwd, bwd)
-    calls, bases = split_calls.candidates(plan, transforms, _cost_model(plan)[1])
+    primal = _cost_model(plan)[1]
+    calls, bases = split_calls.candidates(plan, transforms, primal)
     runs = split_calls.invocations(calls, plan.head)
-    plan.adjoint_counts = flop, traffic = costs.adjoint_counts(
-        transforms, runs, _cost_model(plan)[1]
-    )
+    sweeps = {n: (lc.lookup(t), t.sizes, f, b) for n, (t, f, b) in transforms.items()}
+    plan.adjoint_counts = flop, traffic = costs.adjoint_counts(sweeps, runs, primal)
     work = flop + costs.BYTE_COST * traffic
     o = plan.options
     plan.checkpoints = solve(

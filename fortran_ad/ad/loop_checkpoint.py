@@ -23,6 +23,17 @@ INT = ir.TypeSpec("integer")
 ONE = ir.Literal("1", "integer")
 
 
+def lookup(t: Reverse):
+    """Symbols for the cost model: the routine's and the transform's temporaries (a pushed
+    ``fad_count1`` is an integer, not a default real)."""
+
+    def find(name: str) -> ir.Symbol | None:
+        sym = t.lookup(name)
+        return sym if sym is not None else next((x for x in t.temps if x.name == name), None)
+
+    return find
+
+
 def loop_key(t: Reverse, s: ir.Do | ir.DoWhile) -> str:
     return f"{t.routine.name}:{s.loc.line}"
 
@@ -78,13 +89,13 @@ def candidate(t: Reverse, s: ir.Do | ir.DoWhile, f_body: list[ir.Stmt]) -> Candi
     sizes = costs.as_env(t.sizes)
     body_env = costs.inside(s, sizes) if isinstance(s, ir.Do) else sizes
     callee = t.callee_cost or (lambda name: float(costs.DEFAULT_TRIPS))
-    snapshot = sum(costs.ref_bytes(e, t.lookup, sizes) for e in state(t, s))
+    snapshot = sum(costs.ref_bytes(e, lookup(t), sizes) for e in state(t, s))
     return Candidate(
         key=loop_key(t, s),
         routine=t.routine.name,
         where=f"{s.loc.file.rsplit('/', 1)[-1]}:{s.loc.line}",
         trips=costs.trips(s, sizes),
-        tape_per_iter=costs.tape_bytes(f_body, t.lookup, body_env),
+        tape_per_iter=costs.tape_bytes(f_body, lookup(t), body_env),
         snapshot=float(snapshot),
         iter_cost=costs.flops(s.body, body_env, callee),
     )

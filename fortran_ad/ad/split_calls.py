@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from fortran_ad.ad import loop_checkpoint as lc
 from fortran_ad.checkpoint import costs
 from fortran_ad.checkpoint.calls import CallSite
 from fortran_ad.ir import nodes as ir
@@ -110,7 +111,7 @@ def split_info(t: Reverse, fwd: list[ir.Stmt], plan) -> SplitInfo:
     clobbered |= {x.var for x in walk_stmts(r.body) if isinstance(x, ir.Do)}
     restored = frozenset(a for a in r.args if a in t.needed and a not in clobbered)
     finals = tuple(sorted(_finals(t)))
-    size = sum(costs.ref_bytes(ir.Name(n), t.lookup, t.sizes) for n in finals)
+    size = sum(costs.ref_bytes(ir.Name(n), lc.lookup(t), t.sizes) for n in finals)
     return SplitInfo("", restored, finals, float(size))
 
 
@@ -192,7 +193,7 @@ def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dic
     raw, bases = [], {}
     for name, (t, fwd, _) in transforms.items():
         loops = {c.key: c for c in t.candidates}
-        tape = costs.tape_bytes(fwd, t.lookup, t.sizes)
+        tape = costs.tape_bytes(fwd, lc.lookup(t), t.sizes)
         bases[name] = max(0.0, tape - sum(c.trips * c.tape_per_iter for c in loops.values()))
         where = _positions(t, set(loops))
         sites = t.__dict__.get("call_sites", [])
@@ -205,8 +206,8 @@ def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dic
             info = infos[s.name]
             callee = t.program.get(s.name).routine
             saved = caller_snapshot(t, s, callee, info, list(snap)) if not info.why_joint else []
-            js = sum(costs.ref_bytes(e, t.lookup, t.sizes) for e in snap)
-            ss = sum(costs.ref_bytes(e, t.lookup, t.sizes) for e in saved)
+            js = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes) for e in snap)
+            ss = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes) for e in saved)
             file = s.loc.file.rsplit("/", 1)[-1]
             site = CallSite(key, name, s.name, f"{file}:{s.loc.line}", loop, mult, per, js,
                             info.final_bytes + ss - js, callee_cost(s.name),
@@ -243,8 +244,6 @@ def _with_execs(sites: list[CallSite], head: str) -> list[CallSite]:
 def _positions(t: Reverse, loop_keys: set[str]) -> dict[int, tuple[str | None, float]]:
     """Each call statement's enclosing loop candidate and how often it runs per iteration of
     that loop (per call of the routine when it is in none)."""
-    from fortran_ad.ad import loop_checkpoint as lc
-
     out: dict[int, tuple[str | None, float]] = {}
 
     def visit(body, env, loop: str | None, mult: float) -> None:
@@ -271,9 +270,7 @@ def _after(t: Reverse, fwd, sites: dict[int, tuple[str, int]], loop_keys: set[st
     """Per call statement: what the forward sweep pushes after it and the backward sweep pops
     before the call's adjoint runs: bytes of plain pushes, and the loop candidates and call
     sites at the routine's top level (their tape depends on the plan: the model adds it)."""
-    from fortran_ad.ad import loop_checkpoint as lc
-
-    env0 = costs.as_env(t.sizes, t.lookup)
+    env0 = costs.as_env(t.sizes, lc.lookup(t))
     snaps = {k: v[1] for k, v in sites.items()}
     out: dict[int, tuple[float, tuple[str, ...], tuple[str, ...]]] = {}
 
@@ -284,7 +281,7 @@ def _after(t: Reverse, fwd, sites: dict[int, tuple[str, int]], loop_keys: set[st
             if id(s) in skip:
                 continue
             if isinstance(s, ir.CallStmt) and s.name == "fad_push":
-                total += costs.ref_bytes(s.args[0], t.lookup, env)
+                total += costs.ref_bytes(s.args[0], lc.lookup(t), env)
             elif isinstance(s, ir.Do | ir.DoWhile):
                 if top and lc.loop_key(t, s) in loop_keys:
                     continue
@@ -310,8 +307,6 @@ def _after(t: Reverse, fwd, sites: dict[int, tuple[str, int]], loop_keys: set[st
 
 
 def _later(t: Reverse, stmts, sites, loop_keys) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    from fortran_ad.ad import loop_checkpoint as lc
-
     loops = tuple(
         lc.loop_key(t, s)
         for s in stmts

@@ -233,7 +233,7 @@ def adjoint_counts(
     backward sweeps and the bytes its forward sweep pushes, times how often it runs (calls of
     subroutines excluded: each counts once per execution; a function in an expression costs
     its primal, its adjoint ``<f>_b`` a primal run and a backward sweep of about as much).
-    ``sweeps``: routine -> (transform, fwd, bwd)."""
+    ``sweeps``: routine -> (symbol lookup, size environment, fwd, bwd)."""
 
     def cost(name: str) -> float:
         if name in primal.functions:
@@ -243,11 +243,11 @@ def adjoint_counts(
 
     cost.functions = primal.functions  # type: ignore[attr-defined]
     work = traffic = 0.0
-    for name, (t, fwd, bwd) in sweeps.items():
+    for name, (lookup, sizes, fwd, bwd) in sweeps.items():
         if name in primal.functions:
             continue  # counted where it is called
-        env = as_env(t.sizes, t.lookup)
+        env = as_env(sizes, lookup)
         runs = invocations.get(name, 0.0)
         work += runs * (flops(tuple(fwd), env, cost) + flops(tuple(bwd), env, cost))
-        traffic += runs * tape_bytes(fwd, t.lookup, env, least=8.0)
+        traffic += runs * tape_bytes(fwd, lookup, env, least=8.0)
     return work, traffic
