@@ -131,8 +131,8 @@ def _why_joint(t: Reverse, fwd: list[ir.Stmt], plan) -> str:
     r = t.routine
     if t.mode != "reverse":
         return "vector mode"
-    if plan.options.backend != "fortran":
-        return "SDFG back end"
+    if plan.options.backend != "fortran" or getattr(plan.options, "calls", "auto") == "joint":
+        return "SDFG back end" if plan.options.backend != "fortran" else "--calls joint"
     if r.name == plan.head or r.kind != "subroutine":
         return "head" if r.name == plan.head else "function"
     if r.contains:
