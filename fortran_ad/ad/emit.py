@@ -322,8 +322,13 @@ def _split_units(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> li
     info = getattr(plan, "split_infos", {}).get(t.routine.name)
     if not split or info is None or info.why_joint:
         return []
+    from fortran_ad.ad import derived
+
     back = _reverse_body(t, plan, [], bwd, final_copies=False)
-    return split_calls.units(t, fwd, back, info)
+    (f, *fa), (b, *ba) = split_calls.units(t, fwd, back, info)
+    # derived-type statements as components (<name>_bwd also allocates derivative components)
+    fwd_unit = (f, *fa[:-1], derived.expand(t, fa[-1]))
+    return [fwd_unit, (b, *ba[:-1], _derived(t, plan, t.routine.name, ba[-1]))]
 
 
 def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -> None:
@@ -340,7 +345,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
         w.line(line)
     for item in spec:
         fw.spec_item(w, item)
-    for line in decls:
+    for line in decls():
         w.line(line)
     fw.body(w, tuple(body))
     w.dedent()

@@ -328,21 +328,28 @@ def _snapshot_pushes(stmts, snaps: dict[int, int]) -> set[int]:
 
 
 def units(t: Reverse, fwd: list[ir.Stmt], bwd_body: list[ir.Stmt], info: SplitInfo):
-    """``<name>_fwd`` and ``<name>_bwd`` as (name, dummies, spec, declarations, body)."""
+    """``<name>_fwd`` and ``<name>_bwd`` as (name, dummies, spec, declarations, body); the
+    declarations are a function (temporaries may still appear while the body is finished)."""
     from fortran_ad.ad.adjoint import pop, push
-    from fortran_ad.ad.common import decl
 
     r = t.routine
     keep = [ir.Name(n) for n in info.finals]
-    own = [decl(s.name, s) for s in r.symbols if "generated" in s.attrs]
-    own += [decl(s.name, s) for s in t.temps]
     f_body = [*fwd, ir.Comment("! final values the backward sweep reads"), *map(push, keep)]
     b_body = [*(pop(e) for e in reversed(keep)), *bwd_body]
     spec = tuple(_inout(item) for item in r.spec)
     return [
-        (fwd_name(r.name), list(r.args), r.spec, own, f_body),
-        (bwd_name(r.name), t.signature(), spec, t.declarations(), b_body),
+        (fwd_name(r.name), list(r.args), r.spec, lambda: primal_declarations(t), f_body),
+        (bwd_name(r.name), t.signature(), spec, t.declarations, b_body),
     ]
+
+
+def primal_declarations(t: Reverse) -> list[str]:
+    """What ``<name>_fwd`` declares beyond the primal specification: generated symbols and
+    the transform's temporaries."""
+    from fortran_ad.ad.common import decl
+
+    own = [decl(s.name, s) for s in t.routine.symbols if "generated" in s.attrs]
+    return own + [decl(s.name, s) for s in t.temps]
 
 
 def _inout(item: ir.SpecItem) -> ir.SpecItem:
