@@ -50,9 +50,12 @@ def eligible(t: Reverse, s: ir.Do | ir.DoWhile) -> bool:
 
 
 def state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
-    """What a segment re-run needs restored: every variable the body writes (not the index)."""
+    """What a segment re-run needs restored: every variable the body writes (not the index),
+    except allocatables the body itself allocates and frees (unallocated between
+    iterations: nothing to save, and the tape cannot push them)."""
     out: list[ir.Expr] = []
-    for name in sorted(n for n in t.writes(s.body) if n and n != _var(s)):
+    scratch = _allocated_and_freed(s.body)
+    for name in sorted(n for n in t.writes(s.body) if n and n != _var(s) and n not in scratch):
         sym = t.lookup(name)
         if sym is not None and "parameter" not in sym.attrs and sym.type is not None:
             out.append(ir.Name(name))
@@ -60,10 +63,20 @@ def state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
     for x in walk_stmts(s.body):  # module variables written by callees
         if isinstance(x, ir.CallStmt):
             for e in t.written_by_call(x):
-                if isinstance(e, ir.Name) and e.name not in seen and e.name != _var(s):
+                if isinstance(e, ir.Name) and e.name not in seen | scratch and e.name != _var(s):
                     seen.add(e.name)
                     out.append(e)
     return out
+
+
+def _allocated_and_freed(body: tuple[ir.Stmt, ...]) -> set[str]:
+    verbs: dict[str, set[str]] = {"allocate": set(), "deallocate": set()}
+    for x in body:  # top level of the body: every iteration allocates, then frees
+        if isinstance(x, ir.Opaque):
+            verb = x.text.strip().lower().split("(", 1)[0].strip()
+            if verb in verbs:
+                verbs[verb] |= set(x.writes)
+    return verbs["allocate"] & verbs["deallocate"]
 
 
 def restored(t: Reverse, s: ir.Do | ir.DoWhile) -> set[str]:
