@@ -79,6 +79,14 @@ def _allocated_and_freed(body: tuple[ir.Stmt, ...]) -> set[str]:
     return verbs["allocate"] & verbs["deallocate"]
 
 
+def _rerun_state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
+    """The state, noted as re-computed by the backward sweep: outputs among it get their final
+    values back at the end (emit._saved_outputs), as the primal left them."""
+    saved = state(t, s)
+    t.rerun_writes |= {e.name for e in saved if isinstance(e, ir.Name)}
+    return saved
+
+
 def restored(t: Reverse, s: ir.Do | ir.DoWhile) -> set[str]:
     """Names every segment re-run gets back from its snapshot (no need to keep them alive)."""
     return {e.name for e in state(t, s) if isinstance(e, ir.Name)}
@@ -118,7 +126,7 @@ def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, levels: tuple[int, ...], 
     """Forward and backward sweeps of ``s`` with a snapshot every ``levels[0]`` iterations."""
     from fortran_ad.ad.adjoint import pop, push
 
-    saved = state(t, s)
+    saved = _rerun_state(t, s)
     var = ir.Name(s.var)
     snap = _snapshot(saved, ir.BinOp("-", var, _w(s.start)), levels[0], s.loc)
     fwd = [
@@ -135,7 +143,7 @@ def checkpointed_while(t: Reverse, s: ir.DoWhile, f_body, b_body, levels: tuple[
     iterations; the backward sweep re-runs each segment as a counted loop."""
     from fortran_ad.ad.adjoint import pop, push
 
-    saved = state(t, s)
+    saved = _rerun_state(t, s)
     count = ir.Name(t.temp("count", INT))
     snap = _snapshot(saved, count, levels[0], s.loc)
     bump = ir.Assign(count, ir.BinOp("+", count, ONE))
@@ -210,7 +218,7 @@ def revolved(t: Reverse, s: ir.Do | ir.DoWhile, f_body, b_body, snaps: int, keep
     from fortran_ad.ad.adjoint import pop, push
 
     t.uses_revolve = True
-    saved = state(t, s)
+    saved = _rerun_state(t, s)
     note = ir.Comment(f"! checkpointed loop: binomial schedule with {snaps} snapshots")
     if isinstance(s, ir.Do):
         var, start, trip = s.var, s.start, ir.BinOp("+", ir.BinOp("-", s.stop, _w(s.start)), ONE)
@@ -268,17 +276,21 @@ def _rerun(s, var: str, first, last) -> ir.Do:
 
 
 def _unlabelled(body) -> list[ir.Stmt]:
-    """The re-run copy of a body: statement labels stay with the primal copy (no duplicates)."""
+    """The re-run copy of a body: statement labels and construct names stay with the primal
+    copy (no duplicates; EXIT and CYCLE are gone after normalization)."""
     from dataclasses import replace
 
     from fortran_ad.ir.walk import map_body
 
     def strip(s: ir.Stmt) -> list[ir.Stmt] | None:
-        if s.label is None and getattr(s, "end_label", None) is None:
+        named = isinstance(s, ir.Do | ir.DoWhile | ir.If | ir.Select) and s.name is not None
+        if s.label is None and getattr(s, "end_label", None) is None and not named:
             return None
         new = replace(s, label=None)
         if hasattr(new, "end_label"):
             new = replace(new, end_label=None)
+        if named:
+            new = replace(new, name=None)
         if isinstance(new, ir.Continue):
             return []
         from fortran_ad.ir.walk import bodies
