@@ -208,11 +208,12 @@ class _Program:
         self.rows.append((coefs, lb, ub))
 
     def solve(self, cost: dict[int, float]) -> np.ndarray | None:
+        from scipy.sparse import coo_matrix
+
         n = len(self.lb)
-        a = np.zeros((len(self.rows), n))
-        for i, (coefs, _, _) in enumerate(self.rows):
-            for j, v in coefs.items():
-                a[i, j] += v
+        entries = [(i, j, v) for i, (coefs, _, _) in enumerate(self.rows) for j, v in coefs.items()]
+        rows, cols, vals = zip(*entries, strict=True) if entries else ((), (), ())
+        a = coo_matrix((vals, (rows, cols)), shape=(len(self.rows), n)).tocsr()
         c = np.zeros(n)
         for j, v in cost.items():
             c[j] += v
