@@ -38,6 +38,7 @@ def check(
     memory_limit: int = DEFAULT_MEMORY_LIMIT,
     fixed_form: bool | None = None,
     checkpoint: str = "ilp",
+    calls: str = "auto",
     defines: Sequence[str] = (),
     include_dirs: Sequence[str] = (),
     parallelize_adjoint: bool = False,
@@ -50,7 +51,8 @@ def check(
     (default [0.5, 1.5]). ``modes`` picks the derivative modes to generate and check, as a list
     or "reverse,vector": any of reverse, forward, vector, vector-reverse (default: all four; the
     vector modes handle all ``directions`` in one call). ``checkpoint`` is the adjoint's policy
-    (ilp, store-all or recompute-all; ``memory_limit`` is the ilp's budget). ``defines`` and
+    (ilp, store-all or recompute-all; ``memory_limit`` is the ilp's budget), ``calls`` its call
+    sites (auto: the ilp decides, joint, or split where possible). ``defines`` and
     ``include_dirs`` are the preprocessor's ``-D NAME[=VAL]`` and ``-I DIR``. With ``sample`` (a
     sample.toml or its folder), its case for ``head`` supplies defaults for all of these
     (sources too, when ``sources`` is empty).
@@ -69,6 +71,7 @@ def check(
         fixed_form=fixed_form,
         sizes=dict(sizes or {}),  # type: ignore[arg-type]  # reals/logicals are fixed values too
         checkpoint=checkpoint,
+        calls=calls,
         defines=tuple(defines),
         include_dirs=tuple(str(d) for d in include_dirs),
         parallelize_adjoint=parallelize_adjoint,

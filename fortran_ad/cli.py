@@ -129,6 +129,13 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         "program under --memory-limit (default), or a fixed policy",
     )
     p.add_argument(
+        "--calls",
+        choices=["auto", "joint", "split"],
+        default="auto",
+        help="call sites: joint (the adjoint re-runs the callee) or split (its tape is kept); "
+        "auto lets the ilp policy choose per call site (the fixed policies keep joint)",
+    )
+    p.add_argument(
         "--parallelize-adjoint",
         action="store_true",
         help="run the adjoint of every loop the dependence analysis proves parallel as an "
@@ -269,6 +276,7 @@ def _run(args: argparse.Namespace) -> int:
         explain=args.explain,
         sizes=args.size,
         checkpoint=args.checkpoint,
+        calls=args.calls,
         defines=tuple(args.defines),
         include_dirs=tuple(args.include_dirs),
         cpp=args.cpp,

@@ -35,6 +35,7 @@ class Options:
     explain: bool = False
     sizes: dict[str, int] = field(default_factory=dict)
     checkpoint: str = "ilp"  # ilp | store-all | recompute-all
+    calls: str = "auto"  # call sites: auto (the ilp decides) | joint | split
     defines: tuple[str, ...] = ()  # -D NAME[=VAL]
     include_dirs: tuple[str, ...] = ()  # -I DIR
     cpp: bool = False  # --cpp: preprocess every file, not only upper-case suffixes

@@ -10,11 +10,10 @@ the reference), ``recompute-all``, and ``ilp`` with the budget (``--memory-limit
 fraction of P. Every row is measured by the timing program of scripts/bench_adjoint.py
 (primal and adjoint alternate in one process, so the ratio is robust to machine load).
 
-Time prediction: the cost model counts flop equivalents. One number per case turns them into
-seconds: s = primal time / modelled primal flops (both measured and modelled on the primal
-alone). The predicted adjoint time of a policy is the measured store-all adjoint time plus s
-times the plan's extra cost over store-all's; the table reports its error against the
-measurement (the store-all row is the calibration point, so its error is 0 by construction).
+Time prediction: the plan's own estimate of the adjoint time (``Plan.seconds``: modelled
+flops of the generated sweeps and tape bytes, plus what the plan re-runs, in seconds with the
+machine's calibration, fortran_ad/checkpoint/calibration.json from scripts/calibrate_costs.py);
+nothing is anchored to the measured runs. "split" counts the call sites the plan splits.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from bench_adjoint import (  # noqa: E402
     with_values,
 )
 
-from fortran_ad.ad.emit import _cost_model, plan_checkpoints  # noqa: E402
+from fortran_ad.ad.emit import plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402
@@ -56,8 +55,8 @@ class Row:
     peak_mib: float = math.nan
     primal_ms: float = math.nan
     adjoint_ms: float = math.nan
-    extra: float = math.nan  # the plan's extra cost (flop equivalents)
     predicted_ms: float = math.nan
+    split: int = 0  # call sites the plan splits
     note: str = ""
 
     @property
@@ -71,19 +70,18 @@ def planned(case, values, policy: str, budget: int):
     opts = Options(sources=cv.sources, mode="reverse", head=case.head, wrt=cv.wrt, of=cv.of,
                    sizes=sizes, checkpoint=policy, memory_limit=budget)  # fmt: skip
     plan = Plan(load(list(cv.sources)), opts)
-    p = plan_checkpoints(plan)
-    _, callee_cost = _cost_model(plan)
-    return p, callee_cost(plan.head)
+    return plan_checkpoints(plan)
 
 
 def measure(case, preset, policy, budget, repeat, workdir: Path) -> Row:
     values = case.presets[preset]
     label = "store-all" if policy == "store-all" else policy
     try:
-        p, _ = planned(case, values, policy, budget if budget < BIG else BIG)
+        p = planned(case, values, policy, budget if budget < BIG else BIG)
     except FortranADError as exc:
         return Row(case.label, label, budget, math.nan, note=str(exc).split("\n")[0][-80:])
-    row = Row(case.label, label, budget, p.peak / MIB, extra=p.extra_time)
+    row = Row(case.label, label, budget, p.peak / MIB, predicted_ms=1e3 * p.seconds,
+              split=len(p.split_sites()))  # fmt: skip
     try:
         built = build_case(case, preset, workdir, int(min(budget, BIG)), policy)
         runs = run_program(built, values, 1, repeat, False, 3600.0)
@@ -104,24 +102,21 @@ def bench(case, preset: str, fractions, repeat: int, root: Path) -> list[Row]:
         for f in fractions:
             budget = int(f * store.peak_mib * MIB)
             rows.append(measure(case, preset, "ilp", budget, repeat, work / f"ilp-{f}"))
-    _, flops = planned(case, case.presets[preset], "store-all", BIG)
-    seconds_per_flop = store.primal_ms / 1e3 / flops if flops else math.nan
-    for r in rows:
-        r.predicted_ms = store.adjoint_ms + 1e3 * seconds_per_flop * (r.extra - store.extra)
     return rows
 
 
 def table(rows: list[Row]) -> str:
-    head = ("case", "policy", "budget MiB", "plan MiB", "peak MiB", "ratio", "adjoint ms",
-            "predicted ms", "error")  # fmt: skip
+    head = ("case", "policy", "budget MiB", "plan MiB", "peak MiB", "adjoint s",
+            "predicted s", "error", "adjoint/primal", "split")  # fmt: skip
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         pred = r.predicted_ms
         err = (pred - r.adjoint_ms) / r.adjoint_ms if r.adjoint_ms else math.nan
         budget = "-" if r.budget >= BIG else f"{r.budget / MIB:.3g}"
         error = f"{err:+.0%}" if math.isfinite(err) else "-"
-        cells = (r.case, r.policy, budget, _g(r.predicted_mib), _g(r.peak_mib), _g(r.ratio),
-                 _g(r.adjoint_ms), _g(pred), error)  # fmt: skip
+        seconds = (_g(r.adjoint_ms / 1e3), _g(pred / 1e3))
+        cells = (r.case, r.policy, budget, _g(r.predicted_mib), _g(r.peak_mib), *seconds,
+                 error, _g(r.ratio), str(r.split))  # fmt: skip
         out.append("| " + " | ".join(cells) + " |" + (f" {r.note}" if r.note else ""))
     return "\n".join(out)
 
@@ -132,7 +127,7 @@ def _g(x: float) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--samples", default="lorenz96,shallow_water,vertical_diffusion")
+    p.add_argument("--samples", default="lorenz96,shallow_water,advection_diffusion")
     p.add_argument("--preset", choices=("check", "bench"), default="bench")
     p.add_argument("--fractions", default="1,0.3,0.1,0.03")
     p.add_argument("--repeat", type=int, default=3)

@@ -80,7 +80,11 @@ def test_plan_command_refuses_an_infeasible_budget() -> None:
 
 @pytest.mark.gfortran
 @pytest.mark.parametrize("policy", ["recompute-all"])
-@pytest.mark.parametrize("name", ["warm_rain"])  # more samples: test_checkpoint_budgets.py
+# more samples: test_checkpoint_budgets.py. mixed_layer allocates and frees arrays in its
+# checkpointed time loop (nothing to snapshot); ocean_box_f77 has named DO constructs (the
+# re-run copies drop the names; active COMMON: no vector modes); omp_column's checkpointed
+# loop recomputes its output cost (the primal's final value is restored)
+@pytest.mark.parametrize("name", ["warm_rain", "mixed_layer", "ocean_box_f77", "omp_column"])
 def test_checkpointed_adjoints_are_right(name: str, policy: str) -> None:
     folder = ROOT / "legacy_samples" / name
     import tomllib
@@ -93,7 +97,7 @@ def test_checkpointed_adjoints_are_right(name: str, policy: str) -> None:
         of=case["of"],
         head=case["head"],
         sample=folder / "sample.toml",
-        modes=("reverse", "vector-reverse"),
+        modes=("reverse",) if name == "ocean_box_f77" else ("reverse", "vector-reverse"),
         checkpoint=policy,
     )
     assert report.ok, report.table()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+
+import pytest
 
 from fortran_ad.ad.emit import _cost_model
 from fortran_ad.ad.generate import Plan
@@ -110,3 +113,19 @@ def test_unknown_sizes_fall_back_to_the_defaults(tmp_path: Path) -> None:
     found, _ = _loops(tmp_path, {})
     assert found[("head", line("do i = 1, n"))] == costs.DEFAULT_TRIPS
     assert found[("head", line("do while"))] == costs.WHILE_TRIPS
+
+
+def test_calibration_file_sets_the_constants_and_defaults_apply_without_it(
+    tmp_path: Path, monkeypatch
+) -> None:
+    data = tmp_path / "calibration.json"
+    data.write_text('{"flop_seconds": 2.5e-10, "byte_cost": 12.0}')
+    monkeypatch.setattr(costs, "CALIBRATION", data)
+    assert costs._calibrated("flop_seconds", 1e-9) == 2.5e-10
+    assert costs._calibrated("byte_cost", 0.25) == 12.0
+    assert costs._calibrated("weight_exp", 20.0) == 20.0  # missing key: the default
+    monkeypatch.setattr(costs, "CALIBRATION", tmp_path / "absent.json")
+    assert costs._calibrated("byte_cost", 0.25) == 0.25
+    shipped = json.loads(Path(costs.__file__).with_name("calibration.json").read_text())
+    assert shipped["byte_seconds"] > 0 and shipped["flop_seconds"] > 0
+    assert pytest.approx(shipped["byte_cost"]) == costs.BYTE_COST

@@ -27,8 +27,10 @@ def _check(source: str, wrt: list[str], of: str, sizes: dict, modes=BOTH) -> Non
     assert {"fd_adjoint", "fd_tangent"} & {r.test for r in report.rows}
 
 
-def _generate(tmp_path: Path, source: str, wrt: str, of: str, mode: str = "reverse") -> str:
-    args = [str(DATA / source), "--wrt", wrt, "--of", of, "--mode", mode]
+def _generate(
+    tmp_path: Path, source: str, wrt: str, of: str, mode: str = "reverse", *extra: str
+) -> str:
+    args = [str(DATA / source), "--wrt", wrt, "--of", of, "--mode", mode, *extra]
     assert cli.main([*args, "-o", str(tmp_path / "out")]) == 0
     suffix = {"reverse": "b", "forward": "d", "vector": "dv", "vector-reverse": "bv"}[mode]
     return (tmp_path / "out" / f"{Path(source).stem}_{suffix}.f90").read_text()
@@ -89,9 +91,9 @@ def test_derivative_object_has_the_same_type(tmp_path: Path) -> None:
 
 
 def test_tape_saves_components(tmp_path: Path) -> None:
-    """A call that overwrites a state is bracketed by pushes/pops of its components; the
-    allocation status and bounds of an allocatable component are saved with it."""
-    text = _generate(tmp_path, "nested.f90", "x,c", "cost")
+    """A (joint) call that overwrites a state is bracketed by pushes/pops of its components;
+    the allocation status and bounds of an allocatable component are saved with it."""
+    text = _generate(tmp_path, "nested.f90", "x,c", "cost", "reverse", "--calls", "joint")
     run = text[text.index("subroutine nested_run_b") :]
     assert "if (allocated(s%h)) then\n        call fad_push(s%h)\n" in run
     assert "call fad_push(lbound(s%h))" in run and "call fad_push(allocated(s%h))" in run

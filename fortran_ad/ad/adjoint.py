@@ -197,6 +197,11 @@ class Reverse(RoutineAD, NeededAnalysis):
         restore = [x for a in reversed(snap) for x in derived_alloc.restore(self, a)]
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
+        from fortran_ad.ad import split_calls  # the plan may split this call site
+
+        split = split_calls.reverse(self, s, info.routine, snap)
+        if split is not None:
+            return split
         args = self.derivative_args(info.routine, s.args, s.loc)
         args = (*args, *self.nbdirs_after(args))
         args, pre, post = self._unalias(args)

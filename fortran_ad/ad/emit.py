@@ -28,6 +28,9 @@ def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
         sizes = envs.get(name, plan.options.sizes)
         t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
         t.omp_options = plan.options  # read by ad/parallel.py
+        if plan.checkpoints is not None:  # call sites the plan splits (ad/split_calls.py)
+            t.split_sites = plan.checkpoints.split_sites()
+            t.split_infos = getattr(plan, "split_infos", {})
         t.prepare()
         return t
     from fortran_ad.ad.tangent import Tangent
@@ -69,22 +72,37 @@ def _needed_globals(plan) -> None:
 def plan_checkpoints(plan):
     """Reverse modes: collect the checkpoint candidates (a dry store-all run) and let the
     planner decide; the real emission then obeys ``plan.checkpoints``."""
+    from fortran_ad.ad import loop_checkpoint as lc
+    from fortran_ad.ad import split_calls
     from fortran_ad.checkpoint import costs
     from fortran_ad.checkpoint.ilp import plan as solve
 
     _needed_globals(plan)
     plan.checkpoints = None
-    candidates, base = [], 0.0
+    candidates, transforms = [], {}
     for name in plan.order:
         if not _wanted(plan, name):
             continue
         t = _transform(plan, name, dry=True)
-        fwd, _ = t.sweep(t.routine.body)
+        fwd, bwd = t.sweep(t.routine.body)
         candidates += t.candidates
-        if name == plan.head:
-            loops = sum(c.trips * c.tape_per_iter for c in t.candidates)
-            base = max(0.0, costs.tape_bytes(fwd, t.lookup, t.sizes) - loops)
-    plan.checkpoints = solve(candidates, plan.options.memory_limit, base, plan.options.checkpoint)
+        transforms[name] = (t, fwd, bwd)
+    primal = _cost_model(plan)[1]
+    calls, bases = split_calls.candidates(plan, transforms, primal)
+    runs = split_calls.invocations(calls, plan.head)
+    sweeps = {n: (lc.lookup(t), t.sizes, f, b) for n, (t, f, b) in transforms.items()}
+    plan.adjoint_counts = flop, traffic = costs.adjoint_counts(sweeps, runs, primal)
+    work = flop + costs.BYTE_COST * traffic
+    o = plan.options
+    plan.checkpoints = solve(
+        candidates, o.memory_limit, bases.pop(plan.head, 0.0), o.checkpoint, calls, plan.head,
+        bases, getattr(o, "calls", "auto"), work,
+    )  # fmt: skip
+    if plan.checkpoints.split_sites():  # what the split callees restore under the final plan
+        for name in {c.call.callee for c in plan.checkpoints.calls if c.split}:
+            t = _transform(plan, name, dry=True)
+            fwd, _ = t.sweep(t.routine.body)
+            plan.split_infos[name] = split_calls.split_info(t, fwd, plan)
     return plan.checkpoints
 
 
@@ -237,9 +255,11 @@ def _routine(w: Writer, plan, name: str) -> None:
     t = _transform(plan, name)
     r = t.routine
     info = t.info
+    split: list = []
     if naming.is_reverse(plan.mode):
         fwd, bwd = t.sweep(r.body)
         body = _reverse_body(t, plan, fwd, bwd)
+        split = _split_units(t, plan, fwd, bwd)
     else:
         body = t.body(r.body)
         if r.name == plan.head:
@@ -288,7 +308,48 @@ def _routine(w: Writer, plan, name: str) -> None:
                 _routine(w, plan, c.name)
         w.dedent()
     w.line(f"end subroutine {new_name}")
+    for unit in split:
+        _write_unit(w, plan, t, *unit)
     del info
+
+
+def _split_units(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> list:
+    """``<name>_fwd`` and ``<name>_bwd`` when some call site of this routine is split."""
+    from fortran_ad.ad import split_calls
+
+    p = plan.checkpoints
+    split = p is not None and any(c.split and c.call.callee == t.routine.name for c in p.calls)
+    info = getattr(plan, "split_infos", {}).get(t.routine.name)
+    if not split or info is None or info.why_joint:
+        return []
+    from fortran_ad.ad import derived
+
+    back = _reverse_body(t, plan, [], bwd, final_copies=False)
+    (f, *fa), (b, *ba) = split_calls.units(t, fwd, back, info)
+    # derived-type statements as components (<name>_bwd also allocates derivative components)
+    fwd_unit = (f, *fa[:-1], derived.expand(t, fa[-1]))
+    return [fwd_unit, (b, *ba[:-1], _derived(t, plan, t.routine.name, ba[-1]))]
+
+
+def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -> None:
+    r = t.routine
+    w.blank()
+    w.comment(f"! {'Forward' if name.endswith('_fwd') else 'Backward'} sweep of {r.name} "
+              f"({Path(r.loc.file).name}:{r.loc.line}), for split calls")  # fmt: skip
+    w.line(f"subroutine {name}({', '.join(dummies)})")
+    w.indent()
+    w.line("use fad_tape")
+    if getattr(t, "uses_revolve", False):
+        w.line("use fad_revolve")
+    for line in plan.globals.uses(r.name, t.extra_keys):
+        w.line(line)
+    for item in spec:
+        fw.spec_item(w, item)
+    for line in decls():
+        w.line(line)
+    fw.body(w, tuple(body))
+    w.dedent()
+    w.line(f"end subroutine {name}")
 
 
 def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt]:
@@ -321,15 +382,18 @@ def _calls(body: list[ir.Stmt], name: str) -> bool:
     )
 
 
-def _reverse_body(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> list[ir.Stmt]:
+def _reverse_body(
+    t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt], final_copies: bool = True
+) -> list[ir.Stmt]:
     r = t.routine
     out: list[ir.Stmt] = []
-    if r.name == plan.head:
+    if r.name == plan.head and final_copies:
         limit = ir.Literal(f"{plan.options.memory_limit}_8", "integer")
         out.append(ir.CallStmt("fad_tape_set_limit", (limit,)))
-    out.append(ir.Comment("! ---- forward sweep: the primal, recording what the adjoint needs"))
+    if final_copies:
+        out.append(ir.Comment("! ---- forward sweep: the primal, recording what the adjoint needs"))
     out += fwd
-    saved = _saved_outputs(t)
+    saved = _saved_outputs(t) if final_copies else []  # <name>_bwd restores entry values
     for var, copy in saved:
         if "allocatable" in r.symbol(var).attrs:  # (may be unallocated at the end)
             out.append(ir.Opaque(f"if (allocated({var})) allocate({copy}, source={var})"))

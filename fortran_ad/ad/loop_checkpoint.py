@@ -23,6 +23,17 @@ INT = ir.TypeSpec("integer")
 ONE = ir.Literal("1", "integer")
 
 
+def lookup(t: Reverse):
+    """Symbols for the cost model: the routine's and the transform's temporaries (a pushed
+    ``fad_count1`` is an integer, not a default real)."""
+
+    def find(name: str) -> ir.Symbol | None:
+        sym = t.lookup(name)
+        return sym if sym is not None else next((x for x in t.temps if x.name == name), None)
+
+    return find
+
+
 def loop_key(t: Reverse, s: ir.Do | ir.DoWhile) -> str:
     return f"{t.routine.name}:{s.loc.line}"
 
@@ -39,9 +50,12 @@ def eligible(t: Reverse, s: ir.Do | ir.DoWhile) -> bool:
 
 
 def state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
-    """What a segment re-run needs restored: every variable the body writes (not the index)."""
+    """What a segment re-run needs restored: every variable the body writes (not the index),
+    except allocatables the body itself allocates and frees (unallocated between
+    iterations: nothing to save, and the tape cannot push them)."""
     out: list[ir.Expr] = []
-    for name in sorted(n for n in t.writes(s.body) if n and n != _var(s)):
+    scratch = _allocated_and_freed(s.body)
+    for name in sorted(n for n in t.writes(s.body) if n and n != _var(s) and n not in scratch):
         sym = t.lookup(name)
         if sym is not None and "parameter" not in sym.attrs and sym.type is not None:
             out.append(ir.Name(name))
@@ -49,10 +63,28 @@ def state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
     for x in walk_stmts(s.body):  # module variables written by callees
         if isinstance(x, ir.CallStmt):
             for e in t.written_by_call(x):
-                if isinstance(e, ir.Name) and e.name not in seen and e.name != _var(s):
+                if isinstance(e, ir.Name) and e.name not in seen | scratch and e.name != _var(s):
                     seen.add(e.name)
                     out.append(e)
     return out
+
+
+def _allocated_and_freed(body: tuple[ir.Stmt, ...]) -> set[str]:
+    verbs: dict[str, set[str]] = {"allocate": set(), "deallocate": set()}
+    for x in body:  # top level of the body: every iteration allocates, then frees
+        if isinstance(x, ir.Opaque):
+            verb = x.text.strip().lower().split("(", 1)[0].strip()
+            if verb in verbs:
+                verbs[verb] |= set(x.writes)
+    return verbs["allocate"] & verbs["deallocate"]
+
+
+def _rerun_state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
+    """The state, noted as re-computed by the backward sweep: outputs among it get their final
+    values back at the end (emit._saved_outputs), as the primal left them."""
+    saved = state(t, s)
+    t.rerun_writes |= {e.name for e in saved if isinstance(e, ir.Name)}
+    return saved
 
 
 def restored(t: Reverse, s: ir.Do | ir.DoWhile) -> set[str]:
@@ -78,13 +110,13 @@ def candidate(t: Reverse, s: ir.Do | ir.DoWhile, f_body: list[ir.Stmt]) -> Candi
     sizes = costs.as_env(t.sizes)
     body_env = costs.inside(s, sizes) if isinstance(s, ir.Do) else sizes
     callee = t.callee_cost or (lambda name: float(costs.DEFAULT_TRIPS))
-    snapshot = sum(costs.ref_bytes(e, t.lookup, sizes) for e in state(t, s))
+    snapshot = sum(costs.ref_bytes(e, lookup(t), sizes) for e in state(t, s))
     return Candidate(
         key=loop_key(t, s),
         routine=t.routine.name,
         where=f"{s.loc.file.rsplit('/', 1)[-1]}:{s.loc.line}",
         trips=costs.trips(s, sizes),
-        tape_per_iter=costs.tape_bytes(f_body, t.lookup, body_env),
+        tape_per_iter=costs.tape_bytes(f_body, lookup(t), body_env),
         snapshot=float(snapshot),
         iter_cost=costs.flops(s.body, body_env, callee),
     )
@@ -94,7 +126,7 @@ def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, levels: tuple[int, ...], 
     """Forward and backward sweeps of ``s`` with a snapshot every ``levels[0]`` iterations."""
     from fortran_ad.ad.adjoint import pop, push
 
-    saved = state(t, s)
+    saved = _rerun_state(t, s)
     var = ir.Name(s.var)
     snap = _snapshot(saved, ir.BinOp("-", var, _w(s.start)), levels[0], s.loc)
     fwd = [
@@ -111,7 +143,7 @@ def checkpointed_while(t: Reverse, s: ir.DoWhile, f_body, b_body, levels: tuple[
     iterations; the backward sweep re-runs each segment as a counted loop."""
     from fortran_ad.ad.adjoint import pop, push
 
-    saved = state(t, s)
+    saved = _rerun_state(t, s)
     count = ir.Name(t.temp("count", INT))
     snap = _snapshot(saved, count, levels[0], s.loc)
     bump = ir.Assign(count, ir.BinOp("+", count, ONE))
@@ -186,7 +218,7 @@ def revolved(t: Reverse, s: ir.Do | ir.DoWhile, f_body, b_body, snaps: int, keep
     from fortran_ad.ad.adjoint import pop, push
 
     t.uses_revolve = True
-    saved = state(t, s)
+    saved = _rerun_state(t, s)
     note = ir.Comment(f"! checkpointed loop: binomial schedule with {snaps} snapshots")
     if isinstance(s, ir.Do):
         var, start, trip = s.var, s.start, ir.BinOp("+", ir.BinOp("-", s.stop, _w(s.start)), ONE)
@@ -244,17 +276,21 @@ def _rerun(s, var: str, first, last) -> ir.Do:
 
 
 def _unlabelled(body) -> list[ir.Stmt]:
-    """The re-run copy of a body: statement labels stay with the primal copy (no duplicates)."""
+    """The re-run copy of a body: statement labels and construct names stay with the primal
+    copy (no duplicates; EXIT and CYCLE are gone after normalization)."""
     from dataclasses import replace
 
     from fortran_ad.ir.walk import map_body
 
     def strip(s: ir.Stmt) -> list[ir.Stmt] | None:
-        if s.label is None and getattr(s, "end_label", None) is None:
+        named = isinstance(s, ir.Do | ir.DoWhile | ir.If | ir.Select) and s.name is not None
+        if s.label is None and getattr(s, "end_label", None) is None and not named:
             return None
         new = replace(s, label=None)
         if hasattr(new, "end_label"):
             new = replace(new, end_label=None)
+        if named:
+            new = replace(new, name=None)
         if isinstance(new, ir.Continue):
             return []
         from fortran_ad.ir.walk import bodies

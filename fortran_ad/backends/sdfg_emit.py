@@ -36,6 +36,10 @@ def lower(options) -> Lowered:
 
     if options.mode != "reverse":
         raise FortranADError(None, "the SDFG back end supports --mode reverse only")
+    from dataclasses import replace
+
+    # the SDFG tape is per routine: split call sites (<name>_fwd/_bwd) share it across two
+    options = replace(options, calls="joint")
     plan = Plan(load(options.sources, options.fixed_form, options.preprocessing), options)
     files = emit_files(plan)
     head = plan.program.routines[plan.head]

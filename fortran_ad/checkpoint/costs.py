@@ -5,14 +5,18 @@ and bytes per tape push times trip counts. What is known about sizes lives in a 
 (checkpoint/env.py: hints, named constants, straight-line scalars, extents bound at call sites,
 loop variables at the midpoint of their range). Extents still unknown take DEFAULT_EXTENT;
 counted loops whose trip count stays unknown run DEFAULT_TRIPS times, DO WHILE loops
-WHILE_TRIPS times. BYTE_COST (flop equivalents per byte pushed and popped) is calibrated on
-this machine by scripts/bench_adjoint.py (see README, "The checkpoint plan").
+WHILE_TRIPS times. FLOP_SECONDS (seconds per modelled flop) and BYTE_COST (flop equivalents
+per byte pushed and popped) come from calibration.json next to this file, which
+scripts/calibrate_costs.py measures on a machine (real gfortran runs; README, "The checkpoint
+plan"); without it the defaults below apply.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 from fortran_ad.checkpoint.env import SizeEnv
 from fortran_ad.ir import nodes as ir
@@ -21,8 +25,19 @@ from fortran_ad.ir.walk import bodies, subexprs
 
 DEFAULT_EXTENT = 100
 DEFAULT_TRIPS = 100
-BYTE_COST = 0.25  # flop equivalents per byte pushed and popped
 WHILE_TRIPS = 10
+CALIBRATION = Path(__file__).with_name("calibration.json")
+
+
+def _calibrated(name: str, default: float) -> float:
+    try:
+        return float(json.loads(CALIBRATION.read_text())[name])
+    except (OSError, ValueError, KeyError, TypeError):
+        return default
+
+
+FLOP_SECONDS = _calibrated("flop_seconds", 1e-9)  # seconds per modelled flop
+BYTE_COST = _calibrated("byte_cost", 0.25)  # flop equivalents per byte pushed and popped
 
 Sizes = SizeEnv | dict
 
@@ -122,13 +137,37 @@ def ref_bytes(e: ir.Expr, lookup: Callable[[str], ir.Symbol | None], sizes: Size
     return per
 
 
+# flop equivalents of operations dearer than an add or a multiply (calibrated: division,
+# sqrt, ** and exp; the other libm functions cost what exp costs)
+_W = {"/": 4.0, "sqrt": 6.0, "**": 20.0, "exp": 20.0, "mod": 6.0}
+_W.update({k: _calibrated(f"weight_{k}", v) for k, v in _W.items()})
+WEIGHTS = {**_W, "modulo": _W["mod"]}
+WEIGHTS.update({f: _W["exp"] for f in ("log", "log10", "sin", "cos", "tan", "tanh", "atan")})
+
+
+def _weight(x: ir.Expr) -> float:
+    if isinstance(x, ir.BinOp):
+        if x.op == "**" and isinstance(x.right, ir.Literal) and x.right.type == "integer":
+            return 1.0  # small integer powers are multiplications
+        return WEIGHTS.get(x.op, 1)
+    if isinstance(x, ir.Call):
+        return WEIGHTS.get(x.name, 1)
+    return 0.0
+
+
 def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], float]) -> float:
-    """Estimated floating-point work of running ``body`` once."""
+    """Estimated floating-point work of running ``body`` once. User functions called in
+    expressions cost what ``callee_cost`` says when it knows them (its ``functions``)."""
     env = as_env(sizes)
+    known = getattr(callee_cost, "functions", frozenset())
     total = 0.0
     for s in body:
         if isinstance(s, ir.Assign):
-            total += 1 + sum(1 for x in subexprs(s.value) if isinstance(x, ir.BinOp | ir.Call))
+            for x in subexprs(s.value):
+                total += _weight(x)
+                if isinstance(x, ir.Call) and x.name in known:
+                    total += callee_cost(x.name)
+            total += 1
         elif isinstance(s, ir.CallStmt):
             total += callee_cost(s.name)
         elif isinstance(s, ir.Do):
@@ -141,19 +180,41 @@ def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], 
     return total
 
 
-def tape_bytes(body, lookup, sizes: Sizes) -> float:
-    """Estimated bytes a (generated, recording) statement list pushes when run once."""
+class CalleeCost:
+    """Flops of one call of each routine, in the environment of its first call site."""
+
+    def __init__(self, program, envs: dict[str, SizeEnv]) -> None:
+        self.program, self.envs = program, envs
+        self.memo: dict[str, float] = {}
+        self.functions = frozenset(
+            n for n, i in program.routines.items() if i.routine.kind == "function"
+        )
+
+    def __call__(self, name: str) -> float:
+        if name not in self.memo:
+            info = self.program.routines.get(name)
+            self.memo[name] = float(DEFAULT_TRIPS)  # guards against (refused) recursion
+            if info is not None:
+                env = self.envs.get(name) or SizeEnv()
+                self.memo[name] = flops(info.routine.body, env, self)
+        return self.memo[name]
+
+
+def tape_bytes(body, lookup, sizes: Sizes, least: float = 0.0) -> float:
+    """Estimated bytes a (generated, recording) statement list pushes when run once. With
+    ``least``, a push counts at least that many bytes (the time model: a push of a 4-byte
+    integer costs about as much as one of an 8-byte real)."""
     env = as_env(sizes, lookup)
     total = 0.0
     for s in body:
         if isinstance(s, ir.CallStmt) and s.name == "fad_push":
-            total += ref_bytes(s.args[0], lookup, env)
+            total += max(least, ref_bytes(s.args[0], lookup, env))
         elif isinstance(s, ir.Do):
-            total += mean_trips(s, env) * tape_bytes(s.body, lookup, inside(s, env))
+            total += mean_trips(s, env) * tape_bytes(s.body, lookup, inside(s, env), least)
         elif isinstance(s, ir.DoWhile):
-            total += while_trips(s, env) * tape_bytes(s.body, lookup, env)
+            total += while_trips(s, env) * tape_bytes(s.body, lookup, env, least)
         else:
-            total += max((tape_bytes(b, lookup, env) for b in bodies(s)), default=0.0)
+            total += max((tape_bytes(b, lookup, env, least) for b in bodies(s)), default=0.0)
     return total
 
 
@@ -161,17 +222,32 @@ def segments(n: int, period: int) -> int:
     return math.ceil(n / period) if period > 0 else 0
 
 
-def callee_costs(program, envs: dict[str, SizeEnv]) -> Callable[[str], float]:
-    """Flops of one call of each routine, in the environment of its first call site."""
-    memo: dict[str, float] = {}
+def callee_costs(program, envs: dict[str, SizeEnv]) -> CalleeCost:
+    return CalleeCost(program, envs)
+
+
+def adjoint_counts(
+    sweeps: dict[str, tuple], invocations: dict[str, float], primal: CalleeCost
+) -> tuple[float, float]:
+    """Flops and tape bytes of a store-all adjoint run: per routine, its generated forward and
+    backward sweeps and the bytes its forward sweep pushes, times how often it runs (calls of
+    subroutines excluded: each counts once per execution; a function in an expression costs
+    its primal, its adjoint ``<f>_b`` a primal run and a backward sweep of about as much).
+    ``sweeps``: routine -> (symbol lookup, size environment, fwd, bwd)."""
 
     def cost(name: str) -> float:
-        if name not in memo:
-            info = program.routines.get(name)
-            memo[name] = float(DEFAULT_TRIPS)  # guards against (refused) recursion
-            if info is not None:
-                env = envs.get(name) or SizeEnv()
-                memo[name] = flops(info.routine.body, env, cost)
-        return memo[name]
+        if name in primal.functions:
+            return primal(name)
+        base = name.removesuffix("_b")
+        return 2 * primal(base) if base != name and base in primal.functions else 0.0
 
-    return cost
+    cost.functions = primal.functions  # type: ignore[attr-defined]
+    work = traffic = 0.0
+    for name, (lookup, sizes, fwd, bwd) in sweeps.items():
+        if name in primal.functions:
+            continue  # counted where it is called
+        env = as_env(sizes, lookup)
+        runs = invocations.get(name, 0.0)
+        work += runs * (flops(tuple(fwd), env, cost) + flops(tuple(bwd), env, cost))
+        traffic += runs * tape_bytes(fwd, lookup, env, least=8.0)
+    return work, traffic

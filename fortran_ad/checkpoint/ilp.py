@@ -12,7 +12,9 @@ and whose state (variables it writes) is S bytes, the options are
               treats those sub-segments the same way (multi-level, up to MAX_LEVELS)
   revolve/c   binomial schedule with c snapshots    memory (c+1)*S+T, extra time r*N*C where
               (runtime module fad_revolve)           r is the smallest with C(c+r, c) >= N
-Minimize estimated adjoint time subject to total tape memory <= the budget (--memory-limit).
+Call sites are candidates too: JOINT or SPLIT (checkpoint/calls.py has the model that places
+loops and calls in the call tree). Minimize estimated adjoint time subject to the predicted
+peak tape <= the budget (--memory-limit).
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ import json
 import math
 from dataclasses import asdict, dataclass
 
-import numpy as np
-from scipy.optimize import Bounds, LinearConstraint, milp
-
+from fortran_ad.checkpoint.calls import CallSite, Model, evaluate
+from fortran_ad.checkpoint.calls import solve as solve_calls
 from fortran_ad.checkpoint.costs import BYTE_COST
 from fortran_ad.errors import FortranADError
 
 POLICIES = ("ilp", "store-all", "recompute-all")
+CALL_POLICIES = ("auto", "joint", "split")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Option:
     memory: float
     time: float
     snaps: int = 0  # > 0: a binomial (revolve) schedule with this many snapshot slots
+    states: float = 0.0  # loop states held at once (memory = states*S + alive*T)
+    alive: float = 0.0  # recorded iterations held at once
 
     @property
     def period(self) -> int:
@@ -74,15 +78,40 @@ class Decision:
 
 
 @dataclass(frozen=True)
+class CallDecision:
+    call: CallSite
+    split: bool
+
+    @property
+    def label(self) -> str:
+        return "split" if self.split else "joint"
+
+
+@dataclass(frozen=True)
 class Plan:
     policy: str
     budget: int
     base_memory: float
     decisions: tuple[Decision, ...]
+    calls: tuple[CallDecision, ...] = ()
+    peak: float = 0.0  # predicted peak tape (bytes)
+    extra_time: float = 0.0  # estimated time beyond the primal (flop equivalents)
+    work: float = 0.0  # estimated adjoint time (flop equivalents; 0: unknown)
+
+    @property
+    def seconds(self) -> float:
+        """Estimated adjoint time on the calibrated machine (costs.FLOP_SECONDS)."""
+        from fortran_ad.checkpoint import costs
+
+        return self.work * costs.FLOP_SECONDS
 
     def schedule(self) -> dict[str, Option]:
         """The option chosen for each loop, by candidate key."""
         return {d.candidate.key: d.option for d in self.decisions}
+
+    def split_sites(self) -> frozenset[str]:
+        """Keys of the call sites the adjoint splits (the others stay joint)."""
+        return frozenset(c.call.key for c in self.calls if c.split)
 
     def period(self, key: str) -> int:
         for d in self.decisions:
@@ -90,31 +119,39 @@ class Plan:
                 return d.option.period
         return 0
 
-    @property
-    def peak(self) -> float:
-        return self.base_memory + sum(d.option.memory for d in self.decisions)
-
-    @property
-    def extra_time(self) -> float:
-        return sum(d.option.time for d in self.decisions)
-
     def table(self) -> str:
         head = (
-            f"{'loop':<28} {'trips':>8} {'tape/iter':>11} {'state':>11} {'decision':<16} "
-            f"{'tape':>11} {'est. cost':>11}"
+            f"{'loop / call site':<34} {'trips':>8} {'tape/iter':>11} {'state':>11} "
+            f"{'decision':<16} {'tape':>11} {'est. cost':>11}"
         )
         lines = [head]
         for d in self.decisions:
             c, o = d.candidate, d.option
-            what = o.label
             lines.append(
-                f"{c.routine + ' ' + c.where:<28} {c.trips:>8} {_b(c.tape_per_iter):>11} "
-                f"{_b(c.snapshot):>11} {what:<16} {_b(o.memory):>11} {o.time:>11.3g}"
+                f"{c.routine + ' ' + c.where:<34} {c.trips:>8} {_b(c.tape_per_iter):>11} "
+                f"{_b(c.snapshot):>11} {o.label:<16} {_b(o.memory):>11} {o.time:>11.3g}"
+            )
+        for cd in self.calls:
+            c = cd.call
+            what = f"call {c.callee} {c.where}"
+            per = c.extra if cd.split else c.joint_snapshot
+            cost = c.execs * (c.extra * BYTE_COST if cd.split else c.callee_cost)
+            label = cd.label + (f" ({c.why_joint})" if c.why_joint else "")
+            lines.append(
+                f"{what:<34} {c.execs:>8.0f} {'':>11} {_b(c.joint_snapshot):>11} "
+                f"{label:<16} {_b(per):>11} {cost:>11.3g}"
             )
         lines.append(
             f"policy {self.policy}: predicted peak tape {_b(self.peak)} "
             f"(budget {_b(self.budget)}), extra cost {self.extra_time:.3g} flop-equivalents"
         )
+        if self.work:
+            lines.append(f"estimated adjoint time {self.seconds:.3g} s (calibrated cost model)")
+        if self.calls:
+            lines.append(
+                "call sites: trips = executions per run; state = joint snapshot per call; "
+                "tape = bytes per call beside the callee's own tape (split) or the snapshot"
+            )
         return "\n".join(lines)
 
     def to_json(self) -> str:
@@ -124,7 +161,11 @@ class Plan:
                 "budget": self.budget,
                 "base_memory": self.base_memory,
                 "peak": self.peak,
+                "extra_time": self.extra_time,
+                "work": self.work,
+                "seconds": self.seconds,
                 "decisions": [asdict(d) for d in self.decisions],
+                "calls": [{**asdict(c.call), "decision": c.label} for c in self.calls],
             },
             indent=2,
         )
@@ -148,7 +189,7 @@ def options(c: Candidate) -> list[Option]:
     per level, plus the tape traffic and the snapshot traffic."""
     n, t, s = max(c.trips, 1), c.tape_per_iter, c.snapshot
     store_traffic = n * t * BYTE_COST
-    out = [Option((), n * t, store_traffic)]
+    out = [Option((), n * t, store_traffic, 0, 0.0, n)]
     periods = {1 << k for k in range(int(math.log2(n)) + 1)}
     periods.add(max(1, min(n, round(math.sqrt(n * s / t)) if t > 0 else n)))
     ordered = sorted(periods, reverse=True)
@@ -160,7 +201,7 @@ def options(c: Candidate) -> list[Option]:
         memory = snaps * s + prefix[-1] * t
         visits = sum(n / p for p in prefix)  # snapshots written over the whole run
         time = levels * n * c.iter_cost + store_traffic + visits * s * BYTE_COST
-        out.append(Option(prefix, memory, time))
+        out.append(Option(prefix, memory, time, 0, snaps, prefix[-1]))
         if levels < MAX_LEVELS:
             for q in ordered:
                 if 1 < q < prefix[-1] // 2:
@@ -173,7 +214,7 @@ def options(c: Candidate) -> list[Option]:
         r = repetitions(n, snaps)
         memory = (snaps + 1) * s + t
         time = (r + 1) * n * c.iter_cost + store_traffic + (r * n / 2 + snaps) * s * BYTE_COST
-        out.append(Option((), memory, time, snaps))
+        out.append(Option((), memory, time, snaps, snaps + 1, 1))
         snaps *= 2
     return out
 
@@ -187,47 +228,74 @@ def repetitions(n: int, snaps: int) -> int:
     return r
 
 
-def plan(candidates: list[Candidate], budget: int, base_memory: float, policy: str) -> Plan:
-    """Choose an option per candidate. Pure: same inputs, same Plan."""
+def plan(
+    candidates: list[Candidate],
+    budget: int,
+    base_memory: float,
+    policy: str,
+    calls: list[CallSite] | None = None,
+    head: str | None = None,
+    bases: dict[str, float] | None = None,
+    call_policy: str = "auto",
+    work: float = 0.0,
+) -> Plan:
+    """Choose an option per loop and JOINT or SPLIT per call site. Pure: same inputs, same
+    Plan. ``head`` and ``bases`` (tape each routine records outside its loop candidates) place
+    the candidates in the call tree (checkpoint/calls.py); without them all tapes add up.
+    ``call_policy``: auto (the ILP decides; joint under the fixed policies), joint or split
+    (every call site split can handle). ``work``: flop equivalents of the store-all adjoint
+    (costs.adjoint_work), the base of the Plan's time estimate."""
     if policy not in POLICIES:
         raise FortranADError(None, f"unknown checkpoint policy '{policy}' ({', '.join(POLICIES)})")
+    if call_policy not in CALL_POLICIES:
+        raise FortranADError(
+            None, f"unknown call policy '{call_policy}' ({', '.join(CALL_POLICIES)})"
+        )
+    calls = list(calls or [])
     opts = [options(c) for c in candidates]
+    top = head if head is not None else ""
+    model = Model(candidates, opts, calls, {**(bases or {}), top: base_memory}, head)
+    fixed = {c.key: call_policy == "split" for c in calls if call_policy != "auto"}
     if policy == "store-all":
-        chosen = [o[0] for o in opts]
+        chosen, split = [o[0] for o in opts], _fixed_split(calls, fixed)
     elif policy == "recompute-all":
         # the least memory the level schemes reach (binomial schedules are the ILP's tool)
         chosen = [min((x for x in o if x.levels), key=lambda x: (x.memory, x.time)) for o in opts]
+        split = _fixed_split(calls, fixed)
     else:
-        chosen = _solve(opts, budget - base_memory)
-        if chosen is None:
-            smallest = base_memory + sum(min(x.memory for x in o) for o in opts)
+        found = _solve(model, budget, fixed)
+        if found is None:
+            least = solve_calls(model, None, fixed)
+            smallest = evaluate(model, *least)[0] if least is not None else math.inf
             raise FortranADError(
                 None,
                 f"memory limit of {budget} bytes is infeasible: the smallest tape this plan can "
                 f"reach is {math.ceil(smallest)} bytes",
                 f"use --memory-limit {math.ceil(smallest)} or more",
             )
+        chosen, split = found
+    peak, time = evaluate(model, chosen, split)
     decisions = tuple(Decision(c, o) for c, o in zip(candidates, chosen, strict=True))
-    return Plan(policy, budget, base_memory, decisions)
+    sites = tuple(CallDecision(c, split.get(c.key, False)) for c in calls)
+    # the store-all work already holds the loops' tape traffic that option times count
+    total = work - sum(o[0].time for o in opts) + time if work else 0.0
+    return Plan(policy, budget, base_memory, decisions, sites, peak, time, total)
 
 
-def _solve(opts: list[list[Option]], budget: float) -> list[Option] | None:
-    if not opts:
-        return [] if budget >= 0 else None
-    flat = [(i, o) for i, group in enumerate(opts) for o in group]
-    cost = np.array([o.time for _, o in flat])
-    memory = np.array([[o.memory for _, o in flat]])
-    pick = np.zeros((len(opts), len(flat)))
-    for j, (i, _) in enumerate(flat):
-        pick[i, j] = 1
-    constraints = [
-        LinearConstraint(pick, lb=np.ones(len(opts)), ub=np.ones(len(opts))),
-        LinearConstraint(memory, lb=-np.inf, ub=budget),
-    ]
-    result = milp(
-        cost, constraints=constraints, integrality=np.ones(len(flat)), bounds=Bounds(0, 1)
-    )
-    if not result.success:
-        return None
-    x = np.round(result.x).astype(int)
-    return [o for (_, o), on in zip(flat, x, strict=True) if on]
+def _fixed_split(calls: list[CallSite], fixed: dict[str, bool]) -> dict[str, bool]:
+    return {c.key: fixed.get(c.key, False) and not c.why_joint for c in calls}
+
+
+def _solve(model: Model, budget: float, fixed: dict[str, bool]):
+    """The ILP's choice, re-checked exactly: the linearisation's big-M constants meet the
+    solver's tolerances, so a choice that overshoots by rounding is solved again tighter."""
+    target = float(budget)
+    for _ in range(4):
+        found = solve_calls(model, target, fixed)
+        if found is None:
+            return None
+        peak = evaluate(model, *found)[0]
+        if peak <= budget * (1 + 1e-9) + 1e-6:
+            return found
+        target -= peak - budget + 1.0
+    return None
