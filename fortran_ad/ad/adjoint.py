@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, parallel, pointers, tbr
+from fortran_ad.ad import block_tape, derived, parallel, pointers, simd, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -241,15 +241,24 @@ class Reverse(RoutineAD, NeededAnalysis):
             post = [push(n) for n in names]
             restore = [pop(n) for n in reversed(names)]
         keep_index = s.var in self.free_loop_vars
+        slices, f_body, unslices, b_body = block_tape.hoist(
+            self, s, f_body, b_body, (start, stop, step)
+        )
         fwd = [
             *pre,
             *([push(ir.Name(s.var))] if keep_index else []),
+            *slices,
             parallel.serial_copy(self, _replace_body(s, f_body, start, stop, step)),
             *post,
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
         loop = ir.Do(s.var, rstart, rstop, rstep, tuple(b_body), None, loc=s.loc)
-        bwd = [self._note(s), *restore, loop, *([pop(ir.Name(s.var))] if keep_index else [])]
+        before, after = [], []
+        vec = simd.vectorize(self, loop, (start, stop, step))
+        if vec is not None:
+            before, loop, after = vec
+        index = [pop(ir.Name(s.var))] if keep_index else []
+        bwd = [self._note(s), *restore, *unslices, *before, loop, *after, *index]
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:
