@@ -130,7 +130,7 @@ def _mentions(e: ir.Expr, names: set[str]) -> bool:
 
 
 def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -> str | None:
-    """"reduction", "element", "private" or None (a dependence between iterations)."""
+    """ "reduction", "element", "private" or None (a dependence between iterations)."""
     refs = [r for s in assigns for e in (s.target, s.value) for r in _refs(e, v)]
     first = refs[0]
     same = all(r == first for r in refs)
@@ -140,11 +140,16 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
             _mentions(e, written | {index}) for e in subs if e != ir.Name(index)
         ):
             return "element"
-    if same and not any(_mentions(e, written | {index}) for e in children(first)):
-        if all(_increment(s) is not None for s in assigns if var_of(s.target.name) == v) and all(
-            not _refs(s.value, v) for s in assigns if var_of(s.target.name) != v
-        ):
-            return "reduction"
+    invariant = not any(_mentions(e, written | {index}) for e in children(first))
+    mine = [s for s in assigns if var_of(s.target.name) == v]
+    others = [s for s in assigns if var_of(s.target.name) != v]
+    if (
+        same
+        and invariant
+        and all(_increment(s) is not None for s in mine)
+        and not any(_refs(s.value, v) for s in others)
+    ):
+        return "reduction"
     if isinstance(first, ir.Name) and same:
         for s in assigns:  # the first statement that mentions v must define it from others
             if _refs(s.value, v):
@@ -158,8 +163,7 @@ def _increment(s: ir.Assign) -> ir.Expr | None:
     """``e`` of ``v = v + e`` or ``v = v - e`` with ``e`` free of ``v``."""
     val = s.value
     if isinstance(val, ir.BinOp) and val.op in "+-" and val.left == s.target:
-        if not _refs(val.right, s.target.name):
-            return val.right
+        return None if _refs(val.right, s.target.name) else val.right
     return None
 
 

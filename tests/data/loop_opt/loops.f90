@@ -1,0 +1,49 @@
+!> Innermost loops for ad/block_tape.py (slice push/pop) and ad/simd.py (simd reductions).
+module loops
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  subroutine head(n, m, beta, x, w, cost)
+    integer, intent(in) :: n, m
+    real(dp), intent(in) :: beta, w(n)
+    real(dp), intent(inout) :: x(n, m)
+    real(dp), intent(out) :: cost
+    real(dp) :: t, s(n)
+    integer :: i, j
+    cost = 0.0_dp
+    do j = 1, m
+      ! block: the loop touches only x(i, j); adjoint: simd with reductions into beta and w
+      do i = 1, n
+        x(i, j) = x(i, j)*beta + w(i)*x(i, j)**2
+      end do
+      ! not a block: reads x(i - 1, j), another iteration's element; scatter adjoint
+      do i = 2, n
+        x(i, j) = x(i, j) + 0.5_dp*x(i - 1, j)*x(i, j)
+      end do
+      ! not a block: the adjoint of the second statement reads x(i, j) after the overwrite
+      do i = 1, n, 2
+        x(i, j) = sin(x(i, j))
+        s(i) = x(i, j)**2
+        cost = cost + s(i)
+      end do
+      ! not a block: a conditional overwrite
+      do i = n, 1, -1
+        if (x(i, j) > 0.0_dp) x(i, j) = x(i, j)*x(i, j)
+      end do
+      ! block over a strided, reversed loop; simd reduction into an element of wb
+      do i = n, 1, -2
+        x(i, j) = x(i, j)*w(m) + beta
+      end do
+      ! not a block: the scalar t is recorded in the same loop
+      do i = n, 1, -2
+        t = x(i, j)*w(i)
+        x(i, j) = t*x(i, j) + beta*t
+      end do
+    end do
+    do j = 1, m
+      do i = 1, n
+        cost = cost + x(i, j)
+      end do
+    end do
+  end subroutine head
+end module loops
