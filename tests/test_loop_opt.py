@@ -27,12 +27,25 @@ def adjoint(tmp_path_factory: pytest.TempPathFactory) -> str:
     return (out / "loops_b.f90").read_text()
 
 
-def test_slices_replace_element_records_only_where_legal(adjoint: str) -> None:
-    pushes = re.findall(r"call fad_push\((x\([^)]*\))\)", adjoint)
-    pops = re.findall(r"call fad_pop\((x\([^)]*\))\)", adjoint)
-    # loops 1 and 5 (unit and reversed stride-2) as slices; loops 2, 3, 4 and 6 per element
-    assert pushes == ["x(1:n, j)", "x(i, j)", "x(i, j)", "x(i, j)", "x(n:1:-2, j)", "x(i, j)"]
-    assert sorted(pops) == sorted(pushes)
+def test_slices_and_buffers_replace_element_records_only_where_legal(adjoint: str) -> None:
+    pushes = re.findall(r"call fad_push\(([^()]*(?:\([^)]*\))?)\)", adjoint)
+    pops = re.findall(r"call fad_pop\(([^()]*(?:\([^)]*\))?)\)", adjoint)
+    # loops 1 and 5 (unit and reversed stride-2) as slices; loops 2 and 6 through buffers;
+    # loops 3 (stride 2, line 2's adjoint reads x after the overwrite), 4 (conditional) per element
+    assert pushes == [
+        "x(1:n, j)",
+        "fad_save1",
+        "x(i, j)",
+        "x(i, j)",
+        "1",
+        "0",
+        "x(n:1:-2, j)",
+        "fad_save2",
+        "fad_save3",
+    ]
+    assert sorted(pops) == sorted(["fad_branch1" if p in "01" else p for p in pushes if p != "0"])
+    assert "fad_save2(i) = t" in adjoint and "t = fad_save2(i)" in adjoint
+    assert "allocate(fad_save2(1:n), fad_save3(1:n))" in adjoint
     # the slice is popped before its reversed loop (no element pop left inside it)
     after = adjoint.split("call fad_pop(x(1:n, j))", 1)[1].split("end do", 1)[0]
     assert "fad_pop" not in after

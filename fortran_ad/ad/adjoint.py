@@ -241,24 +241,23 @@ class Reverse(RoutineAD, NeededAnalysis):
             post = [push(n) for n in names]
             restore = [pop(n) for n in reversed(names)]
         keep_index = s.var in self.free_loop_vars
-        slices, f_body, unslices, b_body = block_tape.hoist(
-            self, s, f_body, b_body, (start, stop, step)
-        )
+        h = block_tape.hoist(self, s, f_body, b_body, (start, stop, step))
         fwd = [
             *pre,
             *([push(ir.Name(s.var))] if keep_index else []),
-            *slices,
-            parallel.serial_copy(self, _replace_body(s, f_body, start, stop, step)),
+            *h.f_before,
+            parallel.serial_copy(self, _replace_body(s, h.f_body, start, stop, step)),
+            *h.f_after,
             *post,
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
-        loop = ir.Do(s.var, rstart, rstop, rstep, tuple(b_body), None, loc=s.loc)
+        loop = ir.Do(s.var, rstart, rstop, rstep, tuple(h.b_body), None, loc=s.loc)
         before, after = [], []
         vec = simd.vectorize(self, loop, (start, stop, step))
         if vec is not None:
             before, loop, after = vec
         index = [pop(ir.Name(s.var))] if keep_index else []
-        bwd = [self._note(s), *restore, *unslices, *before, loop, *after, *index]
+        bwd = [self._note(s), *restore, *h.b_before, *before, loop, *after, *h.b_after, *index]
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:

@@ -1,25 +1,34 @@
-"""Block tape for innermost loops: one push/pop of a contiguous slice instead of one call per
-element.
+"""Block tape for innermost loops: one push/pop per loop instead of one call per element.
 
-The store-all sweep records ``x(i, j)`` before every iteration's overwrite::
+The store-all sweep records values before every iteration's overwrite::
 
     do i = lo, hi                      ! forward            do i = hi, lo, -1    ! backward
-      call fad_push(x(i, j))                                  call fad_pop(x(i, j))
-      x(i, j) = x(i, j)*beta                                  ... adjoint of the statement
+      call fad_push(t)                                        call fad_pop(x(i, j))
+      t = x(i, j)*w(i)                                        ... adjoint of line 2
+      call fad_push(x(i, j))                                  call fad_pop(t)
+      x(i, j) = t*x(i, j)                                     ... adjoint of line 1
     end do                                                  end do
 
-When iteration ``i`` touches no element of ``x`` but ``x(i, j)`` (every reference in the loop
-is that very designator, ``j`` does not change in the loop) and nothing writes ``x`` before the
-push, the pushed value is the value ``x(i, j)`` had when the loop started: the whole loop
-records ``x(lo:hi, j)``, so it is pushed as one slice before the loop and popped as one slice
-before the reversed loop (a block copy, no call per element, and the loops stay vectorisable).
-Popping before the reversed loop restores ``x(i, j)`` earlier than the element pop did, which
-is harmless when the adjoint statements ahead of the element pop do not read ``x``; and the
-slices stay last-in first-out only when the loop records nothing else, so both are required.
+Two rewrites remove those calls from the loops (a call per element costs more than the
+statement it records and keeps the loop from being vectorised):
+
+- **Slices.** When iteration ``i`` touches no element of ``x`` but ``x(i, j)`` (every
+  reference in the loop is that very designator, ``j`` does not change in the loop) and nothing
+  writes ``x`` before the push, the pushed value is the value ``x(i, j)`` had when the loop
+  started: the loop records ``x(lo:hi, j)``, pushed as one slice before the loop and popped
+  before the reversed loop. Popping early is harmless when the adjoint statements ahead of the
+  element pop do not read ``x``; the slice stays last-in first-out only when the loop records
+  nothing else inside.
+- **Buffers.** Any other unconditional record ``call fad_push(e)`` of a scalar or an element
+  (loops with step 1 or -1) becomes ``fad_save1(i) = e`` into a local array over the loop's range,
+  pushed as one block after the loop; the backward sweep pops the block before the reversed loop
+  and the element pop becomes ``e = fad_save1(i)``. Records left inside the loop (conditional
+  ones) stay below the block on the tape, so the order stays last-in first-out.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from fortran_ad.ir import nodes as ir
@@ -31,50 +40,139 @@ if TYPE_CHECKING:
 Stmts = list[ir.Stmt]
 
 
-def hoist(
-    t: Reverse, s: ir.Do, f_body: Stmts, b_body: Stmts, bounds: tuple
-) -> tuple[Stmts, Stmts, Stmts, Stmts]:
-    """(slice pushes before the loop, forward body, slice pops before the reversed loop,
-    backward body) for the innermost loop ``s``; ``bounds`` = (start, stop, step) as the
-    forward loop runs them. Returns no slices when any condition does not hold."""
+@dataclass
+class Hoisted:
+    """The loop's records moved out: statements around the forward loop and around the
+    reversed loop, and the two loop bodies that remain."""
+
+    f_before: Stmts
+    f_body: Stmts
+    f_after: Stmts
+    b_before: Stmts
+    b_body: Stmts
+    b_after: Stmts
+
+
+def hoist(t: Reverse, s: ir.Do, f_body: Stmts, b_body: Stmts, bounds: tuple) -> Hoisted:
+    """Slices and buffers for the records of the innermost loop ``s``; ``bounds`` =
+    (start, stop, step) as the forward loop runs them. Leaves the loop as it is when no
+    record qualifies."""
+    same = Hoisted([], f_body, [], [], b_body, [])
     if t.omp_depth or any(isinstance(x, ir.Do | ir.DoWhile) for x in walk_stmts(tuple(f_body))):
-        return [], f_body, [], b_body
+        return same
     written = t.writes(s.body) | {s.var}
-    moved: list[ir.ArrayRef] = []
-    for k, x in enumerate(f_body):
-        ref = _pushed(x, "fad_push")
-        if ref is None or not _sliceable(ref, s.var, written):
-            continue
-        name = ref.name
-        pops = [j for j, y in enumerate(b_body) if _pushed(y, "fad_pop") == ref]
-        if len(pops) != 1 or sum(_pushed(y, "fad_push") == ref for y in f_body) != 1:
-            continue
-        if _mentions(f_body[:k], name) or _mentions(b_body[: pops[0]], name):
-            continue
-        if not _only_element(t, s.body, ref):
-            continue
-        moved.append(ref)
-    if not moved:
-        return [], f_body, [], b_body
-    f_rest = [x for x in f_body if _pushed(x, "fad_push") not in moved]
-    b_rest = [y for y in b_body if _pushed(y, "fad_pop") not in moved]
-    if any(_is_tape(x, "fad_push") for x in walk_stmts(tuple(f_rest))):
-        return [], f_body, [], b_body  # other records inside: the slices would not stay LIFO
-    if any(_is_tape(y, "fad_pop") for y in walk_stmts(tuple(b_rest))):
-        return [], f_body, [], b_body
+    paired = [e for e in _records(f_body, b_body) if _plain(e)]
+    moved = [e for e in paired if _slice_ok(t, s, f_body, b_body, e, written)]
+    span = _span(bounds)
+    buffered = [e for e in paired if e not in moved and span and _buffer_type(t, e) is not None]
+    f_rest = [x for x in f_body if _recorded(x, "fad_push") not in moved]
+    if moved and any(
+        _is_tape(x, "fad_push") and _recorded(x, "fad_push") not in buffered
+        for x in walk_stmts(tuple(f_rest))
+    ):
+        moved = []  # other records inside: the slices would not stay last-in first-out
+        f_rest = f_body
+    if not moved and not buffered:
+        return same
+    b_rest = [y for y in b_body if _recorded(y, "fad_pop") not in moved]
     slices = [_slice(ref, s.var, bounds) for ref in moved]
-    pushes = [ir.CallStmt("fad_push", (x,), s.loc) for x in slices]
-    pops_ = [ir.CallStmt("fad_pop", (x,), s.loc) for x in reversed(slices)]
-    return pushes, f_rest, pops_, b_rest
+    out = Hoisted(
+        [ir.CallStmt("fad_push", (x,), s.loc) for x in slices],
+        f_rest,
+        [],
+        [ir.CallStmt("fad_pop", (x,), s.loc) for x in reversed(slices)],
+        b_rest,
+        [],
+    )
+    if buffered:
+        _buffer(t, s, out, buffered, *span)
+    return out
+
+
+def _span(bounds: tuple) -> tuple[ir.Expr, ir.Expr] | None:
+    """(lowest, highest) index of a loop with step 1 or -1, else None."""
+    start, stop, step = bounds
+    one = ir.Literal("1", "integer")
+    if step is None or step == one:
+        return start, stop
+    if step == ir.UnOp("-", one):
+        return stop, start
+    return None
+
+
+def _records(f_body: Stmts, b_body: Stmts) -> list[ir.Expr]:
+    """Designators pushed exactly once at the top of the forward body and popped exactly once
+    at the top of the backward body."""
+    pushed = [_recorded(x, "fad_push") for x in f_body]
+    popped = [_recorded(y, "fad_pop") for y in b_body]
+    return [e for e in pushed if e is not None and pushed.count(e) == 1 and popped.count(e) == 1]
+
+
+def _plain(e: ir.Expr) -> bool:
+    """A variable or one element of it (no section, no component path)."""
+    subs = e.subs if isinstance(e, ir.ArrayRef) else ()
+    return not any(isinstance(x, ir.Range) for x in subs) and "%" not in getattr(e, "name", "%")
+
+
+def _slice_ok(t, s: ir.Do, f_body: Stmts, b_body: Stmts, e: ir.Expr, written: set[str]) -> bool:
+    if not isinstance(e, ir.ArrayRef) or not _sliceable(e, s.var, written):
+        return False
+    k = next(j for j, x in enumerate(f_body) if _recorded(x, "fad_push") == e)
+    p = next(j for j, y in enumerate(b_body) if _recorded(y, "fad_pop") == e)
+    if _mentions(f_body[:k], e.name) or _mentions(b_body[:p], e.name):
+        return False
+    return _only_element(t, s.body, e)
+
+
+def _buffer_type(t: Reverse, e: ir.Expr) -> ir.TypeSpec | None:
+    """The type of a scalar or element record of intrinsic type (None: not bufferable)."""
+    from fortran_ad.ir.symbols import type_name
+
+    sym = t.lookup(e.name) if isinstance(e, ir.Name | ir.ArrayRef) else None
+    if sym is None or sym.type is None or type_name(sym) is not None:
+        return None
+    if sym.type.base == "character" or "pointer" in sym.attrs:
+        return None
+    if isinstance(e, ir.Name) and sym.rank:
+        return None
+    return sym.type
+
+
+def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
+    from fortran_ad.backends.fortran import expr
+
+    bufs = {}
+    for e in records:
+        typ = _buffer_type(t, e)
+        bufs[e] = t.temp("save", typ, (ir.Dim("deferred"),), frozenset({"allocatable"}))
+    shape = f"({expr(lo)}:{expr(hi)})"
+    alloc = ir.Opaque(f"allocate({', '.join(b + shape for b in bufs.values())})", loc=s.loc)
+    free = ir.Opaque(f"deallocate({', '.join(bufs.values())})", loc=s.loc)
+    at = ir.Name(s.var)
+
+    def swap(x: ir.Stmt, tape: str) -> ir.Stmt:
+        e = _recorded(x, tape)
+        if e not in bufs:
+            return x
+        slot = ir.ArrayRef(bufs[e], (at,))
+        return ir.Assign(slot, e, x.loc) if tape == "fad_push" else ir.Assign(e, slot, x.loc)
+
+    out.f_before.append(alloc)
+    out.f_body = [swap(x, "fad_push") for x in out.f_body]
+    out.f_after += [*(ir.CallStmt("fad_push", (ir.Name(b),), s.loc) for b in bufs.values()), free]
+    pops = [ir.CallStmt("fad_pop", (ir.Name(b),), s.loc) for b in reversed(bufs.values())]
+    out.b_before[:0] = [alloc, *pops]
+    out.b_body = [swap(y, "fad_pop") for y in out.b_body]
+    out.b_after.append(free)
 
 
 def _is_tape(s: ir.Stmt, name: str) -> bool:
     return isinstance(s, ir.CallStmt) and s.name == name
 
 
-def _pushed(s: ir.Stmt, name: str) -> ir.ArrayRef | None:
-    """The element ``x(..)`` of ``call <name>(x(..))``, else None."""
-    if _is_tape(s, name) and len(s.args) == 1 and isinstance(s.args[0], ir.ArrayRef):
+def _recorded(s: ir.Stmt, name: str) -> ir.Expr | None:
+    """The designator ``x`` or ``x(..)`` of ``call <name>(...)``, else None."""
+    if _is_tape(s, name) and len(s.args) == 1 and isinstance(s.args[0], ir.Name | ir.ArrayRef):
         return s.args[0]
     return None
 

@@ -16,17 +16,17 @@ contains
       do i = 1, n
         x(i, j) = x(i, j)*beta + w(i)*x(i, j)**2
       end do
-      ! not a block: reads x(i - 1, j), another iteration's element; scatter adjoint
+      ! not a slice: reads x(i - 1, j), another iteration's element (a buffer); scatter adjoint
       do i = 2, n
         x(i, j) = x(i, j) + 0.5_dp*x(i - 1, j)*x(i, j)
       end do
-      ! not a block: the adjoint of the second statement reads x(i, j) after the overwrite
+      ! no block: the adjoint of line 2 reads x(i, j) after the overwrite; stride 2: no buffer
       do i = 1, n, 2
         x(i, j) = sin(x(i, j))
         s(i) = x(i, j)**2
         cost = cost + s(i)
       end do
-      ! not a block: a conditional overwrite
+      ! no block: a conditional overwrite
       do i = n, 1, -1
         if (x(i, j) > 0.0_dp) x(i, j) = x(i, j)*x(i, j)
       end do
@@ -34,8 +34,8 @@ contains
       do i = n, 1, -2
         x(i, j) = x(i, j)*w(m) + beta
       end do
-      ! not a block: the scalar t is recorded in the same loop
-      do i = n, 1, -2
+      ! not a slice (t reads x(i, j) before the push): t and x(i, j) go through buffers
+      do i = n, 1, -1
         t = x(i, j)*w(i)
         x(i, j) = t*x(i, j) + beta*t
       end do
