@@ -31,7 +31,9 @@ def test_slices_and_buffers_replace_element_records_only_where_legal(adjoint: st
     pushes = re.findall(r"call fad_push\(([^()]*(?:\([^)]*\))?)\)", adjoint)
     pops = re.findall(r"call fad_pop\(([^()]*(?:\([^)]*\))?)\)", adjoint)
     # loops 1 and 5 (unit and reversed stride-2) as slices; loops 2 and 6 through buffers;
-    # loops 3 (stride 2, line 2's adjoint reads x after the overwrite), 4 (conditional) per element
+    # loops 3 (stride 2, line 2's adjoint reads x after the overwrite), 4 (conditional) per element;
+    # loop 7 accumulates into x(n, j): pushed once before it, popped once after its adjoint;
+    # loop 8 multiplies x(1, j), whose values its adjoint reads: a buffer
     assert pushes == [
         "x(1:n, j)",
         "fad_save1",
@@ -42,10 +44,17 @@ def test_slices_and_buffers_replace_element_records_only_where_legal(adjoint: st
         "x(n:1:-2, j)",
         "fad_save2",
         "fad_save3",
+        "x(n, j)",
+        "fad_save4",
     ]
     assert sorted(pops) == sorted(["fad_branch1" if p in "01" else p for p in pushes if p != "0"])
     assert "fad_save2(i) = t" in adjoint and "t = fad_save2(i)" in adjoint
     assert "allocate(fad_save2(1:n), fad_save3(1:n))" in adjoint
+    once = adjoint.split("call fad_push(x(n, j))", 1)[1].split("end do", 1)[0]
+    assert "fad_push" not in once
+    assert re.search(
+        r"xb\(k, j\) = xb\(k, j\) - w\(k\)\*\w+\n\s*end do\n\s*call fad_pop\(x\(n, j\)\)", adjoint
+    )
     # the slice is popped before its reversed loop (no element pop left inside it)
     after = adjoint.split("call fad_pop(x(1:n, j))", 1)[1].split("end do", 1)[0]
     assert "fad_pop" not in after

@@ -9,7 +9,7 @@ The store-all sweep records values before every iteration's overwrite::
       x(i, j) = t*x(i, j)                                     ... adjoint of line 1
     end do                                                  end do
 
-Two rewrites remove those calls from the loops (a call per element costs more than the
+Three rewrites remove those calls from the loops (a call per element costs more than the
 statement it records and keeps the loop from being vectorised):
 
 - **Slices.** When iteration ``i`` touches no element of ``x`` but ``x(i, j)`` (every
@@ -19,6 +19,10 @@ statement it records and keeps the loop from being vectorised):
   before the reversed loop. Popping early is harmless when the adjoint statements ahead of the
   element pop do not read ``x``; the slice stays last-in first-out only when the loop records
   nothing else inside.
+- **Once.** An element the loop index does not select (an accumulation ``a(i, j) = a(i, j) -
+  a(i, k)*a(j, k)`` over ``k < j``) whose intermediate values no adjoint statement of the loop
+  reads (every other reference to ``a`` provably differs: the loop range ends before ``j``) is
+  pushed once before the loop and popped once after the reversed loop.
 - **Buffers.** Any other unconditional record ``call fad_push(e)`` of a scalar or an element
   (loops with step 1 or -1) becomes ``fad_save1(i) = e`` into a local array over the loop's range,
   pushed as one block after the loop; the backward sweep pops the block before the reversed loop
@@ -62,27 +66,32 @@ def hoist(t: Reverse, s: ir.Do, f_body: Stmts, b_body: Stmts, bounds: tuple) -> 
         return same
     written = t.writes(s.body) | {s.var}
     paired = [e for e in _records(f_body, b_body) if _plain(e)]
-    moved = [e for e in paired if _slice_ok(t, s, f_body, b_body, e, written)]
     span = _span(bounds)
-    buffered = [e for e in paired if e not in moved and span and _buffer_type(t, e) is not None]
-    f_rest = [x for x in f_body if _recorded(x, "fad_push") not in moved]
+    kept = [e for e in paired if span and _once_ok(f_body, b_body, e, s.var, written, span)]
+    moved = [e for e in paired if e not in kept and _slice_ok(t, s, f_body, b_body, e, written)]
+    buffered = [
+        e
+        for e in paired
+        if e not in kept and e not in moved and span and _buffer_type(t, e) is not None
+    ]
+    f_rest = [x for x in f_body if _recorded(x, "fad_push") not in (*kept, *moved)]
     if moved and any(
         _is_tape(x, "fad_push") and _recorded(x, "fad_push") not in buffered
         for x in walk_stmts(tuple(f_rest))
     ):
         moved = []  # other records inside: the slices would not stay last-in first-out
-        f_rest = f_body
-    if not moved and not buffered:
+        f_rest = [x for x in f_body if _recorded(x, "fad_push") not in kept]
+    if not kept and not moved and not buffered:
         return same
-    b_rest = [y for y in b_body if _recorded(y, "fad_pop") not in moved]
+    b_rest = [y for y in b_body if _recorded(y, "fad_pop") not in (*kept, *moved)]
     slices = [_slice(ref, s.var, bounds) for ref in moved]
     out = Hoisted(
-        [ir.CallStmt("fad_push", (x,), s.loc) for x in slices],
+        [ir.CallStmt("fad_push", (x,), s.loc) for x in [*kept, *slices]],
         f_rest,
         [],
         [ir.CallStmt("fad_pop", (x,), s.loc) for x in reversed(slices)],
         b_rest,
-        [],
+        [ir.CallStmt("fad_pop", (x,), s.loc) for x in reversed(kept)],
     )
     if buffered:
         _buffer(t, s, out, buffered, *span)
@@ -122,6 +131,56 @@ def _slice_ok(t, s: ir.Do, f_body: Stmts, b_body: Stmts, e: ir.Expr, written: se
     if _mentions(f_body[:k], e.name) or _mentions(b_body[:p], e.name):
         return False
     return _only_element(t, s.body, e)
+
+
+def _once_ok(f_body: Stmts, b_body: Stmts, e: ir.Expr, var: str, written: set[str], span) -> bool:
+    """A record of one element the loop index does not select (an accumulation such as
+    ``a(i, j) = a(i, j) - a(i, k)*a(j, k)`` over ``k``) whose intermediate values no adjoint
+    statement of the loop reads: recorded once before the loop, restored once after the
+    reversed loop."""
+    name = var_of(e.name)
+    if isinstance(e, ir.ArrayRef) and any(_names(x) & written for x in e.subs):
+        return False
+    k = next(j for j, x in enumerate(f_body) if _recorded(x, "fad_push") == e)
+    if _mentions(f_body[:k], name):
+        return False
+    for y in walk_stmts(tuple(b_body)):
+        if _recorded(y, "fad_pop") == e:
+            continue
+        if isinstance(y, ir.Opaque) and name in (*y.reads, *y.writes):
+            return False
+        for x in (r for ex in stmt_exprs(y) for r in subexprs(ex)):
+            if isinstance(x, ir.OpaqueExpr) and name in x.names:
+                return False
+            ours = isinstance(x, ir.Name | ir.ArrayRef) and var_of(x.name) == name
+            if ours and not _distinct(x, e, var, span):
+                return False
+    return True
+
+
+def _distinct(r: ir.Expr, e: ir.Expr, var: str, span: tuple[ir.Expr, ir.Expr]) -> bool:
+    """``r`` (subscripted with the loop index ``var``) is never the element ``e``: in some
+    position ``r`` has ``var`` and ``e`` a value the loop range ``span`` excludes, because the
+    range ends at ``value - c`` or starts at ``value + c`` (c > 0)."""
+    if not (isinstance(r, ir.ArrayRef) and isinstance(e, ir.ArrayRef)):
+        return False
+    if len(r.subs) != len(e.subs):
+        return False
+    lo, hi = span
+    for rs, es in zip(r.subs, e.subs, strict=True):
+        if rs != ir.Name(var) or var in _names(es):
+            continue
+        for bound, op in ((hi, "-"), (lo, "+")):
+            if (
+                isinstance(bound, ir.BinOp)
+                and bound.op == op
+                and bound.left == es
+                and isinstance(bound.right, ir.Literal)
+                and bound.right.text.isdigit()
+                and int(bound.right.text) > 0
+            ):
+                return True
+    return False
 
 
 def _buffer_type(t: Reverse, e: ir.Expr) -> ir.TypeSpec | None:

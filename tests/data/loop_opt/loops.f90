@@ -9,7 +9,7 @@ contains
     real(dp), intent(inout) :: x(n, m)
     real(dp), intent(out) :: cost
     real(dp) :: t, s(n)
-    integer :: i, j
+    integer :: i, j, k
     cost = 0.0_dp
     do j = 1, m
       ! block: the loop touches only x(i, j); adjoint: simd with reductions into beta and w
@@ -38,6 +38,14 @@ contains
       do i = n, 1, -1
         t = x(i, j)*w(i)
         x(i, j) = t*x(i, j) + beta*t
+      end do
+      ! an accumulation into x(n, j): recorded once, as k < n never selects it
+      do k = 1, n - 1
+        x(n, j) = x(n, j) - w(k)*x(k, j)
+      end do
+      ! not once: the adjoint reads x(1, j) itself (a buffer)
+      do k = 2, n
+        x(1, j) = x(1, j)*w(k)
       end do
     end do
     do j = 1, m
