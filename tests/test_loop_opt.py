@@ -1,5 +1,6 @@
 """Loop-level optimisations of generated adjoints: slice push/pop of innermost loops
-(ad/block_tape.py) and ``!$omp simd`` reductions in independent backward loops (ad/simd.py).
+(ad/block_tape.py), ``!$omp simd`` reductions in independent backward loops (ad/simd.py) and
+the split of scatter-form adjoint loops (ad/fission.py).
 
 tests/data/loop_opt/loops.f90 has one loop per case, each commented with what it must get;
 the structure of the adjoint is asserted here and its values against finite differences and
@@ -46,6 +47,7 @@ def test_slices_and_buffers_replace_element_records_only_where_legal(adjoint: st
         "fad_save3",
         "x(n, j)",
         "fad_save4",
+        "y(2:n - 1)",
     ]
     assert sorted(pops) == sorted(["fad_branch1" if p in "01" else p for p in pushes if p != "0"])
     assert "fad_save2(i) = t" in adjoint and "t = fad_save2(i)" in adjoint
@@ -84,3 +86,15 @@ def test_optimised_adjoint_is_correct() -> None:
         modes=("reverse",),
     )
     assert report.ok, report.table()
+
+
+def test_scatter_adjoint_split_into_one_loop_per_offset(adjoint: str) -> None:
+    stencil = adjoint.split("adjoint of loops.f90:52", 1)[1].split("adjoint of loops.f90:14")[0]
+    loops = re.findall(r"do i = n - 1, 2, -1\n(.*?)end do", stencil, re.S)
+    assert [re.findall(r"^\s*(\w+\([^=\n]*\)) =", body, re.M) for body in loops] == [
+        ["xb(i - 1, 1)"],
+        ["xb(i, 1)"],
+        ["xb(i + 1, 1)", "wb(i)", "yb(i)"],
+    ]
+    # loop 2's scatter adjoint keeps its temporary, so it stays one loop
+    assert "xb(i - 1, j) = xb(i - 1, j) + x(i, j)*0.5_dp*fad_tmpb2" in adjoint

@@ -252,12 +252,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
         loop = ir.Do(s.var, rstart, rstop, rstep, tuple(h.b_body), None, loc=s.loc)
-        before, after = [], []
-        vec = simd.vectorize(self, loop, (start, stop, step))
-        if vec is not None:
-            before, loop, after = vec
+        loops = simd.rewrite(self, loop, (start, stop, step))
         index = [pop(ir.Name(s.var))] if keep_index else []
-        bwd = [self._note(s), *restore, *h.b_before, *before, loop, *after, *h.b_after, *index]
+        bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *index]
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:

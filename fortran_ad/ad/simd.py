@@ -38,6 +38,21 @@ if TYPE_CHECKING:
 Stmts = list[ir.Stmt]
 
 
+def rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
+    """The backward loop as vectorisable statements: with a simd reduction, or split into
+    loops that vectorise (ad/fission.py), each with its reductions; else unchanged."""
+    from fortran_ad.ad import fission
+
+    vec = vectorize(t, loop, forward)
+    if vec is not None:
+        return [*vec[0], vec[1], *vec[2]]
+    out: list[ir.Stmt] = []
+    for part in fission.split(t, loop) or [loop]:
+        vec = vectorize(t, part, forward)
+        out += [*vec[0], vec[1], *vec[2]] if vec is not None else [part]
+    return out
+
+
 def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, Stmts] | None:
     """(statements before, the loop with its directive, statements after), or None when the
     loop has no reduction or its iterations are not independent. ``forward`` holds the

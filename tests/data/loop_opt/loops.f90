@@ -8,7 +8,7 @@ contains
     real(dp), intent(in) :: beta, w(n)
     real(dp), intent(inout) :: x(n, m)
     real(dp), intent(out) :: cost
-    real(dp) :: t, s(n)
+    real(dp) :: t, s(n), y(n)
     integer :: i, j, k
     cost = 0.0_dp
     do j = 1, m
@@ -47,6 +47,13 @@ contains
       do k = 2, n
         x(1, j) = x(1, j)*w(k)
       end do
+    end do
+    ! a stencil: its scatter adjoint is split into one loop per offset (ad/fission.py)
+    do i = 2, n - 1
+      y(i) = 0.25_dp*(x(i - 1, 1) + 2*x(i, 1) + x(i + 1, 1))*w(i)
+    end do
+    do i = 2, n - 1
+      cost = cost + y(i)**2
     end do
     do j = 1, m
       do i = 1, n
