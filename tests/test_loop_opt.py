@@ -47,7 +47,6 @@ def test_slices_and_buffers_replace_element_records_only_where_legal(adjoint: st
         "fad_save3",
         "x(n, j)",
         "fad_save4",
-        "y(2:n - 1)",
     ]
     assert sorted(pops) == sorted(["fad_branch1" if p in "01" else p for p in pushes if p != "0"])
     assert "fad_save2(i) = t" in adjoint and "t = fad_save2(i)" in adjoint
