@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived, derived_alloc, parallel, pointers, tbr
+from fortran_ad.ad import block_tape, derived, derived_alloc, parallel, pointers, simd, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -247,15 +247,20 @@ class Reverse(RoutineAD, NeededAnalysis):
             post = [push(n) for n in names]
             restore = [pop(n) for n in reversed(names)]
         keep_index = s.var in self.free_loop_vars
+        h = block_tape.hoist(self, s, f_body, b_body, (start, stop, step))
         fwd = [
             *pre,
             *([push(ir.Name(s.var))] if keep_index else []),
-            parallel.serial_copy(self, _replace_body(s, f_body, start, stop, step)),
+            *h.f_before,
+            parallel.serial_copy(self, _replace_body(s, h.f_body, start, stop, step)),
+            *h.f_after,
             *post,
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
-        loop = ir.Do(s.var, rstart, rstop, rstep, tuple(b_body), None, loc=s.loc)
-        bwd = [self._note(s), *restore, loop, *([pop(ir.Name(s.var))] if keep_index else [])]
+        loop = ir.Do(s.var, rstart, rstop, rstep, tuple(h.b_body), None, loc=s.loc)
+        loops = simd.rewrite(self, loop, (start, stop, step))
+        index = [pop(ir.Name(s.var))] if keep_index else []
+        bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *index]
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:

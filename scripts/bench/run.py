@@ -8,8 +8,10 @@ Per kernel: generate the fortran-ad adjoint, build it with ``gfortran -O3 -march
 (one thread: the kernels have no OpenMP yet), run the primal and gradient of JAX (CPU, jit,
 x64) and of fortran-ad on the same inputs, check that both gradients agree (max abs
 difference / max abs JAX gradient <= --rtol, per input), then report the median of
-``--repeat`` timings after one warm-up. Times are process CPU times (Fortran ``cpu_time``,
-Python ``time.process_time``): on a shared machine wall time mostly measures waiting.
+``--repeat`` timings after one warm-up (for JAX the first, compiling call: at preset M one
+``jax.grad`` call of the triangular solvers takes long enough that a second warm-up costs
+minutes). Times are process CPU times (Fortran ``cpu_time``, Python ``time.process_time``):
+on a shared machine wall time mostly measures waiting.
 Writes ``npbench_<preset>.csv`` and ``npbench_<preset>.png`` (speed-up bars, log scale)
 into --out and prints a Markdown table with geometric and arithmetic means; ``--merge``
 does only that, from the CSVs of runs made in parts. Kernels JAX cannot

@@ -1,0 +1,198 @@
+"""Vectorisable adjoint loops: reductions made explicit with ``!$omp simd``.
+
+The adjoint of an innermost loop often accumulates into something the loop index does not
+select, e.g. the adjoint of ``c(i, j) = c(i, j) + alpha*a(i, k)*b(k, j)`` over ``i``::
+
+    alphab = alphab + b(k, j)*a(i, k)*cb(i, j)       ! a scalar
+    bb(k, j) = bb(k, j) + alpha*a(i, k)*cb(i, j)     ! one element for the whole loop
+
+Floating-point sums are not associative, so gfortran keeps such loops scalar (a chain of
+dependent additions per iteration) while the primal loop is vectorised. When the iterations of
+the backward loop are otherwise independent, this pass accumulates each such element in a
+local scalar and marks the loop ``!$omp simd reduction(+: ...)``: with ``-fopenmp`` (or
+``-fopenmp-simd``) it is vectorised, without it the directive is a comment and the loop is the
+same sum. Independent means, per variable the loop writes:
+
+- an element the loop index does not select, only ever in ``v = v + e`` / ``v = v - e``
+  (``e`` free of ``v``): a reduction;
+- an array referenced only as one designator that has the loop index as a subscript: each
+  iteration has its own element;
+- a scalar that every iteration assigns before reading it: ``lastprivate``.
+
+The loop body must be plain assignments (no calls, tape operations or branches). Since its
+iterations may then run in any order, the loop also runs forwards again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from fortran_ad.ad.rules import real_literal
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import children, subexprs, var_of
+
+if TYPE_CHECKING:
+    from fortran_ad.ad.adjoint import Reverse
+
+Stmts = list[ir.Stmt]
+
+
+def rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
+    """The backward loop as vectorisable statements: with a simd reduction, or split into
+    loops that vectorise (ad/fission.py), each with its reductions; else unchanged."""
+    from fortran_ad.ad import fission
+
+    vec = vectorize(t, loop, forward)
+    if vec is not None:
+        return [*vec[0], vec[1], *vec[2]]
+    out: list[ir.Stmt] = []
+    for part in fission.split(t, loop) or [loop]:
+        vec = vectorize(t, part, forward)
+        out += [*vec[0], vec[1], *vec[2]] if vec is not None else [part]
+    return out
+
+
+def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, Stmts] | None:
+    """(statements before, the loop with its directive, statements after), or None when the
+    loop has no reduction or its iterations are not independent. ``forward`` holds the
+    (start, stop, step) of the primal loop: with a unit step the loop runs forwards again."""
+    if t.omp_depth or t.vector or loop.parallel is not None or loop.directives:
+        return None
+    assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
+    if not assigns or not all(_plain(t, s) for s in assigns):
+        return None
+    written = {var_of(s.target.name) for s in assigns}
+    reductions: list[ir.Expr] = []
+    private: list[str] = []
+    for v in sorted(written):
+        kind = _classify(assigns, v, loop.var, written)
+        if kind is None:
+            return None
+        if kind in ("reduction", "private") and not _scalar(t, assigns, v):
+            return None
+        if kind == "reduction":
+            target = next(s.target for s in assigns if var_of(s.target.name) == v)
+            reductions.append(target)
+        elif kind == "private":
+            private.append(v)
+    if not reductions:
+        return None
+    pre: Stmts = []
+    post: Stmts = []
+    names: list[str] = []
+    swap: dict[ir.Expr, ir.Name] = {}
+    for d in reductions:
+        if isinstance(d, ir.Name):
+            names.append(d.name)
+            continue
+        typ = _type(t, d)
+        if typ is None:
+            return None
+        acc = ir.Name(t.temp("acc", typ))
+        swap[d] = acc
+        names.append(acc.name)
+        pre.append(ir.Assign(acc, real_literal("0.0", typ), loop.loc))
+        post.append(ir.Assign(d, ir.BinOp("+", d, acc), loop.loc))
+    body = tuple(_swap(s, swap) for s in loop.body)
+    text = f"!$omp simd reduction(+: {', '.join(names)})"
+    if private:
+        text += f" lastprivate({', '.join(private)})"
+    loop = replace(loop, body=body, directives=(text,))
+    start, stop, step = forward
+    if step is None:
+        loop = replace(loop, start=start, stop=stop, step=None)
+    return pre, loop, post
+
+
+def _scalar(t: Reverse, assigns: list[ir.Assign], v: str) -> bool:
+    """``v`` is a reduction element or a scalar (not a whole array written by name)."""
+    target = next(s.target for s in assigns if var_of(s.target.name) == v)
+    if isinstance(target, ir.ArrayRef):
+        return True
+    temps = {x.name: x for x in t.temps}
+    sym = temps.get(v) or t.lookup(_primal(t).get(v, v))
+    return sym is not None and sym.rank == 0
+
+
+def _primal(t: Reverse) -> dict[str, str]:
+    return {dv: pv for pv, dv in t.namer.derivs.items()}
+
+
+def _plain(t: Reverse, s: ir.Stmt) -> bool:
+    """An assignment to a plain variable or element, calling no user procedure."""
+    if not isinstance(s, ir.Assign) or not isinstance(s.target, ir.Name | ir.ArrayRef):
+        return False
+    if "%" in s.target.name:
+        return False
+    for e in (s.target, s.value):
+        for x in subexprs(e):
+            if isinstance(x, ir.OpaqueExpr | ir.ArrayCtor | ir.ImpliedDo | ir.Range):
+                return False
+            if isinstance(x, ir.Call) and t.program.get(x.name) is not None:
+                return False
+            if isinstance(x, ir.Name | ir.ArrayRef) and "%" in x.name:
+                return False
+    return True
+
+
+def _refs(e: ir.Expr, v: str) -> list[ir.Expr]:
+    return [x for x in subexprs(e) if isinstance(x, ir.Name | ir.ArrayRef) and x.name == v]
+
+
+def _mentions(e: ir.Expr, names: set[str]) -> bool:
+    return any(isinstance(x, ir.Name | ir.ArrayRef) and x.name in names for x in subexprs(e))
+
+
+def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -> str | None:
+    """ "reduction", "element", "private" or None (a dependence between iterations)."""
+    refs = [r for s in assigns for e in (s.target, s.value) for r in _refs(e, v)]
+    first = refs[0]
+    same = all(r == first for r in refs)
+    if same and isinstance(first, ir.ArrayRef):
+        subs = first.subs
+        if ir.Name(index) in subs and not any(
+            _mentions(e, written | {index}) for e in subs if e != ir.Name(index)
+        ):
+            return "element"
+    invariant = not any(_mentions(e, written | {index}) for e in children(first))
+    mine = [s for s in assigns if var_of(s.target.name) == v]
+    others = [s for s in assigns if var_of(s.target.name) != v]
+    if (
+        same
+        and invariant
+        and all(_increment(s) is not None for s in mine)
+        and not any(_refs(s.value, v) for s in others)
+    ):
+        return "reduction"
+    if isinstance(first, ir.Name) and same:
+        for s in assigns:  # the first statement that mentions v must define it from others
+            if _refs(s.value, v):
+                return None
+            if s.target == first:
+                return "private"
+    return None
+
+
+def _increment(s: ir.Assign) -> ir.Expr | None:
+    """``e`` of ``v = v + e`` or ``v = v - e`` with ``e`` free of ``v``."""
+    val = s.value
+    if isinstance(val, ir.BinOp) and val.op in "+-" and val.left == s.target:
+        return None if _refs(val.right, s.target.name) else val.right
+    return None
+
+
+def _type(t: Reverse, d: ir.Expr) -> ir.TypeSpec | None:
+    name = d.name if isinstance(d, ir.Name | ir.ArrayRef) else ""
+    sym = t.lookup(_primal(t).get(name, name))
+    if sym is None or sym.type is None or not sym.type.is_real or sym.type.base == "complex":
+        return None
+    return sym.type
+
+
+def _swap(s: ir.Stmt, swap: dict[ir.Expr, ir.Name]) -> ir.Stmt:
+    if not isinstance(s, ir.Assign) or s.target not in swap:
+        return s
+    acc = swap[s.target]
+    assert isinstance(s.value, ir.BinOp)
+    return replace(s, target=acc, value=ir.BinOp(s.value.op, acc, s.value.right))
