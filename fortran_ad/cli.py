@@ -150,6 +150,13 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         help="make shared adjoint increments in parallel loops !$omp atomic instead of the "
         "scatter-to-gather rewrite (for comparison)",
     )
+    p.add_argument(
+        "--no-loop-rewrites",
+        dest="loop_rewrites",
+        action="store_false",
+        help="keep the per-iteration tape records and plain backward loops (no block "
+        "records, no simd reductions; for comparison; the SDFG back end always does)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,6 +290,7 @@ def _run(args: argparse.Namespace) -> int:
         backend=_backend(args),
         parallelize_adjoint=args.parallelize_adjoint,
         omp_increments=args.omp_increments,
+        loop_rewrites=args.loop_rewrites,
     )
     if args.command == "plan":
         from fortran_ad.driver import checkpoint_plan

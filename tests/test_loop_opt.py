@@ -97,3 +97,14 @@ def test_scatter_adjoint_split_into_one_loop_per_offset(adjoint: str) -> None:
     ]
     # loop 2's scatter adjoint keeps its temporary, so it stays one loop
     assert "xb(i - 1, j) = xb(i - 1, j) + x(i, j)*0.5_dp*fad_tmpb2" in adjoint
+
+
+def test_no_loop_rewrites_keeps_per_iteration_records(tmp_path: Path) -> None:
+    """``--no-loop-rewrites`` (what the SDFG back end uses): element records inside the
+    loops, no buffers, no slices, no simd directives."""
+    assert cli.main([str(SRC), *ARGS, "--no-loop-rewrites", "-o", str(tmp_path)]) == 0
+    text = (tmp_path / "loops_b.f90").read_text()
+    pushes = re.findall(r"call fad_push\(([^()]*(?:\([^)]*\))?)\)", text)
+    assert pushes.count("x(i, j)") == 6 and "t" in pushes
+    assert not [p for p in pushes if ":" in p or p.startswith("fad_save")]
+    assert "!$omp simd" not in text and "allocate(fad_save" not in text

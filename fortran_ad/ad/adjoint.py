@@ -247,7 +247,8 @@ class Reverse(RoutineAD, NeededAnalysis):
             post = [push(n) for n in names]
             restore = [pop(n) for n in reversed(names)]
         keep_index = s.var in self.free_loop_vars
-        h = block_tape.hoist(self, s, f_body, b_body, (start, stop, step))
+        rewrite = getattr(getattr(self, "omp_options", None), "loop_rewrites", True)
+        h = block_tape.hoist(self, s, f_body, b_body, (start, stop, step), rewrite)
         fwd = [
             *pre,
             *([push(ir.Name(s.var))] if keep_index else []),
@@ -258,7 +259,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
         loop = ir.Do(s.var, rstart, rstop, rstep, tuple(h.b_body), None, loc=s.loc)
-        loops = simd.rewrite(self, loop, (start, stop, step))
+        loops = simd.rewrite(self, loop, (start, stop, step)) if rewrite else [loop]
         index = [pop(ir.Name(s.var))] if keep_index else []
         bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *index]
         return fwd, bwd

@@ -57,12 +57,18 @@ class Hoisted:
     b_after: Stmts
 
 
-def hoist(t: Reverse, s: ir.Do, f_body: Stmts, b_body: Stmts, bounds: tuple) -> Hoisted:
+def hoist(
+    t: Reverse, s: ir.Do, f_body: Stmts, b_body: Stmts, bounds: tuple, enabled: bool = True
+) -> Hoisted:
     """Slices and buffers for the records of the innermost loop ``s``; ``bounds`` =
     (start, stop, step) as the forward loop runs them. Leaves the loop as it is when no
-    record qualifies."""
+    record qualifies (or not ``enabled``)."""
     same = Hoisted([], f_body, [], [], b_body, [])
-    if t.omp_depth or any(isinstance(x, ir.Do | ir.DoWhile) for x in walk_stmts(tuple(f_body))):
+    if (
+        not enabled
+        or t.omp_depth
+        or any(isinstance(x, ir.Do | ir.DoWhile) for x in walk_stmts(tuple(f_body)))
+    ):
         return same
     written = t.writes(s.body) | {s.var}
     paired = [e for e in _records(f_body, b_body) if _plain(e)]
@@ -204,7 +210,18 @@ def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
     for e in records:
         typ = _buffer_type(t, e)
         bufs[e] = t.temp("save", typ, (ir.Dim("deferred"),), frozenset({"allocatable"}))
-    shape = f"({expr(lo)}:{expr(hi)})"
+        t.cost_dims[bufs[e]] = (ir.Dim("explicit", lo, hi),)
+    # bounds other than names and literals go through integer temporaries, so the ALLOCATE
+    # text names only variables (the C back end reads it)
+    sizes: Stmts = []
+    named = []
+    for b in (lo, hi):
+        if not isinstance(b, ir.Name | ir.Literal):
+            n = t.temp("extent", ir.TypeSpec("integer"))
+            sizes.append(ir.Assign(ir.Name(n), b, s.loc))
+            b = ir.Name(n)
+        named.append(b)
+    shape = f"({expr(named[0])}:{expr(named[1])})"
     alloc = ir.Opaque(f"allocate({', '.join(b + shape for b in bufs.values())})", loc=s.loc)
     free = ir.Opaque(f"deallocate({', '.join(bufs.values())})", loc=s.loc)
     at = ir.Name(s.var)
@@ -216,11 +233,11 @@ def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
         slot = ir.ArrayRef(bufs[e], (at,))
         return ir.Assign(slot, e, x.loc) if tape == "fad_push" else ir.Assign(e, slot, x.loc)
 
-    out.f_before.append(alloc)
+    out.f_before += [*sizes, alloc]
     out.f_body = [swap(x, "fad_push") for x in out.f_body]
     out.f_after += [*(ir.CallStmt("fad_push", (ir.Name(b),), s.loc) for b in bufs.values()), free]
     pops = [ir.CallStmt("fad_pop", (ir.Name(b),), s.loc) for b in reversed(bufs.values())]
-    out.b_before[:0] = [alloc, *pops]
+    out.b_before[:0] = [*sizes, alloc, *pops]
     out.b_body = [swap(y, "fad_pop") for y in out.b_body]
     out.b_after.append(free)
 

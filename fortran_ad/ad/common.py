@@ -29,6 +29,8 @@ class RoutineAD:
     namer: Namer
     globals: object = None  # fortran_ad.ad.globals.Globals
     temps: list[ir.Symbol] = field(default_factory=list)
+    # extents of allocatable temporaries as the cost model should count them (block_tape)
+    cost_dims: dict[str, tuple[ir.Dim, ...]] = field(default_factory=dict)
     extra_keys: set = field(default_factory=set)  # globals to USE for saving around calls
     periods: dict = field(default_factory=dict)  # loop key -> checkpoint Option (absent: store)
     sizes: object = field(default_factory=dict)  # the cost model's SizeEnv (or plain hints)

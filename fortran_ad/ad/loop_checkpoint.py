@@ -9,6 +9,7 @@ of N recorded iterations; time: one more forward run of the loop.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from fortran_ad.checkpoint import costs
@@ -29,7 +30,11 @@ def lookup(t: Reverse):
 
     def find(name: str) -> ir.Symbol | None:
         sym = t.lookup(name)
-        return sym if sym is not None else next((x for x in t.temps if x.name == name), None)
+        if sym is None:
+            sym = next((x for x in t.temps if x.name == name), None)
+        if sym is not None and name in t.cost_dims:  # a buffer: its allocated extent
+            sym = replace(sym, dims=t.cost_dims[name], attrs=sym.attrs - {"allocatable"})
+        return sym
 
     return find
 

@@ -38,8 +38,9 @@ def lower(options) -> Lowered:
         raise FortranADError(None, "the SDFG back end supports --mode reverse only")
     from dataclasses import replace
 
-    # the SDFG tape is per routine: split call sites (<name>_fwd/_bwd) share it across two
-    options = replace(options, calls="joint")
+    # the SDFG tape is per routine: split call sites (<name>_fwd/_bwd) share it across two;
+    # block records (array sections, allocatable buffers) and simd loops are Fortran tuning
+    options = replace(options, calls="joint", loop_rewrites=False)
     plan = Plan(load(options.sources, options.fixed_form, options.preprocessing), options)
     files = emit_files(plan)
     head = plan.program.routines[plan.head]

@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from fortran_ad.checkpoint.env import SizeEnv
+from fortran_ad.checkpoint.env import Number, SizeEnv
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import type_bytes
 from fortran_ad.ir.walk import bodies, subexprs
@@ -117,10 +117,19 @@ def elements(sym: ir.Symbol | None, sizes: Sizes) -> float:
     """Elements of a variable: the product of its extents (DEFAULT_EXTENT when unknown)."""
     if sym is None:
         return 1
-    ext = as_env(sizes).extents(sym.name)
-    if ext is None:
-        ext = tuple(None for _ in sym.dims)
+    env = as_env(sizes)
+    ext = env.extents(sym.name)
+    if ext is None:  # a temporary the routine does not declare: its own explicit dims
+        ext = tuple(_extent(d, env) for d in sym.dims)
     return max(math.prod(DEFAULT_EXTENT if x is None else x for x in ext), 1)
+
+
+def _extent(d: ir.Dim, env: SizeEnv) -> Number | None:
+    if d.kind != "explicit":
+        return None
+    lo = env.value(d.lo) if d.lo is not None else 1
+    hi = env.value(d.hi)
+    return None if lo is None or hi is None else max(0, hi - lo + 1)
 
 
 def ref_bytes(e: ir.Expr, lookup: Callable[[str], ir.Symbol | None], sizes: Sizes) -> float:
