@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
@@ -90,9 +91,11 @@ def plan_checkpoints(plan):
     primal = _cost_model(plan)[1]
     calls, bases = split_calls.candidates(plan, transforms, primal)
     runs = split_calls.invocations(calls, plan.head)
+    # a loop's re-runs cost as often as its routine runs (once per call of a callee)
+    candidates = [replace(c, runs=runs.get(c.routine) or 1.0) for c in candidates]
     sweeps = {n: (lc.lookup(t), t.sizes, f, b) for n, (t, f, b) in transforms.items()}
-    plan.adjoint_counts = flop, traffic = costs.adjoint_counts(sweeps, runs, primal)
-    work = flop + costs.BYTE_COST * traffic
+    plan.adjoint_counts = flop, pushes, nbytes = costs.adjoint_counts(sweeps, runs, primal)
+    work = flop + costs.traffic_cost(pushes, nbytes)
     o = plan.options
     plan.checkpoints = solve(
         candidates, o.memory_limit, bases.pop(plan.head, 0.0), o.checkpoint, calls, plan.head,

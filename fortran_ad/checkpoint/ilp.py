@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 
 from fortran_ad.checkpoint.calls import CallSite, Model, evaluate
 from fortran_ad.checkpoint.calls import solve as solve_calls
-from fortran_ad.checkpoint.costs import BYTE_COST
+from fortran_ad.checkpoint.costs import traffic_cost
 from fortran_ad.errors import FortranADError
 
 POLICIES = ("ilp", "store-all", "recompute-all")
@@ -41,6 +41,9 @@ class Candidate:
     tape_per_iter: float  # bytes pushed by one recorded iteration
     snapshot: float  # bytes of the loop's state
     iter_cost: float  # flops of one primal iteration
+    runs: float = 1.0  # executions of the loop per run of the head (its routine's calls)
+    pushes_per_iter: float = 0.0  # tape pushes of one recorded iteration
+    snapshot_pushes: float = 0.0  # pushes of one snapshot (one per state variable)
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ class Plan:
             c = cd.call
             what = f"call {c.callee} {c.where}"
             per = c.extra if cd.split else c.joint_snapshot
-            cost = c.execs * (c.extra * BYTE_COST if cd.split else c.callee_cost)
+            cost = c.execs * (c.split_cost if cd.split else c.callee_cost)
             label = cd.label + (f" ({c.why_joint})" if c.why_joint else "")
             lines.append(
                 f"{what:<34} {c.execs:>8.0f} {'':>11} {_b(c.joint_snapshot):>11} "
@@ -185,11 +188,14 @@ MAX_LEVELS = 3  # snapshot levels per loop (each costs one more forward run of t
 def options(c: Candidate) -> list[Option]:
     """Store, or snapshot levels p1 > p2 > ... (powers of two, plus the two-level optimum).
 
-    Memory: ceil(N/p1)*S + ceil(p1/p2)*S + ... + p_last*T; time: one forward run of the loop
-    per level, plus the tape traffic and the snapshot traffic."""
+    Memory: ceil(N/p1)*S + ceil(p1/p2)*S + ... + p_last*T; time per execution of the loop: one
+    forward (primal) run of the loop per level, plus the tape traffic and the snapshot
+    traffic; times ``c.runs``, the loop's executions per run of the head (a loop in a callee
+    is reversed once per call)."""
     n, t, s = max(c.trips, 1), c.tape_per_iter, c.snapshot
-    store_traffic = n * t * BYTE_COST
-    out = [Option((), n * t, store_traffic, 0, 0.0, n)]
+    store_traffic = n * traffic_cost(c.pushes_per_iter, t)
+    snap_traffic = traffic_cost(c.snapshot_pushes, s)  # one snapshot pushed and popped
+    out = [Option((), n * t, c.runs * store_traffic, 0, 0.0, n)]
     periods = {1 << k for k in range(int(math.log2(n)) + 1)}
     periods.add(max(1, min(n, round(math.sqrt(n * s / t)) if t > 0 else n)))
     ordered = sorted(periods, reverse=True)
@@ -200,8 +206,8 @@ def options(c: Candidate) -> list[Option]:
         snaps = sum(math.ceil(a / b) for a, b in zip(outer, prefix, strict=False))
         memory = snaps * s + prefix[-1] * t
         visits = sum(n / p for p in prefix)  # snapshots written over the whole run
-        time = levels * n * c.iter_cost + store_traffic + visits * s * BYTE_COST
-        out.append(Option(prefix, memory, time, 0, snaps, prefix[-1]))
+        time = levels * n * c.iter_cost + store_traffic + visits * snap_traffic
+        out.append(Option(prefix, memory, c.runs * time, 0, snaps, prefix[-1]))
         if levels < MAX_LEVELS:
             for q in ordered:
                 if 1 < q < prefix[-1] // 2:
@@ -211,10 +217,11 @@ def options(c: Candidate) -> list[Option]:
         chains((p,))
     snaps = 1
     while snaps < n:
-        r = repetitions(n, snaps)
         memory = (snaps + 1) * s + t
-        time = (r + 1) * n * c.iter_cost + store_traffic + (r * n / 2 + snaps) * s * BYTE_COST
-        out.append(Option((), memory, time, snaps, snaps + 1, 1))
+        advances, copies = revolve_counts(n, snaps)
+        # the forward sweep's primal run, the schedule's advances; snapshots pushed and popped
+        time = (n + advances) * c.iter_cost + store_traffic + (1 + copies) * snap_traffic
+        out.append(Option((), memory, c.runs * time, snaps, snaps + 1, 1))
         snaps *= 2
     return out
 
@@ -226,6 +233,62 @@ def repetitions(n: int, snaps: int) -> int:
     while math.comb(snaps + r, snaps) < n:
         r += 1
     return r
+
+
+_REVOLVE: dict[tuple[int, int], tuple[int, int]] = {}
+
+
+def revolve_counts(n: int, snaps: int) -> tuple[int, int]:
+    """Primal iterations the runtime's binomial schedule advances, and the snapshots it takes
+    or restores (each a push, or a pop and a push, of the loop state), for n iterations and
+    ``snaps`` free slots: the recursion of ``rev`` in fad_revolve (runtime/fad_tape.f90), run
+    with an explicit stack (its depth reaches ``snaps``)."""
+    todo = [(n, snaps)]
+    while todo:
+        key = todo[-1]
+        if _known(key) is not None:
+            todo.pop()
+            continue
+        chain, rest = _chain(*key)
+        missing = [k for _, k in chain if _known(k) is None]
+        if missing:
+            todo += missing
+            continue
+        advances, copies = _known(rest)  # type: ignore[misc]
+        for d, k in chain:
+            a, c = _known(k)  # type: ignore[misc]
+            advances, copies = advances + d + a, copies + 2 + c  # takeshot, restore
+        _REVOLVE[key] = (advances, copies)
+        todo.pop()
+    return _known((n, snaps))  # type: ignore[return-value]
+
+
+def _known(key: tuple[int, int]) -> tuple[int, int] | None:
+    """The counts of ``rev`` where they have a closed form or were computed (None else)."""
+    n, snaps = key
+    if n <= 1:
+        return 0, 0
+    if snaps == 0:  # each iteration from the segment's start; a restore before all but one
+        return n * (n - 1) // 2, n - 1
+    if snaps == 1:  # the split leaves d = n - 1 every time
+        return n * (n - 1) // 2, 2 * (n - 1)
+    if n <= snaps + 1:  # r = 1: a snapshot after every iteration
+        return n - 1, 2 * (n - 1)
+    return _REVOLVE.get(key)
+
+
+def _chain(n: int, snaps: int) -> tuple[list[tuple[int, tuple[int, int]]], tuple[int, int]]:
+    """``rev(0, n, snaps)`` as a loop: advance d, reverse the last n - d iterations with one
+    slot less (the child), go on with the first d iterations and the same slots, until a
+    closed form is left (the rest)."""
+    out = []
+    while True:
+        r = repetitions(n, snaps)
+        d = max(1, n - math.comb(snaps - 1 + r, snaps - 1))
+        out.append((d, (n - d, snaps - 1)))
+        n = d
+        if _known((n, snaps)) is not None and (n, snaps) not in _REVOLVE:
+            return out, (n, snaps)
 
 
 def plan(
