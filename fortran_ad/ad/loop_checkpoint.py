@@ -115,15 +115,19 @@ def candidate(t: Reverse, s: ir.Do | ir.DoWhile, f_body: list[ir.Stmt]) -> Candi
     sizes = costs.as_env(t.sizes)
     body_env = costs.inside(s, sizes) if isinstance(s, ir.Do) else sizes
     callee = t.callee_cost or (lambda name: float(costs.DEFAULT_TRIPS))
-    snapshot = sum(costs.ref_bytes(e, lookup(t), sizes) for e in state(t, s))
+    saved = state(t, s)
+    snapshot = sum(costs.ref_bytes(e, lookup(t), sizes) for e in saved)
+    pushes, tape = costs.tape_traffic(f_body, lookup(t), body_env)
     return Candidate(
         key=loop_key(t, s),
         routine=t.routine.name,
         where=f"{s.loc.file.rsplit('/', 1)[-1]}:{s.loc.line}",
         trips=costs.trips(s, sizes),
-        tape_per_iter=costs.tape_bytes(f_body, lookup(t), body_env),
+        tape_per_iter=tape,
         snapshot=float(snapshot),
         iter_cost=costs.flops(s.body, body_env, callee),
+        pushes_per_iter=pushes,
+        snapshot_pushes=float(len(saved)),
     )
 
 

@@ -209,9 +209,11 @@ def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dic
             js = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes) for e in snap)
             ss = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes) for e in saved)
             file = s.loc.file.rsplit("/", 1)[-1]
+            pushes = len(info.finals) + len(saved) - len(snap)
             site = CallSite(key, name, s.name, f"{file}:{s.loc.line}", loop, mult, per, js,
                             info.final_bytes + ss - js, callee_cost(s.name),
-                            why or info.why_joint, *after.get(id(s), (0.0, (), ())))  # fmt: skip
+                            why or info.why_joint, *after.get(id(s), (0.0, (), ())),
+                            extra_pushes=float(pushes))  # fmt: skip
             raw.append(site)
     return _with_execs(raw, plan.head), bases
 

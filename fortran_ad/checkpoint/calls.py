@@ -57,6 +57,14 @@ class CallSite:
     after: float = 0.0  # bytes the caller pushed after the call, popped before its adjoint
     after_loops: tuple[str, ...] = ()  # loop candidates (keys) whose tape is popped before it
     after_calls: tuple[str, ...] = ()  # call sites (keys) whose tape is popped before it
+    extra_pushes: float = 0.0  # pushes split adds per execution (final locals, snapshot)
+
+    @property
+    def split_cost(self) -> float:
+        """Flop equivalents one execution costs more split than joint, the callee's re-run
+        aside: the traffic of the extra pushes (final locals, the split snapshot, less the
+        joint snapshot)."""
+        return costs.traffic_cost(self.extra_pushes, self.extra)
 
 
 @dataclass
@@ -160,7 +168,7 @@ def evaluate(m: Model, picks: list, split: dict[str, bool]) -> tuple[float, floa
 
     time = sum(o.time for o in picks)
     for c in m.calls:
-        time += c.execs * (c.extra * costs.BYTE_COST if split.get(c.key) else c.callee_cost)
+        time += c.execs * (c.split_cost if split.get(c.key) else c.callee_cost)
     return peak(m.top), time
 
 
@@ -306,7 +314,7 @@ def solve(m: Model, budget: float | None, fixed: dict[str, bool]) -> tuple[list,
             for o, j in zip(opts, xs, strict=True)
         }
         for c in m.calls:
-            cost[s[c.key]] = c.execs * (c.extra * costs.BYTE_COST - c.callee_cost)
+            cost[s[c.key]] = c.execs * (c.split_cost - c.callee_cost)
     else:
         cost = {peak[m.top]: 1.0}
     sol = p.solve(cost)

@@ -5,10 +5,13 @@ and bytes per tape push times trip counts. What is known about sizes lives in a 
 (checkpoint/env.py: hints, named constants, straight-line scalars, extents bound at call sites,
 loop variables at the midpoint of their range). Extents still unknown take DEFAULT_EXTENT;
 counted loops whose trip count stays unknown run DEFAULT_TRIPS times, DO WHILE loops
-WHILE_TRIPS times. FLOP_SECONDS (seconds per modelled flop) and BYTE_COST (flop equivalents
-per byte pushed and popped) come from calibration.json next to this file, which
-scripts/calibrate_costs.py measures on a machine (real gfortran runs; README, "The checkpoint
-plan"); without it the defaults below apply.
+WHILE_TRIPS times. Tape traffic costs PUSH_COST per push (and its pop: a call into the tape
+module, whatever it moves) plus BYTE_COST per byte moved: a scalar push costs about
+PUSH_COST, a push of a large array about BYTE_COST per byte (a copy at memory bandwidth).
+FLOP_SECONDS (seconds per modelled flop), PUSH_COST and BYTE_COST (flop equivalents) come
+from calibration.json next to this file, which scripts/calibrate_costs.py measures on a
+machine (real gfortran runs; README, "The checkpoint plan"); without it the defaults below
+apply.
 """
 
 from __future__ import annotations
@@ -37,7 +40,14 @@ def _calibrated(name: str, default: float) -> float:
 
 
 FLOP_SECONDS = _calibrated("flop_seconds", 1e-9)  # seconds per modelled flop
-BYTE_COST = _calibrated("byte_cost", 0.25)  # flop equivalents per byte pushed and popped
+PUSH_COST = _calibrated("push_cost", 10.0)  # flop equivalents per push and its pop
+BYTE_COST = _calibrated("byte_cost", 0.1)  # flop equivalents per byte pushed and popped
+
+
+def traffic_cost(pushes: float, nbytes: float) -> float:
+    """Flop equivalents of ``pushes`` pushes (and their pops) moving ``nbytes`` bytes."""
+    return PUSH_COST * pushes + BYTE_COST * nbytes
+
 
 Sizes = SizeEnv | dict
 
@@ -209,22 +219,29 @@ class CalleeCost:
         return self.memo[name]
 
 
-def tape_bytes(body, lookup, sizes: Sizes, least: float = 0.0) -> float:
-    """Estimated bytes a (generated, recording) statement list pushes when run once. With
-    ``least``, a push counts at least that many bytes (the time model: a push of a 4-byte
-    integer costs about as much as one of an 8-byte real)."""
+def tape_bytes(body, lookup, sizes: Sizes) -> float:
+    """Estimated bytes a (generated, recording) statement list pushes when run once."""
+    return tape_traffic(body, lookup, sizes)[1]
+
+
+def tape_traffic(body, lookup, sizes: Sizes) -> tuple[float, float]:
+    """Pushes and bytes a (generated, recording) statement list puts on the tape when run
+    once (a branch counts as its larger arm)."""
     env = as_env(sizes, lookup)
-    total = 0.0
+    pushes = total = 0.0
     for s in body:
         if isinstance(s, ir.CallStmt) and s.name == "fad_push":
-            total += max(least, ref_bytes(s.args[0], lookup, env))
-        elif isinstance(s, ir.Do):
-            total += mean_trips(s, env) * tape_bytes(s.body, lookup, inside(s, env), least)
+            pushes, total = pushes + 1, total + ref_bytes(s.args[0], lookup, env)
+            continue
+        if isinstance(s, ir.Do):
+            n, inner = mean_trips(s, env), tape_traffic(s.body, lookup, inside(s, env))
         elif isinstance(s, ir.DoWhile):
-            total += while_trips(s, env) * tape_bytes(s.body, lookup, env, least)
+            n, inner = while_trips(s, env), tape_traffic(s.body, lookup, env)
         else:
-            total += max((tape_bytes(b, lookup, env, least) for b in bodies(s)), default=0.0)
-    return total
+            arms = [tape_traffic(b, lookup, env) for b in bodies(s)]
+            n, inner = 1.0, max(arms, key=lambda a: (a[1], a[0]), default=(0.0, 0.0))
+        pushes, total = pushes + n * inner[0], total + n * inner[1]
+    return pushes, total
 
 
 def segments(n: int, period: int) -> int:
@@ -237,12 +254,12 @@ def callee_costs(program, envs: dict[str, SizeEnv]) -> CalleeCost:
 
 def adjoint_counts(
     sweeps: dict[str, tuple], invocations: dict[str, float], primal: CalleeCost
-) -> tuple[float, float]:
-    """Flops and tape bytes of a store-all adjoint run: per routine, its generated forward and
-    backward sweeps and the bytes its forward sweep pushes, times how often it runs (calls of
-    subroutines excluded: each counts once per execution; a function in an expression costs
-    its primal, its adjoint ``<f>_b`` a primal run and a backward sweep of about as much).
-    ``sweeps``: routine -> (symbol lookup, size environment, fwd, bwd)."""
+) -> tuple[float, float, float]:
+    """Flops, tape pushes and tape bytes of a store-all adjoint run: per routine, its generated
+    forward and backward sweeps and what its forward sweep pushes, times how often it runs
+    (calls of subroutines excluded: each counts once per execution; a function in an
+    expression costs its primal, its adjoint ``<f>_b`` a primal run and a backward sweep of
+    about as much). ``sweeps``: routine -> (symbol lookup, size environment, fwd, bwd)."""
 
     def cost(name: str) -> float:
         if name in primal.functions:
@@ -251,12 +268,13 @@ def adjoint_counts(
         return 2 * primal(base) if base != name and base in primal.functions else 0.0
 
     cost.functions = primal.functions  # type: ignore[attr-defined]
-    work = traffic = 0.0
+    work = pushes = nbytes = 0.0
     for name, (lookup, sizes, fwd, bwd) in sweeps.items():
         if name in primal.functions:
             continue  # counted where it is called
         env = as_env(sizes, lookup)
         runs = invocations.get(name, 0.0)
         work += runs * (flops(tuple(fwd), env, cost) + flops(tuple(bwd), env, cost))
-        traffic += runs * tape_bytes(fwd, lookup, env, least=8.0)
-    return work, traffic
+        p, b = tape_traffic(fwd, lookup, env)
+        pushes, nbytes = pushes + runs * p, nbytes + runs * b
+    return work, pushes, nbytes
