@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import GFORTRAN
 
-from fortran_ad.checkpoint.ilp import repetitions
+from fortran_ad.checkpoint.ilp import repetitions, revolve_counts
 from fortran_ad.runtime import TAPE_SOURCE
 
 pytestmark = pytest.mark.gfortran
@@ -26,7 +26,7 @@ program replay
   use fad_tape
   use fad_revolve
   implicit none
-  integer :: n, c, base, nact, a, kind, i1, i2, state, expect, held, most, i
+  integer :: n, c, base, nact, a, kind, i1, i2, state, expect, held, most, i, copies
   integer, allocatable :: runs(:)
   do n = 1, 60
     do c = 0, 6
@@ -36,6 +36,7 @@ program replay
       call fad_push(state)
       held = 1
       most = 1
+      copies = 0
       expect = n - 1
       call fad_revolve_plan(n, c, base, nact)
       do a = 1, nact
@@ -48,6 +49,7 @@ program replay
           end do
           state = i2
         case (fad_takeshot)
+          copies = copies + 1
           call fad_push(state)
           held = held + 1
           most = max(most, held)
@@ -55,6 +57,7 @@ program replay
           call fad_pop(state)
           held = held - 1
         case (fad_restore)
+          copies = copies + 1
           call fad_pop(state)
           call fad_push(state)
         case (fad_reverse)
@@ -67,7 +70,7 @@ program replay
       call fad_pop(state)
       if (expect /= -1) error stop 'not every iteration was reversed'
       if (fad_tape_bytes() /= 0) error stop 'snapshots left on the tape'
-      write (*, '(4(i0, 1x))') n, c, most, maxval(runs)
+      write (*, '(6(i0, 1x))') n, c, most, maxval(runs), sum(runs), copies
       deallocate (runs)
     end do
   end do
@@ -84,8 +87,11 @@ def test_schedules_follow_the_rules_and_the_binomial_bound(tmp_path: Path) -> No
     assert out.returncode == 0, out.stderr
     rows = [tuple(map(int, line.split())) for line in out.stdout.split("\n") if line.strip()]
     assert len(rows) == 60 * 7
-    for n, c, most, runs in rows:
+    for n, c, most, runs, total, copies in rows:
         assert most <= c + 1, (n, c, most)
+        # the cost model's counts: advances (every run but the reversal's) and snapshots
+        # taken or restored (but the plan's first restore)
+        assert revolve_counts(n, c) == (total - n, copies - 1), (n, c)
         r = repetitions(n, c) if c > 0 else n - 1
         assert runs <= r + 1, (n, c, runs, r)
         if c > 0 and n > 1:
