@@ -314,6 +314,7 @@ def build_case(
     checkpoint: str = Options.checkpoint,
     source: Callable[[HarnessSpec], str] | None = None,
     omp_increments: str = Options.omp_increments,
+    calls: str = Options.calls,
 ) -> Built:
     """Generate the adjoint of ``case`` and compile the timing program into ``workdir``
     (``source`` writes the program from the spec; default :func:`timing_source`; with
@@ -334,6 +335,7 @@ def build_case(
             sizes=sizes,
             checkpoint=checkpoint,
             omp_increments=omp_increments,
+            calls=calls,
         )
         files = generate(program, options)
         signature = list(head_signature(program, options))

@@ -1,24 +1,26 @@
 #!/usr/bin/env python3
 """Calibrate the checkpoint cost model on this machine (real gfortran runs, once).
 
-    python scripts/calibrate_costs.py [--repeat 3] [--dry-run]
+    python scripts/calibrate_costs.py [--rounds 5] [--dry-run]
 
 The cost model (fortran_ad/checkpoint/costs.py) counts flop equivalents: modelled flops of the
-generated forward and backward sweeps plus BYTE_COST per tape byte. Two constants turn that
-into seconds and are measured here:
+generated forward and backward sweeps plus PUSH_COST per tape push and BYTE_COST per tape
+byte. The constants are measured here, all with the process's CPU time (``cpu_time``), so
+that other processes' load on a shared machine does not inflate them:
 
-1. seconds per tape byte (push and pop): a gfortran -O3 -march=native program pushes 2e7
-   real64 scalars through the shipped fad_tape module and pops them back (the generated code
-   pushes elements in inner loops), minus the same loops without the tape;
+1. the tape: a gfortran -O3 -march=native program pushes and pops 2e7 real64 scalars through
+   the shipped fad_tape module (minus the same loop without the tape), and 4096-element
+   real64 arrays (80 MB of tape in all); the two rates give seconds per push (a call into the
+   tape) and seconds per byte (the copy);
 2. weights of division, sqrt, exp (and the other libm functions), ** and mod in modelled
    flops: loops with each operation against a loop of one multiply-add (no vectorisation);
-   FLOP_SECONDS (seconds per modelled flop) is a third of the multiply-add loop's time per
-   element.
+   a third of the multiply-add loop's time per element is the first guess of FLOP_SECONDS.
 
-BYTE_COST = BYTE_SECONDS / FLOP_SECONDS. The store-all adjoints of the cases below (other
-sizes than the bench preset), timed by the timing program of scripts/bench_adjoint.py, are
-predicted as FLOP_SECONDS * modelled flops + BYTE_SECONDS * tape bytes; one common scale of both
-rates (what the small loops above do not see: memory traffic, call overheads) is fitted to
+The store-all adjoints of the cases below (other sizes than the bench preset), timed by the
+timing program of scripts/bench_adjoint.py with the CPU clock, built once and run
+round-robin ``--rounds`` times (median), are predicted as FLOP_SECONDS * modelled flops +
+PUSH_SECONDS * pushes + BYTE_SECONDS * bytes; one scale of FLOP_SECONDS (what the small loops
+above do not see: vectorisation, memory traffic of the sweeps, call overheads) is fitted to
 them by least squares in relative error. Constants, scale and per-case errors are written to
 fortran_ad/checkpoint/calibration.json.
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import platform
 import statistics
 import subprocess
@@ -39,6 +42,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_adjoint import FLAGS, CaseError, build_case, load_cases, run_program  # noqa: E402
+from bench_checkpoint import cpu_source  # noqa: E402
 
 from fortran_ad.ad.emit import plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
@@ -61,17 +65,18 @@ program fad_tape_rate
   use iso_fortran_env, only: int64, real64
   use fad_tape
   implicit none
-  integer, parameter :: n = {n}
-  real(real64) :: x, s
+  integer, parameter :: n = {n}, m = {m}
+  real(real64) :: x, s, a(m), t0, t1
   integer :: i, k
-  integer(int64) :: t0, t1, rate
-  real(real64) :: with_tape, without
+  real(real64) :: with_tape, without, arrays
   call fad_tape_set_limit(huge(0_int64))
   with_tape = huge(1.0_real64)
   without = huge(1.0_real64)
+  arrays = huge(1.0_real64)
+  a = 1
   do k = 1, 3
     x = 0; s = 0
-    call system_clock(t0, rate)
+    call cpu_time(t0)
     do i = 1, n
       x = x + 1.0_real64
       call fad_push(x)
@@ -80,20 +85,32 @@ program fad_tape_rate
       call fad_pop(x)
       s = s + x
     end do
-    call system_clock(t1)
-    with_tape = min(with_tape, real(t1 - t0, real64) / real(rate, real64))
+    call cpu_time(t1)
+    with_tape = min(with_tape, t1 - t0)
     x = 0
-    call system_clock(t0, rate)
+    call cpu_time(t0)
     do i = 1, n
       x = x + 1.0_real64
       s = s + x*1.0e-30_real64
     end do
-    call system_clock(t1)
-    without = min(without, real(t1 - t0, real64) / real(rate, real64))
+    call cpu_time(t1)
+    without = min(without, t1 - t0)
+    call cpu_time(t0)
+    do i = 1, n / m
+      a(1) = a(1) + 1.0_real64
+      call fad_push(a)
+    end do
+    do i = 1, n / m
+      call fad_pop(a)
+      s = s + a(1)
+    end do
+    call cpu_time(t1)
+    arrays = min(arrays, t1 - t0)
   end do
-  print '(3es16.8)', with_tape, without, s
+  print '(4es16.8)', with_tape, without, arrays, s
 end program fad_tape_rate
 """
+ARRAY = 4096  # elements per array push in the tape program
 
 
 OP_BENCH = """\
@@ -103,7 +120,7 @@ program fad_op_rates
   integer, parameter :: n = 100000, reps = 100
   real(real64) :: x(n), y(n), best(6)
   integer :: m(n), i, r, k
-  integer(int64) :: t0, t1, rate
+  real(real64) :: t0, t1
   call random_number(x)
   x = x + 0.5_real64
   y = 0
@@ -111,7 +128,7 @@ program fad_op_rates
   best = huge(1.0_real64)
   do k = 1, 3
     do r = 0, 5
-      call system_clock(t0, rate)
+      call cpu_time(t0)
       select case (r)
       case (0)
         do i = 1, reps; call add(); end do
@@ -126,8 +143,8 @@ program fad_op_rates
       case (5)
         do i = 1, reps; call modulo_(); end do
       end select
-      call system_clock(t1)
-      best(r + 1) = min(best(r + 1), real(t1 - t0, real64) / real(rate, real64) / (n*reps))
+      call cpu_time(t1)
+      best(r + 1) = min(best(r + 1), (t1 - t0) / (n*reps))
     end do
   end do
   print '(6es16.8,es12.4,i12)', best, sum(y), sum(m)
@@ -190,81 +207,103 @@ def op_weights(work: Path) -> tuple[float, dict[str, float]]:
     return flop, out
 
 
-def byte_seconds(work: Path) -> float:
-    """Seconds per tape byte pushed and popped (8-byte scalar pushes)."""
+def tape_seconds(work: Path) -> tuple[float, float]:
+    """Seconds per push (and its pop) and per byte moved: scalar pushes cost P + 8 B, pushes
+    of ARRAY-element arrays P + 8 ARRAY B."""
     (work / "fad_tape.f90").write_text(TAPE_SOURCE.read_text())
-    (work / "rate.f90").write_text(TAPE_BENCH.format(n=PUSHES))
+    (work / "rate.f90").write_text(TAPE_BENCH.format(n=PUSHES, m=ARRAY))
     exe = work / "rate"
     cmd = ["gfortran", *FLAGS, "fad_tape.f90", "rate.f90", "-o", str(exe)]
     subprocess.run(cmd, cwd=work, check=True, capture_output=True)
     out = subprocess.run([str(exe)], cwd=work, check=True, capture_output=True, text=True)
-    with_tape, without, _ = (float(x) for x in out.stdout.split())
-    return max(with_tape - without, 1e-12) / (8.0 * PUSHES)
+    with_tape, without, arrays, _ = (float(x) for x in out.stdout.split())
+    scalar = max(with_tape - without, 1e-12) / PUSHES
+    array = arrays / (PUSHES // ARRAY)
+    per_byte = max(array - scalar, 1e-15) / (8.0 * (ARRAY - 1))
+    return max(scalar - 8.0 * per_byte, 1e-12), per_byte
 
 
-def counts(case, values: dict) -> tuple[float, float]:
-    """Modelled flops and tape bytes of the store-all adjoint (joint calls) at ``values``."""
+def counts(case, values: dict) -> tuple[float, float, float]:
+    """Modelled flops, tape pushes and tape bytes of the store-all adjoint (joint calls)."""
     cv = load_case(case.toml, case.head)
     sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
     opts = Options(sources=cv.sources, mode="reverse", head=case.head, wrt=cv.wrt, of=cv.of,
                    sizes=sizes, checkpoint="store-all")  # fmt: skip
     plan = Plan(load(list(cv.sources)), opts)
     p = plan_checkpoints(plan)
-    traffic = plan.adjoint_counts[1]
-    return p.work - costs.BYTE_COST * traffic, traffic
+    _, pushes, nbytes = plan.adjoint_counts
+    return p.work - costs.traffic_cost(pushes, nbytes), pushes, nbytes
 
 
-def measure(case, values: dict, repeat: int, work: Path) -> float:
-    """Median adjoint seconds of the store-all adjoint (the timing program of bench_adjoint)."""
-    case.presets["calibrate"] = {**case.presets["bench"], **values}
-    built = build_case(case, "calibrate", work, 1 << 62, "store-all")
-    runs = run_program(built, case.presets["calibrate"], 1, repeat, False, 3600.0)
-    return statistics.median(r.adjoint for r in runs)
+def measure(cases: dict, rounds: int, work: Path) -> dict[str, float]:
+    """Median CPU seconds of each case's store-all adjoint, the cases run round-robin."""
+    built = {}
+    for name, values in CASES.items():
+        case = cases[name]
+        case.presets["calibrate"] = {**case.presets["bench"], **values}
+        try:
+            built[name] = build_case(case, "calibrate", work / name, 1 << 62, "store-all",
+                                     cpu_source)  # fmt: skip
+        except CaseError as exc:
+            print(f"{name}: {exc.status}", flush=True)
+    times: dict[str, list[float]] = {name: [] for name in built}
+    for r in range(rounds):
+        for name, b in built.items():
+            try:
+                run = run_program(b, cases[name].presets["calibrate"], 1, 1, False, 3600.0)
+            except CaseError as exc:
+                print(f"{name}: {exc.status}", flush=True)
+                continue
+            times[name].append(run[0].adjoint)
+        print(f"round {r + 1}/{rounds}", file=sys.stderr, flush=True)
+    return {n: statistics.median(t) for n, t in times.items() if t}
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5, help="round-robin runs per case (median)")
     p.add_argument("--dry-run", action="store_true", help="print, do not write the file")
     args = p.parse_args(argv)
     cases = {c.sample: c for c in load_cases(select=list(CASES))}
     rows = []
     with tempfile.TemporaryDirectory(prefix="fad-calibrate-") as tmp:
         root = Path(tmp)
-        b = byte_seconds(root)
-        print(f"tape: {b * 1e9:.3f} ns per byte pushed and popped", flush=True)
+        push, per_byte = tape_seconds(root)
+        print(f"tape: {push * 1e9:.3f} ns per push, {per_byte * 1e9:.4f} ns per byte", flush=True)
         a, weights = op_weights(root)
         print(f"flop: {a * 1e9:.3f} ns; weights (flop equivalents): {weights}", flush=True)
         costs.WEIGHTS.update(weights)  # the counts below use them
         for f in ("log", "log10", "sin", "cos", "tan", "tanh", "atan"):
             costs.WEIGHTS[f] = weights["exp"]
         costs.WEIGHTS["modulo"] = weights["mod"]
-        for name, values in CASES.items():
-            case = cases[name]
-            try:
-                seconds = measure(case, values, args.repeat, root / name)
-            except CaseError as exc:
-                print(f"{name}: {exc.status}", flush=True)
-                continue
-            flops, traffic = counts(case, case.presets["calibrate"])
-            rows.append((name, seconds, flops, traffic))
-            print(f"{name}: {seconds:.3g} s, {flops:.3g} flops, {traffic:.3g} B", flush=True)
-    # one scale for both rates (memory traffic, call overheads the loops above do not see):
-    # least squares in relative error over the validation cases
-    ratios = [(a * f + b * t) / s for _, s, f, t in rows]
-    scale = sum(ratios) / sum(r * r for r in ratios) if ratios else 1.0
-    a, b = a * scale, b * scale
+        seconds = measure(cases, args.rounds, root)
+        for name, s in seconds.items():
+            flops, pushes, nbytes = counts(cases[name], cases[name].presets["calibrate"])
+            rows.append((name, s, flops, pushes, nbytes))
+            print(f"{name}: {s:.3g} s, {flops:.3g} flops, {pushes:.3g} pushes, {nbytes:.3g} B",
+                  flush=True)  # fmt: skip
+    # one scale of the flop rate (vectorisation, the sweeps' memory traffic, call overheads
+    # the small loops do not see), least squares in relative error; the tape rates as measured
+    f = [a * fl / s for _, s, fl, _, _ in rows]
+    tau = [(push * pu + per_byte * nb) / s for _, s, _, pu, nb in rows]
+    num = sum((1 - t) * x for x, t in zip(f, tau, strict=True))
+    scale = num / sum(x * x for x in f) if rows and num > 0 else 1.0
+    a *= scale
     cases_out = {}
-    for name, s, f, t in rows:
-        predicted = a * f + b * t
+    for name, s, fl, pu, nb in rows:
+        predicted = a * fl + push * pu + per_byte * nb
         cases_out[name] = {"measured_s": s, "predicted_s": predicted, "error": (predicted - s) / s}
     result = {
         "flop_seconds": a,
-        "byte_seconds": b,
-        "byte_cost": b / a,
+        "push_seconds": push,
+        "byte_seconds": per_byte,
+        "push_cost": push / a,
+        "byte_cost": per_byte / a,
         "scale": scale,
         **{f"weight_{k}": round(v, 2) for k, v in weights.items()},
         "date": date.today().isoformat(),
+        "load": round(os.getloadavg()[0], 1),
+        "clock": "cpu_time",
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
         "flags": " ".join(FLAGS),
         "cases": cases_out,
