@@ -136,7 +136,11 @@ def test_plan_command_shows_call_sites() -> None:
 @pytest.mark.gfortran
 @pytest.mark.parametrize(
     ("name", "sizes"),
-    [("lorenz96", {"nt": 1000, "dt": 0.001}), ("advection_diffusion", {"nt": 200})],
+    [
+        ("lorenz96", {"nt": 1000, "dt": 0.001}),
+        ("advection_diffusion", {"nt": 200}),
+        ("vertical_diffusion", {"nt": 50}),  # record buffers of block_tape sized by their loop
+    ],
 )
 def test_budget_of_store_alls_measured_peak_admits_store_all(name: str, sizes: dict) -> None:
     """The predicted store-all peak is the measured one (never above it), so at a budget of
