@@ -259,3 +259,26 @@ def test_bench_generate_on_a_small_input(tmp_path: Path) -> None:
     assert re.search(r"overall: [0-9.]+ s for \d+ lines = [0-9.]+ s per 1,000 lines", proc.stdout)
     with open(out_csv, newline="") as fh:
         assert [r[0] for r in csv.reader(fh)][1:] == ["lorenz96:l96_run", "synthetic(lorenz96 x5)"]
+
+
+def test_bench_checkpoint_errors_are_ratios_of_ratios_and_targets_judge_them() -> None:
+    """Round-robin numbers made by hand: the machine is twice as slow in round 2, which the
+    per-round ratio to store-all cancels."""
+    bc = _script("bench_checkpoint")
+    mib = bc.MIB
+    store = bc.Variant("c", "store-all", bc.BIG, predicted_s=1.2, adjoint=[1.0, 2.0, 1.0],
+                       primal=[0.5, 1.0, 0.5], peak=[100 * mib], rel=[1.0, 1.0, 1.0])  # fmt: skip
+    rc = bc.Variant("c", "recompute-all", bc.BIG, predicted_s=3.0, adjoint=[2.5, 5.0, 2.5],
+                    primal=[0.5, 1.0, 0.5], peak=[10 * mib], rel=[2.5, 2.5, 2.5])  # fmt: skip
+    tenth = bc.Variant("c", "ilp", 10 * mib, predicted_s=1.8, adjoint=[1.5, 3.0, 1.5],
+                       primal=[0.5, 1.0, 0.5], peak=[9 * mib], rel=[1.5, 1.5, 1.5])  # fmt: skip
+    err, rel = bc.errors(tenth, store)
+    assert err == pytest.approx(1.8 / 1.5 - 1)  # predicted / median measured - 1
+    assert rel == pytest.approx((1.8 / 1.2) / 1.5 - 1)  # (1.5 predicted) / (1.5 measured) - 1
+    assert tenth.ratio == pytest.approx(3.0)
+    lines = bc.targets([store, rc, tenth], [0.1])
+    assert "ilp/store-all = 1.50 (<= 2: met)" in lines[0]
+    assert "best fitting baseline 2.50 (<= +10%: met)" in lines[1]  # store-all does not fit
+    assert lines[-1] == "measured peak <= budget: met"
+    tenth.rel = [2.9, 2.9, 2.9]  # slower than recompute-all by more than 10 %
+    assert "MISSED" in bc.targets([store, rc, tenth], [0.1])[1]
