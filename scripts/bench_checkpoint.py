@@ -19,9 +19,11 @@ median over rounds of adjoint / store-all's adjoint of the same round (robust to
 drifting between rounds), the plan's predicted seconds (``Plan.seconds``: modelled flops of
 the generated sweeps and tape bytes plus what the plan re-runs, with the machine's
 calibration, fortran_ad/checkpoint/calibration.json from scripts/calibrate_costs.py; nothing
-is anchored to the measured runs), "error" = predicted / measured - 1, and "rel error" =
+is anchored to the measured runs), "error" = predicted / measured - 1, "rel error" =
 (predicted / predicted store-all) / rel - 1 (the ratio of ratios: the model's error on the
-policy's cost relative to store-all, independent of the machine's speed at the time).
+policy's cost relative to store-all, independent of the machine's speed at the time), and
+"primal error": the primal's time predicted by the same flop counts (no tape, no plan) over
+the measured primal - 1, which separates the flop model's error from the rest.
 Then the acceptance targets of the ILP (at budget P/10 ilp <= 2x store-all; ilp never more
 than 10 % slower than the better of store-all and recompute-all where they fit), judged on
 the "rel" column. "split" counts the call sites the plan splits.
@@ -51,8 +53,9 @@ from bench_adjoint import (  # noqa: E402
     with_values,
 )
 
-from fortran_ad.ad.emit import plan_checkpoints  # noqa: E402
+from fortran_ad.ad.emit import _cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
+from fortran_ad.checkpoint import costs  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402
 from fortran_ad.errors import FortranADError  # noqa: E402
@@ -86,6 +89,7 @@ class Variant:
     budget: float
     predicted_mib: float = math.nan
     predicted_s: float = math.nan
+    predicted_primal_s: float = math.nan  # the flop model alone (no tape, no plan)
     split: int = 0  # call sites the plan splits
     note: str = ""
     built: object = None
@@ -104,6 +108,10 @@ class Variant:
         return statistics.median(pairs) if pairs else math.nan
 
     @property
+    def primal_s(self) -> float:
+        return statistics.median(self.primal) if self.primal else math.nan
+
+    @property
     def rel_s(self) -> float:
         return statistics.median(self.rel) if self.rel else math.nan
 
@@ -113,11 +121,14 @@ class Variant:
 
 
 def planned(case, values, policy: str, budget: int, calls: str):
+    """The checkpoint plan and the predicted primal seconds."""
     cv = load_case(case.toml, case.head)
     sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
     opts = Options(sources=cv.sources, mode="reverse", head=case.head, wrt=cv.wrt, of=cv.of,
                    sizes=sizes, checkpoint=policy, memory_limit=budget, calls=calls)  # fmt: skip
-    return plan_checkpoints(Plan(load(list(cv.sources)), opts))
+    plan = Plan(load(list(cv.sources)), opts)
+    checkpoints = plan_checkpoints(plan)
+    return checkpoints, _cost_model(plan)[1](plan.head) * costs.FLOP_SECONDS
 
 
 def prepare(case, preset, policy, budget, calls, workdir: Path, source) -> Variant:
@@ -126,7 +137,7 @@ def prepare(case, preset, policy, budget, calls, workdir: Path, source) -> Varia
     v = Variant(case.label, policy, budget)
     limit = int(min(budget, BIG))
     try:
-        p = planned(case, values, policy, limit, calls)
+        p, v.predicted_primal_s = planned(case, values, policy, limit, calls)
     except FortranADError as exc:
         v.note = str(exc).split("\n")[0][-80:]
         return v
@@ -191,13 +202,14 @@ def errors(v: Variant, store: Variant) -> tuple[float, float]:
 
 
 HEAD = ("case", "policy", "budget MiB", "plan MiB", "peak MiB", "adjoint s", "adjoint/primal",
-        "rel", "predicted s", "error", "rel error", "split")  # fmt: skip
+        "rel", "predicted s", "error", "rel error", "primal error", "split")  # fmt: skip
 
 
 def cells(v: Variant, store: Variant) -> tuple[str, ...]:
     err, rel = errors(v, store)
+    primal = v.predicted_primal_s / v.primal_s - 1 if v.primal else math.nan
     budget = "-" if v.budget >= BIG else f"{v.budget / MIB:.3g}"
-    pct = [f"{x:+.0%}" if math.isfinite(x) else "-" for x in (err, rel)]
+    pct = [f"{x:+.0%}" if math.isfinite(x) else "-" for x in (err, rel, primal)]
     return (v.case, v.policy, budget, _g(v.predicted_mib), _g(v.peak_mib), _g(v.adjoint_s),
             _g(v.ratio), _g(v.rel_s), _g(v.predicted_s), *pct, str(v.split))  # fmt: skip
 
