@@ -27,7 +27,11 @@ from fortran_ad.normalize.scalarize import Scalarizer
 from fortran_ad.normalize.stmtfunc import inline_statement_functions
 
 
-def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
+def normalize_routine(
+    info: RoutineInfo, program: Program, namer, keep_matmul: bool = False
+) -> ir.Routine:
+    """``keep_matmul``: assignments of the forms ad/matmul.py differentiates keep their
+    MATMUL (a library call) instead of being lowered to loops."""
     r = info.routine
     extra: list[ir.Symbol] = []
     r = inline_statement_functions(r)
@@ -45,6 +49,7 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
     sc = Scalarizer(lookup, namer, elemental)
     sc.locals = {s.name for s in r.symbols}
     sc.dummies = set(r.args)
+    sc.keep_matmul = keep_matmul
     cons = Constructs(sc)
     body = _lower_associates(r.body, cons)
     # hoist before scalarizing (temporaries holding SUM or array expressions get loops too),
