@@ -15,7 +15,7 @@ contains
     real(dp), intent(out) :: e(k, k), cost
     real(dp) :: t(n, n), s(k, n)
     c = alpha*matmul(a, b) + beta*c
-    t = matmul(transpose(b), transpose(a)) - c/alpha
+    t = -matmul(transpose(b), transpose(a))/alpha
     c = c + matmul(t, c(:, :)**2)*0.5_dp
     s = 0.5_dp*(matmul(b, t) + matmul(transpose(a), transpose(t)))
     e(1:k, :) = matmul(s(:, 2:n), a(2:n, :))
