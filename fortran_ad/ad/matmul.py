@@ -234,7 +234,7 @@ def adjoint(t, s: ir.Assign) -> list[ir.Stmt]:
                 sym = t.lookup(base_name(op.ref))
                 dims = tuple(ir.Dim("deferred") for _ in range(op.rank))
                 tmp = ir.Name(t.temp("mmb", sym.type, dims, frozenset({"allocatable"})))
-                out.append(ir.Assign(tmp, grad, s.loc))
+                out += [_allocate(t, tmp.name, op, s.loc), ir.Assign(tmp, grad, s.loc)]
                 grad, reused = tmp, (tmp, op.ref)
             out.append(_inc(t.deriv(op.ref), mul(p.coef, grad), s.loc))
         total = (
@@ -361,6 +361,41 @@ def _offset(lo: ir.Expr, j: ir.Name, step: ir.Expr | None) -> ir.Expr:
     if step is not None:
         jm1 = ir.BinOp("*", ir.Paren(jm1), _wrap(step))
     return ir.BinOp("+", lo, jm1)
+
+
+def _allocate(t, name: str, op: Operand, loc) -> ir.Stmt:
+    """``allocate(name(lo:hi, ...))`` shaped like the operand's designator, with declared
+    bounds where the declaration has them (explicitly, not by reallocation on assignment:
+    the C back end lowers the following assignment to loops)."""
+    from fortran_ad.backends.fortran import expr
+
+    like = op.ref
+    sym = t.lookup(base_name(like))
+    dims = sym.dims if sym is not None else ()
+
+    def declared(k: int, hi: bool) -> str:
+        d = dims[k] if k < len(dims) else None
+        if d is not None and d.kind == "explicit" and (d.hi if hi else True):
+            b = d.hi if hi else d.lo
+            return expr(b) if b is not None else "1"
+        return f"{'ubound' if hi else 'lbound'}({like.name}, {k + 1})"  # type: ignore[union-attr]
+
+    if isinstance(like, ir.Name):
+        bounds = [f"{declared(k, False)}:{declared(k, True)}" for k in range(op.rank)]
+    else:
+        assert isinstance(like, ir.ArrayRef)
+        bounds = []
+        for k, r in enumerate(like.subs):
+            if not isinstance(r, ir.Range):
+                continue
+            lo = expr(r.lo) if r.lo is not None else declared(k, False)
+            hi = expr(r.hi) if r.hi is not None else declared(k, True)
+            if r.step is None:
+                bounds.append(f"{lo}:{hi}")
+            else:
+                bounds.append(f"1:({hi} - ({lo}) + {expr(r.step)})/({expr(r.step)})")
+    reads = tuple(sorted(names_in(like)))
+    return ir.Opaque(f"allocate({name}({', '.join(bounds)}))", reads, (name,), loc)
 
 
 def _lit(n: int) -> ir.Literal:
