@@ -36,7 +36,9 @@ class Plan:
         order = self.program.reachable(self.head)
         self.namers: dict[str, Namer] = {}
         # MATMUL statements stay library calls in the scalar modes of the Fortran back end
+        # (not with --parallelize-adjoint: parallel adjoints reason element by element)
         keep = self.mode in ("reverse", "forward") and options.backend == "fortran"
+        keep = keep and not options.parallelize_adjoint
         for name in order:
             info = self.program.routines[name]
             namer = Namer(_names_of(info.routine), self.mode)

@@ -19,7 +19,7 @@ from dataclasses import replace
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import map_body, map_expr, names_in
+from fortran_ad.ir.walk import map_body, map_expr, names_in, walk_stmts
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
@@ -66,6 +66,9 @@ def normalize_routine(
             return list(map_body(tuple(cons.forall(s)), scalarize))
         return None
 
+    if keep_matmul:  # not inside parallel loops: their adjoints reason element by element
+        loops = [d for d in walk_stmts(body) if isinstance(d, ir.Do) and d.parallel is not None]
+        sc.in_parallel = {id(x) for d in loops for x in walk_stmts(d.body)}
     body = map_body(body, scalarize)
     extra.extend(sc.new_symbols)
     hoister.scalarizer = None

@@ -53,6 +53,7 @@ class Scalarizer:
     """Works for one routine; ``new_symbols`` collects the loop indices and temporaries."""
 
     keep_matmul = False  # normalize_routine's: MATMUL statements ad/matmul.py differentiates
+    in_parallel: frozenset[int] | set[int] = frozenset()  # ids of statements in parallel loops
 
     def __init__(self, lookup, namer, elemental: set[str]):
         from fortran_ad.normalize.intrinsics import ArrayIntrinsics
@@ -307,7 +308,7 @@ class Scalarizer:
     def _keeps_matmul(self, s: ir.Assign) -> bool:
         from fortran_ad.ad.matmul import has_matmul, match
 
-        if not has_matmul(s.value):
+        if not has_matmul(s.value) or id(s) in self.in_parallel:
             return False
 
         def rank_of(e: ir.Expr) -> int | None:
