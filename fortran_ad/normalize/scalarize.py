@@ -306,7 +306,7 @@ class Scalarizer:
         return [*pre, *body, *post]
 
     def _keeps_matmul(self, s: ir.Assign) -> bool:
-        from fortran_ad.ad.matmul import has_matmul, match
+        from fortran_ad.ad.matmul_form import has_matmul, match
 
         if not has_matmul(s.value) or id(s) in self.in_parallel:
             return False
