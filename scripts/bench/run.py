@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
 def finish(rows: list[report.Row], args: argparse.Namespace) -> int:
     """Table, CSV and plot of ``rows``; the climate samples when asked; the exit status."""
     args.out.mkdir(parents=True, exist_ok=True)
-    blas = " -fexternal-blas -lopenblas" if args.blas.libs else ""
+    blas = " -fexternal-blas -lopenblas" if any("openblas" in r.form for r in rows) else ""
     title = (
         f"preset {args.preset}: fortran-ad (gfortran -O3 -march=native{blas}, 1 thread) vs "
         f"jax.grad (jit, x64, {args.jax_threads or 'default'} thread(s)); "
