@@ -315,10 +315,13 @@ def build_case(
     source: Callable[[HarnessSpec], str] | None = None,
     omp_increments: str = Options.omp_increments,
     calls: str = Options.calls,
+    extra_flags: Sequence[str] = (),
+    libs: Sequence[str] = (),
 ) -> Built:
     """Generate the adjoint of ``case`` and compile the timing program into ``workdir``
     (``source`` writes the program from the spec; default :func:`timing_source`; with
-    ``-fopenmp`` when the sources or the adjoint have OpenMP directives)."""
+    ``-fopenmp`` when the sources or the adjoint have OpenMP directives; ``extra_flags`` and
+    ``libs``, e.g. ``-fexternal-blas`` and ``-lopenblas``, apply to primal and adjoint alike)."""
     values = case.presets[preset]
     try:
         cv = load_case(case.toml, case.head)
@@ -371,8 +374,8 @@ def build_case(
     exe = workdir / PROGRAM
     mod = workdir / "mod"
     mod.mkdir(exist_ok=True)
-    flags = (*FLAGS, *openmp_flags(sources))
-    cmd = [fc, *flags, "-J", str(mod), "-o", str(exe), *map(str, sources)]
+    flags = (*FLAGS, *extra_flags, *openmp_flags(sources))
+    cmd = [fc, *flags, "-J", str(mod), "-o", str(exe), *map(str, sources), *libs]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:
         raise CaseError("compile failed", (proc.stdout + proc.stderr).strip()[-3000:])

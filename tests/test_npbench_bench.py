@@ -33,6 +33,8 @@ needs_gfortran = pytest.mark.skipif(GFORTRAN is None, reason="gfortran not insta
 def test_sample_toml_is_generated_from_the_table() -> None:
     text = (sizes.SAMPLE_DIR / "sample.toml").read_text()
     assert text == sizes.toml_text(), "run: python scripts/bench/sizes.py --write-toml"
+    text = sizes.MM_TOML.read_text()
+    assert text == sizes.toml_text("matmul"), "run: python scripts/bench/sizes.py --write-toml"
 
 
 def test_every_kernel_has_all_presets_and_a_fortran_head() -> None:
@@ -40,6 +42,8 @@ def test_every_kernel_has_all_presets_and_a_fortran_head() -> None:
     assert len(sizes.KERNELS) == 27
     for k in sizes.KERNELS:
         assert f"subroutine {k.head}(" in sources, k.head
+        if k.mm:  # the MATMUL version (--form matmul)
+            assert f"subroutine {k.head}_mm(" in sources, k.head
         for preset in ("check", *sizes.PRESETS):
             vals = k.sizes(preset)
             assert set(vals) == set(k.check) | set(k.fixed), (k.head, preset)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import block_tape, derived, derived_alloc, parallel, pointers, simd, tbr
+from fortran_ad.ad import block_tape, derived, derived_alloc, matmul, parallel, pointers, simd, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import neg
@@ -107,7 +107,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         fwd = [push(s.target), s] if save else [s]
         bwd: list[ir.Stmt] = [pop(s.target)] if save else []
         if self.is_active(s.target):
-            bwd += self._assign_adjoint(s)
+            bwd += matmul.adjoint(self, s) if matmul.kept(s) else self._assign_adjoint(s)
         if bwd:
             bwd.insert(0, self._note(s))
         return fwd, bwd

@@ -35,11 +35,15 @@ class Plan:
         self.head = self._head(options)
         order = self.program.reachable(self.head)
         self.namers: dict[str, Namer] = {}
+        # MATMUL statements stay library calls in the scalar modes of the Fortran back end
+        # (not with --parallelize-adjoint: parallel adjoints reason element by element)
+        keep = self.mode in ("reverse", "forward") and options.backend == "fortran"
+        keep = keep and not options.parallelize_adjoint
         for name in order:
             info = self.program.routines[name]
             namer = Namer(_names_of(info.routine), self.mode)
             self.namers[name] = namer
-            norm = normalize_routine(info, self.program, namer)
+            norm = normalize_routine(info, self.program, namer, keep)
             local = {s.name: s for s in norm.symbols}
             scope = ScopeTable(local, info.scope.host, info.scope.modules, info.scope.types)
             self.program.routines[name] = RoutineInfo(

@@ -4,6 +4,7 @@ instead of recorded. A mixin of ad/adjoint.py's Reverse."""
 
 from __future__ import annotations
 
+from fortran_ad.ad import matmul
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, subexprs, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
@@ -81,6 +82,8 @@ class NeededAnalysis:
             for a in s.value.args:
                 out |= names_in(a)
             return out
+        if matmul.kept(s):
+            return out | matmul.reads(self, s)
         for ref, coeff in self.linearize(s.value, s.loc):
             if coeff is not None:
                 out |= names_in(coeff)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import derived_alloc, parallel, pointers
+from fortran_ad.ad import derived_alloc, matmul, parallel, pointers
 from fortran_ad.ad.common import RoutineAD
 from fortran_ad.ad.naming import routine_name
 from fortran_ad.ad.rules import mul
@@ -65,6 +65,8 @@ class Tangent(RoutineAD):
         self.check_target(s)
         if not self.is_active(s.target):
             return [s]
+        if matmul.kept(s):
+            return matmul.tangent(self, s)
         vd = self.deriv(s.target)
         if isinstance(s.value, ir.Call) and self.program.get(s.value.name):
             callee = self.program.get(s.value.name).routine

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fortran_ad.ad import matmul
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, bodies, stmt_exprs, subexprs, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
@@ -189,6 +190,8 @@ class _Analysis:
             return False
         if isinstance(s.value, ir.Call) and self.t.program.get(s.value.name):
             return False  # a differentiated function re-run by its adjoint reads its arguments
+        if matmul.kept(s):
+            return True  # the target is read (c on both sides) only as the part overwritten
         index = names_in(ir.ArrayRef("_", s.target.subs)) - {"_"}
         if v in index:
             return False

@@ -186,6 +186,8 @@ def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], 
                 total += _weight(x)
                 if isinstance(x, ir.Call) and x.name in known:
                     total += callee_cost(x.name)
+                if isinstance(x, ir.Call) and x.name == "matmul":  # kept (ad/matmul.py)
+                    total += _matmul_flops(x, env)
             total += 1
         elif isinstance(s, ir.CallStmt):
             total += callee_cost(s.name)
@@ -197,6 +199,21 @@ def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], 
             branch = [flops(b, env, callee_cost) for b in bodies(s)]
             total += max(branch, default=0.0)
     return total
+
+
+def _matmul_flops(call: ir.Call, env: SizeEnv) -> float:
+    """2·m·k·n for ``matmul(x, y)`` (x: m×k or k, y: k×n or k), extents from the sizes."""
+    ext: list[tuple[float, ...]] = []
+    for a in call.args:
+        flip = isinstance(a, ir.Call) and a.name == "transpose" and len(a.args) == 1
+        ref = a.args[0] if flip else a  # type: ignore[union-attr]
+        known = env.section_extents(ref) or (None,)
+        e = tuple(DEFAULT_EXTENT if x is None else float(x) for x in known)
+        ext.append(tuple(reversed(e)) if flip else e)
+    if len(ext) != 2:
+        return 0.0
+    cols = ext[1][1] if len(ext[0]) == 2 and len(ext[1]) == 2 else 1.0
+    return 2.0 * math.prod(ext[0]) * cols if len(ext[0]) == 2 else 2.0 * math.prod(ext[1])
 
 
 class CalleeCost:

@@ -19,7 +19,7 @@ from dataclasses import replace
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import map_body, map_expr, names_in
+from fortran_ad.ir.walk import map_body, map_expr, names_in, walk_stmts
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
@@ -27,7 +27,11 @@ from fortran_ad.normalize.scalarize import Scalarizer
 from fortran_ad.normalize.stmtfunc import inline_statement_functions
 
 
-def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
+def normalize_routine(
+    info: RoutineInfo, program: Program, namer, keep_matmul: bool = False
+) -> ir.Routine:
+    """``keep_matmul``: assignments of the forms ad/matmul.py differentiates keep their
+    MATMUL (a library call) instead of being lowered to loops."""
     r = info.routine
     extra: list[ir.Symbol] = []
     r = inline_statement_functions(r)
@@ -45,6 +49,7 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
     sc = Scalarizer(lookup, namer, elemental)
     sc.locals = {s.name for s in r.symbols}
     sc.dummies = set(r.args)
+    sc.keep_matmul = keep_matmul
     cons = Constructs(sc)
     body = _lower_associates(r.body, cons)
     # hoist before scalarizing (temporaries holding SUM or array expressions get loops too),
@@ -61,6 +66,9 @@ def normalize_routine(info: RoutineInfo, program: Program, namer) -> ir.Routine:
             return list(map_body(tuple(cons.forall(s)), scalarize))
         return None
 
+    if keep_matmul:  # not inside parallel loops: their adjoints reason element by element
+        loops = [d for d in walk_stmts(body) if isinstance(d, ir.Do) and d.parallel is not None]
+        sc.in_parallel = {id(x) for d in loops for x in walk_stmts(d.body)}
     body = map_body(body, scalarize)
     extra.extend(sc.new_symbols)
     hoister.scalarizer = None

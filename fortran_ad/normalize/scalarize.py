@@ -52,6 +52,9 @@ Iter = list[tuple[Span, ir.Expr]]
 class Scalarizer:
     """Works for one routine; ``new_symbols`` collects the loop indices and temporaries."""
 
+    keep_matmul = False  # normalize_routine's: MATMUL statements ad/matmul.py differentiates
+    in_parallel: frozenset[int] | set[int] = frozenset()  # ids of statements in parallel loops
+
     def __init__(self, lookup, namer, elemental: set[str]):
         from fortran_ad.normalize.intrinsics import ArrayIntrinsics
 
@@ -302,11 +305,33 @@ class Scalarizer:
             body[0] = replace(body[0], label=None)
         return [*pre, *body, *post]
 
+    def _keeps_matmul(self, s: ir.Assign) -> bool:
+        from fortran_ad.ad.matmul_form import has_matmul, match
+
+        if not has_matmul(s.value) or id(s) in self.in_parallel:
+            return False
+
+        def rank_of(e: ir.Expr) -> int | None:
+            if isinstance(e, ir.ArrayRef) and any(
+                not isinstance(x, ir.Range) and self.shape(x, s.loc) is not None for x in e.subs
+            ):
+                return None  # a vector subscript
+            sp = self.shape(e, s.loc)
+            return len(sp) if sp else 0
+
+        def is_real(e: ir.Expr) -> bool:
+            t = self.type_of(e)
+            return t is not None and t.is_real
+
+        return match(s, rank_of, is_real) is not None
+
     def _assign(self, s: ir.Assign, mask: ir.Expr | None = None) -> list[ir.Stmt]:
         from fortran_ad.normalize.overlap import order
 
         if _calls(s.value, KEEP) and mask is None:
             return [s]  # passive array functions: left as written (the AD refuses them if active)
+        if mask is None and self.keep_matmul and self._keeps_matmul(s):
+            return [s]  # a library call the AD differentiates as a whole (ad/matmul.py)
         pre, value = self.intr.hoist(s.value, s.loc)
         if mask is not None:
             mpre, mask = self.intr.hoist(mask, s.loc)

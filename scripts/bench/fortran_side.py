@@ -11,7 +11,10 @@ when the file exists, times ``warm-up + repeat`` primal/adjoint pairs exactly li
 from __future__ import annotations
 
 import importlib.util
+import os
+import shutil
 import statistics
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +23,30 @@ import numpy as np
 
 SCRIPTS = Path(__file__).resolve().parents[1]
 SAMPLE_TOML = SCRIPTS.parent / "legacy_samples" / "npbench" / "sample.toml"
+# one thread, like the rest of the Fortran side (the runner compares CPU times anyway)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+@dataclass(frozen=True)
+class Blas:
+    """How MATMUL runs: OpenBLAS through ``gfortran -fexternal-blas`` when the library is
+    installed (Debian: ``apt-get install libopenblas-dev``), else libgfortran's own MATMUL.
+    The flags apply to the primal and the adjoint alike (one compile of both)."""
+
+    name: str
+    flags: tuple[str, ...] = ()
+    libs: tuple[str, ...] = ()
+
+
+def find_blas() -> Blas:
+    fc = shutil.which(ba.COMPILER)
+    if fc is not None:
+        proc = subprocess.run(
+            [fc, "-print-file-name=libopenblas.so"], capture_output=True, text=True, check=False
+        )
+        if os.path.isabs(proc.stdout.strip()):
+            return Blas("openblas", ("-fexternal-blas",), ("-lopenblas",))
+    return Blas("libgfortran matmul")
 
 
 def _load_bench_adjoint():
@@ -118,10 +145,29 @@ def shapes(spec, sizes: dict[str, int | float]) -> dict[str, tuple[int, ...]]:
     return out
 
 
-def build(head: str, preset_sizes: dict, workdir: Path, tape_limit: int, checkpoint: str):
-    """Generate and compile; returns bench_adjoint's Built (raises CaseError)."""
-    case = ba.Case("npbench", head, SAMPLE_TOML, {"run": dict(preset_sizes)})
-    return ba.build_case(case, "run", workdir, tape_limit, checkpoint, source=io_source)
+def build(
+    head: str,
+    preset_sizes: dict,
+    workdir: Path,
+    tape_limit: int,
+    checkpoint: str,
+    toml: Path = SAMPLE_TOML,
+    blas: Blas | None = None,
+):
+    """Generate and compile the case ``head`` of ``toml`` (sample.toml: the loop nests,
+    matmul.toml: the MATMUL versions); returns bench_adjoint's Built (raises CaseError)."""
+    blas = blas or Blas("libgfortran matmul")
+    case = ba.Case(toml.parent.name, head, toml, {"run": dict(preset_sizes)})
+    return ba.build_case(
+        case,
+        "run",
+        workdir,
+        tape_limit,
+        checkpoint,
+        source=io_source,
+        extra_flags=blas.flags,
+        libs=blas.libs,
+    )
 
 
 def run(built, sizes: dict, inputs: dict[str, np.ndarray], repeat: int, timeout: float):

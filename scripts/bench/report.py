@@ -14,6 +14,7 @@ class Row:
     kernel: str
     sizes: str
     status: str = "ok"  # ok | <fortran failure> | jax: no reverse mode | gradients differ
+    form: str = "loops"  # the Fortran version timed: loops | matmul (+ which BLAS runs it)
     f_primal_ms: float = math.nan
     f_grad_ms: float = math.nan
     j_primal_ms: float = math.nan
@@ -51,7 +52,7 @@ def _f(x: float, fmt: str = ".3g") -> str:
     return format(x, fmt) if math.isfinite(x) else "-"
 
 
-HEAD = ("kernel", "sizes", "F primal ms", "F grad ms", "F grad/primal", "tape MiB",
+HEAD = ("kernel", "form", "sizes", "F primal ms", "F grad ms", "F grad/primal", "tape MiB",
         "JAX primal ms", "JAX grad ms", "speed-up grad", "rel err", "status")  # fmt: skip
 
 
@@ -59,7 +60,7 @@ def table(rows: Sequence[Row]) -> str:
     """A Markdown table plus the means (geometric and arithmetic) over measured kernels."""
     lines = ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     for r in rows:
-        cells = (r.kernel, r.sizes, _f(r.f_primal_ms), _f(r.f_grad_ms), _f(r.ratio, ".2f"),
+        cells = (r.kernel, r.form, r.sizes, _f(r.f_primal_ms), _f(r.f_grad_ms), _f(r.ratio, ".2f"),
                  _f(r.tape_mib), _f(r.j_primal_ms), _f(r.j_grad_ms), _f(r.speedup, ".2f"),
                  _f(r.rel_err, ".1e"), r.status)  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
@@ -100,8 +101,10 @@ def read_csv(path: Path) -> list[Row]:
         for d in csv.DictReader(fh):
             notes = [n for n in d.pop("notes", "").split(" | ") if n]
             d.pop("speedup", None), d.pop("ratio", None)
-            floats = {k: float(v) for k, v in d.items() if k not in ("kernel", "sizes", "status")}
-            out.append(Row(d["kernel"], d["sizes"], d["status"], **floats, notes=notes))
+            text = ("kernel", "sizes", "status", "form")
+            floats = {k: float(v) for k, v in d.items() if k not in text}
+            form = d.get("form", "loops")  # CSVs written before the column existed: loops
+            out.append(Row(d["kernel"], d["sizes"], d["status"], form, **floats, notes=notes))
     return out
 
 
@@ -124,7 +127,8 @@ def plot(rows: Sequence[Row], path: Path, title: str) -> None:
     ax.set_yscale("log")
     ax.axhline(1.0, color="black", lw=0.8)
     ax.axhline(10.0, color="gray", lw=0.8, ls="--")
-    ax.set_xticks(list(xs), [r.kernel for r in rows], rotation=60, ha="right", fontsize=8)
+    labels = [r.kernel + (" (MATMUL)" if r.form.startswith("matmul") else "") for r in rows]
+    ax.set_xticks(list(xs), labels, rotation=60, ha="right", fontsize=8)
     ax.set_ylabel("jax.grad time / fortran-ad gradient time")
     ax.set_title(title, fontsize=9)
     fig.tight_layout()

@@ -2,7 +2,19 @@
 """fortran-ad vs JAX on the NPBench kernels of ``legacy_samples/npbench``.
 
     python scripts/bench/run.py --preset S|M|L [--kernels gemm,atax] [--repeat 5]
-                                [--out DIR] [--tape-limit 4G] [--jax-threads 1] [--climate]
+                                [--form matmul|loops] [--out DIR] [--tape-limit 4G]
+                                [--jax-threads 1] [--climate]
+
+Which Fortran is timed (column ``form``): NPBench's NumPy and the JAX side write the dense
+linear algebra of gemm, k2mm, k3mm, doitgen, atax, bicg, mvt, gesummv and gemver with ``@``;
+``--form matmul`` (the default) times their MATMUL versions (``<kernel>_mm`` in
+legacy_samples/npbench/npb_blas_mm.f90, cases in matmul.toml), whose MATMUL statements
+fortran-ad keeps as library calls, and ``--form loops`` the PolyBench loop nests of
+npb_blas.f90 (the gradient-checked sample). Every other kernel is a loop nest in both.
+All Fortran (primal, adjoint, driver) is compiled with the same flags: with
+``-fexternal-blas -lopenblas`` when OpenBLAS is installed (``apt-get install
+libopenblas-dev``; one thread, OPENBLAS_NUM_THREADS=1), else MATMUL is libgfortran's; the
+CSV's ``form`` column says which.
 
 Per kernel: generate the fortran-ad adjoint, build it with ``gfortran -O3 -march=native``
 (one thread: the kernels have no OpenMP yet), run the primal and gradient of JAX (CPU, jit,
@@ -39,7 +51,7 @@ sys.path.insert(0, str(HERE.parents[1]))  # the repository: fortran_ad
 import fortran_side  # noqa: E402
 import jax_side  # noqa: E402
 import report  # noqa: E402
-from sizes import BY_HEAD, KERNELS, PRESETS  # noqa: E402
+from sizes import BY_HEAD, KERNELS, MM_TOML, PRESETS  # noqa: E402
 
 MIB = 1024**2
 STATUS_NO_JAX_GRAD = "jax: no reverse mode"
@@ -65,8 +77,13 @@ def bench_kernel(head: str, preset: str, args: argparse.Namespace, root: Path, j
     k = BY_HEAD[head]
     sizes = k.sizes(preset)
     row = report.Row(head, ",".join(f"{n}={v}" for n, v in sizes.items() if n not in k.fixed))
+    fhead = k.fortran_head(args.form)
+    toml = MM_TOML if fhead != head else fortran_side.SAMPLE_TOML
+    row.form = f"matmul ({args.blas.name})" if fhead != head else "loops"
     try:
-        built = fortran_side.build(head, sizes, root / head, args.tape_limit, args.checkpoint)
+        built = fortran_side.build(
+            fhead, sizes, root / head, args.tape_limit, args.checkpoint, toml, args.blas
+        )
     except fortran_side.CaseError as exc:
         row.status = exc.status
         row.notes.append(str(exc)[:500])
@@ -115,6 +132,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--preset", choices=(*PRESETS, "check"), default="S")
     p.add_argument("--kernels", default="", help="comma-separated heads (default: all)")
     p.add_argument("--repeat", type=int, default=5)
+    p.add_argument(
+        "--form",
+        choices=("matmul", "loops"),
+        default="matmul",
+        help="time the MATMUL versions where NPBench uses @ (default), or the loop nests",
+    )
     p.add_argument("--rtol", type=float, default=1e-8)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", type=Path, default=Path("."))
@@ -138,6 +161,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown kernels: {', '.join(unknown)}")
     args.heads = heads
+    args.blas = fortran_side.find_blas()
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
     return args
@@ -176,8 +200,9 @@ def main(argv: list[str] | None = None) -> int:
 def finish(rows: list[report.Row], args: argparse.Namespace) -> int:
     """Table, CSV and plot of ``rows``; the climate samples when asked; the exit status."""
     args.out.mkdir(parents=True, exist_ok=True)
+    blas = " -fexternal-blas -lopenblas" if any("openblas" in r.form for r in rows) else ""
     title = (
-        f"preset {args.preset}: fortran-ad (gfortran -O3 -march=native, 1 thread) vs "
+        f"preset {args.preset}: fortran-ad (gfortran -O3 -march=native{blas}, 1 thread) vs "
         f"jax.grad (jit, x64, {args.jax_threads or 'default'} thread(s)); "
         f"median of {args.repeat}"
     )

@@ -1,0 +1,135 @@
+"""MATMUL kept as a library call (fortran_ad/ad/matmul.py).
+
+tests/data/matmul/forms.f90 holds every supported statement form (matrix-matrix, matrix-vector,
+vector-matrix; scaled, accumulated, the target on both sides, transposes, sections, a factor
+over a parenthesized sum, active coefficients, operands overwritten later, inside a loop) and
+forms that must stay loops (the target among the operands, a vector subscript, a term that is
+no MATMUL, a coefficient reading the target). Each routine is checked with
+``fortran_ad.api.check`` (finite differences, dot-product identity, Taylor test; the vector
+modes, which keep the loop lowering, too). The MATMUL versions of the NPBench kernels
+(legacy_samples/npbench/matmul.toml) are checked in reverse mode, and dropping one adjoint
+term must make a check fail.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT
+
+from fortran_ad import api, cli
+from fortran_ad.ad import matmul
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import base_name
+
+pytestmark = pytest.mark.gfortran
+
+FORMS = Path(__file__).parent / "data" / "matmul" / "forms.f90"
+MM_TOML = REPO_ROOT / "legacy_samples" / "npbench" / "matmul.toml"
+ALL_MODES = ("reverse", "forward", "vector", "vector-reverse")
+CASES = {
+    "mm2": ("alpha,beta,a,b,c", {"n": 4, "k": 3}),
+    "mv": ("a,x,y,w", {"n": 5, "m": 3, "nr": 2}),
+    "fallback": ("a,b,c", {"n": 3}),
+}
+# the kept forms also in the vector modes (which lower them to loops): same derivatives
+MODES = {"mm2": ALL_MODES, "mv": ALL_MODES, "fallback": ("reverse", "forward")}
+# NPBench kernels checked here (CI time): the matrix-matrix ones and two matrix-vector ones;
+# atax, bicg and mvt use forms test_forms_check covers (and the runner compares all with JAX)
+NPBENCH = ("gemm_mm", "k2mm_mm", "k3mm_mm", "doitgen_mm", "gesummv_mm", "gemver_mm")
+# statements of forms.f90 that must stay MATMUL calls in the generated code, and some that
+# must be lowered to loops (their MATMUL disappears)
+KEPT = {
+    "mm2": [
+        "c = alpha*matmul(a, b) + beta*c",
+        "t = -matmul(transpose(b), transpose(a))/alpha",
+        "s = 0.5_dp*(matmul(b, t) + matmul(transpose(a), transpose(t)))",
+        "e(1:k, :) = matmul(s(:, 2:n), a(2:n, :))",
+        "c = c + matmul(a, b)",
+    ],
+    "mv": [
+        "y = 2.0_dp*y - matmul(a, x)",
+        "z = matmul(y, a)",
+        "v = matmul(transpose(q), w(r, :))*y(r)",
+        "z = z + matmul(w(r, :), q)",
+        "u = matmul(x, transpose(a(2:n, :)))*y(1)",
+    ],
+}
+LOWERED = {
+    "mm2": ["matmul(t, c(:, :)**2)"],
+    "fallback": ["matmul(c, a)", "matmul(a(idx, :), b)", "c(1, 1)*matmul(a, b)"],
+}
+
+
+@pytest.mark.parametrize("head", sorted(CASES))
+def test_forms_check(head: str) -> None:
+    wrt, sizes = CASES[head]
+    report = api.check(FORMS, wrt=wrt, of="cost", head=head, sizes=sizes, modes=MODES[head])
+    assert report.ok, report.table()
+
+
+@pytest.mark.parametrize("mode", ["reverse", "forward"])
+def test_supported_forms_stay_library_calls(tmp_path: Path, mode: str) -> None:
+    for head, (wrt, _) in CASES.items():
+        out = tmp_path / f"{head}_{mode}"
+        args = [str(FORMS), "--head", head, "--wrt", wrt, "--of", "cost", "--mode", mode]
+        assert cli.main([*args, "-o", str(out)]) == 0
+        suffix = "b" if mode == "reverse" else "d"
+        text = (out / f"forms_{suffix}.f90").read_text()
+        for stmt in KEPT.get(head, []):
+            assert stmt in text, (head, stmt)
+        for call in LOWERED.get(head, []):
+            assert call not in text, (head, call)
+    if mode == "reverse":  # the rules of the docstring of ad/matmul.py, spelled out
+        adj = (tmp_path / "mm2_reverse" / "forms_b.f90").read_text()
+        assert "ab = ab + alpha*fad_mmb1" in adj  # the gradient of a, reused for alpha's
+        assert "bb = bb + alpha*matmul(transpose(a), cb)" in adj
+        assert "betab = betab + sum(cb*c)" in adj and "cb = beta*cb" in adj
+        mv = (tmp_path / "mv_reverse" / "forms_b.f90").read_text()
+        assert "xb = xb - matmul(yb, a)" in mv  # y = 2 y - A x: x̄ -= ȳᵀ A
+        assert "ab(:, fad_j1) = ab(:, fad_j1) - yb*x(fad_j1)" in mv  # Ā -= ȳ xᵀ, by columns
+
+
+def test_npbench_matmul_cases_exist() -> None:
+    heads = {c["head"] for c in tomllib.loads(MM_TOML.read_text())["case"]}
+    assert set(NPBENCH) <= heads and len(heads) == 9
+
+
+@pytest.mark.parametrize("head", NPBENCH)
+def test_npbench_matmul_kernels(head: str) -> None:
+    report = api.check([], head=head, sample=MM_TOML, modes=("reverse",))
+    assert report.ok, report.table()
+
+
+def _drop(pred):
+    """matmul.adjoint without the statements ``pred`` selects (a wrong adjoint)."""
+    original = matmul.adjoint
+
+    def adjoint(t, s: ir.Assign) -> list[ir.Stmt]:
+        return [x for x in original(t, s) if not pred(x)]
+
+    return adjoint
+
+
+@pytest.mark.parametrize(
+    "what",
+    [
+        "b increment",  # bb = bb + alpha*matmul(transpose(a), cb)
+        "seed scaling",  # cb = beta*cb
+    ],
+)
+def test_dropping_an_adjoint_term_fails(monkeypatch: pytest.MonkeyPatch, what: str) -> None:
+    def pred(x: ir.Stmt) -> bool:
+        if not isinstance(x, ir.Assign):
+            return False
+        if what == "b increment":
+            return base_name(x.target) == "bb"
+        return base_name(x.target) == "cb" and isinstance(x.value, ir.BinOp)
+
+    monkeypatch.setattr(matmul, "adjoint", _drop(pred))
+    report = api.check([], head="gemm_mm", sample=MM_TOML, modes=("reverse",))
+    assert not report.ok
+    failed = {r.test for r in report.rows if not r.passed}
+    assert failed & {"fd_adjoint", "dot_product"}, report.table()
