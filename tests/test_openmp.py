@@ -322,3 +322,40 @@ def test_directive_right_after_the_declarations(tmp_path: Path) -> None:
     )
     text = (tmp_path / "first_d.f90").read_text()
     assert "!$omp parallel do private(t, td) shared(u, ud, v, vd, n)\n" in text
+
+
+MATMUL_IN_PARALLEL = """\
+subroutine p(n, a, x, y, cost)
+  implicit none
+  integer, intent(in) :: n
+  real(8), intent(in) :: a(n, n), x(n, n)
+  real(8), intent(out) :: y(n, n), cost
+  integer :: j
+  !$omp parallel do
+  do j = 1, n
+    y(:, j) = matmul(a, x(:, j))
+  end do
+  cost = sum(y**2)
+end subroutine p
+"""
+
+
+@pytest.mark.gfortran
+def test_lowering_temporaries_in_parallel_loops_are_private(tmp_path: Path, monkeypatch) -> None:
+    """The MATMUL of an iteration is lowered to loops over a temporary column: each thread
+    needs its own (it was shared: a race that failed the tangent check about 1 run in 4)."""
+    src = tmp_path / "p.f90"
+    src.write_text(MATMUL_IN_PARALLEL)
+    for mode, stem in (("forward", "p_d"), ("reverse", "p_b")):
+        out = tmp_path / mode
+        assert (
+            cli.main([str(src), "--wrt", "a,x", "--of", "cost", "--mode", mode, "-o", str(out)])
+            == 0
+        )
+        text = (out / f"{stem}.f90").read_text()
+        directives = [ln for ln in text.splitlines() if "!$omp parallel do" in ln]
+        assert directives and all("fad_mm1" in ln for ln in directives), directives
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    report = api.check(src, wrt="a,x", of="cost", head="p", sizes={"n": 48},
+                       modes=("reverse", "forward"), directions=2)  # fmt: skip
+    assert report.ok, report.error or report.table()

@@ -19,7 +19,7 @@ from dataclasses import replace
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import map_body, map_expr, names_in, walk_stmts
+from fortran_ad.ir.walk import base_name, map_body, map_expr, names_in, walk_stmts
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
@@ -76,7 +76,38 @@ def normalize_routine(
     je = JumpEliminator(namer)
     body = je.routine_body(body)
     extra.extend(je.new_symbols)
+    body = _private_temporaries(body, {x.name for x in extra})
     return replace(r, body=body, symbols=r.symbols + tuple(extra))
+
+
+def _private_temporaries(body: tuple[ir.Stmt, ...], temps: set[str]) -> tuple[ir.Stmt, ...]:
+    """Helper variables the lowering writes inside an OpenMP loop or DO CONCURRENT (a
+    MATMUL's column, an intrinsic's accumulator) belong to one iteration: PRIVATE (LOCAL)."""
+
+    def fn(s: ir.Stmt) -> list[ir.Stmt] | None:
+        if not isinstance(s, ir.Do) or s.parallel is None:
+            return None
+        p = s.parallel
+        listed = {*p.private, *p.firstprivate, *p.lastprivate, *p.shared}
+        listed |= {n for _, names in p.reduction for n in names}
+        written = [
+            n
+            for x in walk_stmts(s.body)
+            for n in (
+                [base_name(x.target)]
+                if isinstance(x, ir.Assign)
+                else [x.var]
+                if isinstance(x, ir.Do)
+                else []
+            )
+            if n in temps and n not in listed
+        ]
+        new = tuple(dict.fromkeys(written))
+        if not new:
+            return None
+        return [replace(s, parallel=replace(p, private=p.private + new))]
+
+    return map_body(body, fn)
 
 
 def _lower_associates(body: tuple[ir.Stmt, ...], cons: Constructs) -> tuple[ir.Stmt, ...]:
