@@ -46,6 +46,7 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         self.candidates: list = []  # checkpoint candidates met while sweeping
         self.depth = 0  # loop nesting while sweeping
+        self.loops: list[ir.Do] = []  # the DO loops around the statement being swept
         self.uses_revolve = False  # a loop follows a binomial schedule (use fad_revolve)
         self.needed = self._needed()
         self.first_defs = self._first_definitions()
@@ -123,10 +124,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         seed: ir.Expr = vb
         out: list[ir.Stmt] = []
         self_terms = [(r, c) for r, c in terms if base_name(r) == tgt]
-        if len(self_terms) == 1 and self_terms[0] == (s.target, None):
-            # an increment v = v + e: v's adjoint passes through unchanged
-            others = [(r, c) for r, c in terms if base_name(r) != tgt]
-            return self._increments(others, vb)
+        if distinct.increment(self, s.target, self_terms):
+            # an increment v = v + e, e free of v's element: v's adjoint passes through
+            return self._increments([x for x in terms if x != (s.target, None)], vb)
         if self_terms:
             seed = self.deriv_temp("tmpb", s.target)
             out += [ir.Assign(seed, vb), ir.Assign(vb, self.zero(s.target))]
@@ -210,6 +210,13 @@ class Reverse(RoutineAD, NeededAnalysis):
         return fwd, bwd
 
     def do(self, s: ir.Do) -> Sweep:
+        self.loops.append(s)  # enclosing loops bound the indices (ad/distinct.py)
+        try:
+            return self._do(s)
+        finally:
+            self.loops.pop()
+
+    def _do(self, s: ir.Do) -> Sweep:
         from fortran_ad.ad import loop_checkpoint as lc
 
         if parallel.wants(self, s):
@@ -397,16 +404,12 @@ def _increment(target: ir.Expr, coeffs: list[ir.Expr | None], seed: ir.Expr) -> 
 
 
 def _replace_body(s, body, start=None, stop=None, step=None):
-    from dataclasses import replace
-
     if isinstance(s, ir.Do) and start is not None:
         return replace(s, body=tuple(body), start=start, stop=stop, step=step)
     return replace(s, body=tuple(body))
 
 
 def _rebuild_if(s: ir.If, arms, else_body) -> ir.If:
-    from dataclasses import replace
-
     branches = tuple((c, tuple(b)) for (c, _), b in zip(s.branches, arms, strict=True))
     inline = s.inline and all(len(b) == 1 for b in arms) and else_body is None
     return replace(

@@ -41,12 +41,14 @@ Stmts = list[ir.Stmt]
 def rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
     """The backward loop as vectorisable statements: with a simd reduction, or split into
     loops that vectorise (ad/fission.py), each with its reductions; else unchanged."""
-    from fortran_ad.ad import fission
+    from fortran_ad.ad import distinct, fission
 
+    out: list[ir.Stmt] = []
+    if not (t.omp_depth or t.vector or loop.parallel is not None or loop.directives):
+        out, loop = distinct.hoist(t, loop)  # invariant reads of other elements
     vec = vectorize(t, loop, forward)
     if vec is not None:
-        return [*vec[0], vec[1], *vec[2]]
-    out: list[ir.Stmt] = []
+        return [*out, *vec[0], vec[1], *vec[2]]
     for part in fission.split(t, loop) or [loop]:
         vec = vectorize(t, part, forward)
         out += [*vec[0], vec[1], *vec[2]] if vec is not None else [part]
@@ -65,6 +67,7 @@ def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, St
     written = {var_of(s.target.name) for s in assigns}
     reductions: list[ir.Expr] = []
     private: list[str] = []
+    several = False
     for v in sorted(written):
         kind = _classify(assigns, v, loop.var, written)
         if kind is None:
@@ -76,7 +79,9 @@ def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, St
             reductions.append(target)
         elif kind == "private":
             private.append(v)
-    if not reductions:
+        elif kind == "elements":  # gfortran cannot tell the designators apart: say so
+            several = True
+    if not reductions and not several:
         return None
     pre: Stmts = []
     post: Stmts = []
@@ -95,7 +100,7 @@ def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, St
         pre.append(ir.Assign(acc, real_literal("0.0", typ), loop.loc))
         post.append(ir.Assign(d, ir.BinOp("+", d, acc), loop.loc))
     body = tuple(_swap(s, swap) for s in loop.body)
-    text = f"!$omp simd reduction(+: {', '.join(names)})"
+    text = f"!$omp simd reduction(+: {', '.join(names)})" if names else "!$omp simd"
     if private:
         text += f" lastprivate({', '.join(private)})"
     loop = replace(loop, body=body, directives=(text,))
@@ -149,12 +154,8 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
     refs = [r for s in assigns for e in (s.target, s.value) for r in _refs(e, v)]
     first = refs[0]
     same = all(r == first for r in refs)
-    if same and isinstance(first, ir.ArrayRef):
-        subs = first.subs
-        if ir.Name(index) in subs and not any(
-            _mentions(e, written | {index}) for e in subs if e != ir.Name(index)
-        ):
-            return "element"
+    if _own(refs, index, written):
+        return "element" if same else "elements"
     invariant = not any(_mentions(e, written | {index}) for e in children(first))
     mine = [s for s in assigns if var_of(s.target.name) == v]
     others = [s for s in assigns if var_of(s.target.name) != v]
@@ -172,6 +173,20 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
             if s.target == first:
                 return "private"
     return None
+
+
+def _own(refs: list[ir.Expr], index: str, written: set[str]) -> bool:
+    """Each iteration has its own elements: every designator has the bare loop index in one
+    same dimension (different iterations differ there) and otherwise subscripts the loop
+    does not change, e.g. ``ab(i, k)`` and ``ab(j, k)`` over ``k``."""
+    if not all(isinstance(r, ir.ArrayRef) and len(r.subs) == len(refs[0].subs) for r in refs):
+        return False
+    idx = ir.Name(index)
+    dims = [d for d, e in enumerate(refs[0].subs) if all(r.subs[d] == idx for r in refs)]
+    if not dims:
+        return False
+    others = [e for r in refs for d, e in enumerate(r.subs) if d != dims[0]]
+    return not any(_mentions(e, written | {index}) for e in others)
 
 
 def _increment(s: ir.Assign) -> ir.Expr | None:
