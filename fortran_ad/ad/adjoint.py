@@ -124,7 +124,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         seed: ir.Expr = vb
         out: list[ir.Stmt] = []
         self_terms = [(r, c) for r, c in terms if base_name(r) == tgt]
-        if distinct.increment(self, s.target, self_terms):
+        from fortran_ad.ad.distinct import increment
+
+        if increment(self, s.target, self_terms):
             # an increment v = v + e, e free of v's element: v's adjoint passes through
             return self._increments([x for x in terms if x != (s.target, None)], vb)
         if self_terms:
