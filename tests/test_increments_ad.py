@@ -1,0 +1,77 @@
+"""Adjoints of increments ``v(e1) = v(e1) + f(v(e2))`` (ad/distinct.py).
+
+Where the bounds of the enclosing loops prove ``e1 /= e2`` the adjoint leaves ``vb(e1)``
+alone and only increments the adjoints of ``f``'s operands (no ``t = vb; vb = 0; vb = vb + t``),
+and the read of ``vb(e1)`` leaves the backward loop, so its iterations are independent.
+tests/data/loop_opt/increments.f90 has loops where this must happen and loops where the
+elements can meet and it must not; values are checked against finite differences and the
+dot-product identity, once as generated and once with the legality test removed (which must
+then fail: the check can tell).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from fortran_ad import api, cli
+
+SRC = Path(__file__).parent / "data" / "loop_opt" / "increments.f90"
+ARGS = ["--head", "head", "--wrt", "a,x,w", "--of", "cost"]
+CHECK = dict(
+    wrt="a,x,w",
+    of="cost",
+    head="head",
+    sizes={"n": 6},
+    ranges={"a": (-0.5, 0.5), "x": (-0.9, 0.9), "w": (0.2, 0.6)},
+    modes=("reverse",),
+)
+
+
+@pytest.fixture(scope="module")
+def adjoint(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = tmp_path_factory.mktemp("increments")
+    assert cli.main([str(SRC), *ARGS, "-o", str(out)]) == 0
+    return (out / "increments_b.f90").read_text()
+
+
+def _adjoint_of(text: str, line: int) -> str:
+    """The backward statements of source line ``line`` (up to the next adjoint comment)."""
+    part = text.split(f"! adjoint of increments.f90:{line}\n", 1)[1]
+    return part.split("! adjoint of", 1)[0]
+
+
+def test_increment_keeps_the_adjoint_where_bounds_prove_other_elements(adjoint: str) -> None:
+    for line in (16, 20, 32):  # k > i; k < i (negative step); k < j < i (outer bounds)
+        body = _adjoint_of(adjoint, line)
+        assert "fad_tmpb" not in body, (line, body)
+        assert "fad_inv" in body, (line, body)  # vb(e1) read once, before the loop
+    assert re.search(r"if \(n >= i \+ 1\) then\n\s*fad_inv\d+ = xb\(i\)", adjoint)
+    assert "ab(i, k) = ab(i, k) - a(k, j)*fad_inv" in adjoint
+    assert "ab(k, j) = ab(k, j) - a(i, k)*fad_inv" in adjoint
+
+
+def test_increment_where_elements_may_meet_keeps_the_general_form(adjoint: str) -> None:
+    for line in (24, 41):  # k = i happens; j - 1 + 1 = j lets k = i = j
+        body = _adjoint_of(adjoint, line)
+        assert re.search(r"fad_tmpb\d+ = (xb\(i\)|ab\(j, i\))\n", body), (line, body)
+        assert "fad_inv" not in body
+
+
+@pytest.mark.gfortran
+def test_increment_adjoints_are_correct() -> None:
+    report = api.check(SRC, **CHECK)
+    assert report.ok, report.table()
+
+
+@pytest.mark.gfortran
+def test_check_fails_without_the_legality_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutation check: if every pair of elements counted as different, the loops whose
+    elements meet would get a wrong adjoint, and the check must say so."""
+    from fortran_ad.ad import distinct
+
+    monkeypatch.setattr(distinct, "differ", lambda a, b, loops: True)
+    report = api.check(SRC, **CHECK)
+    assert not report.ok
