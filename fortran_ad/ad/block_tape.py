@@ -73,7 +73,7 @@ def hoist(
     written = t.writes(s.body) | {s.var}
     paired = [e for e in _records(f_body, b_body) if _plain(e)]
     span = _span(bounds)
-    kept = [e for e in paired if span and _once_ok(f_body, b_body, e, s.var, written, span)]
+    kept = [e for e in paired if span and _once_ok(t, f_body, b_body, e, written)]
     moved = [e for e in paired if e not in kept and _slice_ok(t, s, f_body, b_body, e, written)]
     buffered = [
         e
@@ -139,12 +139,15 @@ def _slice_ok(t, s: ir.Do, f_body: Stmts, b_body: Stmts, e: ir.Expr, written: se
     return _only_element(t, s.body, e)
 
 
-def _once_ok(f_body: Stmts, b_body: Stmts, e: ir.Expr, var: str, written: set[str], span) -> bool:
+def _once_ok(t: Reverse, f_body: Stmts, b_body: Stmts, e: ir.Expr, written: set[str]) -> bool:
     """A record of one element the loop index does not select (an accumulation such as
     ``a(i, j) = a(i, j) - a(i, k)*a(j, k)`` over ``k``) whose intermediate values no adjoint
     statement of the loop reads: recorded once before the loop, restored once after the
-    reversed loop."""
+    reversed loop. Other elements must provably differ from ``e`` (ad/distinct.py)."""
+    from fortran_ad.ad import distinct
+
     name = var_of(e.name)
+    loops = distinct.bounds(t, t.loops)
     if isinstance(e, ir.ArrayRef) and any(_names(x) & written for x in e.subs):
         return False
     k = next(j for j, x in enumerate(f_body) if _recorded(x, "fad_push") == e)
@@ -159,34 +162,9 @@ def _once_ok(f_body: Stmts, b_body: Stmts, e: ir.Expr, var: str, written: set[st
             if isinstance(x, ir.OpaqueExpr) and name in x.names:
                 return False
             ours = isinstance(x, ir.Name | ir.ArrayRef) and var_of(x.name) == name
-            if ours and not _distinct(x, e, var, span):
+            if ours and not distinct.differ(x, e, loops):
                 return False
     return True
-
-
-def _distinct(r: ir.Expr, e: ir.Expr, var: str, span: tuple[ir.Expr, ir.Expr]) -> bool:
-    """``r`` (subscripted with the loop index ``var``) is never the element ``e``: in some
-    position ``r`` has ``var`` and ``e`` a value the loop range ``span`` excludes, because the
-    range ends at ``value - c`` or starts at ``value + c`` (c > 0)."""
-    if not (isinstance(r, ir.ArrayRef) and isinstance(e, ir.ArrayRef)):
-        return False
-    if len(r.subs) != len(e.subs):
-        return False
-    lo, hi = span
-    for rs, es in zip(r.subs, e.subs, strict=True):
-        if rs != ir.Name(var) or var in _names(es):
-            continue
-        for bound, op in ((hi, "-"), (lo, "+")):
-            if (
-                isinstance(bound, ir.BinOp)
-                and bound.op == op
-                and bound.left == es
-                and isinstance(bound.right, ir.Literal)
-                and bound.right.text.isdigit()
-                and int(bound.right.text) > 0
-            ):
-                return True
-    return False
 
 
 def _buffer_type(t: Reverse, e: ir.Expr) -> ir.TypeSpec | None:

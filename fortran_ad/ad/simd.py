@@ -51,8 +51,37 @@ def rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
         return [*out, *vec[0], vec[1], *vec[2]]
     for part in fission.split(t, loop) or [loop]:
         vec = vectorize(t, part, forward)
-        out += [*vec[0], vec[1], *vec[2]] if vec is not None else [part]
+        out += [*vec[0], vec[1], *vec[2]] if vec is not None else count_up(t, part)
     return out
+
+
+def count_up(t: Reverse, loop: ir.Do) -> list[ir.Stmt]:
+    """``do j = hi, lo, -1`` around a simd loop whose bounds use ``j`` (``do i = j, n``) as
+    ``top = hi + lo; do r = lo, hi; j = top - r``: gfortran 12 splits the descending loop at
+    the inner loop's guard ``j <= n`` (-fsplit-loops, on at -O3) and then no longer
+    vectorises the copies of the simd loop (GOMP_SIMD_LANE "clobbers memory"); the same
+    iterations counted upwards are not split."""
+    from fortran_ad.ad.rules import wrap
+    from fortran_ad.ir.walk import names_in, walk_stmts
+
+    one = ir.Literal("1", "integer")
+    if t.omp_depth or loop.step != ir.UnOp("-", one) or loop.directives or loop.parallel:
+        return [loop]
+    simd = [
+        x
+        for x in walk_stmts(loop.body)
+        if isinstance(x, ir.Do) and any(d.startswith("!$omp simd") for d in x.directives)
+    ]
+    if not any(loop.var in names_in(e) for x in simd for e in (x.start, x.stop)):
+        return [loop]
+    integer = ir.TypeSpec("integer")
+    top, rev = ir.Name(t.temp("top", integer)), t.temp("rev", integer)
+    index = ir.Assign(ir.Name(loop.var), ir.BinOp("-", top, ir.Name(rev)), loop.loc)
+    up = replace(loop, var=rev, start=loop.stop, stop=loop.start, step=None)
+    return [
+        ir.Assign(top, ir.BinOp("+", loop.start, wrap(loop.stop)), loop.loc),
+        replace(up, body=(index, *loop.body)),
+    ]
 
 
 def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, Stmts] | None:
