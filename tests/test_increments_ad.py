@@ -75,3 +75,19 @@ def test_check_fails_without_the_legality_test(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(distinct, "differ", lambda a, b, loops: True)
     report = api.check(SRC, **CHECK)
     assert not report.ok
+
+
+def test_accumulation_into_other_elements_is_recorded_once(adjoint: str) -> None:
+    """ad/block_tape.py keeps one record of a(i, j) around the k loop of line 32 (the adjoint
+    reads only a(i, k) and a(k, j), which the outer bounds prove different); where x(k) may be
+    x(i) (line 24) the overwritten values still go through a buffer."""
+    assert re.search(r"call fad_push\(a\(i, j\)\)\n\s*do k = 1, j - 1\n", adjoint)
+    assert re.search(r"do k = 1, n\n\s*fad_save\d+\(k\) = x\(i\)", adjoint)
+
+
+def test_descending_loop_around_simd_loop_using_its_index_counts_up(adjoint: str) -> None:
+    assert re.search(
+        r"fad_top(\d+) = n \+ 1\n\s*do fad_rev(\d+) = 1, n\n\s*j = fad_top\1 - fad_rev\2\n",
+        adjoint,
+    )
+    assert re.search(r"!\$omp simd reduction\(\+: fad_acc\d+\)\n\s*do i = j, n\n", adjoint)

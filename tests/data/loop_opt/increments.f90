@@ -42,6 +42,13 @@ contains
         end do
       end do
     end do
+    ! a simd reduction (into wb(j)) whose bounds use j: the descending backward j loop
+    ! counts upwards (ad/simd.py count_up)
+    do j = 1, n
+      do i = j, n
+        x(i) = x(i) + w(j)*a(i, j)
+      end do
+    end do
     cost = sum(x) + sum(a)
   end subroutine head
 end module increments
