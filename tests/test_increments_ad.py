@@ -91,3 +91,14 @@ def test_descending_loop_around_simd_loop_using_its_index_counts_up(adjoint: str
         adjoint,
     )
     assert re.search(r"!\$omp simd reduction\(\+: fad_acc\d+\)\n\s*do i = j, n\n", adjoint)
+
+
+def test_record_made_first_in_every_arm_moves_before_the_if(adjoint: str) -> None:
+    """ad/block_tape.py common_record: both arms of line 55's IF record x(i) first, so the
+    record is made once before the IF and the loop pushes the slice; the next IF's arms record
+    different elements and keep their records."""
+    assert re.search(
+        r"call fad_push\(x\(1:n\)\)\n\s*do i = 1, n\n\s*if \(w\(i\) > 0.4_dp\)", adjoint
+    )
+    assert re.search(r"then\n\s*call fad_push\(x\(i\)\)\n\s*x\(i\) = x\(i\)\*\*2\n", adjoint)
+    assert re.search(r"else\n\s*call fad_push\(a\(i, 1\)\)\n\s*a\(i, 1\) = sin", adjoint)

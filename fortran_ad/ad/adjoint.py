@@ -303,19 +303,22 @@ class Reverse(RoutineAD, NeededAnalysis):
     def if_(self, s: ir.If) -> Sweep:
         arms = [self.sweep(b) for _, b in s.branches]
         else_arm = self.sweep(s.else_body) if s.else_body is not None else ([], [])
+        x, arms, else_arm = block_tape.common_record(s, arms, else_arm)  # once, before the IF
+        pre, post = ([push(x)], [pop(x)]) if x is not None else ([], [])
         if not any(b for _, b in arms) and not else_arm[1]:
-            return [_rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)], []
+            fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
+            return [*pre, fwd], ([self._note(s), *post] if post else [])
         if self._recompute_if(s):
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             bwd = _rebuild_if(s, [b for _, b in arms], else_arm[1] if s.else_body else None)
             bwd = replace(bwd, name=None, label=None)
-            return [fwd], [self._note(s), bwd]
+            return [*pre, fwd], [self._note(s), *post, bwd]
         br = self._branch_var()
         fwd_arms = [[*f, push(lit(k + 1))] for k, (f, _) in enumerate(arms)]
         fwd = _rebuild_if(s, fwd_arms, [*else_arm[0], push(lit(0))])
         conds = tuple((ir.BinOp("==", br, lit(k + 1)), tuple(b)) for k, (_, b) in enumerate(arms))
         bwd = ir.If(conds, tuple(else_arm[1]) if else_arm[1] else None, loc=s.loc)
-        return [fwd], [self._note(s), pop(br), bwd]
+        return [*pre, fwd], [self._note(s), pop(br), *post, bwd]
 
     def select(self, s: ir.Select) -> Sweep:
         arms = [self.sweep(c.body) for c in s.cases]

@@ -295,3 +295,23 @@ def _slice(ref: ir.ArrayRef, var: str, bounds: tuple) -> ir.ArrayRef:
     start, stop, step = bounds
     span = ir.Range(start, stop, step)
     return ir.ArrayRef(ref.name, tuple(span if e == ir.Name(var) else e for e in ref.subs))
+
+
+def common_record(s: ir.If, arms: list, else_arm: tuple) -> tuple[ir.Expr | None, list, tuple]:
+    """A record every arm of the IF ``s`` makes first (``if (c) then; push(x); x = 0; else;
+    push(x); x = r``): (``x``, the arms without that push and their first pop). The IF then
+    records ``x`` once before it and restores it once before its backward arms, so the
+    record is unconditional and the loop around can move it out (slices or buffers). Not
+    when the condition reads ``x`` (the backward IF re-evaluates it after the restore)."""
+    if s.else_body is None:
+        return None, arms, else_arm
+    every = [*arms, else_arm]
+    firsts = {_recorded(f[0], "fad_push") if f else None for f, _ in every}
+    x = firsts.pop() if len(firsts) == 1 else None
+    if x is None or any(var_of(x.name) in _names(c) for c, _ in s.branches):
+        return None, arms, else_arm
+    pops = [next((y for y in b if not isinstance(y, ir.Comment)), None) for _, b in every]
+    if any(y is None or _recorded(y, "fad_pop") != x for y in pops):
+        return None, arms, else_arm
+    out = [(f[1:], [y for y in b if y is not p]) for (f, b), p in zip(every, pops, strict=True)]
+    return x, out[:-1], out[-1]

@@ -49,6 +49,23 @@ contains
         x(i) = x(i) + w(j)*a(i, j)
       end do
     end do
+    ! both arms record x(i) first: one record before the IF (ad/block_tape.py common_record),
+    ! which the loop then pushes as the slice x(1:n)
+    do i = 1, n
+      if (w(i) > 0.4_dp) then
+        x(i) = x(i)**2
+      else
+        x(i) = sin(x(i))
+      end if
+    end do
+    ! must not move: the arms record different elements
+    do i = 1, n
+      if (w(i) > 0.4_dp) then
+        x(i) = x(i)**2
+      else
+        a(i, 1) = sin(a(i, 1))
+      end if
+    end do
     cost = sum(x) + sum(a)
   end subroutine head
 end module increments
