@@ -16,7 +16,7 @@ from dataclasses import replace
 from fortran_ad.ad import block_tape, derived, derived_alloc, matmul, parallel, pointers, simd, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.needed import NeededAnalysis
-from fortran_ad.ad.rules import neg
+from fortran_ad.ad.rules import increment, neg
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, walk_stmts
@@ -142,7 +142,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         for ref, coeff in terms:
             merged.setdefault(ref, []).append(coeff)
         return [
-            ir.Assign(self.deriv(ref), _increment(self.deriv(ref), coeffs, seed))
+            ir.Assign(self.deriv(ref), increment(self.deriv(ref), coeffs, seed))
             for ref, coeffs in merged.items()
         ]
 
@@ -386,26 +386,6 @@ class Reverse(RoutineAD, NeededAnalysis):
             )
         saved = [n for n in s.writes if n in self.needed]
         return [*(push(ir.Name(n)) for n in saved), s], [pop(ir.Name(n)) for n in reversed(saved)]
-
-
-def _increment(target: ir.Expr, coeffs: list[ir.Expr | None], seed: ir.Expr) -> ir.Expr:
-    from fortran_ad.ad.rules import mul
-
-    total: ir.Expr | None = None
-    for c in coeffs:
-        term = mul(c, seed)
-        if total is None:
-            total = term
-        elif isinstance(term, ir.UnOp) and term.op == "-":
-            total = ir.BinOp("-", total, term.operand)
-        else:
-            total = ir.BinOp("+", total, term)
-    assert total is not None
-    if isinstance(total, ir.UnOp) and total.op == "-":
-        return ir.BinOp("-", target, total.operand)
-    if len(coeffs) > 1:
-        total = ir.Paren(total)
-    return ir.BinOp("+", target, total)
 
 
 def _replace_body(s, body, start=None, stop=None, step=None):

@@ -302,3 +302,22 @@ def _call(e: Call, is_active, ctx: RuleCtx, loc, coeff) -> list:
             continue
         out.extend(linearize(arg, is_active, ctx, loc, mul(coeff, p)))
     return out
+
+
+def increment(target: ir.Expr, coeffs: list[ir.Expr | None], seed: ir.Expr) -> ir.Expr:
+    """``target + sum(coeff*seed)`` (``target - ...`` when the sum is a negation)."""
+    total: ir.Expr | None = None
+    for c in coeffs:
+        term = mul(c, seed)
+        if total is None:
+            total = term
+        elif isinstance(term, ir.UnOp) and term.op == "-":
+            total = ir.BinOp("-", total, term.operand)
+        else:
+            total = ir.BinOp("+", total, term)
+    assert total is not None
+    if isinstance(total, ir.UnOp) and total.op == "-":
+        return ir.BinOp("-", target, total.operand)
+    if len(coeffs) > 1:
+        total = ir.Paren(total)
+    return ir.BinOp("+", target, total)
