@@ -102,3 +102,13 @@ def test_record_made_first_in_every_arm_moves_before_the_if(adjoint: str) -> Non
     )
     assert re.search(r"then\n\s*call fad_push\(x\(i\)\)\n\s*x\(i\) = x\(i\)\*\*2\n", adjoint)
     assert re.search(r"else\n\s*call fad_push\(a\(i, 1\)\)\n\s*a\(i, 1\) = sin", adjoint)
+
+
+def test_reduction_terms_share_one_sum_without_invariant_factors(adjoint: str) -> None:
+    """ad/reduce.py: x(j) leaves both terms of xb(j)'s reduction over i, which then share one
+    accumulator of w(i)*ab(i, j)."""
+    body = _adjoint_of(adjoint, 72)
+    sums = re.findall(r"(fad_acc\d+) = \1 \+ (.*)\n", body)
+    assert [s for _, s in sums] == ["w(i)*ab(i, j)"]
+    acc = sums[0][0]
+    assert f"xb(j) = xb(j) + x(j)*{acc} + x(j)*{acc}" in body

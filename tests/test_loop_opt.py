@@ -64,10 +64,10 @@ def test_slices_and_buffers_replace_element_records_only_where_legal(adjoint: st
 def test_simd_only_on_independent_backward_loops(adjoint: str) -> None:
     simd = re.findall(r"!\$omp simd .*", adjoint)
     assert simd == [
-        "!$omp simd reduction(+: betab, fad_acc1) lastprivate(fad_tmpb5)",  # loop 5: wb(m)
-        "!$omp simd reduction(+: betab) lastprivate(fad_tmpb1)",  # loop 1
+        "!$omp simd reduction(+: fad_acc2, fad_acc3) lastprivate(fad_tmpb5)",  # loop 5: wb(m)
+        "!$omp simd reduction(+: fad_acc1) lastprivate(fad_tmpb1)",  # loop 1
     ]
-    assert "wb(m) = wb(m) + fad_acc1" in adjoint
+    assert "wb(m) = wb(m) + fad_acc2" in adjoint and "betab = betab + fad_acc3" in adjoint
     # the scatter adjoint of loop 2 (xb(i - 1, j) += ...) stays a plain reversed loop
     scatter = adjoint.split("adjoint of loops.f90:20", 1)[1].split("end do", 1)[0]
     assert "do i = n, 2, -1" in scatter and "xb(i - 1, j)" in scatter

@@ -112,6 +112,16 @@ def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, St
             several = True
     if not reductions and not several:
         return None
+    from fortran_ad.ad import reduce
+
+    changing = written | {loop.var}
+    shared = reduce.factor(t, assigns, reductions, changing, lambda d: _type(t, d))
+    if shared is not None:  # invariant factors out, one sum per product
+        new, accs, pre, post = shared
+        body = tuple(x for s in loop.body for x in new.get(id(s), [s]))
+        return _finish(
+            replace(loop, body=body), [a.name for a in accs], private, forward, pre, post
+        )
     pre: Stmts = []
     post: Stmts = []
     names: list[str] = []
@@ -129,10 +139,14 @@ def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, St
         pre.append(ir.Assign(acc, real_literal("0.0", typ), loop.loc))
         post.append(ir.Assign(d, ir.BinOp("+", d, acc), loop.loc))
     body = tuple(_swap(s, swap) for s in loop.body)
+    return _finish(replace(loop, body=body), names, private, forward, pre, post)
+
+
+def _finish(loop: ir.Do, names: list[str], private: list[str], forward: tuple, pre, post):
     text = f"!$omp simd reduction(+: {', '.join(names)})" if names else "!$omp simd"
     if private:
         text += f" lastprivate({', '.join(private)})"
-    loop = replace(loop, body=body, directives=(text,))
+    loop = replace(loop, directives=(text,))
     start, stop, step = forward
     if step is None:
         loop = replace(loop, start=start, stop=stop, step=None)

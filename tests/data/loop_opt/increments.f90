@@ -66,6 +66,12 @@ contains
         a(i, 1) = sin(a(i, 1))
       end if
     end do
+    ! the two terms of xb(j)'s reduction share the sum of w(i)*ab(i, j) (ad/reduce.py)
+    do j = 1, n
+      do i = 1, n
+        a(i, j) = a(i, j) + x(j)*w(i)*x(j)
+      end do
+    end do
     cost = sum(x) + sum(a)
   end subroutine head
 end module increments
