@@ -112,3 +112,15 @@ def test_reduction_terms_share_one_sum_without_invariant_factors(adjoint: str) -
     assert [s for _, s in sums] == ["w(i)*ab(i, j)"]
     acc = sums[0][0]
     assert f"xb(j) = xb(j) + x(j)*{acc} + x(j)*{acc}" in body
+
+
+def test_increments_at_own_and_fixed_elements_share_one_simd_loop(adjoint: str) -> None:
+    body = _adjoint_of(adjoint, 79)
+    acc = re.search(r"!\$omp simd reduction\(\+: (fad_acc\d+)\)\n", adjoint.split(body)[0][-200:])
+    assert acc is not None
+    assert "xb(i) = xb(i) + x(j)*ab(i, j)" in body
+    assert f"{acc[1]} = {acc[1]} + x(i)*ab(i, j)" in body
+    assert f"xb(j) = xb(j) + {acc[1]}" in adjoint
+    # line 85: x(i) may be x(j); the adjoint resets and reads xb(j) inside the loop: no simd
+    assert "!$omp simd" not in _adjoint_of(adjoint, 84) + _adjoint_of(adjoint, 85)
+    assert re.search(r"fad_tmpb\d+ = xb\(j\)\n", _adjoint_of(adjoint, 85))

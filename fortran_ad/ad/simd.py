@@ -106,6 +106,9 @@ def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, St
         if kind == "reduction":
             target = next(s.target for s in assigns if var_of(s.target.name) == v)
             reductions.append(target)
+        elif kind == "mixed":  # the fixed elements are reductions
+            mine = [s.target for s in assigns if var_of(s.target.name) == v]
+            reductions += [d for d in dict.fromkeys(mine) if _fixed(d, loop.var, written)]
         elif kind == "private":
             private.append(v)
         elif kind == "elements":  # gfortran cannot tell the designators apart: say so
@@ -209,6 +212,8 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
         and not any(_refs(s.value, v) for s in others)
     ):
         return "reduction"
+    if _mixed(mine, others, v, index, written):
+        return "mixed"
     if isinstance(first, ir.Name) and same:
         for s in assigns:  # the first statement that mentions v must define it from others
             if _refs(s.value, v):
@@ -216,6 +221,22 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
             if s.target == first:
                 return "private"
     return None
+
+
+def _fixed(d: ir.Expr, index: str, written: set[str]) -> bool:
+    return not any(_mentions(e, written | {index}) for e in children(d))
+
+
+def _mixed(mine, others, v: str, index: str, written: set[str]) -> bool:
+    """``v`` is only incremented (``v(..) = v(..) + e``, ``e`` and the other statements free of
+    ``v``), at elements of the iteration's own and at fixed ones (``ab(i, k)`` and ``ab(j, k)``
+    over ``i``; they meet at ``i = j``): increments commute, so the fixed elements' sums
+    can be added after the loop (reductions) while the others stay in it."""
+    if not all(_increment(s) is not None for s in mine) or any(_refs(s.value, v) for s in others):
+        return False
+    fixed = [s.target for s in mine if _fixed(s.target, index, written)]
+    own = [s.target for s in mine if not _fixed(s.target, index, written)]
+    return bool(fixed) and bool(own) and _own(own, index, written)
 
 
 def _own(refs: list[ir.Expr], index: str, written: set[str]) -> bool:

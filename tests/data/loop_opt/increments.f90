@@ -72,6 +72,19 @@ contains
         a(i, j) = a(i, j) + x(j)*w(i)*x(j)
       end do
     end do
+    ! xb(i) and xb(j) are incremented over i and meet at i = j: increments commute, so the
+    ! sum into xb(j) is added after the simd loop and xb(i) stays in it (ad/simd.py _mixed)
+    do j = 1, n
+      do i = j, n
+        a(i, j) = a(i, j) + x(i)*x(j)
+      end do
+    end do
+    ! must not: x(i) may be x(j), so the adjoint resets and reads xb(j) in the loop
+    do j = 1, n
+      do i = j, n
+        x(j) = x(j) + 0.5_dp*x(i)
+      end do
+    end do
     cost = sum(x) + sum(a)
   end subroutine head
 end module increments
