@@ -109,7 +109,7 @@ def hoist(t: Reverse, loop: ir.Do) -> tuple[list[ir.Stmt], ir.Do]:
     down = step < 0
     targets = [s.target for s in assigns]
     written = {var_of(x.name) for x in targets} | {loop.var}
-    b = bounds(t, t.loops)
+    b: Bounds | None = None  # computed at the first candidate
     swap: dict[ir.Expr, ir.Name] = {}
     pre: list[ir.Stmt] = []
     for s in assigns:
@@ -118,6 +118,7 @@ def hoist(t: Reverse, loop: ir.Do) -> tuple[list[ir.Stmt], ir.Do]:
                 continue
             if any(names_in(e) & written for e in x.subs) or x in targets:
                 continue
+            b = bounds(t, t.loops) if b is None else b
             if not all(differ(x, w, b) for w in targets if w.name == x.name):
                 continue
             typ = _type(t, x)
