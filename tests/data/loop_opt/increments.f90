@@ -85,6 +85,16 @@ contains
         x(j) = x(j) + 0.5_dp*x(i)
       end do
     end do
+    ! both arms record x(i) first, the branch is taped (a(i, 2) changes after the IF): the
+    ! record goes before the IF and below the branch record on the tape
+    do i = 1, n
+      if (a(i, 2) > 0.0_dp) then
+        x(i) = x(i)**2
+      else
+        x(i) = sin(x(i))
+      end if
+      a(i, 2) = a(i, 2)*w(i) - 0.1_dp
+    end do
     cost = sum(x) + sum(a)
   end subroutine head
 end module increments
