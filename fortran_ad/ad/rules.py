@@ -304,17 +304,22 @@ def _call(e: Call, is_active, ctx: RuleCtx, loc, coeff) -> list:
     return out
 
 
-def increment(target: ir.Expr, coeffs: list[ir.Expr | None], seed: ir.Expr) -> ir.Expr:
-    """``target + sum(coeff*seed)`` (``target - ...`` when the sum is a negation)."""
+def signed_sum(terms: list[ir.Expr]) -> ir.Expr | None:
+    """``t1 + t2 - t3 ...``: a negated term is subtracted (None for no terms)."""
     total: ir.Expr | None = None
-    for c in coeffs:
-        term = mul(c, seed)
+    for term in terms:
         if total is None:
             total = term
         elif isinstance(term, ir.UnOp) and term.op == "-":
             total = ir.BinOp("-", total, term.operand)
         else:
             total = ir.BinOp("+", total, term)
+    return total
+
+
+def increment(target: ir.Expr, coeffs: list[ir.Expr | None], seed: ir.Expr) -> ir.Expr:
+    """``target + sum(coeff*seed)`` (``target - ...`` when the sum is a negation)."""
+    total = signed_sum([mul(c, seed) for c in coeffs])
     assert total is not None
     if isinstance(total, ir.UnOp) and total.op == "-":
         return ir.BinOp("-", target, total.operand)

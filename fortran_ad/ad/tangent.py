@@ -8,7 +8,7 @@ from dataclasses import replace
 from fortran_ad.ad import derived_alloc, matmul, parallel, pointers
 from fortran_ad.ad.common import RoutineAD
 from fortran_ad.ad.naming import routine_name
-from fortran_ad.ad.rules import mul
+from fortran_ad.ad.rules import mul, signed_sum
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import bodies
@@ -76,15 +76,7 @@ class Tangent(RoutineAD):
                 return [ir.CallStmt(routine_name(callee.name, self.mode), args, s.loc, s.label)]
             return [ir.Assign(vd, self.zero(s.target), s.loc), s]
         terms = self.linearize(s.value, s.loc)
-        total: ir.Expr | None = None
-        for ref, coeff in terms:
-            term = mul(coeff, self.deriv(ref))
-            if total is None:
-                total = term
-            elif isinstance(term, ir.UnOp) and term.op == "-":
-                total = ir.BinOp("-", total, term.operand)
-            else:
-                total = ir.BinOp("+", total, term)
+        total = signed_sum([mul(coeff, self.deriv(ref)) for ref, coeff in terms])
         if total is None:
             total = self.zero(s.target)
         return [ir.Assign(vd, total, s.loc, s.label), replace(s, label=None)]
