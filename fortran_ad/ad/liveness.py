@@ -10,7 +10,8 @@ reads the entry values of ``a``, ``b``, ``c``).
 Nothing is live at the end of the routine. Going backwards, the adjoint of a statement S reads
 (the coefficients of its linearisation, MATMUL operands, subscripts) the state *before* S:
 those names are live before S whether S is kept or not. S is kept when it writes a live name
-(post S), when its target is not a plain local (module, COMMON, SAVE, pointer data), or when it
+(post S), when its target is not a plain local (module, COMMON, SAVE, pointer data, host
+variables of internal procedures), or when it
 is anything but an assignment or a structured construct (calls, I/O, ALLOCATE, MPI: kept as
 they are). Only whole-variable assignments kill. DO/IF/SELECT constructs are kept when they
 hold a kept statement or an adjoint; their bounds and conditions are then read. Loops the plan
@@ -41,12 +42,12 @@ _PINNED_ATTRS = frozenset({"save", "pointer", "target", "parameter", "volatile",
 
 def applies(t: Reverse) -> bool:
     """Gradient-only liveness runs for the head routine of a reverse-mode Fortran adjoint
-    without aliasing it cannot follow (pointers, internal procedures, EQUIVALENCE)."""
+    without aliasing it cannot follow (pointers, EQUIVALENCE)."""
     opts = getattr(t, "omp_options", None)
     if opts is None or not getattr(opts, "gradient_only", False):
         return False
     r = t.routine
-    if r.name != getattr(t, "head_name", None) or r.contains:
+    if r.name != getattr(t, "head_name", None):
         return False
     if any(isinstance(s, ir.PointerAssign) for s in walk_stmts(r.body)):
         return False
@@ -78,11 +79,15 @@ class _Liveness:
             and not (s.attrs & _PINNED_ATTRS)
             and not any(a.startswith("common") for a in s.attrs)
         }
+        for c in r.contains:  # host variables internal procedures see stay pinned
+            from fortran_ad.ad.generate import _names_of
+
+            self.local -= _names_of(c)
         self.whole: set[int] = set()  # loops kept with their whole primal body
         for s in walk_stmts(r.body):
             if isinstance(s, ir.Do | ir.DoWhile):
                 opt = t.periods.get(lc.loop_key(t, s))
-                if (opt is not None and not opt.stores) or s.directives:
+                if (opt is not None and not opt.stores) or getattr(s, "directives", ()):
                     self.whole.add(id(s))
                 elif isinstance(s, ir.Do) and (s.parallel is not None or parallel.wants(t, s)):
                     self.whole.add(id(s))
