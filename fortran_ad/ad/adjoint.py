@@ -13,18 +13,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import (
-    block_tape,
-    derived,
-    derived_alloc,
-    liveness,
-    matmul,
-    parallel,
-    pointers,
-    simd,
-    tbr,
-)
+from fortran_ad.ad import block_tape, derived, derived_alloc, matmul, parallel, pointers, simd, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
+from fortran_ad.ad.liveness import applies, dead_statements, empty_forward, without_empty_loops
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import increment, neg
 from fortran_ad.errors import FortranADError
@@ -76,10 +67,10 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.rerun_writes: set[str] = set()  # shared variables such adjoints re-compute
         parallel.check_directives(self.routine)
         self.unsaved = tbr.unsaved(self)  # overwrites no backward sweep reads (ad/tbr.py)
-        self.gradient_only = liveness.applies(self)  # drop dead primal code (ad/liveness.py)
+        self.gradient_only = applies(self)  # drop dead primal code (ad/liveness.py)
         self.dead: set[int] = set()
         if self.gradient_only:
-            self.dead, self.kept_writes = liveness.dead_statements(self)
+            self.dead, self.kept_writes = dead_statements(self)
 
     def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
         fwd: list[ir.Stmt] = []
@@ -290,8 +281,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         loops = simd.rewrite(self, loop, (start, stop, step)) if rewrite else [loop]
         index = [pop(ir.Name(s.var))] if keep_index else []
         bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *index]
-        if self.gradient_only and not keep_index and _empty(self, fwd):
-            fwd = []  # gradient-only: nothing of the primal loop is needed (ad/liveness.py)
+        if self.gradient_only and not keep_index:  # loops left empty (ad/liveness.py)
+            fwd = without_empty_loops(self, fwd)
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:
@@ -333,7 +324,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             bwd = _rebuild_if(s, [b for _, b in arms], else_arm[1] if s.else_body else None)
             bwd = replace(bwd, name=None, label=None)
-            if self.gradient_only and _empty(self, [fwd]):
+            if self.gradient_only and empty_forward(self, [fwd]):
                 return pre, [self._note(s), *post, bwd]  # the backward sweep re-evaluates it
             return [*pre, fwd], [self._note(s), *post, bwd]
         br = self._branch_var()
@@ -409,24 +400,6 @@ class Reverse(RoutineAD, NeededAnalysis):
             )
         saved = [n for n in s.writes if n in self.needed]
         return [*(push(ir.Name(n)) for n in saved), s], [pop(ir.Name(n)) for n in reversed(saved)]
-
-
-def _empty(t: Reverse, stmts: list[ir.Stmt]) -> bool:
-    """Do the forward statements ``stmts`` only run empty loops and branches (comments aside,
-    no calls of the program's functions in bounds or conditions)?"""
-    from fortran_ad.ir.walk import stmt_exprs, subexprs
-
-    for x in walk_stmts(tuple(stmts)):
-        if isinstance(x, ir.Comment):
-            continue
-        if not isinstance(x, ir.Do | ir.If) or x.label is not None:
-            return False
-        if isinstance(x, ir.Do) and (x.end_label is not None or x.directives):
-            return False
-        for e in stmt_exprs(x):
-            if any(isinstance(c, ir.Call) and t.program.get(c.name) for c in subexprs(e)):
-                return False
-    return True
 
 
 def _replace_body(s, body, start=None, stop=None, step=None):

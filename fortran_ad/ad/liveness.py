@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, stmt_exprs, subexprs, walk_stmts
+from fortran_ad.ir.walk import base_name, bodies, stmt_exprs, subexprs, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
 
 if TYPE_CHECKING:
@@ -64,6 +64,27 @@ def dead_statements(t: Reverse) -> tuple[set[int], set[str]]:
     return a.dead, a.kept_writes()
 
 
+def empty_forward(t: Reverse, stmts: list[ir.Stmt]) -> bool:
+    """Do the forward statements ``stmts`` only run empty loops and branches (comments aside,
+    no calls of the program's functions in bounds or conditions)?"""
+    for x in walk_stmts(tuple(stmts)):
+        if isinstance(x, ir.Comment):
+            continue
+        if not isinstance(x, ir.Do | ir.If) or x.label is not None:
+            return False
+        if isinstance(x, ir.Do) and (x.end_label is not None or x.directives):
+            return False
+        for e in stmt_exprs(x):
+            if any(isinstance(c, ir.Call) and t.program.get(c.name) for c in subexprs(e)):
+                return False
+    return True
+
+
+def without_empty_loops(t: Reverse, fwd: list[ir.Stmt]) -> list[ir.Stmt]:
+    """``fwd`` without the DO loops whose forward statements were all dropped."""
+    return [x for x in fwd if not (isinstance(x, ir.Do) and empty_forward(t, [x]))]
+
+
 class _Liveness:
     def __init__(self, t: Reverse) -> None:
         from fortran_ad.ad import loop_checkpoint as lc
@@ -79,18 +100,21 @@ class _Liveness:
             and not (s.attrs & _PINNED_ATTRS)
             and not any(a.startswith("common") for a in s.attrs)
         }
-        for c in r.contains:  # host variables internal procedures see stay pinned
-            from fortran_ad.ad.generate import _names_of
+        from fortran_ad.ad.generate import _names_of
 
+        for c in r.contains:  # host variables internal procedures see stay pinned
             self.local -= _names_of(c)
         self.whole: set[int] = set()  # loops kept with their whole primal body
         for s in walk_stmts(r.body):
-            if isinstance(s, ir.Do | ir.DoWhile):
-                opt = t.periods.get(lc.loop_key(t, s))
-                if (opt is not None and not opt.stores) or getattr(s, "directives", ()):
-                    self.whole.add(id(s))
-                elif isinstance(s, ir.Do) and (s.parallel is not None or parallel.wants(t, s)):
-                    self.whole.add(id(s))
+            if not isinstance(s, ir.Do | ir.DoWhile):
+                continue
+            opt = t.periods.get(lc.loop_key(t, s))
+            checkpointed = opt is not None and not opt.stores
+            omp = isinstance(s, ir.Do) and (
+                bool(s.directives) or s.parallel is not None or parallel.wants(t, s)
+            )
+            if checkpointed or omp:
+                self.whole.add(id(s))
 
     # -- transfer functions: live after -> (live before, kept) ------------------------------
     def body(self, stmts: tuple[ir.Stmt, ...], live: set[str]) -> tuple[set[str], bool]:
@@ -122,7 +146,7 @@ class _Liveness:
         if tgt in live or tgt not in self.local:
             self.dead.discard(id(s))
             before = live - {tgt} if isinstance(s.target, ir.Name) else set(live)
-            return before | _all_reads(s) | adj, True
+            return before | _assign_reads(s) | adj, True
         self.dead.add(id(s))
         return live | adj, False
 
@@ -176,30 +200,31 @@ class _Liveness:
             s = todo.pop()
             if id(s) in self.dead:
                 continue
-            out |= self.t.writes((s,)) if not _nested(s) else _own_writes(self.t, s)
-            if isinstance(s, ir.CallStmt | ir.Opaque):
-                out |= _all_reads(s)  # (actual arguments, ALLOCATE: may be written too)
-            for b in _bodies(s):
+            if isinstance(s, ir.Do):
+                out.add(s.var)
+            elif isinstance(s, ir.Assign):
+                out.add(base_name(s.target) or "")
+            elif not isinstance(s, ir.DoWhile | ir.If | ir.Select):
+                out |= _all_reads(s)  # calls, ALLOCATE, ...: any name they mention
+            for b in bodies(s):
                 todo.extend(b)
         return out
 
 
-def _nested(s: ir.Stmt) -> bool:
-    return isinstance(s, ir.Do | ir.DoWhile | ir.If | ir.Select)
-
-
-def _own_writes(t: Reverse, s: ir.Stmt) -> set[str]:
-    return {s.var} if isinstance(s, ir.Do) else set()
-
-
-def _bodies(s: ir.Stmt) -> list[tuple[ir.Stmt, ...]]:
-    from fortran_ad.ir.walk import bodies
-
-    return list(bodies(s))
-
-
 def _has_default(s: ir.Select) -> bool:
     return any(not c.selectors for c in s.cases)
+
+
+def _assign_reads(s: ir.Assign) -> set[str]:
+    """What an assignment reads: its value and the subscripts of its target."""
+    out = names_in(s.value)
+    for sub in subexprs(s.target):
+        if isinstance(sub, ir.ArrayRef):
+            for x in sub.subs:
+                out |= names_in(x)
+        elif isinstance(sub, ir.OpaqueExpr):
+            out |= set(sub.names)
+    return out
 
 
 def _all_reads(s: ir.Stmt) -> set[str]:

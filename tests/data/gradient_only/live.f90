@@ -1,0 +1,51 @@
+! Cases for the gradient-only adjoint (fortran_ad/ad/liveness.py): dead statements whose
+! adjoints read their own target, later live writes of that target, loops, branches.
+module live_cases
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+  real(dp) :: scale_m = 1.5_dp  ! a module variable: its writes stay
+contains
+
+  !> w = w*w is dead (w is overwritten before anyone reads it) but its adjoint reads w;
+  !! the live w = y(1) that follows overwrites w: the record of the dead statement stays
+  subroutine reuse(n, x, y, w, cost)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n), y(n)
+    real(dp), intent(inout) :: w
+    real(dp), intent(out) :: cost
+    real(dp) :: c2
+    w = w + x(1)
+    w = w*w
+    cost = w
+    w = y(1)*x(2)
+    c2 = w*x(n)
+    cost = cost + c2
+  end subroutine reuse
+
+  !> a loop whose temporaries are dead at the end of each iteration, a final in-place
+  !! update of an output nobody reads, a branch computing only dead values
+  subroutine loopy(n, x, y, cost)
+    integer, intent(in) :: n
+    real(dp), intent(inout) :: x(n)
+    real(dp), intent(in) :: y(n)
+    real(dp), intent(out) :: cost
+    real(dp) :: t, s, z(n)
+    integer :: i
+    cost = 0.0_dp
+    do i = 1, n
+      t = x(i)*x(i)
+      s = sin(t)
+      cost = cost + s*y(i)
+      t = exp(y(i))*t
+    end do
+    z = x*x
+    if (cost > 0.0_dp) then
+      x = sqrt(z) + x*scale_m
+    else
+      x = z - x
+    end if
+    cost = cost + sum(x*x)
+    scale_m = scale_m + 0.0_dp
+    x = 2.0_dp*x
+  end subroutine loopy
+end module live_cases
