@@ -31,8 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, bodies, stmt_exprs, subexprs, walk_stmts
-from fortran_ad.ir.walk import value_names as names_in
+from fortran_ad.ir.walk import base_name, bodies, names_in, stmt_exprs, subexprs, walk_stmts
 
 if TYPE_CHECKING:
     from fortran_ad.ad.adjoint import Reverse
@@ -104,6 +103,7 @@ class _Liveness:
 
         for c in r.contains:  # host variables internal procedures see stay pinned
             self.local -= _names_of(c)
+        self.local -= _saved_by_spec(r)
         self.whole: set[int] = set()  # loops kept with their whole primal body
         for s in walk_stmts(r.body):
             if not isinstance(s, ir.Do | ir.DoWhile):
@@ -127,7 +127,7 @@ class _Liveness:
     def stmt(self, s: ir.Stmt, live: set[str]) -> tuple[set[str], bool]:
         if isinstance(s, ir.Comment):
             return live, False
-        if id(s) in self.whole or _calls_user(self.t, s):
+        if id(s) in self.whole or _calls_user(self.t, s) or getattr(s, "label", None):
             return live | _all_reads(s), True
         if isinstance(s, ir.Assign):
             return self.assign(s, live)
@@ -178,7 +178,7 @@ class _Liveness:
     def branches(self, s: ir.If | ir.Select, live: set[str]) -> tuple[set[str], bool]:
         out: set[str] = set()
         kept = False
-        arms = [b for _, b in s.branches] if isinstance(s, ir.If) else [c.body for c in s.cases]
+        arms = list(bodies(s))  # (the ELSE too)
         for b in arms:
             before, k = self.body(b, live)
             out |= before
@@ -213,6 +213,22 @@ class _Liveness:
 
 def _has_default(s: ir.Select) -> bool:
     return any(not c.selectors for c in s.cases)
+
+
+def _saved_by_spec(r: ir.Routine) -> set[str]:
+    """Names a SAVE statement (a bare SAVE: every local) or DATA statement keeps between
+    calls: their values reach the next call, so their writes stay."""
+    import re
+
+    out: set[str] = set()
+    for item in r.spec:
+        if isinstance(item, ir.AttrStmt) and item.attr == "save":
+            names = {e.name for e in item.targets}
+            out |= names or {s.name for s in r.symbols if s.name not in r.args}
+        text = getattr(item, "text", "").strip().lower()
+        if text.startswith("data"):
+            out |= set(re.findall(r"[a-z_][a-z0-9_]*", text[4:]))
+    return out
 
 
 def _assign_reads(s: ir.Assign) -> set[str]:

@@ -48,4 +48,19 @@ contains
     scale_m = scale_m + 0.0_dp
     x = 2.0_dp*x
   end subroutine loopy
+
+  !> only the ELSE reads q: its statements count too
+  subroutine branchy(n, x, y, cost)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n), y(n)
+    real(dp), intent(out) :: cost
+    real(dp) :: q(n), t
+    q = exp(y)
+    if (x(1) > 10.0_dp) then
+      t = 1.0_dp
+    else
+      t = q(1)
+    end if
+    cost = t*x(n)
+  end subroutine branchy
 end module live_cases
