@@ -64,7 +64,9 @@ def test_checkpointed_time_loop_shallow_water() -> None:
     _ok_without_primal_rows(prepared.run())
 
 
-@pytest.mark.parametrize("head,wrt", [("reuse", "x,y,w"), ("loopy", "x,y"), ("branchy", "x")])
+@pytest.mark.parametrize(
+    "head,wrt", [("reuse", "x,y,w"), ("loopy", "x,y"), ("branchy", "x"), ("slabs", "x,y")]
+)
 def test_live_cases(head: str, wrt: str) -> None:
     report = api.check(
         LIVE, wrt=wrt, of="cost", head=head, sizes={"n": 4}, modes=MODES, gradient_only=True

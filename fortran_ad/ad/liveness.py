@@ -152,8 +152,9 @@ class _Liveness:
 
     def do(self, s: ir.Do, live: set[str]) -> tuple[set[str], bool]:
         start: set[str] = set()
+        own = _own_slabs(s)  # iteration q touches only a(.., q, ..): nothing flows to q + 1
         while True:  # live at the start of an iteration: a fixpoint over the back edge
-            new, kept = self.body(s.body, live | start)
+            new, kept = self.body(s.body, live | (start - own))
             if new <= start:
                 break
             start |= new
@@ -213,6 +214,28 @@ class _Liveness:
 
 def _has_default(s: ir.Select) -> bool:
     return any(not c.selectors for c in s.cases)
+
+
+def _own_slabs(s: ir.Do) -> set[str]:
+    """Arrays every reference of which in the loop is ``a(.., i, ..)`` with the loop index
+    ``i`` itself at one fixed position (doitgen's ``a(:, q, :)``): iterations touch disjoint
+    slabs, so a value written in one iteration is never read in another."""
+    where: dict[str, set[int]] = {}
+    bad: set[str] = set()
+    for x in walk_stmts(s.body):
+        if isinstance(x, ir.Opaque):
+            bad |= set(x.reads) | set(x.writes)
+        for e in stmt_exprs(x):
+            for sub in subexprs(e):
+                if isinstance(sub, ir.Name):
+                    bad.add(sub.name.split("%", 1)[0])
+                elif isinstance(sub, ir.ArrayRef):
+                    if "%" in sub.name:
+                        bad.add(sub.name.split("%", 1)[0])
+                        continue
+                    at = {k for k, i in enumerate(sub.subs) if i == ir.Name(s.var)}
+                    where.setdefault(sub.name, set()).add(min(at) if len(at) == 1 else -1)
+    return {n for n, ks in where.items() if n not in bad and len(ks) == 1 and -1 not in ks}
 
 
 def _saved_by_spec(r: ir.Routine) -> set[str]:

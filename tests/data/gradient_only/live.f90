@@ -63,4 +63,22 @@ contains
     end if
     cost = t*x(n)
   end subroutine branchy
+
+  !> y(q, :) is a slab of iteration q alone (its in-place update is dead), x(:, q) is read
+  !! by iteration q + 1 as x(:, q - 1) (its update stays)
+  subroutine slabs(n, x, y, cost)
+    integer, intent(in) :: n
+    real(dp), intent(inout) :: x(n, n), y(n, n)
+    real(dp), intent(out) :: cost
+    real(dp) :: t(n)
+    integer :: q
+    cost = 0.0_dp
+    do q = 2, n
+      t = sin(x(:, q - 1))
+      x(:, q) = t*x(:, q)
+      y(q, :) = y(q, :)*t
+      y(q, 1) = y(q, 1) + x(1, q)
+    end do
+    cost = sum(x) + sum(y)
+  end subroutine slabs
 end module live_cases
