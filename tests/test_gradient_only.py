@@ -18,7 +18,7 @@ import pytest
 from conftest import REPO_ROOT
 
 from fortran_ad import api, cli
-from fortran_ad.ad import liveness
+from fortran_ad.ad import adjoint, liveness
 from fortran_ad.checks.run import prepare_check
 from fortran_ad.driver import Options
 
@@ -78,7 +78,7 @@ def test_dropping_a_needed_record_fails(monkeypatch: pytest.MonkeyPatch) -> None
     """``w = w*w`` in ``reuse`` is dead, its adjoint reads w and a live statement writes w
     later: without its push/pop the gradient is wrong, and the check says so."""
     original = liveness.dead_statements
-    monkeypatch.setattr(liveness, "dead_statements", lambda t: (original(t)[0], set()))
+    monkeypatch.setattr(adjoint, "dead_statements", lambda t: (original(t)[0], set()))
     report = api.check(
         LIVE, wrt="x,y,w", of="cost", head="reuse", sizes={"n": 4}, modes=MODES, gradient_only=True
     )
