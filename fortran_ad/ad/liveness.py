@@ -10,12 +10,14 @@ reads the entry values of ``a``, ``b``, ``c``).
 Nothing is live at the end of the routine. Going backwards, the adjoint of a statement S reads
 (the coefficients of its linearisation, MATMUL operands, subscripts) the state *before* S:
 those names are live before S whether S is kept or not. S is kept when it writes a live name
-(post S), when its target is not a plain local (module, COMMON, SAVE, pointer data, host
-variables of internal procedures), or when it
-is anything but an assignment or a structured construct (calls, I/O, ALLOCATE, MPI: kept as
-they are). Only whole-variable assignments kill. DO/IF/SELECT constructs are kept when they
-hold a kept statement or an adjoint; their bounds and conditions are then read. Loops the plan
-checkpoints and parallel loops are kept whole (their re-runs execute the primal body).
+(post S), when its target is not a plain local (module, COMMON, SAVE/DATA, pointer data, host
+variables of internal procedures), when it is labelled or calls a function of the program, or
+when it is anything but an assignment or a structured construct (calls, I/O, ALLOCATE, MPI:
+kept as they are). Only whole-variable assignments kill. DO/IF/SELECT constructs are kept when
+they hold a kept statement or an adjoint; their bounds and conditions are then read. Loops the
+plan checkpoints and OpenMP/parallel loops are kept whole (re-runs execute the primal body). An
+array a loop touches only as ``a(.., i, ..)`` (its own index at one position) carries nothing
+from one iteration to the next.
 
 A removed statement whose target the full sweep saves keeps its push/pop (a plain
 save/restore) unless no kept statement writes that variable at all: then the variable still
