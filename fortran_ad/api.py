@@ -43,6 +43,7 @@ def check(
     include_dirs: Sequence[str] = (),
     parallelize_adjoint: bool = False,
     omp_atomic: bool = False,
+    gradient_only: bool = False,
 ) -> CheckReport:
     """Generate the derivatives of ``head`` and verify them numerically with gfortran.
 
@@ -52,7 +53,8 @@ def check(
     or "reverse,vector": any of reverse, forward, vector, vector-reverse (default: all four; the
     vector modes handle all ``directions`` in one call). ``checkpoint`` is the adjoint's policy
     (ilp, store-all or recompute-all; ``memory_limit`` is the ilp's budget), ``calls`` its call
-    sites (auto: the ilp decides, joint, or split where possible). ``defines`` and
+    sites (auto: the ilp decides, joint, or split where possible); ``gradient_only`` generates
+    adjoints that need not leave the primal outputs (the check then skips that row). ``defines`` and
     ``include_dirs`` are the preprocessor's ``-D NAME[=VAL]`` and ``-I DIR``. With ``sample`` (a
     sample.toml or its folder), its case for ``head`` supplies defaults for all of these
     (sources too, when ``sources`` is empty).
@@ -76,5 +78,6 @@ def check(
         include_dirs=tuple(str(d) for d in include_dirs),
         parallelize_adjoint=parallelize_adjoint,
         omp_increments="atomic" if omp_atomic else "auto",
+        gradient_only=gradient_only,
     )
     return check_options(options, sample, ranges, modes, directions)

@@ -151,6 +151,13 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         "scatter-to-gather rewrite (for comparison)",
     )
     p.add_argument(
+        "--gradient-only",
+        action="store_true",
+        help="reverse mode: the head's adjoint only guarantees the gradients and may leave the "
+        "primal outputs unfinished; its forward sweep keeps only what the backward sweep needs "
+        "(dead primal code removed, as Tapenade and jax.grad do)",
+    )
+    p.add_argument(
         "--no-loop-rewrites",
         dest="loop_rewrites",
         action="store_false",
@@ -291,7 +298,12 @@ def _run(args: argparse.Namespace) -> int:
         parallelize_adjoint=args.parallelize_adjoint,
         omp_increments=args.omp_increments,
         loop_rewrites=args.loop_rewrites,
+        gradient_only=args.gradient_only,
     )
+    if options.gradient_only and options.backend != "fortran":
+        raise FortranADError(None, "--gradient-only is for the Fortran back end")
+    if options.gradient_only and getattr(args, "emit", "fortran") == "c":
+        raise FortranADError(None, "--gradient-only is for the Fortran back end: drop --emit c")
     if args.command == "plan":
         from fortran_ad.driver import checkpoint_plan
 

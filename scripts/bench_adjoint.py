@@ -317,11 +317,13 @@ def build_case(
     calls: str = Options.calls,
     extra_flags: Sequence[str] = (),
     libs: Sequence[str] = (),
+    gradient_only: bool = False,
 ) -> Built:
     """Generate the adjoint of ``case`` and compile the timing program into ``workdir``
     (``source`` writes the program from the spec; default :func:`timing_source`; with
     ``-fopenmp`` when the sources or the adjoint have OpenMP directives; ``extra_flags`` and
-    ``libs``, e.g. ``-fexternal-blas`` and ``-lopenblas``, apply to primal and adjoint alike)."""
+    ``libs``, e.g. ``-fexternal-blas`` and ``-lopenblas``, apply to primal and adjoint alike;
+    ``gradient_only``: the adjoint need not leave the primal outputs, --gradient-only)."""
     values = case.presets[preset]
     try:
         cv = load_case(case.toml, case.head)
@@ -339,6 +341,7 @@ def build_case(
             checkpoint=checkpoint,
             omp_increments=omp_increments,
             calls=calls,
+            gradient_only=gradient_only,
         )
         files = generate(program, options)
         signature = list(head_signature(program, options))

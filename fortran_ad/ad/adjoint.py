@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from fortran_ad.ad import block_tape, derived, derived_alloc, matmul, parallel, pointers, simd, tbr
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
+from fortran_ad.ad.liveness import applies, dead_statements, empty_forward, without_empty_loops
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import increment, neg
 from fortran_ad.errors import FortranADError
@@ -66,6 +67,10 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.rerun_writes: set[str] = set()  # shared variables such adjoints re-compute
         parallel.check_directives(self.routine)
         self.unsaved = tbr.unsaved(self)  # overwrites no backward sweep reads (ad/tbr.py)
+        self.gradient_only = applies(self)  # drop dead primal code (ad/liveness.py)
+        self.dead: set[int] = set()
+        if self.gradient_only:
+            self.dead, self.kept_writes = dead_statements(self)
 
     def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
         fwd: list[ir.Stmt] = []
@@ -77,6 +82,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         return fwd, bwd
 
     def stmt(self, s: ir.Stmt) -> Sweep:
+        if id(s) in self.dead and not isinstance(s, ir.Assign):
+            return [], []  # a construct without adjoints writing only dead values
         handler = {
             ir.Assign: self.assign,
             ir.CallStmt: self.call,
@@ -106,6 +113,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         tgt = base_name(s.target)
         save = tgt in self.needed and id(s) not in self.first_defs and id(s) not in self.unsaved
         fwd = [push(s.target), s] if save else [s]
+        if id(s) in self.dead:  # gradient-only: the value is dead (ad/liveness.py)
+            save = save and tgt in self.kept_writes
+            fwd = [push(s.target)] if save else []
         bwd: list[ir.Stmt] = [pop(s.target)] if save else []
         if self.is_active(s.target):
             bwd += matmul.adjoint(self, s) if matmul.kept(s) else self._assign_adjoint(s)
@@ -271,6 +281,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         loops = simd.rewrite(self, loop, (start, stop, step)) if rewrite else [loop]
         index = [pop(ir.Name(s.var))] if keep_index else []
         bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *index]
+        if self.gradient_only and not keep_index:  # loops left empty (ad/liveness.py)
+            fwd = without_empty_loops(self, fwd)
         return fwd, bwd
 
     def do_while(self, s: ir.DoWhile) -> Sweep:
@@ -312,6 +324,8 @@ class Reverse(RoutineAD, NeededAnalysis):
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             bwd = _rebuild_if(s, [b for _, b in arms], else_arm[1] if s.else_body else None)
             bwd = replace(bwd, name=None, label=None)
+            if self.gradient_only and empty_forward(self, [fwd]):
+                return pre, [self._note(s), *post, bwd]  # the backward sweep re-evaluates it
             return [*pre, fwd], [self._note(s), *post, bwd]
         br = self._branch_var()
         fwd_arms = [[*f, push(lit(k + 1))] for k, (f, _) in enumerate(arms)]

@@ -28,7 +28,8 @@ def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
         envs, callee_cost = _cost_model(plan)
         sizes = envs.get(name, plan.options.sizes)
         t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
-        t.omp_options = plan.options  # read by ad/parallel.py
+        t.omp_options = plan.options  # read by ad/parallel.py, ad/liveness.py
+        t.head_name = plan.head
         if plan.checkpoints is not None:  # call sites the plan splits (ad/split_calls.py)
             t.split_sites = plan.checkpoints.split_sites()
             t.split_infos = getattr(plan, "split_infos", {})
@@ -396,7 +397,8 @@ def _reverse_body(
     if final_copies:
         out.append(ir.Comment("! ---- forward sweep: the primal, recording what the adjoint needs"))
     out += fwd
-    saved = _saved_outputs(t) if final_copies else []  # <name>_bwd restores entry values
+    # <name>_bwd restores entry values; a gradient-only adjoint leaves the outputs unfinished
+    saved = _saved_outputs(t) if final_copies and not t.gradient_only else []
     for var, copy in saved:
         if "allocatable" in r.symbol(var).attrs:  # (may be unallocated at the end)
             out.append(ir.Opaque(f"if (allocated({var})) allocate({copy}, source={var})"))

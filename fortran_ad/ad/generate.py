@@ -28,6 +28,12 @@ class Plan:
     def __init__(self, files: list[ir.SourceFile], options):
         self.options = options
         self.mode = options.mode
+        if getattr(options, "gradient_only", False) and not naming.is_reverse(self.mode):
+            raise FortranADError(
+                None,
+                f"--gradient-only applies to reverse modes, not --mode {self.mode}",
+                "a tangent computes the primal outputs anyway: drop --gradient-only",
+            )
         self.checkpoints = None  # a checkpoint.ilp.Plan once emit.plan_checkpoints ran
         from fortran_ad.normalize.generics import resolve_generics
 

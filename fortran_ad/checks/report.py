@@ -229,14 +229,17 @@ def _vector_dot_rows(per: Lines, eps: float) -> list[CheckRow]:
     return rows
 
 
-def evaluate(head: str, text: str) -> CheckReport:
-    """Parse the harness output and apply the tolerance policy."""
+def evaluate(head: str, text: str, gradient_only: bool = False) -> CheckReport:
+    """Parse the harness output and apply the tolerance policy. ``gradient_only`` adjoints
+    (--gradient-only) need not leave the primal outputs: their primal rows are left out."""
     eps, per = _parse(text)
     rows: list[CheckRow] = []
     for k in sorted({k for tag, k in per if tag == "BASE"}):
         rows.extend(_scalar_rows(k, per, eps))
         rows.extend(_vector_rows(k, per, eps))
     rows.extend(_vector_dot_rows(per, eps))
+    if gradient_only:
+        rows = [r for r in rows if r.test not in ("adjoint_primal", "vreverse_primal")]
     if not rows:
         return CheckReport(head, (), "the check program printed no results:\n" + text[-2000:])
     peaks = [int(v[0]) for (tag, _), lines in per.items() if tag == "PEAK" for v in lines]

@@ -99,6 +99,7 @@ def check_files(
     vector_axis: str | None = None,
     pp: Preprocessing | None = None,
     nprocs: int | None = None,
+    gradient_only: bool = False,
 ) -> CheckReport:
     """Compile primal, runtime, derivative files and the harness (in that order), run, judge.
 
@@ -128,6 +129,7 @@ def check_files(
         memory_limit=memory_limit,
         vector_axis=vector_axis,
     )
+    spec = replace(spec, gradient_only=gradient_only)
     if any(Path(p).name == MPI_SOURCE.name for p in runtime):
         from fortran_ad.checks import mpi
 
@@ -214,7 +216,7 @@ def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, tim
         return CheckReport(
             spec.head, (), f"the check program failed (exit {run.returncode}):\n{tail}"
         )
-    return evaluate(spec.head, run.stdout)
+    return evaluate(spec.head, run.stdout, spec.gradient_only)
 
 
 @dataclass(frozen=True)
@@ -239,6 +241,7 @@ class PreparedCheck:
     memory_limit: int = DEFAULT_MEMORY_LIMIT
     fixed_form: bool | None = None
     pp: Preprocessing | None = None
+    gradient_only: bool = False  # the adjoints were generated with --gradient-only
 
     def run(
         self,
@@ -279,6 +282,7 @@ class PreparedCheck:
                 workdir,
                 pp=self.pp,
                 nprocs=nprocs,
+                gradient_only=self.gradient_only,
             )
 
 
@@ -336,6 +340,8 @@ def prepare_check(
     file_modes: dict[str, tuple[str, ...]] = {}
     for mode in modes:
         mode_opts = replace(opts, mode=mode)
+        if mode in ("forward", "vector"):  # tangents compute the primal outputs anyway
+            mode_opts = replace(mode_opts, gradient_only=False)
         try:
             generated = generate(program, mode_opts)
         except FortranADError as exc:
@@ -365,6 +371,7 @@ def prepare_check(
         memory_limit=options.memory_limit,
         fixed_form=options.fixed_form,
         pp=options.preprocessing,
+        gradient_only=options.gradient_only,
     )
 
 

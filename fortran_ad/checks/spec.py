@@ -87,6 +87,7 @@ class HarnessSpec:
     tape: bool = False  # the fad_tape runtime is linked: set its limit, check it is balanced
     memory_limit: int = 4 * 1024**3
     vector_axis: str = "leading"  # where vector modes put the nbdirs dimension: VECTOR_AXES
+    gradient_only: bool = False  # adjoints may leave primal outputs unfinished (not checked)
 
     def wrt(self) -> tuple[Dummy, ...]:
         return tuple(d for d in self.dummies if d.wrt)

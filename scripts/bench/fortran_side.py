@@ -153,9 +153,13 @@ def build(
     checkpoint: str,
     toml: Path = SAMPLE_TOML,
     blas: Blas | None = None,
+    gradient_only: bool = True,
 ):
     """Generate and compile the case ``head`` of ``toml`` (sample.toml: the loop nests,
-    matmul.toml: the MATMUL versions); returns bench_adjoint's Built (raises CaseError)."""
+    matmul.toml: the MATMUL versions); returns bench_adjoint's Built (raises CaseError).
+
+    The adjoint is gradient-only (``--gradient-only``): like ``jax.grad`` it computes the
+    gradient and skips primal work nobody needs; the primal timed beside it is the plain one."""
     blas = blas or Blas("libgfortran matmul")
     case = ba.Case(toml.parent.name, head, toml, {"run": dict(preset_sizes)})
     return ba.build_case(
@@ -167,6 +171,7 @@ def build(
         source=io_source,
         extra_flags=blas.flags,
         libs=blas.libs,
+        gradient_only=gradient_only,
     )
 
 

@@ -82,7 +82,14 @@ def bench_kernel(head: str, preset: str, args: argparse.Namespace, root: Path, j
     row.form = f"matmul ({args.blas.name})" if fhead != head else "loops"
     try:
         built = fortran_side.build(
-            fhead, sizes, root / head, args.tape_limit, args.checkpoint, toml, args.blas
+            fhead,
+            sizes,
+            root / head,
+            args.tape_limit,
+            args.checkpoint,
+            toml,
+            args.blas,
+            gradient_only=not args.joint_adjoint,
         )
     except fortran_side.CaseError as exc:
         row.status = exc.status
@@ -143,6 +150,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=Path("."))
     p.add_argument("--tape-limit", type=ba._bytes, default=4 * 1024**3)
     p.add_argument("--checkpoint", choices=ba.POLICIES, default=ba.Options.checkpoint)
+    p.add_argument(
+        "--joint-adjoint",
+        action="store_true",
+        help="time the joint adjoint, which also leaves the primal outputs (default: the "
+        "gradient-only adjoint, what jax.grad computes)",
+    )
     p.add_argument("--jax-threads", type=int, default=1, help="1, or 0 for JAX's default")
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--keep", type=Path, default=None, help="keep the Fortran builds here")
