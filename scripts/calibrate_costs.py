@@ -41,12 +41,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import calibrate_kernels as kernels  # noqa: E402
 from bench_adjoint import FLAGS, CaseError, build_case, load_cases, run_program  # noqa: E402
 from bench_checkpoint import cpu_source  # noqa: E402
 
 from fortran_ad.ad.emit import plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
-from fortran_ad.checkpoint import costs  # noqa: E402
+from fortran_ad.checkpoint import costs, latency  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402
 from fortran_ad.runtime import TAPE_SOURCE  # noqa: E402
@@ -59,6 +60,8 @@ CASES = {  # sample -> sizes: about a second per adjoint, other sizes than the b
     "warm_rain": {"ncol": 500, "nt": 100},
 }
 PUSHES = 20_000_000
+CACHE_TAPE = 4 << 20  # bytes on the tape when the byte rate within the cache is measured
+MEMORY_TAPE = 1 << 30  # ... and far beyond the last-level cache
 
 TAPE_BENCH = """\
 program fad_tape_rate
@@ -223,16 +226,31 @@ def tape_seconds(work: Path) -> tuple[float, float]:
     return max(scalar - 8.0 * per_byte, 1e-12), per_byte
 
 
-def counts(case, values: dict) -> tuple[float, float, float]:
-    """Modelled flops, tape pushes and tape bytes of the store-all adjoint (joint calls)."""
+def predicted(case, values: dict) -> tuple[float, float]:
+    """Seconds of the store-all adjoint (joint calls) the plan predicts with the current
+    constants: (the flop model's part, the tape traffic's part)."""
     cv = load_case(case.toml, case.head)
     sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
     opts = Options(sources=cv.sources, mode="reverse", head=case.head, wrt=cv.wrt, of=cv.of,
                    sizes=sizes, checkpoint="store-all")  # fmt: skip
-    plan = Plan(load(list(cv.sources)), opts)
-    p = plan_checkpoints(plan)
-    _, pushes, nbytes = plan.adjoint_counts
-    return p.work - costs.traffic_cost(pushes, nbytes), pushes, nbytes
+    full = plan_checkpoints(Plan(load(list(cv.sources)), opts)).seconds
+    saved = costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY
+    costs.PUSH_COST = costs.BYTE_COST = costs.BYTE_COST_MEMORY = 0.0
+    try:
+        flop = plan_checkpoints(Plan(load(list(cv.sources)), opts)).seconds
+    finally:
+        costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY = saved
+    return flop, full - flop
+
+
+def set_rates(flop: float, push: float, cache: float, memory: float) -> None:
+    """The cost model's constants (flop equivalents) for these seconds."""
+    costs.FLOP_SECONDS = flop
+    costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY = (
+        push / flop,
+        cache / flop,
+        memory / flop,
+    )
 
 
 def measure(cases: dict, rounds: int, work: Path) -> dict[str, float]:
@@ -268,8 +286,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="fad-calibrate-") as tmp:
         root = Path(tmp)
-        push, per_byte = tape_seconds(root)
-        print(f"tape: {push * 1e9:.3f} ns per push, {per_byte * 1e9:.4f} ns per byte", flush=True)
+        push, _ = tape_seconds(root)
+        cache = kernels.byte_rate(root, CACHE_TAPE, 1 << 30)
+        memory = kernels.byte_rate(root, MEMORY_TAPE, 2 * MEMORY_TAPE)
+        print(f"tape: {push * 1e9:.3f} ns per push; per byte {cache * 1e9:.4f} ns (a tape of "
+              f"{CACHE_TAPE >> 20} MiB), {memory * 1e9:.4f} ns ({MEMORY_TAPE >> 20} MiB)",
+              flush=True)  # fmt: skip
+        lat = kernels.latencies(root)
+        latency.LATENCY_SECONDS.update(lat)
+        print("latency (ns): " + ", ".join(f"{k} {v * 1e9:.3g}" for k, v in lat.items()))
         a, weights = op_weights(root)
         print(f"flop: {a * 1e9:.3f} ns; weights (flop equivalents): {weights}", flush=True)
         costs.WEIGHTS.update(weights)  # the counts below use them
@@ -277,30 +302,44 @@ def main(argv: list[str] | None = None) -> int:
             costs.WEIGHTS[f] = weights["exp"]
         costs.WEIGHTS["modulo"] = weights["mod"]
         seconds = measure(cases, args.rounds, root)
-        for name, s in seconds.items():
-            flops, pushes, nbytes = counts(cases[name], cases[name].presets["calibrate"])
-            rows.append((name, s, flops, pushes, nbytes))
-            print(f"{name}: {s:.3g} s, {flops:.3g} flops, {pushes:.3g} pushes, {nbytes:.3g} B",
-                  flush=True)  # fmt: skip
     # one scale of the flop rate (vectorisation, the sweeps' memory traffic, call overheads
-    # the small loops do not see), least squares in relative error; the tape rates as measured
-    f = [a * fl / s for _, s, fl, _, _ in rows]
-    tau = [(push * pu + per_byte * nb) / s for _, s, _, pu, nb in rows]
-    num = sum((1 - t) * x for x, t in zip(f, tau, strict=True))
-    scale = num / sum(x * x for x in f) if rows and num > 0 else 1.0
-    a *= scale
+    # the small loops do not see), least squares in relative error; tape rates and latencies
+    # as measured. A loop bound by a recurrence costs its chain's seconds whatever the flop
+    # rate, so the fit is repeated with the scaled rate until the scale settles.
+    first, scale = a, 1.0
+    for _ in range(4):
+        set_rates(a, push, cache, memory)
+        rows = [
+            (n, s, *predicted(cases[n], cases[n].presets["calibrate"])) for n, s in seconds.items()
+        ]
+        f = [fl / s for _, s, fl, _ in rows]
+        tau = [tr / s for _, s, _, tr in rows]
+        num = sum((1 - t) * x for x, t in zip(f, tau, strict=True))
+        k = num / sum(x * x for x in f) if rows and num > 0 else 1.0
+        a *= k
+        scale = a / first
+        print(f"scale {scale:.4f} (step {k:.4f})", flush=True)
+        if abs(k - 1) < 1e-3:
+            break
+    set_rates(a, push, cache, memory)
     cases_out = {}
-    for name, s, fl, pu, nb in rows:
-        predicted = a * fl + push * pu + per_byte * nb
-        cases_out[name] = {"measured_s": s, "predicted_s": predicted, "error": (predicted - s) / s}
+    for name, s in seconds.items():
+        fl, tr = predicted(cases[name], cases[name].presets["calibrate"])
+        p = fl + tr
+        cases_out[name] = {"measured_s": s, "predicted_s": p, "error": (p - s) / s}
+        print(f"{name}: measured {s:.3g} s, predicted {p:.3g} s (tape {tr:.3g} s)", flush=True)
     result = {
         "flop_seconds": a,
         "push_seconds": push,
-        "byte_seconds": per_byte,
+        "byte_seconds": cache,
+        "byte_seconds_memory": memory,
         "push_cost": push / a,
-        "byte_cost": per_byte / a,
+        "byte_cost": cache / a,
+        "byte_cost_memory": memory / a,
+        "llc_bytes": costs.LLC_BYTES,
         "scale": scale,
         **{f"weight_{k}": round(v, 2) for k, v in weights.items()},
+        **{f"latency_{k}": v for k, v in lat.items()},
         "date": date.today().isoformat(),
         "load": round(os.getloadavg()[0], 1),
         "clock": "cpu_time",
