@@ -4,24 +4,30 @@
     python scripts/calibrate_costs.py [--rounds 5] [--dry-run]
 
 The cost model (fortran_ad/checkpoint/costs.py) counts flop equivalents: modelled flops of the
-generated forward and backward sweeps plus PUSH_COST per tape push and BYTE_COST per tape
-byte. The constants are measured here, all with the process's CPU time (``cpu_time``), so
-that other processes' load on a shared machine does not inflate them:
+generated forward and backward sweeps (a loop whose iterations form a dependence chain costs
+at least the chain's latency, checkpoint/latency.py) plus PUSH_COST per tape push and
+BYTE_COST per tape byte (BYTE_COST_MEMORY for the part of a tape beyond the last-level cache).
+The constants are measured here, all with the process's CPU time (``cpu_time``), so that other
+processes' load on a shared machine does not inflate them:
 
 1. the tape: a gfortran -O3 -march=native program pushes and pops 2e7 real64 scalars through
-   the shipped fad_tape module (minus the same loop without the tape), and 4096-element
-   real64 arrays (80 MB of tape in all); the two rates give seconds per push (a call into the
-   tape) and seconds per byte (the copy);
-2. weights of division, sqrt, exp (and the other libm functions), ** and mod in modelled
+   the shipped fad_tape module (minus the same loop without the tape): seconds per push (a
+   call into the tape); pushes and pops of 4096-element real64 arrays with 4 MiB on the tape
+   at its peak (within the cache) and with 1 GiB (far beyond it): seconds per byte of each
+   (calibrate_kernels.py);
+2. latencies: a chain ``s = s + x(j)``, ``s = s*x(j)``, ``s = x(j)/s``, ``sqrt``, ``exp``,
+   ``**``, ``mod`` per operation (calibrate_kernels.py), less the chain's other operations;
+3. weights of division, sqrt, exp (and the other libm functions), ** and mod in modelled
    flops: loops with each operation against a loop of one multiply-add (no vectorisation);
    a third of the multiply-add loop's time per element is the first guess of FLOP_SECONDS.
 
 The store-all adjoints of the cases below (other sizes than the bench preset), timed by the
 timing program of scripts/bench_adjoint.py with the CPU clock, built once and run
-round-robin ``--rounds`` times (median), are predicted as FLOP_SECONDS * modelled flops +
-PUSH_SECONDS * pushes + BYTE_SECONDS * bytes; one scale of FLOP_SECONDS (what the small loops
-above do not see: vectorisation, memory traffic of the sweeps, call overheads) is fitted to
-them by least squares in relative error. Constants, scale and per-case errors are written to
+round-robin ``--rounds`` times (median), are predicted by their plans (``Plan.seconds``); one
+scale of FLOP_SECONDS (what the small loops above do not see: vectorisation, memory traffic
+of the sweeps, call overheads) is fitted to them by least squares in relative error, repeated
+until it settles (a latency-bound loop costs its chain's seconds whatever the flop rate).
+Constants, latencies, the cache size, scale and per-case errors are written to
 fortran_ad/checkpoint/calibration.json.
 """
 

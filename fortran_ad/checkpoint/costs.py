@@ -7,8 +7,12 @@ loop variables at the midpoint of their range). Extents still unknown take DEFAU
 counted loops whose trip count stays unknown run DEFAULT_TRIPS times, DO WHILE loops
 WHILE_TRIPS times. Tape traffic costs PUSH_COST per push (and its pop: a call into the tape
 module, whatever it moves) plus BYTE_COST per byte moved: a scalar push costs about
-PUSH_COST, a push of a large array about BYTE_COST per byte (a copy at memory bandwidth).
-FLOP_SECONDS (seconds per modelled flop), PUSH_COST and BYTE_COST (flop equivalents) come
+PUSH_COST, a push of a large array about BYTE_COST per byte (a copy). A tape larger than
+the last-level cache (LLC_BYTES, from calibration.json, /sys or lscpu; DEFAULT_LLC without
+them) streams the part beyond CACHE_SHARE of the cache at BYTE_COST_MEMORY (``byte_cost``).
+A DO loop whose iterations form a dependence chain costs per iteration at least the chain's
+latency (checkpoint/latency.py), not only its flops. FLOP_SECONDS (seconds per modelled
+flop), PUSH_COST, BYTE_COST and BYTE_COST_MEMORY (flop equivalents) and the latencies come
 from calibration.json next to this file, which scripts/calibrate_costs.py measures on a
 machine (real gfortran runs; README, "The checkpoint plan"); without it the defaults below
 apply.
