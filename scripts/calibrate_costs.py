@@ -4,24 +4,30 @@
     python scripts/calibrate_costs.py [--rounds 5] [--dry-run]
 
 The cost model (fortran_ad/checkpoint/costs.py) counts flop equivalents: modelled flops of the
-generated forward and backward sweeps plus PUSH_COST per tape push and BYTE_COST per tape
-byte. The constants are measured here, all with the process's CPU time (``cpu_time``), so
-that other processes' load on a shared machine does not inflate them:
+generated forward and backward sweeps (a loop whose iterations form a dependence chain costs
+at least the chain's latency, checkpoint/latency.py) plus PUSH_COST per tape push and
+BYTE_COST per tape byte (BYTE_COST_MEMORY for the part of a tape beyond the last-level cache).
+The constants are measured here, all with the process's CPU time (``cpu_time``), so that other
+processes' load on a shared machine does not inflate them:
 
 1. the tape: a gfortran -O3 -march=native program pushes and pops 2e7 real64 scalars through
-   the shipped fad_tape module (minus the same loop without the tape), and 4096-element
-   real64 arrays (80 MB of tape in all); the two rates give seconds per push (a call into the
-   tape) and seconds per byte (the copy);
-2. weights of division, sqrt, exp (and the other libm functions), ** and mod in modelled
+   the shipped fad_tape module (minus the same loop without the tape): seconds per push (a
+   call into the tape); pushes and pops of 4096-element real64 arrays with 4 MiB on the tape
+   at its peak (within the cache) and with 1 GiB (far beyond it): seconds per byte of each
+   (calibrate_kernels.py);
+2. latencies: a chain ``s = s + x(j)``, ``s = s*x(j)``, ``s = x(j)/s``, ``sqrt``, ``exp``,
+   ``**``, ``mod`` per operation (calibrate_kernels.py), less the chain's other operations;
+3. weights of division, sqrt, exp (and the other libm functions), ** and mod in modelled
    flops: loops with each operation against a loop of one multiply-add (no vectorisation);
    a third of the multiply-add loop's time per element is the first guess of FLOP_SECONDS.
 
 The store-all adjoints of the cases below (other sizes than the bench preset), timed by the
 timing program of scripts/bench_adjoint.py with the CPU clock, built once and run
-round-robin ``--rounds`` times (median), are predicted as FLOP_SECONDS * modelled flops +
-PUSH_SECONDS * pushes + BYTE_SECONDS * bytes; one scale of FLOP_SECONDS (what the small loops
-above do not see: vectorisation, memory traffic of the sweeps, call overheads) is fitted to
-them by least squares in relative error. Constants, scale and per-case errors are written to
+round-robin ``--rounds`` times (median), are predicted by their plans (``Plan.seconds``); one
+scale of FLOP_SECONDS (what the small loops above do not see: vectorisation, memory traffic
+of the sweeps, call overheads) is fitted to them by least squares in relative error, repeated
+until it settles (a latency-bound loop costs its chain's seconds whatever the flop rate).
+Constants, latencies, the cache size, scale and per-case errors are written to
 fortran_ad/checkpoint/calibration.json.
 """
 
@@ -41,12 +47,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import calibrate_kernels as kernels  # noqa: E402
 from bench_adjoint import FLAGS, CaseError, build_case, load_cases, run_program  # noqa: E402
 from bench_checkpoint import cpu_source  # noqa: E402
 
 from fortran_ad.ad.emit import plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
-from fortran_ad.checkpoint import costs  # noqa: E402
+from fortran_ad.checkpoint import costs, latency  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402
 from fortran_ad.runtime import TAPE_SOURCE  # noqa: E402
@@ -59,6 +66,8 @@ CASES = {  # sample -> sizes: about a second per adjoint, other sizes than the b
     "warm_rain": {"ncol": 500, "nt": 100},
 }
 PUSHES = 20_000_000
+CACHE_TAPE = 4 << 20  # bytes on the tape when the byte rate within the cache is measured
+MEMORY_TAPE = 1 << 30  # ... and far beyond the last-level cache
 
 TAPE_BENCH = """\
 program fad_tape_rate
@@ -223,16 +232,31 @@ def tape_seconds(work: Path) -> tuple[float, float]:
     return max(scalar - 8.0 * per_byte, 1e-12), per_byte
 
 
-def counts(case, values: dict) -> tuple[float, float, float]:
-    """Modelled flops, tape pushes and tape bytes of the store-all adjoint (joint calls)."""
+def predicted(case, values: dict) -> tuple[float, float]:
+    """Seconds of the store-all adjoint (joint calls) the plan predicts with the current
+    constants: (the flop model's part, the tape traffic's part)."""
     cv = load_case(case.toml, case.head)
     sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
     opts = Options(sources=cv.sources, mode="reverse", head=case.head, wrt=cv.wrt, of=cv.of,
                    sizes=sizes, checkpoint="store-all")  # fmt: skip
-    plan = Plan(load(list(cv.sources)), opts)
-    p = plan_checkpoints(plan)
-    _, pushes, nbytes = plan.adjoint_counts
-    return p.work - costs.traffic_cost(pushes, nbytes), pushes, nbytes
+    full = plan_checkpoints(Plan(load(list(cv.sources)), opts)).seconds
+    saved = costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY
+    costs.PUSH_COST = costs.BYTE_COST = costs.BYTE_COST_MEMORY = 0.0
+    try:
+        flop = plan_checkpoints(Plan(load(list(cv.sources)), opts)).seconds
+    finally:
+        costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY = saved
+    return flop, full - flop
+
+
+def set_rates(flop: float, push: float, cache: float, memory: float) -> None:
+    """The cost model's constants (flop equivalents) for these seconds."""
+    costs.FLOP_SECONDS = flop
+    costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY = (
+        push / flop,
+        cache / flop,
+        memory / flop,
+    )
 
 
 def measure(cases: dict, rounds: int, work: Path) -> dict[str, float]:
@@ -268,8 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     with tempfile.TemporaryDirectory(prefix="fad-calibrate-") as tmp:
         root = Path(tmp)
-        push, per_byte = tape_seconds(root)
-        print(f"tape: {push * 1e9:.3f} ns per push, {per_byte * 1e9:.4f} ns per byte", flush=True)
+        push, _ = tape_seconds(root)
+        cache = kernels.byte_rate(root, CACHE_TAPE, 1 << 30)
+        memory = kernels.byte_rate(root, MEMORY_TAPE, 2 * MEMORY_TAPE)
+        print(f"tape: {push * 1e9:.3f} ns per push; per byte {cache * 1e9:.4f} ns (a tape of "
+              f"{CACHE_TAPE >> 20} MiB), {memory * 1e9:.4f} ns ({MEMORY_TAPE >> 20} MiB)",
+              flush=True)  # fmt: skip
+        lat = kernels.latencies(root)
+        latency.LATENCY_SECONDS.update(lat)
+        print("latency (ns): " + ", ".join(f"{k} {v * 1e9:.3g}" for k, v in lat.items()))
         a, weights = op_weights(root)
         print(f"flop: {a * 1e9:.3f} ns; weights (flop equivalents): {weights}", flush=True)
         costs.WEIGHTS.update(weights)  # the counts below use them
@@ -277,30 +308,44 @@ def main(argv: list[str] | None = None) -> int:
             costs.WEIGHTS[f] = weights["exp"]
         costs.WEIGHTS["modulo"] = weights["mod"]
         seconds = measure(cases, args.rounds, root)
-        for name, s in seconds.items():
-            flops, pushes, nbytes = counts(cases[name], cases[name].presets["calibrate"])
-            rows.append((name, s, flops, pushes, nbytes))
-            print(f"{name}: {s:.3g} s, {flops:.3g} flops, {pushes:.3g} pushes, {nbytes:.3g} B",
-                  flush=True)  # fmt: skip
     # one scale of the flop rate (vectorisation, the sweeps' memory traffic, call overheads
-    # the small loops do not see), least squares in relative error; the tape rates as measured
-    f = [a * fl / s for _, s, fl, _, _ in rows]
-    tau = [(push * pu + per_byte * nb) / s for _, s, _, pu, nb in rows]
-    num = sum((1 - t) * x for x, t in zip(f, tau, strict=True))
-    scale = num / sum(x * x for x in f) if rows and num > 0 else 1.0
-    a *= scale
+    # the small loops do not see), least squares in relative error; tape rates and latencies
+    # as measured. A loop bound by a recurrence costs its chain's seconds whatever the flop
+    # rate, so the fit is repeated with the scaled rate until the scale settles.
+    first, scale = a, 1.0
+    for _ in range(4):
+        set_rates(a, push, cache, memory)
+        rows = [
+            (n, s, *predicted(cases[n], cases[n].presets["calibrate"])) for n, s in seconds.items()
+        ]
+        f = [fl / s for _, s, fl, _ in rows]
+        tau = [tr / s for _, s, _, tr in rows]
+        num = sum((1 - t) * x for x, t in zip(f, tau, strict=True))
+        k = num / sum(x * x for x in f) if rows and num > 0 else 1.0
+        a *= k
+        scale = a / first
+        print(f"scale {scale:.4f} (step {k:.4f})", flush=True)
+        if abs(k - 1) < 1e-3:
+            break
+    set_rates(a, push, cache, memory)
     cases_out = {}
-    for name, s, fl, pu, nb in rows:
-        predicted = a * fl + push * pu + per_byte * nb
-        cases_out[name] = {"measured_s": s, "predicted_s": predicted, "error": (predicted - s) / s}
+    for name, s in seconds.items():
+        fl, tr = predicted(cases[name], cases[name].presets["calibrate"])
+        p = fl + tr
+        cases_out[name] = {"measured_s": s, "predicted_s": p, "error": (p - s) / s}
+        print(f"{name}: measured {s:.3g} s, predicted {p:.3g} s (tape {tr:.3g} s)", flush=True)
     result = {
         "flop_seconds": a,
         "push_seconds": push,
-        "byte_seconds": per_byte,
+        "byte_seconds": cache,
+        "byte_seconds_memory": memory,
         "push_cost": push / a,
-        "byte_cost": per_byte / a,
+        "byte_cost": cache / a,
+        "byte_cost_memory": memory / a,
+        "llc_bytes": costs.LLC_BYTES,
         "scale": scale,
         **{f"weight_{k}": round(v, 2) for k, v in weights.items()},
+        **{f"latency_{k}": v for k, v in lat.items()},
         "date": date.today().isoformat(),
         "load": round(os.getloadavg()[0], 1),
         "clock": "cpu_time",

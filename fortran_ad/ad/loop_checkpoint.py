@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from fortran_ad.checkpoint import costs
 from fortran_ad.checkpoint.ilp import Candidate
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import exprs_of_body, value_names, walk_stmts
+from fortran_ad.ir.walk import exprs_of_body, names_in, stmt_exprs, value_names, walk_stmts
 
 if TYPE_CHECKING:
     from fortran_ad.ad.adjoint import Reverse
@@ -55,9 +55,64 @@ def eligible(t: Reverse, s: ir.Do | ir.DoWhile) -> bool:
 
 
 def state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
-    """What a segment re-run needs restored: every variable the body writes (not the index),
-    except allocatables the body itself allocates and frees (unallocated between
-    iterations: nothing to save, and the tape cannot push them)."""
+    """What a segment re-run needs restored: the written variables (``written``) except the
+    fresh ones (``fresh``: every iteration writes them before reading them)."""
+    skip = fresh(t, s)
+    return [e for e in written(t, s) if not (isinstance(e, ir.Name) and e.name in skip)]
+
+
+def fresh(t: Reverse, s: ir.Do | ir.DoWhile) -> set[str]:
+    """Variables of the routine (locals and dummies, nothing aliased) every iteration of ``s``
+    writes before reading them (analysis/exposed.py), whose values at the loop's entry no
+    adjoint of an earlier statement reads (not needed, or not mentioned before the loop): a
+    re-run segment recomputes them, so the snapshot leaves them out."""
+    from fortran_ad.analysis.exposed import exposed
+
+    program = t.program
+    internal = {n: i.routine for n, i in program.routines.items() if i.host is not None}
+
+    def callee(name: str) -> ir.Routine | None:
+        info = program.get(name)
+        return info.routine if info is not None else None
+
+    ue = exposed(s.body, t.lookup, callee, internal)
+    if isinstance(s, ir.DoWhile) and s.cond is not None:
+        ue |= value_names(s.cond)
+    before = _mentioned_before(t.routine.body, s)
+    out = set()
+    for name in t.writes(s.body) - ue:
+        sym = t.routine.symbol(name)
+        if sym is None or sym.init is not None or sym.attrs & _ALIASED:
+            continue
+        if any(a.startswith("common") for a in sym.attrs):
+            continue
+        if name in t.needed and name in before:
+            continue
+        out.add(name)
+    return out
+
+
+_ALIASED = frozenset({"save", "pointer", "target", "parameter", "volatile", "asynchronous"})
+
+
+def _mentioned_before(body: tuple[ir.Stmt, ...], loop: ir.Stmt) -> set[str]:
+    """Names the statements before ``loop`` (an outermost loop: each runs before it, at most
+    once) mention."""
+    out: set[str] = set()
+    for x in walk_stmts(body):
+        if x is loop:
+            return out
+        for e in stmt_exprs(x):
+            out |= names_in(e)
+        if isinstance(x, ir.Opaque):
+            out |= set(x.reads) | set(x.writes)
+    return out
+
+
+def written(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
+    """Every variable the body writes (not the index), except allocatables the body itself
+    allocates and frees (unallocated between iterations: nothing to save, and the tape cannot
+    push them)."""
     out: list[ir.Expr] = []
     scratch = _allocated_and_freed(s.body)
     for name in sorted(n for n in t.writes(s.body) if n and n != _var(s) and n not in scratch):
@@ -88,13 +143,14 @@ def _rerun_state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
     """The state, noted as re-computed by the backward sweep: outputs among it get their final
     values back at the end (emit._saved_outputs), as the primal left them."""
     saved = state(t, s)
-    t.rerun_writes |= {e.name for e in saved if isinstance(e, ir.Name)}
+    t.rerun_writes |= {e.name for e in written(t, s) if isinstance(e, ir.Name)}
     return saved
 
 
 def restored(t: Reverse, s: ir.Do | ir.DoWhile) -> set[str]:
-    """Names every segment re-run gets back from its snapshot (no need to keep them alive)."""
-    return {e.name for e in state(t, s) if isinstance(e, ir.Name)}
+    """Names every segment re-run gets back from its snapshot or writes before reading (no
+    need to keep them alive)."""
+    return {e.name for e in written(t, s) if isinstance(e, ir.Name)}
 
 
 def reads(s: ir.Do | ir.DoWhile) -> set[str]:

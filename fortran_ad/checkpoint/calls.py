@@ -20,7 +20,8 @@ The model, per routine r (bytes; d_c is what splitting call site c adds to r's t
 (after_c: what the caller pushed after c and pops before c's adjoint runs, counting only
 pushes no decision changes), and the predicted peak tape is Peak(head). Estimated time beyond
 the primal, in flop equivalents: sum over loops of the option's time + sum over calls of
-execs_c times (joint: one more run of the callee; split: the extra bytes' traffic).
+execs_c times (joint: one more run of the callee; split: the extra bytes' traffic, and the
+callee's tape at the rate of a tape beyond the cache, split_rate).
 
 As an integer program: x[L,o] and s[c] are binaries, Rec/Peak continuous; the products are
 linearised exactly with upper bounds (w_c = s_c*Rec(callee), v[L,o] = x[L,o]*alive_o*T_L).
@@ -167,9 +168,20 @@ def evaluate(m: Model, picks: list, split: dict[str, bool]) -> tuple[float, floa
         return peak_memo[r]
 
     time = sum(o.time for o in picks)
+    urec = bounds(m)[0] if any(split.values()) else {}
     for c in m.calls:
         time += c.execs * (c.split_cost if split.get(c.key) else c.callee_cost)
+        if split.get(c.key):  # the callee's tape, kept beyond the call
+            time += c.execs * rec(c.callee) * split_rate(c, urec)
     return peak(m.top), time
+
+
+def split_rate(c: CallSite, urec: dict[str, float]) -> float:
+    """Flop equivalents per byte of the callee's tape a split call adds: joint, the tape lives
+    while ``<name>_b`` runs (within the cache, as the store-all work counts it); split, it
+    stays until the call's adjoint, with the tapes of the site's other executions (at most
+    execs times the callee's largest tape, at the rate of a tape that size)."""
+    return max(0.0, costs.byte_cost(c.execs * urec.get(c.callee, 0.0)) - costs.BYTE_COST)
 
 
 def bounds(m: Model) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
@@ -315,6 +327,7 @@ def solve(m: Model, budget: float | None, fixed: dict[str, bool]) -> tuple[list,
         }
         for c in m.calls:
             cost[s[c.key]] = c.execs * (c.split_cost - c.callee_cost)
+            cost[w[c.key]] = c.execs * SCALE * split_rate(c, urec)  # w_c = s_c*Rec(callee)
     else:
         cost = {peak[m.top]: 1.0}
     sol = p.solve(cost)

@@ -7,8 +7,12 @@ loop variables at the midpoint of their range). Extents still unknown take DEFAU
 counted loops whose trip count stays unknown run DEFAULT_TRIPS times, DO WHILE loops
 WHILE_TRIPS times. Tape traffic costs PUSH_COST per push (and its pop: a call into the tape
 module, whatever it moves) plus BYTE_COST per byte moved: a scalar push costs about
-PUSH_COST, a push of a large array about BYTE_COST per byte (a copy at memory bandwidth).
-FLOP_SECONDS (seconds per modelled flop), PUSH_COST and BYTE_COST (flop equivalents) come
+PUSH_COST, a push of a large array about BYTE_COST per byte (a copy). A tape larger than
+the last-level cache (LLC_BYTES, from calibration.json, /sys or lscpu; DEFAULT_LLC without
+them) streams the part beyond CACHE_SHARE of the cache at BYTE_COST_MEMORY (``byte_cost``).
+A DO loop whose iterations form a dependence chain costs per iteration at least the chain's
+latency (checkpoint/latency.py), not only its flops. FLOP_SECONDS (seconds per modelled
+flop), PUSH_COST, BYTE_COST and BYTE_COST_MEMORY (flop equivalents) and the latencies come
 from calibration.json next to this file, which scripts/calibrate_costs.py measures on a
 machine (real gfortran runs; README, "The checkpoint plan"); without it the defaults below
 apply.
@@ -21,6 +25,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
+from fortran_ad.checkpoint import latency
 from fortran_ad.checkpoint.env import Number, SizeEnv
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import type_bytes
@@ -39,14 +44,65 @@ def _calibrated(name: str, default: float) -> float:
         return default
 
 
+def llc_bytes() -> int:
+    """Size of the last-level cache: /sys (the highest cache level), else ``lscpu``'s, else
+    DEFAULT_LLC."""
+    best = (0, 0)
+    for d in Path("/sys/devices/system/cpu/cpu0/cache").glob("index*"):
+        try:
+            level = int((d / "level").read_text())
+            kind = (d / "type").read_text().strip()
+            size = _bytes((d / "size").read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if kind != "Instruction" and size:
+            best = max(best, (level, size))
+    if best[1]:
+        return best[1]
+    import subprocess
+
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.SubprocessError):
+        out = ""
+    for key in ("L3 cache:", "L2 cache:"):
+        line = next((x for x in out.splitlines() if x.startswith(key)), None)
+        if line is not None:
+            try:
+                return _bytes(line.split(":", 1)[1].split("(")[0].strip())
+            except ValueError:
+                continue
+    return DEFAULT_LLC
+
+
+def _bytes(text: str) -> int:
+    """``32768K``, ``32 MiB``, ``1M`` as bytes."""
+    t = text.replace(" ", "").upper().removesuffix("IB").removesuffix("B")
+    mult = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(t[-1:], 1)
+    return int(float(t.rstrip("KMG")) * mult)
+
+
+DEFAULT_LLC = 32 << 20
+CACHE_SHARE = 0.5  # of the last-level cache a tape keeps (the sweeps' own arrays share it)
 FLOP_SECONDS = _calibrated("flop_seconds", 1e-9)  # seconds per modelled flop
 PUSH_COST = _calibrated("push_cost", 10.0)  # flop equivalents per push and its pop
-BYTE_COST = _calibrated("byte_cost", 0.1)  # flop equivalents per byte pushed and popped
+BYTE_COST = _calibrated("byte_cost", 0.1)  # flop equivalents per byte, tape within the cache
+BYTE_COST_MEMORY = _calibrated("byte_cost_memory", BYTE_COST)  # tape far beyond the cache
+LLC_BYTES = int(_calibrated("llc_bytes", 0)) or llc_bytes()
 
 
-def traffic_cost(pushes: float, nbytes: float) -> float:
-    """Flop equivalents of ``pushes`` pushes (and their pops) moving ``nbytes`` bytes."""
-    return PUSH_COST * pushes + BYTE_COST * nbytes
+def byte_cost(resident: float) -> float:
+    """Flop equivalents per byte pushed and popped when the tape holds ``resident`` bytes at
+    its peak: the share CACHE_SHARE*LLC_BYTES/resident of the bytes (all of them for smaller
+    tapes) is popped from the cache, the rest streams from memory."""
+    share = min(1.0, CACHE_SHARE * LLC_BYTES / resident) if resident > 0 else 1.0
+    return share * BYTE_COST + (1.0 - share) * BYTE_COST_MEMORY
+
+
+def traffic_cost(pushes: float, nbytes: float, resident: float = 0.0) -> float:
+    """Flop equivalents of ``pushes`` pushes (and their pops) moving ``nbytes`` bytes, with
+    ``resident`` bytes on the tape at its peak (0: within the cache)."""
+    return PUSH_COST * pushes + byte_cost(resident) * nbytes
 
 
 Sizes = SizeEnv | dict
@@ -192,7 +248,9 @@ def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], 
         elif isinstance(s, ir.CallStmt):
             total += callee_cost(s.name)
         elif isinstance(s, ir.Do):
-            total += mean_trips(s, env) * flops(s.body, inside(s, env), callee_cost)
+            per = flops(s.body, inside(s, env), callee_cost)
+            chain = latency.recurrence(s, env.lookup)  # a carried chain: latency-bound
+            total += mean_trips(s, env) * max(per, chain / FLOP_SECONDS)
         elif isinstance(s, ir.DoWhile):
             total += while_trips(s, env) * flops(s.body, env, callee_cost)
         else:

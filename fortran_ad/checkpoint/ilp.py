@@ -190,12 +190,18 @@ def options(c: Candidate) -> list[Option]:
 
     Memory: ceil(N/p1)*S + ceil(p1/p2)*S + ... + p_last*T; time per execution of the loop: one
     forward (primal) run of the loop per level, plus the tape traffic and the snapshot
-    traffic; times ``c.runs``, the loop's executions per run of the head (a loop in a callee
+    traffic (bytes at the rate of a tape of the option's memory, costs.byte_cost); times
+    ``c.runs``, the loop's executions per run of the head (a loop in a callee
     is reversed once per call)."""
     n, t, s = max(c.trips, 1), c.tape_per_iter, c.snapshot
-    store_traffic = n * traffic_cost(c.pushes_per_iter, t)
-    snap_traffic = traffic_cost(c.snapshot_pushes, s)  # one snapshot pushed and popped
-    out = [Option((), n * t, c.runs * store_traffic, 0, 0.0, n)]
+
+    def store_traffic(resident: float) -> float:  # every iteration recorded once
+        return n * traffic_cost(c.pushes_per_iter, t, resident)
+
+    def snap_traffic(resident: float) -> float:  # one snapshot pushed and popped
+        return traffic_cost(c.snapshot_pushes, s, resident)
+
+    out = [Option((), n * t, c.runs * store_traffic(n * t), 0, 0.0, n)]
     periods = {1 << k for k in range(int(math.log2(n)) + 1)}
     periods.add(max(1, min(n, round(math.sqrt(n * s / t)) if t > 0 else n)))
     ordered = sorted(periods, reverse=True)
@@ -206,7 +212,8 @@ def options(c: Candidate) -> list[Option]:
         snaps = sum(math.ceil(a / b) for a, b in zip(outer, prefix, strict=False))
         memory = snaps * s + prefix[-1] * t
         visits = sum(n / p for p in prefix)  # snapshots written over the whole run
-        time = levels * n * c.iter_cost + store_traffic + visits * snap_traffic
+        traffic = store_traffic(memory) + visits * snap_traffic(memory)
+        time = levels * n * c.iter_cost + traffic
         out.append(Option(prefix, memory, c.runs * time, 0, snaps, prefix[-1]))
         if levels < MAX_LEVELS:
             for q in ordered:
@@ -220,7 +227,8 @@ def options(c: Candidate) -> list[Option]:
         memory = (snaps + 1) * s + t
         advances, copies = revolve_counts(n, snaps)
         # the forward sweep's primal run, the schedule's advances; snapshots pushed and popped
-        time = (n + advances) * c.iter_cost + store_traffic + (1 + copies) * snap_traffic
+        traffic = store_traffic(memory) + (1 + copies) * snap_traffic(memory)
+        time = (n + advances) * c.iter_cost + traffic
         out.append(Option((), memory, c.runs * time, snaps, snaps + 1, 1))
         snaps *= 2
     return out
@@ -340,8 +348,11 @@ def plan(
     peak, time = evaluate(model, chosen, split)
     decisions = tuple(Decision(c, o) for c, o in zip(candidates, chosen, strict=True))
     sites = tuple(CallDecision(c, split.get(c.key, False)) for c in calls)
-    # the store-all work already holds the loops' tape traffic that option times count
-    total = work - sum(o[0].time for o in opts) + time if work else 0.0
+    # the store-all work already holds the loops' tape traffic (at the cache's byte rate,
+    # costs.adjoint_counts) that option times count (at the rate of the option's tape)
+    held = sum(c.runs * max(c.trips, 1) * traffic_cost(c.pushes_per_iter, c.tape_per_iter)
+               for c in candidates)  # fmt: skip
+    total = work - held + time if work else 0.0
     return Plan(policy, budget, base_memory, decisions, sites, peak, time, total)
 
 
