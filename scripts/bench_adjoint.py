@@ -37,404 +37,68 @@ from __future__ import annotations
 import argparse
 import csv
 import math
-import resource
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from fortran_ad.ad.generate import generate, head_signature
-from fortran_ad.checkpoint.ilp import POLICIES
-from fortran_ad.checks.harness import WP, _Emitter, _lit, _sum
-from fortran_ad.checks.inputs import _fixed, find_head, load_case
-from fortran_ad.checks.run import openmp_flags
-from fortran_ad.checks.spec import Dummy, FixedValue, HarnessSpec, build_spec
-from fortran_ad.driver import Options, load
-from fortran_ad.errors import FortranADError
-from fortran_ad.runtime import RUNTIME_FILES
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_program, also when loaded by path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-SAMPLES_DIR = REPO_ROOT / "legacy_samples"
-COMPILER = "gfortran"
-FLAGS = ("-O3", "-march=native")
+from bench_program import (  # noqa: E402
+    COMPILER,
+    FAILURES,
+    FLAGS,
+    PROGRAM,
+    REPO_ROOT,
+    SAMPLES_DIR,
+    STATUS_OK,
+    STATUS_TAPE,
+    Built,
+    Case,
+    CaseError,
+    Run,
+    TimingEmitter,
+    arg_text,
+    build_case,
+    fixed_args,
+    load_cases,
+    run_program,
+    timing_source,
+)
+
+from fortran_ad.checkpoint.ilp import POLICIES  # noqa: E402
+from fortran_ad.checks.harness import WP  # noqa: E402
+from fortran_ad.checks.spec import FixedValue  # noqa: E402
+from fortran_ad.driver import Options  # noqa: E402
+
+__all__ = [  # the timing program's pieces, for the scripts that load this one
+    "COMPILER",
+    "FAILURES",
+    "FLAGS",
+    "PROGRAM",
+    "REPO_ROOT",
+    "Built",
+    "CaseError",
+    "Run",
+    "TimingEmitter",
+    "WP",
+    "arg_text",
+    "build_case",
+    "fixed_args",
+    "main",
+    "run_program",
+    "timing_source",
+]
+
 GIB = 1024**3
 MIB = 1024**2
 DEFAULT_TAPE_LIMIT = 8 * GIB
 PROBE_FACTOR = 8  # probe sizes: the check sizes times this (never above the preset's)
 MAX_EXPONENT = 4.0  # clamp for fitted tape-size exponents
-STATUS_OK = "ok"
-STATUS_TAPE = "tape limit"
-FAILURES = ("generate failed", "compile failed", "run failed", "timeout")
-PROGRAM = "fad_bench"
-
-
-# --------------------------------------------------------------------------------- cases
-@dataclass(frozen=True)
-class Case:
-    """One ``[[case]]`` of a sample, with the values of both presets."""
-
-    sample: str
-    head: str
-    toml: Path
-    presets: dict[str, dict[str, FixedValue]]  # "check" / "bench" -> dummy -> value
-
-    @property
-    def label(self) -> str:
-        return f"{self.sample}:{self.head}"
-
-    def size_names(self) -> list[str]:
-        """Integer values that differ between the presets: the problem sizes."""
-        check, bench = self.presets.get("check", {}), self.presets.get("bench", {})
-        return [
-            k
-            for k, v in check.items()
-            if isinstance(v, int) and not isinstance(v, bool) and bench.get(k, v) != v
-        ]
-
-    def sizes_text(self, preset: str) -> str:
-        """``n=4000,nt=10000``: the size parameters (every integer when none differ)."""
-        vals = self.presets[preset]
-        names = self.size_names() or [
-            k for k, v in vals.items() if isinstance(v, int) and not isinstance(v, bool)
-        ]
-        return ",".join(f"{k}={vals[k]}" for k in names if k in vals)
-
-
-def load_cases(samples_dir: Path = SAMPLES_DIR, select: Sequence[str] = ()) -> list[Case]:
-    """Every case of every sample under ``samples_dir``; ``select`` keeps those whose sample
-    folder, head or ``sample:head`` is listed (unknown names are an error)."""
-    cases = []
-    for toml in sorted(samples_dir.glob("*/sample.toml")):
-        data = tomllib.loads(toml.read_text())
-        if data.get("mpi"):  # MPI samples run under mpirun: scripts/bench_mpi.py
-            continue
-        for raw in data.get("case", []):
-            presets = {p: _fixed(raw.get(p, {}), str(toml)) for p in ("check", "bench") if p in raw}
-            cases.append(Case(toml.parent.name, str(raw["head"]).lower(), toml, presets))
-    wanted = {s.strip().lower() for s in select if s.strip()}
-    if not wanted:
-        return cases
-    keep = [c for c in cases if wanted & {c.sample.lower(), c.head, c.label.lower()}]
-    known = {n for c in cases for n in (c.sample.lower(), c.head, c.label.lower())}
-    unknown = sorted(wanted - known)
-    if unknown:
-        raise SystemExit(f"bench_adjoint: unknown sample or head: {', '.join(unknown)}")
-    return keep
-
-
-# ------------------------------------------------------------------- the timing program
-class TimingEmitter(_Emitter):
-    """The checker's emitter with a timing main program instead of the checks.
-
-    Command line of the program: ``WARMUP REPEAT RESET_TAPE v1 v2 ...`` where ``v1 ...`` are
-    the fixed scalar dummies in the order of ``fixed_args(spec)``. One line per iteration::
-
-        RUN k t_primal t_adjoint <1,F> after primal <1,F> after adjoint sum|xb| peak_tape tape_left
-
-    (times in seconds; k <= 0 for warm-up iterations).
-    """
-
-    def program(self) -> str:
-        s, w = self.s, self.w
-        w.comment(f"! fortran-ad adjoint benchmark of {s.head} (generated by bench_adjoint.py)")
-        w.line(f"program {PROGRAM}")
-        w.indent()
-        w.line("use, intrinsic :: iso_fortran_env, only: fad_int64 => int64")
-        for u in s.uses:
-            w.line(u)
-        if s.module is not None:
-            w.line(f"use {s.module}")
-            w.line(f"use {s.module}_b, only: {s.head}_b")
-        w.line("use fad_tape, only: fad_tape_bytes, fad_tape_peak_bytes, fad_tape_reset")
-        w.line("implicit none")
-        w.line(f"integer, parameter :: {WP} = selected_real_kind(15, 307)")
-        # same generator state as the checker: same inputs for the same sizes
-        w.line(f"integer(fad_int64) :: fad_state = {1 + (s.seed * 7919 + 12345) % 2147483646}")
-        w.line("call fad_bench_run()")
-        w.dedent()
-        w.line("contains")
-        w.indent()
-        self.helpers()
-        self.bench()
-        w.dedent()
-        w.line(f"end program {PROGRAM}")
-        return self.w.text()
-
-    def bench_declarations(self) -> None:
-        s, w = self.s, self.w
-        for p in s.params:
-            w.line(p)
-        for d in s.dummies:
-            self.declare(d.name, d)
-            self.declare(self.v("x0", d), d)
-            if d.has_b:
-                self.declare(self.v("b", d), d)
-        w.line("integer :: fad_k, fad_warm, fad_rep, fad_reset_tape")
-        w.line("integer(fad_int64) :: fad_c0, fad_c1, fad_rate")
-        w.line(f"real({WP}) :: fad_tp, fad_ta, fad_fp, fad_fa, fad_g")
-        w.line(f"real({WP}), allocatable :: fad_tmp(:)")
-        w.line("character(len=64) :: fad_arg")
-
-    def read_arg(self, index: int, target: str) -> None:
-        self.w.line(f"call get_command_argument({index}, fad_arg)")
-        self.w.line(f"read(fad_arg, *) {target}")
-
-    def bench_values(self) -> None:
-        """Like the checker's ``initial_values``, with the fixed scalars from the command line."""
-        w, s = self.w, self.s
-        self.read_arg(1, "fad_warm")
-        self.read_arg(2, "fad_rep")
-        self.read_arg(3, "fad_reset_tape")
-        for i, d in enumerate(fixed_args(s), start=4):
-            self.read_arg(i, d.name)
-        scalars = [d for d in s.dummies if not d.rank]
-        for d in scalars + [d for d in s.dummies if d.rank]:
-            if d.rank:
-                w.line(f"allocate({d.name}{d.dims})")
-            if d.fixed is None:
-                self.fill(d.name, d, d.lo, d.hi)
-            elif d.rank and d.category == "logical":
-                w.line(f"{d.name} = {'.true.' if d.fixed else '.false.'}")
-            elif d.rank and d.category == "integer":
-                w.line(f"{d.name} = {int(d.fixed)}")
-            elif d.rank:
-                w.line(f"{d.name} = real({_lit(float(d.fixed))}, kind({d.name}))")
-        for d in s.dummies:
-            w.line(f"{self.v('x0', d)} = {d.name}")
-            if d.has_b and d.rank:
-                w.line(f"allocate({self.v('b', d)}, mold={d.name})")
-
-    def outputs_sum(self, target: str) -> None:
-        terms = [_sum(f"real({d.name}, {WP})", d) for d in self.s.of()]
-        self.w.line(f"{target} = " + (" + ".join(terms) or f"0.0_{WP}"))
-
-    def timed(self, call: Callable[[], None], target: str) -> None:
-        w = self.w
-        w.line("call system_clock(fad_c0)")
-        call()
-        w.line("call system_clock(fad_c1)")
-        w.line(f"{target} = real(fad_c1 - fad_c0, {WP})/real(fad_rate, {WP})")
-
-    def bench(self) -> None:
-        s, w = self.s, self.w
-        w.blank()
-        w.line("subroutine fad_bench_run()")
-        w.indent()
-        self.bench_declarations()
-        self.bench_values()
-        w.line("call system_clock(count_rate=fad_rate)")
-        w.line("do fad_k = 1 - fad_warm, fad_rep")
-        w.indent()
-        w.comment("! primal")
-        self.reset()
-        self.timed(self.call, "fad_tp")
-        self.outputs_sum("fad_fp")
-        w.comment("! adjoint: outputs seeded with 1, every other adjoint 0")
-        self.reset()
-        for d in s.dummies:
-            if d.has_b:
-                w.line(f"{self.v('b', d)} = {1 if d.of else 0}")
-        w.line("if (fad_reset_tape /= 0) call fad_tape_reset()")
-        self.timed(lambda: self.call("_b", "b"), "fad_ta")
-        self.outputs_sum("fad_fa")
-        grads = [_sum(f"abs(real({self.v('b', d)}, {WP}))", d) for d in s.wrt() if d.has_b]
-        w.line("fad_g = " + (" + ".join(grads) or f"0.0_{WP}"))
-        fmt = "'(a, 1x, i0, 5(1x, es24.16e3), 2(1x, i0))'"
-        w.line(
-            f"write(*, {fmt}) 'RUN', fad_k, fad_tp, fad_ta, fad_fp, fad_fa, fad_g, "
-            "fad_tape_peak_bytes(), fad_tape_bytes()"
-        )
-        w.line("flush(6)")
-        w.dedent()
-        w.line("end do")
-        w.dedent()
-        w.line("end subroutine fad_bench_run")
-
-
-def fixed_args(spec: HarnessSpec) -> list[Dummy]:
-    """Scalar dummies with a fixed value: the program reads them from its command line."""
-    return [d for d in spec.dummies if d.fixed is not None and not d.rank]
-
-
-def timing_source(spec: HarnessSpec) -> str:
-    return TimingEmitter(spec).program()
-
-
-def arg_text(value: FixedValue) -> str:
-    """A value as Fortran list-directed input reads it."""
-    if isinstance(value, bool):
-        return "T" if value else "F"
-    if isinstance(value, int):
-        return str(value)
-    return repr(float(value))
-
-
-# ------------------------------------------------------------------------- build and run
-class CaseError(Exception):
-    """A case could not be measured; ``status`` is one of FAILURES or STATUS_TAPE."""
-
-    def __init__(self, status: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-@dataclass
-class Built:
-    case: Case
-    spec: HarnessSpec
-    exe: Path
-
-
-@dataclass(frozen=True)
-class Run:
-    """One iteration of the timing program."""
-
-    k: int
-    primal: float
-    adjoint: float
-    f_primal: float
-    f_adjoint: float
-    grad: float
-    peak: int
-    left: int
-
-
-def build_case(
-    case: Case,
-    preset: str,
-    workdir: Path,
-    tape_limit: int,
-    checkpoint: str = Options.checkpoint,
-    source: Callable[[HarnessSpec], str] | None = None,
-    omp_increments: str = Options.omp_increments,
-    calls: str = Options.calls,
-    extra_flags: Sequence[str] = (),
-    libs: Sequence[str] = (),
-    gradient_only: bool = False,
-) -> Built:
-    """Generate the adjoint of ``case`` and compile the timing program into ``workdir``
-    (``source`` writes the program from the spec; default :func:`timing_source`; with
-    ``-fopenmp`` when the sources or the adjoint have OpenMP directives; ``extra_flags`` and
-    ``libs``, e.g. ``-fexternal-blas`` and ``-lopenblas``, apply to primal and adjoint alike;
-    ``gradient_only``: the adjoint need not leave the primal outputs, --gradient-only)."""
-    values = case.presets[preset]
-    try:
-        cv = load_case(case.toml, case.head)
-        program = load(list(cv.sources))
-        module, routine = find_head(program, case.head, cv.wrt)
-        sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
-        options = Options(
-            sources=cv.sources,
-            mode="reverse",
-            head=routine.name,
-            wrt=cv.wrt,
-            of=cv.of,
-            memory_limit=tape_limit,
-            sizes=sizes,
-            checkpoint=checkpoint,
-            omp_increments=omp_increments,
-            calls=calls,
-            gradient_only=gradient_only,
-        )
-        files = generate(program, options)
-        signature = list(head_signature(program, options))
-        spec = build_spec(
-            routine,
-            module,
-            {"reverse": signature},
-            cv.wrt,
-            cv.of,
-            values,
-            cv.ranges,
-            tape=True,
-            memory_limit=tape_limit,
-        )
-    except FortranADError as exc:
-        # the planner names the smallest budget it can reach: a tape limit, not a failure
-        status = STATUS_TAPE if "infeasible" in str(exc) else "generate failed"
-        raise CaseError(status, str(exc)) from None
-    except Exception:  # a generator crash must not stop the other cases
-        raise CaseError("generate failed", traceback.format_exc(limit=-3)) from None
-    workdir.mkdir(parents=True, exist_ok=True)
-    runtime_names = {p.name for p in RUNTIME_FILES}
-    for name, text in files.items():
-        (workdir / name).write_text(text)
-    driver = workdir / f"{PROGRAM}.f90"
-    driver.write_text((source or timing_source)(spec))
-    runtime = [workdir / n for n in files if n in runtime_names]
-    derivative = [workdir / n for n in files if n not in runtime_names]
-    sources = [Path(s).resolve() for s in cv.sources] + runtime + derivative + [driver]
-    fc = shutil.which(COMPILER)
-    if fc is None:
-        raise CaseError("compile failed", f"{COMPILER} not found on PATH")
-    exe = workdir / PROGRAM
-    mod = workdir / "mod"
-    mod.mkdir(exist_ok=True)
-    flags = (*FLAGS, *extra_flags, *openmp_flags(sources))
-    cmd = [fc, *flags, "-J", str(mod), "-o", str(exe), *map(str, sources), *libs]
-    proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
-    if proc.returncode != 0:
-        raise CaseError("compile failed", (proc.stdout + proc.stderr).strip()[-3000:])
-    return Built(case, spec, exe)
-
-
-def _unlimited_stack() -> None:
-    """Automatic arrays of large models need more than the default 8 MiB of stack."""
-    _, hard = resource.getrlimit(resource.RLIMIT_STACK)
-    resource.setrlimit(resource.RLIMIT_STACK, (hard, hard))
-
-
-def run_program(
-    built: Built,
-    values: Mapping[str, FixedValue],
-    warmup: int,
-    repeat: int,
-    reset_tape: bool,
-    timeout: float,
-) -> list[Run]:
-    """Run the timing program at ``values``; the measured (non-warm-up) iterations."""
-    args = [str(warmup), str(repeat), "1" if reset_tape else "0"]
-    args += [arg_text(values[d.name]) for d in fixed_args(built.spec)]
-    try:
-        proc = subprocess.run(
-            [str(built.exe), *args],
-            cwd=built.exe.parent,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            preexec_fn=_unlimited_stack,
-        )
-    except subprocess.TimeoutExpired:
-        raise CaseError("timeout", f"the timing program ran longer than {timeout:g} s") from None
-    if proc.returncode != 0:
-        tail = (proc.stdout[-1000:] + "\n" + proc.stderr[-2000:]).strip()
-        limit = [line for line in proc.stderr.splitlines() if "memory limit of" in line]
-        if limit:
-            raise CaseError(STATUS_TAPE, limit[0].strip())
-        raise CaseError("run failed", f"exit {proc.returncode}:\n{tail}")
-    runs = parse_runs(proc.stdout)
-    measured = [r for r in runs if r.k >= 1]
-    if len(measured) != repeat:
-        raise CaseError("run failed", f"expected {repeat} RUN lines, got:\n{proc.stdout[-1000:]}")
-    return measured
-
-
-def parse_runs(stdout: str) -> list[Run]:
-    out = []
-    for line in stdout.splitlines():
-        parts = line.split()
-        if len(parts) == 9 and parts[0] == "RUN":
-            k = int(parts[1])
-            tp, ta, fp, fa, g = (float(x) for x in parts[2:7])
-            out.append(Run(k, tp, ta, fp, fa, g, int(parts[7]), int(parts[8])))
-    return out
 
 
 # ---------------------------------------------------------------------- tape prediction
