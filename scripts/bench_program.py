@@ -281,12 +281,14 @@ def build_case(
     extra_flags: Sequence[str] = (),
     libs: Sequence[str] = (),
     gradient_only: bool = False,
+    parallelize_adjoint: bool = False,
 ) -> Built:
     """Generate the adjoint of ``case`` and compile the timing program into ``workdir``
     (``source`` writes the program from the spec; default :func:`timing_source`; with
     ``-fopenmp`` when the sources or the adjoint have OpenMP directives; ``extra_flags`` and
     ``libs``, e.g. ``-fexternal-blas`` and ``-lopenblas``, apply to primal and adjoint alike;
-    ``gradient_only``: the adjoint need not leave the primal outputs, --gradient-only)."""
+    ``gradient_only``: the adjoint need not leave the primal outputs, --gradient-only;
+    ``parallelize_adjoint``: --parallelize-adjoint, built with -fopenmp)."""
     values = case.presets[preset]
     try:
         cv = load_case(case.toml, case.head)
@@ -305,6 +307,7 @@ def build_case(
             omp_increments=omp_increments,
             calls=calls,
             gradient_only=gradient_only,
+            parallelize_adjoint=parallelize_adjoint,
         )
         files = generate(program, options)
         signature = list(head_signature(program, options))
@@ -340,7 +343,8 @@ def build_case(
     exe = workdir / PROGRAM
     mod = workdir / "mod"
     mod.mkdir(exist_ok=True)
-    flags = (*FLAGS, *extra_flags, *openmp_flags(sources))
+    omp = ("-fopenmp",) if parallelize_adjoint else openmp_flags(sources)
+    flags = (*FLAGS, *extra_flags, *omp)
     cmd = [fc, *flags, "-J", str(mod), "-o", str(exe), *map(str, sources), *libs]
     proc = subprocess.run(cmd, cwd=workdir, capture_output=True, text=True, timeout=900)
     if proc.returncode != 0:

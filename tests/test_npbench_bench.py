@@ -83,7 +83,7 @@ def test_runner_end_to_end_at_the_check_preset(tmp_path: Path) -> None:
         assert r["status"] == "ok", r
         assert float(r["rel_err"]) <= 1e-8
         # CPU times of a 6x6 solve may be below the clock's resolution (0), never negative
-        for key in ("f_primal_ms", "f_grad_ms", "j_primal_ms", "j_grad_ms"):
+        for key in ("f_primal_ms", "f_grad_ms", "f_grad_2t_ms", "j_primal_ms", "j_grad_ms"):
             assert 0 <= float(r[key]) < 1e4, (key, r)
         assert float(r["tape_mib"]) > 0  # the adjoint recorded something
     assert (tmp_path / "npbench_check.png").stat().st_size > 1000
@@ -105,3 +105,24 @@ def test_runner_flags_a_wrong_jax_gradient(tmp_path: Path) -> None:
     row = run.bench_kernel("gemm", "check", args, tmp_path, {"gemm": wrong})
     assert row.status == run.STATUS_DIFFER
     assert row.rel_err > 1e-3
+
+
+@needs_gfortran
+def test_two_thread_gradient_equals_the_one_thread_gradient(tmp_path: Path) -> None:
+    """The runner's 2-thread build (--parallelize-adjoint, OMP_NUM_THREADS=2) has OpenMP loops
+    in its adjoint and gives the 1-thread gradient (same generated inputs in both programs)."""
+    import fortran_side
+
+    size = sizes.BY_HEAD["jacobi_2d"].sizes("check")
+    runs = {}
+    for threads in (1, 2):
+        built = fortran_side.build("jacobi_2d", size, tmp_path / f"t{threads}", 1 << 30, "ilp",
+                                   threads=threads)  # fmt: skip
+        adjoint = "\n".join(p.read_text() for p in (tmp_path / f"t{threads}").glob("*_b.f90"))
+        assert ("!$omp parallel do" in adjoint) == (threads == 2)
+        runs[threads] = fortran_side.run(built, size, {}, 1, 300.0, threads=threads)
+    one, two = runs[1], runs[2]
+    assert one.grads and one.grads.keys() == two.grads.keys()
+    for name, g in one.grads.items():
+        assert np.abs(g).max() > 0, name
+        np.testing.assert_allclose(two.grads[name], g, rtol=1e-12, atol=1e-14 * np.abs(g).max())

@@ -120,8 +120,19 @@ class IOEmitter(ba.TimingEmitter):
         w.line("end if")
 
 
+class WallIOEmitter(IOEmitter):
+    """IOEmitter timed with the wall clock (``system_clock``): the 2-thread runs, whose
+    process CPU time counts both threads."""
+
+    timed = ba.TimingEmitter.timed
+
+
 def io_source(spec) -> str:
     return IOEmitter(spec).program()
+
+
+def wall_io_source(spec) -> str:
+    return WallIOEmitter(spec).program()
 
 
 @dataclass
@@ -154,12 +165,17 @@ def build(
     toml: Path = SAMPLE_TOML,
     blas: Blas | None = None,
     gradient_only: bool = True,
+    threads: int = 1,
 ):
     """Generate and compile the case ``head`` of ``toml`` (sample.toml: the loop nests,
     matmul.toml: the MATMUL versions); returns bench_adjoint's Built (raises CaseError).
 
     The adjoint is gradient-only (``--gradient-only``): like ``jax.grad`` it computes the
-    gradient and skips primal work nobody needs; the primal timed beside it is the plain one."""
+    gradient and skips primal work nobody needs; the primal timed beside it is the plain one.
+    ``threads`` > 1: timed with the wall clock; the loop nests (``toml`` sample.toml) with
+    ``--parallelize-adjoint`` (the adjoint of every loop the dependence analysis proves
+    parallel is an OpenMP loop), the MATMUL versions as they are (their MATMUL calls are
+    kept, and OpenBLAS runs them on ``threads`` threads)."""
     blas = blas or Blas("libgfortran matmul")
     case = ba.Case(toml.parent.name, head, toml, {"run": dict(preset_sizes)})
     return ba.build_case(
@@ -168,20 +184,38 @@ def build(
         workdir,
         tape_limit,
         checkpoint,
-        source=io_source,
+        source=io_source if threads == 1 else wall_io_source,
         extra_flags=blas.flags,
         libs=blas.libs,
         gradient_only=gradient_only,
+        parallelize_adjoint=threads > 1 and toml == SAMPLE_TOML,
     )
 
 
-def run(built, sizes: dict, inputs: dict[str, np.ndarray], repeat: int, timeout: float):
+def run(
+    built,
+    sizes: dict,
+    inputs: dict[str, np.ndarray],
+    repeat: int,
+    timeout: float,
+    threads: int = 1,
+):
     folder = built.exe.parent
     for old in folder.glob("grad_*.bin"):
         old.unlink()
     for name, value in inputs.items():
         (folder / f"in_{name}.bin").write_bytes(np.asarray(value, dtype="<f8").tobytes(order="F"))
-    runs = ba.run_program(built, sizes, 1, repeat, False, timeout)
+    names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
+    old = {n: os.environ.get(n) for n in names}
+    os.environ.update({n: str(threads) for n in names})
+    try:
+        runs = ba.run_program(built, sizes, 1, repeat, False, timeout)
+    finally:
+        for n, v in old.items():
+            if v is None:
+                os.environ.pop(n, None)
+            else:
+                os.environ[n] = v
     shp = shapes(built.spec, sizes)
     grads = {}
     for d in built.spec.wrt():

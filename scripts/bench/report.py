@@ -17,6 +17,7 @@ class Row:
     form: str = "loops"  # the Fortran version timed: loops | matmul (+ which BLAS runs it)
     f_primal_ms: float = math.nan
     f_grad_ms: float = math.nan
+    f_grad_2t_ms: float = math.nan  # --parallelize-adjoint on 2 threads, wall clock
     j_primal_ms: float = math.nan
     j_grad_ms: float = math.nan
     tape_mib: float = math.nan
@@ -31,6 +32,11 @@ class Row:
     @property
     def primal_speedup(self) -> float:
         return self.j_primal_ms / self.f_primal_ms if self.f_primal_ms > 0 else math.nan
+
+    @property
+    def threads_speedup(self) -> float:
+        """fortran-ad gradient time on 1 thread / on 2 threads."""
+        return self.f_grad_ms / self.f_grad_2t_ms if self.f_grad_2t_ms > 0 else math.nan
 
     @property
     def ratio(self) -> float:
@@ -53,7 +59,8 @@ def _f(x: float, fmt: str = ".3g") -> str:
 
 
 HEAD = ("kernel", "form", "sizes", "F primal ms", "F grad ms", "F grad/primal", "tape MiB",
-        "JAX primal ms", "JAX grad ms", "speed-up grad", "rel err", "status")  # fmt: skip
+        "F grad 2 thr ms", "JAX primal ms", "JAX grad ms", "speed-up grad", "rel err",
+        "status")  # fmt: skip
 
 
 def table(rows: Sequence[Row]) -> str:
@@ -61,8 +68,8 @@ def table(rows: Sequence[Row]) -> str:
     lines = ["| " + " | ".join(HEAD) + " |", "|" + "---|" * len(HEAD)]
     for r in rows:
         cells = (r.kernel, r.form, r.sizes, _f(r.f_primal_ms), _f(r.f_grad_ms), _f(r.ratio, ".2f"),
-                 _f(r.tape_mib), _f(r.j_primal_ms), _f(r.j_grad_ms), _f(r.speedup, ".2f"),
-                 _f(r.rel_err, ".1e"), r.status)  # fmt: skip
+                 _f(r.tape_mib), _f(r.f_grad_2t_ms), _f(r.j_primal_ms), _f(r.j_grad_ms),
+                 _f(r.speedup, ".2f"), _f(r.rel_err, ".1e"), r.status)  # fmt: skip
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n\n" + means(rows)
 
@@ -72,6 +79,7 @@ def means(rows: Sequence[Row]) -> str:
     sp = [r.speedup for r in both]
     ratios = [r.ratio for r in rows if math.isfinite(r.ratio)]
     slower = [r.kernel for r in both if r.speedup < 1.0]
+    two = [r.threads_speedup for r in rows if math.isfinite(r.threads_speedup)]
     return (
         f"gradient speed-up fortran-ad vs jax.grad over {len(sp)} kernels: geometric mean "
         f"{_f(geomean(sp), '.2f')}x, arithmetic mean {_f(mean(sp), '.2f')}x, min "
@@ -79,6 +87,12 @@ def means(rows: Sequence[Row]) -> str:
         + (f" (slower on: {', '.join(slower)})" if slower else "")
         + f"\nprimal speed-up (Fortran -O3 vs jax.jit): geometric mean "
         f"{_f(geomean([r.primal_speedup for r in both]), '.2f')}x"
+        + (
+            f"\nfortran-ad gradient on 2 threads (wall) vs 1 thread (CPU) over "
+            f"{len(two)} kernels: geometric mean {_f(geomean(two), '.2f')}x"
+            if two
+            else ""
+        )
         + f"\nfortran-ad adjoint/primal over {len(ratios)} kernels: geometric mean "
         f"{_f(geomean(ratios), '.2f')}, arithmetic mean {_f(mean(ratios), '.2f')}\n"
     )

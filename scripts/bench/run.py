@@ -3,7 +3,7 @@
 
     python scripts/bench/run.py --preset S|M|L [--kernels gemm,atax] [--repeat 5]
                                 [--form matmul|loops] [--out DIR] [--tape-limit 4G]
-                                [--jax-threads 1] [--climate]
+                                [--threads 1,2] [--jax-threads 1] [--climate]
 
 Which Fortran is timed (column ``form``): NPBench's NumPy and the JAX side write the dense
 linear algebra of gemm, k2mm, k3mm, doitgen, atax, bicg, mvt, gesummv and gemver with ``@``;
@@ -17,13 +17,17 @@ libopenblas-dev``; one thread, OPENBLAS_NUM_THREADS=1), else MATMUL is libgfortr
 CSV's ``form`` column says which.
 
 Per kernel: generate the fortran-ad adjoint, build it with ``gfortran -O3 -march=native``
-(one thread: the kernels have no OpenMP yet), run the primal and gradient of JAX (CPU, jit,
-x64) and of fortran-ad on the same inputs, check that both gradients agree (max abs
-difference / max abs JAX gradient <= --rtol, per input), then report the median of
+(one thread; with ``--threads 1,2``, the default, also the gradient on 2 threads, column
+``F grad 2 thr ms``, wall clock: the loop nests with ``--parallelize-adjoint``, whose loops the
+dependence analysis proves parallel run as OpenMP loops, the MATMUL versions with OpenBLAS on 2
+threads), run the primal and gradient of JAX (CPU, jit, x64) and of fortran-ad on the same
+inputs, check that the gradients agree (max abs difference / max abs JAX gradient <= --rtol,
+per input), then report the median of
 ``--repeat`` timings after one warm-up (for JAX the first, compiling call: at preset M one
 ``jax.grad`` call of the triangular solvers takes long enough that a second warm-up costs
 minutes). Times are process CPU times (Fortran ``cpu_time``, Python ``time.process_time``):
-on a shared machine wall time mostly measures waiting.
+on a shared machine wall time mostly measures waiting. The 2-thread column is wall time and
+means something only on an idle machine.
 Writes ``npbench_<preset>.csv`` and ``npbench_<preset>.png`` (speed-up bars, log scale)
 into --out and prints a Markdown table with geometric and arithmetic means; ``--merge``
 does only that, from the CSVs of runs made in parts. Kernels JAX cannot
@@ -111,6 +115,17 @@ def bench_kernel(head: str, preset: str, args: argparse.Namespace, root: Path, j
         row.notes.append(str(exc)[:500])
         return row
     row.f_primal_ms, row.f_grad_ms = 1e3 * fr.primal_s, 1e3 * fr.adjoint_s
+    if 2 in args.threads:
+        two = two_threads(fhead, sizes, toml, data, args, root / f"{head}-2t")
+        if isinstance(two, str):
+            row.notes.append(two)
+        else:
+            row.f_grad_2t_ms = 1e3 * two.adjoint_s
+            if jr.grad_s is not None:
+                err2 = compare(two.grads, jr.grads)
+                if not err2 <= args.rtol:
+                    row.notes.append(f"2-thread gradient differs from JAX: {err2:.1e}")
+                    row.status = STATUS_DIFFER
     row.tape_mib = fr.peak_bytes / MIB
     if not math.isclose(fr.cost, jr.cost, rel_tol=1e-8, abs_tol=1e-12):
         row.notes.append(f"objective differs: Fortran {fr.cost:.15e}, JAX {jr.cost:.15e}")
@@ -119,6 +134,25 @@ def bench_kernel(head: str, preset: str, args: argparse.Namespace, root: Path, j
         if not row.rel_err <= args.rtol:
             row.status = STATUS_DIFFER
     return row
+
+
+def two_threads(fhead: str, sizes: dict, toml: Path, data, args, workdir: Path):
+    """The gradient on 2 threads (wall clock; fortran_side.build), or why not."""
+    try:
+        built = fortran_side.build(
+            fhead,
+            sizes,
+            workdir,
+            args.tape_limit,
+            args.checkpoint,
+            toml,
+            args.blas,
+            gradient_only=not args.joint_adjoint,
+            threads=2,
+        )
+        return fortran_side.run(built, sizes, data, args.repeat, args.timeout, threads=2)
+    except fortran_side.CaseError as exc:
+        return f"2 threads: {exc.status}: {str(exc)[:300]}"
 
 
 def climate(preset: str, policies: list[str]) -> int:
@@ -156,6 +190,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="time the joint adjoint, which also leaves the primal outputs (default: the "
         "gradient-only adjoint, what jax.grad computes)",
     )
+    p.add_argument(
+        "--threads",
+        default="1,2",
+        help="fortran-ad gradients timed at these thread counts: 1 (process CPU time) and 2 "
+        "(--parallelize-adjoint, wall clock); default 1,2",
+    )
     p.add_argument("--jax-threads", type=int, default=1, help="1, or 0 for JAX's default")
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--keep", type=Path, default=None, help="keep the Fortran builds here")
@@ -174,6 +214,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         p.error(f"unknown kernels: {', '.join(unknown)}")
     args.heads = heads
+    args.threads = {int(x) for x in args.threads.split(",") if x.strip()}
+    if not args.threads <= {1, 2} or 1 not in args.threads:
+        p.error("--threads: 1 or 1,2")
     args.blas = fortran_side.find_blas()
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
@@ -215,7 +258,8 @@ def finish(rows: list[report.Row], args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     blas = " -fexternal-blas -lopenblas" if any("openblas" in r.form for r in rows) else ""
     title = (
-        f"preset {args.preset}: fortran-ad (gfortran -O3 -march=native{blas}, 1 thread) vs "
+        f"preset {args.preset}: fortran-ad (gfortran -O3 -march=native{blas}, 1 thread, CPU "
+        "time; 2 threads: wall clock) vs "
         f"jax.grad (jit, x64, {args.jax_threads or 'default'} thread(s)); "
         f"median of {args.repeat}"
     )
