@@ -13,7 +13,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import block_tape, derived, derived_alloc, matmul, parallel, pointers, simd, tbr
+from fortran_ad.ad import (
+    block_tape,
+    derived,
+    derived_alloc,
+    matmul,
+    parallel,
+    pointers,
+    recompute,
+    simd,
+    tbr,
+)
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
 from fortran_ad.ad.liveness import applies, dead_statements, empty_forward, without_empty_loops
 from fortran_ad.ad.needed import NeededAnalysis
@@ -71,6 +81,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.dead: set[int] = set()
         if self.gradient_only:
             self.dead, self.kept_writes = dead_statements(self)
+        self.recomputed: set[int] = set()  # loop-private scalars re-run backwards (ad/recompute.py)
 
     def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
         fwd: list[ir.Stmt] = []
@@ -111,7 +122,12 @@ class Reverse(RoutineAD, NeededAnalysis):
     def assign(self, s: ir.Assign) -> Sweep:
         self.check_target(s)
         tgt = base_name(s.target)
-        save = tgt in self.needed and id(s) not in self.first_defs and id(s) not in self.unsaved
+        save = (
+            tgt in self.needed
+            and id(s) not in self.first_defs
+            and id(s) not in self.unsaved
+            and id(s) not in self.recomputed
+        )
         fwd = [push(s.target), s] if save else [s]
         if id(s) in self.dead:  # gradient-only: the value is dead (ad/liveness.py)
             save = save and tgt in self.kept_writes
@@ -233,9 +249,16 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         if parallel.wants(self, s):
             return parallel.reverse_loop(self, s)
+        rewrite = getattr(getattr(self, "omp_options", None), "loop_rewrites", True)
+        redo = recompute.plan(self, s) if rewrite else []
+        self.recomputed |= {id(x) for x in redo}
         self.depth += 1
         f_body, b_body = self.sweep(s.body)
         self.depth -= 1
+        kept = recompute.saved_targets(self, redo)
+        self.recomputed -= {id(x) for x in redo}
+        if b_body and redo:  # the iteration's private scalars, before its adjoint statements
+            b_body = [*redo, *b_body]
         if not b_body:
             if s.var in self.needed:  # a passive loop still changes its (needed) index
                 return [push(ir.Name(s.var)), _replace_body(s, f_body)], [pop(ir.Name(s.var))]
@@ -244,10 +267,13 @@ class Reverse(RoutineAD, NeededAnalysis):
             self.candidates.append(lc.candidate(self, s, f_body))
             opt = self.periods.get(lc.loop_key(self, s))
             keep = s.var in self.free_loop_vars
+            done = None
             if opt is not None and opt.snaps:
-                return lc.revolved(self, s, f_body, b_body, opt.snaps, keep)
-            if opt is not None and opt.levels:
-                return lc.checkpointed(self, s, f_body, b_body, opt.levels, keep)
+                done = lc.revolved(self, s, f_body, b_body, opt.snaps, keep)
+            elif opt is not None and opt.levels:
+                done = lc.checkpointed(self, s, f_body, b_body, opt.levels, keep)
+            if done is not None:
+                return [*map(push, kept), *done[0]], [*done[1], *map(pop, reversed(kept))]
         step = s.step
         start, stop = s.start, s.stop
         bounds = [e for e in (s.start, s.stop, s.step) if e is not None]
@@ -266,11 +292,11 @@ class Reverse(RoutineAD, NeededAnalysis):
             post = [push(n) for n in names]
             restore = [pop(n) for n in reversed(names)]
         keep_index = s.var in self.free_loop_vars
-        rewrite = getattr(getattr(self, "omp_options", None), "loop_rewrites", True)
         h = block_tape.hoist(self, s, f_body, b_body, (start, stop, step), rewrite)
         fwd = [
             *pre,
             *([push(ir.Name(s.var))] if keep_index else []),
+            *(push(x) for x in kept),
             *h.f_before,
             parallel.serial_copy(self, _replace_body(s, h.f_body, start, stop, step)),
             *h.f_after,
@@ -280,7 +306,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         loop = ir.Do(s.var, rstart, rstop, rstep, tuple(h.b_body), None, loc=s.loc)
         loops = simd.rewrite(self, loop, (start, stop, step)) if rewrite else [loop]
         index = [pop(ir.Name(s.var))] if keep_index else []
-        bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *index]
+        kept_back = [pop(x) for x in reversed(kept)]
+        bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *kept_back, *index]
         if self.gradient_only and not keep_index:  # loops left empty (ad/liveness.py)
             fwd = without_empty_loops(self, fwd)
         return fwd, bwd

@@ -80,10 +80,12 @@ def hoist(
         for e in paired
         if e not in kept and e not in moved and span and _buffer_type(t, e) is not None
     ]
+    repeated = [e for e in _repeated(f_body, b_body) if span and _buffer_type(t, e) is not None]
+    buffered += repeated
     f_rest = [x for x in f_body if _recorded(x, "fad_push") not in (*kept, *moved)]
+    top = {id(x) for x in f_rest if _recorded(x, "fad_push") in buffered}
     if moved and any(
-        _is_tape(x, "fad_push") and _recorded(x, "fad_push") not in buffered
-        for x in walk_stmts(tuple(f_rest))
+        _is_tape(x, "fad_push") and id(x) not in top for x in walk_stmts(tuple(f_rest))
     ):
         moved = []  # other records inside: the slices would not stay last-in first-out
         f_rest = [x for x in f_body if _recorded(x, "fad_push") not in kept]
@@ -121,6 +123,21 @@ def _records(f_body: Stmts, b_body: Stmts) -> list[ir.Expr]:
     pushed = [_recorded(x, "fad_push") for x in f_body]
     popped = [_recorded(y, "fad_pop") for y in b_body]
     return [e for e in pushed if e is not None and pushed.count(e) == 1 and popped.count(e) == 1]
+
+
+def _repeated(f_body: Stmts, b_body: Stmts) -> list[ir.Expr]:
+    """Plain designators pushed n > 1 times at the top of the forward body and popped n times
+    at the top of the backward body (``ccol(i, j, k)`` before its definition and before its
+    in-place scaling): each push gets its own buffer, paired with the pops by position (the
+    k-th push with the k-th pop from the end)."""
+    pushed = [e for e in (_recorded(x, "fad_push") for x in f_body) if e is not None]
+    popped = [e for e in (_recorded(y, "fad_pop") for y in b_body) if e is not None]
+    out: list[ir.Expr] = []
+    for e in pushed:
+        n = pushed.count(e)
+        if n > 1 and popped.count(e) == n and e not in out and _plain(e):
+            out.append(e)
+    return out
 
 
 def _plain(e: ir.Expr) -> bool:
@@ -184,11 +201,21 @@ def _buffer_type(t: Reverse, e: ir.Expr) -> ir.TypeSpec | None:
 def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
     from fortran_ad.backends.fortran import expr
 
-    bufs = {}
+    # one buffer per push statement; the k-th push of a designator pairs with its k-th pop
+    # from the end of the backward body
+    pushes: dict[int, str] = {}
+    pops: dict[int, str] = {}
+    bufs: dict[str, ir.Expr] = {}
     for e in records:
         typ = _buffer_type(t, e)
-        bufs[e] = t.temp("save", typ, (ir.Dim("deferred"),), frozenset({"allocatable"}))
-        t.cost_dims[bufs[e]] = (ir.Dim("explicit", lo, hi),)
+        fs = [x for x in out.f_body if _recorded(x, "fad_push") == e]
+        bs = [y for y in out.b_body if _recorded(y, "fad_pop") == e]
+        for x, y in zip(fs, reversed(bs), strict=True):
+            b = t.temp("save", typ, (ir.Dim("deferred"),), frozenset({"allocatable"}))
+            t.cost_dims[b] = (ir.Dim("explicit", lo, hi),)
+            bufs[b] = e
+            pushes[id(x)] = b
+            pops[id(y)] = b
     # bounds other than names and literals go through integer temporaries, so the ALLOCATE
     # text names only variables (the C back end reads it)
     sizes: Stmts = []
@@ -200,22 +227,22 @@ def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
             b = ir.Name(n)
         named.append(b)
     shape = f"({expr(named[0])}:{expr(named[1])})"
-    alloc = ir.Opaque(f"allocate({', '.join(b + shape for b in bufs.values())})", loc=s.loc)
-    free = ir.Opaque(f"deallocate({', '.join(bufs.values())})", loc=s.loc)
+    alloc = ir.Opaque(f"allocate({', '.join(b + shape for b in bufs)})", loc=s.loc)
+    free = ir.Opaque(f"deallocate({', '.join(bufs)})", loc=s.loc)
     at = ir.Name(s.var)
 
     def swap(x: ir.Stmt, tape: str) -> ir.Stmt:
-        e = _recorded(x, tape)
-        if e not in bufs:
+        b = (pushes if tape == "fad_push" else pops).get(id(x))
+        if b is None:
             return x
-        slot = ir.ArrayRef(bufs[e], (at,))
+        e, slot = bufs[b], ir.ArrayRef(b, (at,))
         return ir.Assign(slot, e, x.loc) if tape == "fad_push" else ir.Assign(e, slot, x.loc)
 
     out.f_before += [*sizes, alloc]
     out.f_body = [swap(x, "fad_push") for x in out.f_body]
-    out.f_after += [*(ir.CallStmt("fad_push", (ir.Name(b),), s.loc) for b in bufs.values()), free]
-    pops = [ir.CallStmt("fad_pop", (ir.Name(b),), s.loc) for b in reversed(bufs.values())]
-    out.b_before[:0] = [*sizes, alloc, *pops]
+    out.f_after += [*(ir.CallStmt("fad_push", (ir.Name(b),), s.loc) for b in bufs), free]
+    popped = [ir.CallStmt("fad_pop", (ir.Name(b),), s.loc) for b in reversed(bufs)]
+    out.b_before[:0] = [*sizes, alloc, *popped]
     out.b_body = [swap(y, "fad_pop") for y in out.b_body]
     out.b_after.append(free)
 
