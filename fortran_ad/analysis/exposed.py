@@ -11,7 +11,8 @@ surely wrote the whole variable. Whole writes are assignments to a name, actual 
 intent(out) dummies (not allocatable, not pointers, passed whole and only once), the DO
 variable, both arms of an IF with an ELSE (every case of a SELECT with a default), and arrays
 whose elements a loop nest writes over the declared extents: ``do k = lo, hi; a(k + c) = ...``
-covers ``a(lo+c:hi+c)``; a rank-1 array is covered by pieces (``sub(1) = 0`` then
+covers ``a(lo+c:hi+c)``, also when every arm of an IF/ELSE in the innermost body writes the
+element (hdiff's ``flx``, ``fly``); a rank-1 array is covered by pieces (``sub(1) = 0`` then
 ``do k = 2, n; sub(k) = ...``), a rank-k array by one nest whose loop variables are its k
 subscripts. Bounds are compared symbolically (sympy): ``nz - 1`` matches a declared
 ``k_eddy(nz - 1)``. Calls of internal procedures read everything they mention (host
