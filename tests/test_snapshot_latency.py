@@ -149,3 +149,63 @@ def test_bytes_of_a_tape_beyond_the_cache_cost_the_memory_rate(monkeypatch) -> N
 def test_the_cache_size_is_read_from_the_machine() -> None:
     assert costs.llc_bytes() >= 1 << 16
     assert costs._bytes("32768K") == 32 << 20 and costs._bytes("32 MiB") == 32 << 20
+
+
+ARMS = """\
+module arms_m
+  implicit none
+contains
+  subroutine run(n, nt, h, c, out, cost)
+    integer, intent(in) :: n, nt
+    real(8), intent(inout) :: h(n)
+    real(8), intent(in) :: c(n)
+    real(8), intent(out) :: out(n, nt), cost
+    real(8) :: flx(n), part(n), g(n), d
+    integer :: i, step
+    part = 0.0d0
+    g = 0.0d0
+    do step = 1, nt
+      do i = 1, n
+        d = h(i) - 0.3d0*c(i)
+        if (c(i) > 1.0d0) then
+          flx(i) = 0.5d0*d*h(i)
+          part(i) = d
+        else
+          flx(i) = 0.1d0*d
+          g(i) = g(i) + 0.01d0*d*d
+        end if
+      end do
+      do i = 1, n
+        h(i) = h(i) - 0.1d0*flx(i) + 0.01d0*g(i)
+        out(i, step) = h(i)**2 + part(i)
+      end do
+    end do
+    cost = sum(out) + sum(g)
+  end subroutine run
+end module arms_m
+"""
+
+
+@pytest.mark.gfortran
+def test_snapshot_leaves_out_arrays_written_in_every_arm_and_disjoint_outputs(
+    tmp_path: Path,
+) -> None:
+    src = tmp_path / "arms.f90"
+    src.write_text(ARMS)
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "fortran_ad", str(src), "--wrt", "h", "--of", "cost",
+            "--head", "run", "--checkpoint", "recompute-all", "-o", str(out)]  # fmt: skip
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    saved = _snapshot((out / "arms_b.f90").read_text())
+    # flx(i) is written in both arms of the IF/ELSE for every i before the second nest reads
+    # it; out(i, step) is never read (each iteration writes its own column); d is a scalar
+    # written first. part and g are written in one arm only and read later: they stay.
+    assert {"h", "part", "g"} <= saved, saved
+    assert not saved & {"flx", "out", "d"}, saved
+    report = api.check(
+        [src], wrt="h", of="cost", head="run", sizes={"n": 6, "nt": 12},
+        ranges={"h": (0.5, 1.5), "c": (0.5, 1.5)}, modes=("reverse",), directions=1,
+        checkpoint="recompute-all",
+    )  # fmt: skip
+    assert report.ok, report.table()

@@ -11,7 +11,8 @@ surely wrote the whole variable. Whole writes are assignments to a name, actual 
 intent(out) dummies (not allocatable, not pointers, passed whole and only once), the DO
 variable, both arms of an IF with an ELSE (every case of a SELECT with a default), and arrays
 whose elements a loop nest writes over the declared extents: ``do k = lo, hi; a(k + c) = ...``
-covers ``a(lo+c:hi+c)``; a rank-1 array is covered by pieces (``sub(1) = 0`` then
+covers ``a(lo+c:hi+c)``, also when every arm of an IF/ELSE in the innermost body writes the
+element (hdiff's ``flx``, ``fly``); a rank-1 array is covered by pieces (``sub(1) = 0`` then
 ``do k = 2, n; sub(k) = ...``), a rank-k array by one nest whose loop variables are its k
 subscripts. Bounds are compared symbolically (sympy): ``nz - 1`` matches a declared
 ``k_eddy(nz - 1)``. Calls of internal procedures read everything they mention (host
@@ -77,10 +78,7 @@ class _Exposed:
         if isinstance(s, ir.If | ir.Select):
             self.read(set().union(set(), *(reads_of(e) for e in stmt_exprs(s))), killed)
             arms = [self.seq(b, set(killed), {}) for b in bodies(s)]
-            complete = (isinstance(s, ir.If) and s.else_body is not None) or (
-                isinstance(s, ir.Select) and any(not c.selectors for c in s.cases)
-            )
-            return set.intersection(*arms) if complete and arms else killed
+            return set.intersection(*arms) if _complete(s) and arms else killed
         if isinstance(s, ir.DoWhile):
             self.read(set().union(set(), *(reads_of(e) for e in stmt_exprs(s))), killed)
             self.seq(s.body, set(killed), {})
@@ -166,10 +164,31 @@ def _nest_writes(s: ir.Do, chain: tuple[tuple[str, Interval], ...]):
     for x in s.body:
         if isinstance(x, ir.Do):
             yield from _nest_writes(x, chain)
-        elif isinstance(x, ir.Assign) and isinstance(x.target, ir.ArrayRef):
+        else:
+            yield from _arm_writes((x,), chain)
+
+
+def _arm_writes(body: tuple[ir.Stmt, ...], chain):
+    """(array, box) that every path through ``body`` (straight-line statements of an innermost
+    loop body) surely writes: top-level assignments, and the writes common to every arm of an
+    IF with an ELSE or a SELECT with a default (hdiff's ``if (...) then; flx(i, j) = 0; else;
+    flx(i, j) = res; end if``)."""
+    for x in body:
+        if isinstance(x, ir.Assign) and isinstance(x.target, ir.ArrayRef):
             box = _box(x.target, chain)
             if box is not None:
                 yield x.target.name, box
+        elif isinstance(x, ir.If | ir.Select) and _complete(x):
+            arms = [set(_arm_writes(b, chain)) for b in bodies(x)]
+            yield from set.intersection(*arms) if arms else ()
+
+
+def _complete(s: ir.If | ir.Select) -> bool:
+    """Some arm of ``s`` runs whatever the conditions: an IF with an ELSE, a SELECT with a
+    default case."""
+    if isinstance(s, ir.If):
+        return s.else_body is not None
+    return any(not c.selectors for c in s.cases)
 
 
 def _box(target: ir.ArrayRef, chain) -> tuple[Interval, ...] | None:
