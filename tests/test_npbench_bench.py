@@ -108,6 +108,7 @@ def test_runner_flags_a_wrong_jax_gradient(tmp_path: Path) -> None:
 
 
 @needs_gfortran
+@pytest.mark.filterwarnings("ignore:os.fork:RuntimeWarning")  # the programs run after jax
 def test_two_thread_gradient_equals_the_one_thread_gradient(tmp_path: Path) -> None:
     """The runner's 2-thread build (--parallelize-adjoint, OMP_NUM_THREADS=2) has OpenMP loops
     in its adjoint and gives the 1-thread gradient (same generated inputs in both programs)."""
