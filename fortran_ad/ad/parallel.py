@@ -183,6 +183,8 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     if again and all(not isinstance(x, ir.Do | ir.If | ir.Select) for x in [*head, *body]):
         flat = rerun.peephole(t, [*head, *body])
         head, body = [], flat
+    if why is None and again:
+        why = rerun.shared_record([*head, *body], private, pvars)
     new_spec = None
     if why is None:
         new_spec = races.adjoint_spec(t, spec, [*head, *body], private, pvars)

@@ -105,3 +105,21 @@ def iteration_first_defs(body, private: set[str]) -> set[int]:
             if isinstance(x, ir.Do):
                 mentioned.add(x.var)
     return out
+
+
+def shared_record(body, private: set[str], pvars: list[str]) -> str | None:
+    """Why the re-run iteration ``body`` cannot run in parallel: it records (pushes or pops)
+    a shared variable beyond the iteration's own elements, e.g. a whole array ``c`` while
+    other threads update their columns of it, so a pop would overwrite their values. A record
+    whose subscripts name a parallel loop variable (``c(i, j)``, ``c(:, j)``) is the
+    iteration's own; private variables are the thread's."""
+    for x in walk_stmts(tuple(body)):
+        if not (isinstance(x, ir.CallStmt) and x.name in ("fad_push", "fad_pop") and x.args):
+            continue
+        name = base_name(x.args[0])
+        if name is None or name in private:
+            continue
+        subs = x.args[0].subs if isinstance(x.args[0], ir.ArrayRef) else ()
+        if not any(set(pvars) & names_in(e) for e in subs):
+            return f"the re-run iteration records the shared '{name}' beyond its own elements"
+    return None
