@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLES, sample_sources
+from conftest import SAMPLES, SAMPLES_DIR, sample_sources
 
 from fortran_ad import api, cli
 from fortran_ad.analysis.dependence import analyse
@@ -406,4 +406,21 @@ def test_rerun_recording_a_whole_shared_array_runs_serially(tmp_path: Path, monk
     report = api.check(src, wrt="alpha,beta,a,c", of="cost", head="syrk_omp",
                        sizes={"n": 200, "m": 6}, ranges={"alpha": (0.1, 0.2), "beta": (0.9, 1.0)},
                        modes=("reverse",))  # fmt: skip
+    assert report.ok, report.error or report.table()
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_parallelized_stencil_with_offsets_and_reruns(threads: str, monkeypatch) -> None:
+    """NPBench's hdiff under --parallelize-adjoint (found by the runner's 2-thread column): the
+    ``lap`` loop's adjoint gathers in_field increments at j+2 and j, whose buffers each
+    iteration writes at its base offset j+1 and must zero there (it zeroed j: the next
+    iteration wiped the previous one's increments); the ``flx`` loop's re-run reads ``lap``,
+    which every k overwrites, so ``lap`` is needed and saved (it was not). Both were wrong at
+    1 thread already."""
+    monkeypatch.setenv("OMP_NUM_THREADS", threads)
+    npb = SAMPLES_DIR / "npbench"
+    report = api.check([npb / "npb_kinds.f90", npb / "npb_weather.f90"], wrt="in_field,coeff",
+                       of="cost", head="hdiff", sizes={"ni": 24, "nj": 20, "nk": 6},
+                       ranges={"in_field": (0.0, 1.0), "coeff": (0.0, 1.0)},
+                       modes=("reverse",), parallelize_adjoint=True)  # fmt: skip
     assert report.ok, report.error or report.table()

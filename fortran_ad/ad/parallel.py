@@ -179,7 +179,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     body, buffers, extra, why = races.race_free(t, b_body, pvars, loops, private, spec)
     head = [*_zero_private(t, private, [*f_body, *b_body]), *extra]
     if again:
-        head += rerun.prune(f_body, body, needed0)
+        head += rerun.prune(f_body, body, needed0 - reductions)  # accumulators: not re-run
     if again and all(not isinstance(x, ir.Do | ir.If | ir.Select) for x in [*head, *body]):
         flat = rerun.peephole(t, [*head, *body])
         head, body = [], flat
@@ -295,4 +295,23 @@ def tangent_stmts(t, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
             new = [x for y in new for x in (atomic, y)]
             atomic = None
         out.extend(new)
+    return out
+
+
+def rerun_reads(t) -> set[str]:
+    """Names the backward sweep's re-runs of parallel-loop iterations read, beyond the needed
+    ones: a loop that writes a needed variable re-runs its iterations (``reverse_loop``'s
+    second pass), which read the body's upward-exposed names (hdiff's ``lap`` in the ``flx``
+    loop); their overwrites elsewhere must be saved like any needed value's."""
+    loops = [s for s in walk_stmts(t.routine.body) if isinstance(s, ir.Do) and wants(t, s)]
+    needed, out = set(t.needed), set()
+    changed = True
+    while changed:
+        changed = False
+        for s in loops:
+            if needed & _writes(t, s.body):
+                new = rerun.reads(s.body, frozenset({s.var})) - needed
+                needed |= new
+                out |= new
+                changed = changed or bool(new)
     return out

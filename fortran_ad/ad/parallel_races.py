@@ -194,7 +194,9 @@ def race_free(t, body, pvars, loops, private, spec):
 
     per_iter = []
     for (name, _d), (buf, base) in sorted(buffers.items()):
-        own = _section(buf, rank(t, dmap[name]), base, pvars, [0] * len(pvars))
+        # the iteration p writes its buffer at p + o0 (``_shift``): zero that slab, not p's
+        at = [_plus(ir.Name(v), o0) for v, (_k, o0) in zip(pvars, base, strict=True)]
+        own = _section(buf, rank(t, dmap[name]), base, at)
         per_iter.append(ir.Assign(own, t.zero(ir.Name(dmap[name]))))
     return list(map_body(tuple(body), rewrite)), buffers, per_iter, None
 
@@ -252,11 +254,11 @@ def _from_sympy(x) -> ir.Expr:
     return out
 
 
-def _section(buf: str, rank: int, base: Sig, idx: list[ir.Expr] | list[int], shift) -> ir.Expr:
-    """``buf(:, p + o0)``: the parallel positions of ``base`` at the given indices."""
+def _section(buf: str, rank: int, base: Sig, idx: list[ir.Expr]) -> ir.Expr:
+    """``buf(:, q)``: the parallel positions of ``base`` at the indices ``idx``."""
     subs: list[ir.Expr] = [ir.Range() for _ in range(rank)]
     for n, (k, _o) in enumerate(base):
-        subs[k] = idx[n] if isinstance(idx[n], ir.Expr) else lit(idx[n])
+        subs[k] = idx[n]
     return ir.ArrayRef(buf, tuple(subs))
 
 
@@ -291,9 +293,9 @@ def gathers(t, loops: list[ir.Do], buffers) -> list[ir.Stmt]:
             cond = conds[0]
             for c in conds[1:]:
                 cond = ir.BinOp(".and.", cond, c)
-            tgt = _section(name, nrank, base, [ir.Name(v) for v in pvars], None)
+            tgt = _section(name, nrank, base, [ir.Name(v) for v in pvars])
             src_idx = [_plus(ir.Name(v), -d[n]) for n, v in enumerate(pvars)]
-            add = ir.Assign(tgt, ir.BinOp("+", tgt, _section(buf, nrank, base, src_idx, None)))
+            add = ir.Assign(tgt, ir.BinOp("+", tgt, _section(buf, nrank, base, src_idx)))
             stmts.append(ir.If(((cond, (add,)),), inline=True))
         lo = [min(base[n][1] + d[n] for d, _, _ in items) for n in range(len(loops))]
         hi = [max(base[n][1] + d[n] for d, _, _ in items) for n in range(len(loops))]
