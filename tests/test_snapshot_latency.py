@@ -62,16 +62,21 @@ def _snapshot(text: str) -> set[str]:
     return set(re.findall(r"call fad_push\((\w+)\)", block.group(1)))
 
 
-@pytest.mark.gfortran
-def test_snapshot_leaves_out_write_before_read_variables(tmp_path: Path) -> None:
-    src = tmp_path / "fresh.f90"
-    src.write_text(SOURCE)
-    out = tmp_path / "out"
+def _recompute_all_snapshot(src: Path) -> set[str]:
+    """Names the recompute-all adjoint of ``src`` (head ``run``, wrt ``h``) snapshots."""
+    out = src.parent / "out"
     args = [sys.executable, "-m", "fortran_ad", str(src), "--wrt", "h", "--of", "cost",
             "--head", "run", "--checkpoint", "recompute-all", "-o", str(out)]  # fmt: skip
     proc = subprocess.run(args, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    saved = _snapshot((out / "fresh_b.f90").read_text())
+    return _snapshot((out / f"{src.stem}_b.f90").read_text())
+
+
+@pytest.mark.gfortran
+def test_snapshot_leaves_out_write_before_read_variables(tmp_path: Path) -> None:
+    src = tmp_path / "fresh.f90"
+    src.write_text(SOURCE)
+    saved = _recompute_all_snapshot(src)
     # h and acc are read before written in an iteration; du (intent(out) of tend), flux
     # (pieces 0 and 1..n of its declared 0:n) and s are written first in every iteration
     assert {"h", "acc"} <= saved
@@ -192,12 +197,7 @@ def test_snapshot_leaves_out_arrays_written_in_every_arm_and_disjoint_outputs(
 ) -> None:
     src = tmp_path / "arms.f90"
     src.write_text(ARMS)
-    out = tmp_path / "out"
-    args = [sys.executable, "-m", "fortran_ad", str(src), "--wrt", "h", "--of", "cost",
-            "--head", "run", "--checkpoint", "recompute-all", "-o", str(out)]  # fmt: skip
-    proc = subprocess.run(args, capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    saved = _snapshot((out / "arms_b.f90").read_text())
+    saved = _recompute_all_snapshot(src)
     # flx(i) is written in both arms of the IF/ELSE for every i before the second nest reads
     # it; out(i, step) is never read (each iteration writes its own column); d is a scalar
     # written first. part and g are written in one arm only and read later: they stay.
