@@ -23,11 +23,13 @@ processes' load on a shared machine does not inflate them:
 
 The store-all adjoints of the cases below (other sizes than the bench preset), timed by the
 timing program of scripts/bench_adjoint.py with the CPU clock, built once and run
-round-robin ``--rounds`` times (median), are predicted by their plans (``Plan.seconds``); one
-scale of FLOP_SECONDS (what the small loops above do not see: vectorisation, memory traffic
-of the sweeps, call overheads) is fitted to them by least squares in relative error, repeated
-until it settles (a latency-bound loop costs its chain's seconds whatever the flop rate).
-Constants, latencies, the cache size, scale and per-case errors are written to
+round-robin ``--rounds`` times (median), are predicted by their plans (``Plan.seconds``; the
+primals by the flop model, reported only). Two constants are fitted to the adjoints by least
+squares in relative error: one scale of FLOP_SECONDS (what the small loops above do not see: memory
+traffic of the sweeps, call overheads), repeated until it settles (a latency-bound loop costs
+its chain's seconds whatever the flop rate), for each speed-up of vectorised loops
+(checkpoint/vector.py) in VECTOR_GRID; the pair with the smallest error is kept.
+Constants, latencies, the cache size, scale, speed-up and per-case errors are written to
 fortran_ad/checkpoint/calibration.json.
 """
 
@@ -51,9 +53,9 @@ import calibrate_kernels as kernels  # noqa: E402
 from bench_adjoint import FLAGS, CaseError, build_case, load_cases, run_program  # noqa: E402
 from bench_checkpoint import cpu_source  # noqa: E402
 
-from fortran_ad.ad.emit import plan_checkpoints  # noqa: E402
+from fortran_ad.ad.emit import _cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
-from fortran_ad.checkpoint import costs, latency  # noqa: E402
+from fortran_ad.checkpoint import costs, latency, vector  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402
 from fortran_ad.runtime import TAPE_SOURCE  # noqa: E402
@@ -234,19 +236,50 @@ def tape_seconds(work: Path) -> tuple[float, float]:
 
 def predicted(case, values: dict) -> tuple[float, float]:
     """Seconds of the store-all adjoint (joint calls) the plan predicts with the current
-    constants: (the flop model's part, the tape traffic's part)."""
+    constants: (the flop model's part, the tape traffic's part) and the primal's seconds."""
     cv = load_case(case.toml, case.head)
     sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
     opts = Options(sources=cv.sources, mode="reverse", head=case.head, wrt=cv.wrt, of=cv.of,
                    sizes=sizes, checkpoint="store-all")  # fmt: skip
-    full = plan_checkpoints(Plan(load(list(cv.sources)), opts)).seconds
+    plan = Plan(load(list(cv.sources)), opts)
+    full = plan_checkpoints(plan).seconds
+    primal = _cost_model(plan)[1](plan.head) * costs.FLOP_SECONDS
     saved = costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY
     costs.PUSH_COST = costs.BYTE_COST = costs.BYTE_COST_MEMORY = 0.0
     try:
         flop = plan_checkpoints(Plan(load(list(cv.sources)), opts)).seconds
     finally:
         costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY = saved
-    return flop, full - flop
+    return flop, full - flop, primal
+
+
+VECTOR_GRID = (1.0, 1.5, 2.0, 2.5, 3.0)  # speed-ups of vectorised loops tried
+
+
+def fit(
+    a: float, speedup: float, push, cache, memory, cases, seconds
+) -> tuple[float, float, float]:
+    """(sum of squared relative errors, fitted FLOP_SECONDS, speedup): the flop rate scaled by
+    least squares in relative error over the store-all adjoints with vectorised loops
+    ``speedup`` times faster; repeated until the scale settles (a loop bound
+    by a recurrence costs its chain's seconds whatever the flop rate)."""
+    vector.VECTOR_SPEEDUP = speedup
+    err = math.inf
+    for _ in range(4):
+        set_rates(a, push, cache, memory)
+        f, tau = [], []  # per case: flop part and tape part over the measured seconds
+        for n, (s, _) in seconds.items():
+            fl, tr, _ = predicted(cases[n], cases[n].presets["calibrate"])
+            f.append(fl / s)
+            tau.append(tr / s)
+        num = sum((1 - t) * x for x, t in zip(f, tau, strict=True))
+        k = num / sum(x * x for x in f) if f and num > 0 else 1.0
+        a *= k
+        err = sum((k * x + t - 1) ** 2 for x, t in zip(f, tau, strict=True))
+        print(f"vector speed-up {speedup}: scale step {k:.4f}, squared error {err:.4f}", flush=True)
+        if abs(k - 1) < 1e-3:
+            break
+    return err, a, speedup
 
 
 def set_rates(flop: float, push: float, cache: float, memory: float) -> None:
@@ -259,8 +292,9 @@ def set_rates(flop: float, push: float, cache: float, memory: float) -> None:
     )
 
 
-def measure(cases: dict, rounds: int, work: Path) -> dict[str, float]:
-    """Median CPU seconds of each case's store-all adjoint, the cases run round-robin."""
+def measure(cases: dict, rounds: int, work: Path) -> dict[str, tuple[float, float]]:
+    """Median CPU seconds of each case's store-all adjoint and of its primal, the cases run
+    round-robin."""
     built = {}
     for name, values in CASES.items():
         case = cases[name]
@@ -271,6 +305,7 @@ def measure(cases: dict, rounds: int, work: Path) -> dict[str, float]:
         except CaseError as exc:
             print(f"{name}: {exc.status}", flush=True)
     times: dict[str, list[float]] = {name: [] for name in built}
+    primals: dict[str, list[float]] = {name: [] for name in built}
     for r in range(rounds):
         for name, b in built.items():
             try:
@@ -279,8 +314,9 @@ def measure(cases: dict, rounds: int, work: Path) -> dict[str, float]:
                 print(f"{name}: {exc.status}", flush=True)
                 continue
             times[name].append(run[0].adjoint)
+            primals[name].append(run[0].primal)
         print(f"round {r + 1}/{rounds}", file=sys.stderr, flush=True)
-    return {n: statistics.median(t) for n, t in times.items() if t}
+    return {n: (statistics.median(t), statistics.median(primals[n])) for n, t in times.items() if t}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -289,7 +325,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dry-run", action="store_true", help="print, do not write the file")
     args = p.parse_args(argv)
     cases = {c.sample: c for c in load_cases(select=list(CASES))}
-    rows = []
     with tempfile.TemporaryDirectory(prefix="fad-calibrate-") as tmp:
         root = Path(tmp)
         push, _ = tape_seconds(root)
@@ -308,32 +343,25 @@ def main(argv: list[str] | None = None) -> int:
             costs.WEIGHTS[f] = weights["exp"]
         costs.WEIGHTS["modulo"] = weights["mod"]
         seconds = measure(cases, args.rounds, root)
-    # one scale of the flop rate (vectorisation, the sweeps' memory traffic, call overheads
-    # the small loops do not see), least squares in relative error; tape rates and latencies
-    # as measured. A loop bound by a recurrence costs its chain's seconds whatever the flop
-    # rate, so the fit is repeated with the scaled rate until the scale settles.
-    first, scale = a, 1.0
-    for _ in range(4):
-        set_rates(a, push, cache, memory)
-        rows = [
-            (n, s, *predicted(cases[n], cases[n].presets["calibrate"])) for n, s in seconds.items()
-        ]
-        f = [fl / s for _, s, fl, _ in rows]
-        tau = [tr / s for _, s, _, tr in rows]
-        num = sum((1 - t) * x for x, t in zip(f, tau, strict=True))
-        k = num / sum(x * x for x in f) if rows and num > 0 else 1.0
-        a *= k
-        scale = a / first
-        print(f"scale {scale:.4f} (step {k:.4f})", flush=True)
-        if abs(k - 1) < 1e-3:
-            break
+    first = a
+    # the flop rate's scale and the vectorised loops' speed-up (checkpoint/vector.py), least
+    # squares in relative error over the adjoints (the primals' errors are reported); tape
+    # rates and latencies as measured
+    best = min((fit(a, v, push, cache, memory, cases, seconds) for v in VECTOR_GRID),
+               key=lambda r: r[0])  # fmt: skip
+    _, a, speedup = best
+    vector.VECTOR_SPEEDUP, scale = speedup, a / first
+    print(f"chosen: vector speed-up {speedup}, scale {scale:.4f}", flush=True)
     set_rates(a, push, cache, memory)
     cases_out = {}
-    for name, s in seconds.items():
-        fl, tr = predicted(cases[name], cases[name].presets["calibrate"])
+    for name, (s, sp) in seconds.items():
+        fl, tr, pp = predicted(cases[name], cases[name].presets["calibrate"])
         p = fl + tr
-        cases_out[name] = {"measured_s": s, "predicted_s": p, "error": (p - s) / s}
-        print(f"{name}: measured {s:.3g} s, predicted {p:.3g} s (tape {tr:.3g} s)", flush=True)
+        cases_out[name] = {"measured_s": s, "predicted_s": p, "error": (p - s) / s,
+                           "primal_measured_s": sp, "primal_predicted_s": pp,
+                           "primal_error": (pp - sp) / sp}  # fmt: skip
+        print(f"{name}: measured {s:.3g} s, predicted {p:.3g} s (tape {tr:.3g} s); primal "
+              f"{sp:.3g} s, predicted {pp:.3g} s", flush=True)  # fmt: skip
     result = {
         "flop_seconds": a,
         "push_seconds": push,
@@ -344,6 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         "byte_cost_memory": memory / a,
         "llc_bytes": costs.LLC_BYTES,
         "scale": scale,
+        "vector_speedup": speedup,
         **{f"weight_{k}": round(v, 2) for k, v in weights.items()},
         **{f"latency_{k}": v for k, v in lat.items()},
         "date": date.today().isoformat(),

@@ -11,7 +11,9 @@ PUSH_COST, a push of a large array about BYTE_COST per byte (a copy). A tape lar
 the last-level cache (LLC_BYTES, from calibration.json, /sys or lscpu; DEFAULT_LLC without
 them) streams the part beyond CACHE_SHARE of the cache at BYTE_COST_MEMORY (``byte_cost``).
 A DO loop whose iterations form a dependence chain costs per iteration at least the chain's
-latency (checkpoint/latency.py), not only its flops. FLOP_SECONDS (seconds per modelled
+latency (checkpoint/latency.py), not only its flops; one gfortran vectorises
+(checkpoint/vector.py) costs its flops over VECTOR_SPEEDUP. The backward loop of a DO WHILE
+runs its trips (``while_counters``). FLOP_SECONDS (seconds per modelled
 flop), PUSH_COST, BYTE_COST and BYTE_COST_MEMORY (flop equivalents) and the latencies come
 from calibration.json next to this file, which scripts/calibrate_costs.py measures on a
 machine (real gfortran runs; README, "The checkpoint plan"); without it the defaults below
@@ -25,7 +27,7 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from fortran_ad.checkpoint import latency
+from fortran_ad.checkpoint import latency, vector
 from fortran_ad.checkpoint.env import Number, SizeEnv
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import type_bytes
@@ -156,6 +158,27 @@ def while_trips(s: ir.DoWhile, env: SizeEnv) -> float:
     return float(n)
 
 
+def while_counters(fwd: tuple[ir.Stmt, ...], env: SizeEnv) -> dict[str, float]:
+    """The iteration counters of the DO WHILE loops in a forward sweep (``fad_count1 =
+    fad_count1 + 1`` in the loop body; the backward sweep's counted loop runs ``fad_count1``
+    times) and the trips of their loops."""
+    out: dict[str, float] = {}
+    for s in fwd:
+        if isinstance(s, ir.DoWhile):
+            for c in s.body:
+                name = (
+                    c.target.name
+                    if isinstance(c, ir.Assign) and isinstance(c.target, ir.Name)
+                    else ""
+                )
+                if name.startswith("fad_count") and _step_of(s.body, name, env) == 1:
+                    out[name] = while_trips(s, env)
+        inner = inside(s, env) if isinstance(s, ir.Do) else env
+        for b in bodies(s):
+            out.update(while_counters(b, inner))
+    return out
+
+
 def _step_of(body: tuple[ir.Stmt, ...], name: str, env: SizeEnv) -> float | None:
     steps = [
         s.value
@@ -249,8 +272,11 @@ def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], 
             total += callee_cost(s.name)
         elif isinstance(s, ir.Do):
             per = flops(s.body, inside(s, env), callee_cost)
+            n = mean_trips(s, env)
+            if n >= vector.MIN_TRIPS and vector.vectorises(s, known):
+                per /= vector.VECTOR_SPEEDUP
             chain = latency.recurrence(s, env.lookup)  # a carried chain: latency-bound
-            total += mean_trips(s, env) * max(per, chain / FLOP_SECONDS)
+            total += n * max(per, chain / FLOP_SECONDS)
         elif isinstance(s, ir.DoWhile):
             total += while_trips(s, env) * flops(s.body, env, callee_cost)
         else:
@@ -349,7 +375,10 @@ def adjoint_counts(
             continue  # counted where it is called
         env = as_env(sizes, lookup)
         runs = invocations.get(name, 0.0)
-        work += runs * (flops(tuple(fwd), env, cost) + flops(tuple(bwd), env, cost))
+        back = env
+        for counter, n in while_counters(tuple(fwd), env).items():
+            back = back.bind(counter, n)  # the backward loop runs the DO WHILE's trips
+        work += runs * (flops(tuple(fwd), env, cost) + flops(tuple(bwd), back, cost))
         p, b = tape_traffic(fwd, lookup, env)
         pushes, nbytes = pushes + runs * p, nbytes + runs * b
     return work, pushes, nbytes

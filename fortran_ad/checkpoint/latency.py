@@ -53,7 +53,7 @@ def _load() -> dict[str, float]:
 
 
 LATENCY_SECONDS = _load()
-_LIBM = ("log", "log10", "sin", "cos", "tan", "tanh", "atan", "exp")
+LIBM = ("log", "log10", "sin", "cos", "tan", "tanh", "atan", "exp")
 _FREE = {"real", "dble", "int", "nint", "float", "sngl"}  # conversions: off the latency chain
 MAX_CHANNELS = 12  # more: only self-recurrences are searched
 NEG = -math.inf
@@ -72,7 +72,7 @@ def op_latency(x: ir.Expr) -> float:
     if isinstance(x, ir.Call):
         if x.name in _FREE:
             return 0.0
-        if x.name in _LIBM:
+        if x.name in LIBM:
             return L["exp"]
         if x.name in ("sqrt", "mod", "modulo"):
             return L["sqrt" if x.name == "sqrt" else "mod"]
@@ -129,19 +129,19 @@ def _channels(var: str, step: int, body, lookup: Lookup) -> list[tuple[str, int]
     array_writes = {}
     for s in body:
         if isinstance(s, ir.Assign) and isinstance(s.target, ir.ArrayRef):
-            key = _element(s.target, var)
+            key = element(s.target, var)
             if key is not None:
                 array_writes.setdefault(s.target.name, []).append(key)
     for s in body:
         if isinstance(s, ir.CallStmt):
             written |= {base_name(a) or "" for a in s.args} if s.name == "fad_pop" else set()
             continue
-        for x in _leaves(s.value):
+        for x in leaves(s.value):
             if isinstance(x, ir.Name) and x.name not in written and _real(x.name, lookup):
                 if any(_target_is(t, x.name) for t in body):
                     out.setdefault(x.name, 1)
             elif isinstance(x, ir.ArrayRef) and x.name in array_writes:
-                key = _element(x, var)
+                key = element(x, var)
                 for rest, c in array_writes[x.name] if key is not None else []:
                     d = (c - key[1]) * step
                     if rest == key[0] and d >= 1 and _real(x.name, lookup):
@@ -177,7 +177,7 @@ def _offset(sub: ir.Expr, var: str) -> int | None:
     return offset(sub, var)
 
 
-def _element(ref: ir.ArrayRef, var: str):
+def element(ref: ir.ArrayRef, var: str):
     """(the other subscripts, c) for a reference ``x(..., var + c, ...)``; else None."""
     hits = [
         (k, _offset(sub, var)) for k, sub in enumerate(ref.subs) if not isinstance(sub, ir.Range)
@@ -189,13 +189,13 @@ def _element(ref: ir.ArrayRef, var: str):
     return tuple(sub for j, sub in enumerate(ref.subs) if j != k), c
 
 
-def _leaves(e: ir.Expr):
+def leaves(e: ir.Expr):
     """Names and array references read by ``e`` (not inside subscripts)."""
     if isinstance(e, ir.Name | ir.ArrayRef):
         yield e
         return
     for c in _operands(e):
-        yield from _leaves(c)
+        yield from leaves(c)
 
 
 def _operands(e: ir.Expr) -> tuple[ir.Expr, ...]:
@@ -221,7 +221,7 @@ def _arrivals(var: str, step: int, body, src: str, dist: int) -> dict[str, float
         if isinstance(e, ir.Name):
             return now.get(e.name, 0.0 if e.name == src else NEG)
         if isinstance(e, ir.ArrayRef):
-            key = _element(e, var)
+            key = element(e, var)
             if key is not None and (e.name, key) in elems:
                 return elems[(e.name, key)]
             if key is not None and e.name == src:
@@ -242,7 +242,7 @@ def _arrivals(var: str, step: int, body, src: str, dist: int) -> dict[str, float
             now[s.target.name] = t
             out[s.target.name] = t
         else:
-            key = _element(s.target, var)
+            key = element(s.target, var)
             if key is not None:
                 elems[(s.target.name, key)] = t
                 out[s.target.name] = t
