@@ -6,7 +6,8 @@
                                 [--threads 1,2] [--jax-threads 1] [--climate]
 
 Which Fortran is timed (column ``form``): NPBench's NumPy and the JAX side write the dense
-linear algebra of gemm, k2mm, k3mm, doitgen, atax, bicg, mvt, gesummv and gemver with ``@``;
+linear algebra of gemm, k2mm, k3mm, doitgen, atax, bicg, mvt, gesummv and gemver with ``@``
+(the JAX side also symm and trmm: the full matrix built from the triangle, then ``@``);
 ``--form matmul`` (the default) times their MATMUL versions (``<kernel>_mm`` in
 legacy_samples/npbench/npb_blas_mm.f90, cases in matmul.toml), whose MATMUL statements
 fortran-ad keeps as library calls, and ``--form loops`` the PolyBench loop nests of
