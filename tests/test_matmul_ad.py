@@ -8,14 +8,19 @@ no MATMUL, a coefficient reading the target). Each routine is checked with
 ``fortran_ad.api.check`` (finite differences, dot-product identity, Taylor test; the vector
 modes, which keep the loop lowering, too). The MATMUL versions of the NPBench kernels
 (legacy_samples/npbench/matmul.toml) are checked in reverse mode, and dropping one adjoint
-term must make a check fail.
+term must make a check fail. symm_mm and trmm_mm, which build their matrix from a triangle,
+are also checked as the runner times them (gradient-only) and must give the cost and gradient
+of the PolyBench loop nests of the npbench sample on the same inputs.
 """
 
 from __future__ import annotations
 
+import re
+import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import REPO_ROOT
 
@@ -38,7 +43,8 @@ CASES = {
 MODES = {"mm2": ALL_MODES, "mv": ALL_MODES, "fallback": ("reverse", "forward")}
 # NPBench kernels checked here (CI time): the matrix-matrix ones and two matrix-vector ones;
 # atax, bicg and mvt use forms test_forms_check covers (and the runner compares all with JAX)
-NPBENCH = ("gemm_mm", "k2mm_mm", "k3mm_mm", "doitgen_mm", "gesummv_mm", "gemver_mm")
+NPBENCH = ("gemm_mm", "k2mm_mm", "k3mm_mm", "doitgen_mm", "gesummv_mm", "gemver_mm", "symm_mm",
+           "trmm_mm")  # fmt: skip
 # statements of forms.f90 that must stay MATMUL calls in the generated code, and some that
 # must be lowered to loops (their MATMUL disappears)
 KEPT = {
@@ -94,13 +100,58 @@ def test_supported_forms_stay_library_calls(tmp_path: Path, mode: str) -> None:
 
 def test_npbench_matmul_cases_exist() -> None:
     heads = {c["head"] for c in tomllib.loads(MM_TOML.read_text())["case"]}
-    assert set(NPBENCH) <= heads and len(heads) == 9
+    assert set(NPBENCH) <= heads and len(heads) == 11
 
 
 @pytest.mark.parametrize("head", NPBENCH)
 def test_npbench_matmul_kernels(head: str) -> None:
     report = api.check([], head=head, sample=MM_TOML, modes=("reverse",))
     assert report.ok, report.table()
+
+
+@pytest.mark.parametrize("head", ["symm_mm", "trmm_mm"])
+def test_triangle_kernels_gradient_only(head: str) -> None:
+    report = api.check([], head=head, sample=MM_TOML, modes=("reverse",), gradient_only=True)
+    assert report.ok, report.table()
+    assert any(r.test == "fd_adjoint" for r in report.rows)
+
+
+def test_trmm_gradient_needs_no_forward_product(tmp_path: Path) -> None:
+    """t = alpha*matmul(u, b): alpha's derivative comes from u's gradient (ad/matmul.py), so
+    the gradient-only adjoint of trmm_mm does the two products of the gradient, no more."""
+    npb = MM_TOML.parent
+    srcs = [str(npb / "npb_kinds.f90"), str(npb / "npb_blas_mm.f90")]
+    args = ["--head", "trmm_mm", "--wrt", "alpha,a,b", "--of", "cost", "--gradient-only"]
+    assert cli.main([*srcs, *args, "-o", str(tmp_path)]) == 0
+    text = (tmp_path / "npb_blas_mm_b.f90").read_text()
+    body = text.split("subroutine trmm_mm_b(", 1)[1].split("end subroutine trmm_mm_b", 1)[0]
+    forward, backward = body.split("! ---- backward sweep", 1)
+    assert [len(re.findall(r"\bmatmul\(", x)) for x in (forward, backward)] == [0, 2]
+
+
+@pytest.mark.parametrize("kernel", ["symm", "trmm"])
+def test_matmul_form_equals_the_loop_nest(tmp_path: Path, kernel: str) -> None:
+    """The MATMUL version and the PolyBench loop nest (the gradient-checked npbench sample):
+    same cost and gradient on the same inputs (the runner's programs, gradient-only)."""
+    sys.path.insert(0, str(REPO_ROOT / "scripts" / "bench"))
+    import fortran_side
+    from sizes import BY_HEAD
+
+    k = BY_HEAD[kernel]
+    size = {"m": 7, "n": 5}  # m > n and m > the check size: every triangle case
+    runs = {}
+    for head, toml in ((kernel, fortran_side.SAMPLE_TOML), (f"{kernel}_mm", MM_TOML)):
+        built = fortran_side.build(head, size, tmp_path / head, 1 << 30, "ilp", toml)
+        shapes = fortran_side.shapes(built.spec, size)
+        rng = np.random.default_rng(3)
+        data = {n: rng.uniform(lo, hi, shapes[n]) for n, (lo, hi) in k.wrt.items()}
+        runs[head] = fortran_side.run(built, size, data, 1, 300.0)
+    loops, mm = runs[kernel], runs[f"{kernel}_mm"]
+    assert mm.cost == pytest.approx(loops.cost, rel=1e-13)
+    assert sorted(mm.grads) == sorted(k.wrt)
+    for name, g in loops.grads.items():
+        assert np.abs(g).max() > 0, name
+        np.testing.assert_allclose(mm.grads[name], g, rtol=1e-12, atol=1e-13 * np.abs(g).max())
 
 
 def _drop(pred):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import importlib.util
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,17 @@ def test_compare_reports_the_largest_relative_difference() -> None:
     assert run.compare({"a": np.array([1.0, -3.0]), "b": np.zeros(3)}, j) == pytest.approx(0.25)
     assert run.compare({"a": np.array([1.0, -4.0]), "b": np.full(3, 1e-3)}, j) == 1e-3
     assert run.compare({"a": np.array([1.0, -4.0])}, j) == math.inf  # a gradient is missing
+
+
+def test_malloc_pad_reaches_the_fortran_programs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--malloc-pad 16M: mallopt(M_TOP_PAD) here (JAX), MALLOC_TOP_PAD_ for the programs."""
+    run = _run_module()
+    assert run.parse_args(["--kernels", "gemm"]).malloc_pad == 0  # glibc's default
+    args = run.parse_args(["--kernels", "gemm", "--malloc-pad", "16M"])
+    assert args.malloc_pad == 16 * 1024**2
+    monkeypatch.delenv("MALLOC_TOP_PAD_", raising=False)  # restored afterwards
+    run.pad_heap(args.malloc_pad)
+    assert os.environ["MALLOC_TOP_PAD_"] == str(16 * 1024**2)
 
 
 @needs_jax

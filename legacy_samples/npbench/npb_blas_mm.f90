@@ -5,14 +5,15 @@
 !! library calls (fortran_ad/ad/matmul.py): gfortran -fexternal-blas turns them into BLAS
 !! calls, in the primal and in the derivative code. scripts/bench/run.py benchmarks these
 !! heads (`<kernel>_mm`) against JAX by default (--form matmul); --form loops takes the
-!! PolyBench loop nests.
+!! PolyBench loop nests. symm_mm and trmm_mm build the full matrix from the triangle the loop
+!! nests read (as the JAX side does), then multiply.
 module npb_blas_mm
   use npb_kinds, only: dp
   implicit none
   private
 
   public :: gemm_mm, atax_mm, bicg_mm, mvt_mm, gesummv_mm, gemver_mm, k2mm_mm, k3mm_mm
-  public :: doitgen_mm
+  public :: doitgen_mm, symm_mm, trmm_mm
 
 contains
 
@@ -132,4 +133,51 @@ contains
     end do
     cost = sum(a)
   end subroutine doitgen_mm
+
+  !> C := beta*C + alpha*S B with S the symmetric matrix of A's lower triangle (A, S m x m,
+  !! B, C m x n), as NPBench builds it: S = tril(A) + tril(A, -1)^T, then one product
+  subroutine symm_mm(m, n, alpha, beta, c, a, b, cost)
+    integer,  intent(in)    :: m, n
+    real(dp), intent(in)    :: alpha, beta, a(m, m), b(m, n)
+    real(dp), intent(inout) :: c(m, n)
+    real(dp), intent(out)   :: cost
+    real(dp) :: s(m, m)
+    integer :: i, k
+
+    do k = 1, m
+      do i = 1, k - 1
+        s(i, k) = a(k, i)
+      end do
+      do i = k, m
+        s(i, k) = a(i, k)
+      end do
+    end do
+    c = beta*c + alpha*matmul(s, b)
+    cost = sum(c)
+  end subroutine symm_mm
+
+  !> B := alpha*(B + U B) with U = triu(A^T, 1), the strictly upper part of A^T (A unit lower
+  !! triangular, m x m; B m x n), as the JAX side writes it: U built, then one product, scaled
+  !! like BLAS's trmm (B := alpha*op(A)*B); its adjoint takes alpha's derivative from U's
+  !! gradient, so the gradient needs no forward product
+  subroutine trmm_mm(m, n, alpha, a, b, cost)
+    integer,  intent(in)    :: m, n
+    real(dp), intent(in)    :: alpha, a(m, m)
+    real(dp), intent(inout) :: b(m, n)
+    real(dp), intent(out)   :: cost
+    real(dp) :: u(m, m), t(m, n)
+    integer :: i, k
+
+    do k = 1, m
+      do i = 1, k - 1
+        u(i, k) = a(k, i)
+      end do
+      do i = k, m
+        u(i, k) = 0.0_dp
+      end do
+    end do
+    t = alpha*matmul(u, b)
+    b = alpha*b + t
+    cost = sum(b)
+  end subroutine trmm_mm
 end module npb_blas_mm

@@ -3,10 +3,12 @@
 
     python scripts/bench/run.py --preset S|M|L [--kernels gemm,atax] [--repeat 5]
                                 [--form matmul|loops] [--out DIR] [--tape-limit 4G]
-                                [--threads 1,2] [--jax-threads 1] [--climate]
+                                [--threads 1,2] [--jax-threads 1] [--malloc-pad 16M]
+                                [--climate]
 
 Which Fortran is timed (column ``form``): NPBench's NumPy and the JAX side write the dense
-linear algebra of gemm, k2mm, k3mm, doitgen, atax, bicg, mvt, gesummv and gemver with ``@``;
+linear algebra of gemm, k2mm, k3mm, doitgen, atax, bicg, mvt, gesummv and gemver with ``@``
+(the JAX side also symm and trmm: the full matrix built from the triangle, then ``@``);
 ``--form matmul`` (the default) times their MATMUL versions (``<kernel>_mm`` in
 legacy_samples/npbench/npb_blas_mm.f90, cases in matmul.toml), whose MATMUL statements
 fortran-ad keeps as library calls, and ``--form loops`` the PolyBench loop nests of
@@ -28,6 +30,11 @@ per input), then report the median of
 minutes). Times are process CPU times (Fortran ``cpu_time``, Python ``time.process_time``):
 on a shared machine wall time mostly measures waiting. The 2-thread column is wall time and
 means something only on an idle machine.
+``--malloc-pad SIZE`` keeps SIZE bytes of freed heap in both processes (glibc ``M_TOP_PAD``:
+``mallopt`` in the runner, which runs JAX, and ``MALLOC_TOP_PAD_`` for the Fortran programs).
+By default glibc returns freed heap to the kernel, and every call page-faults its
+temporaries back in (XLA's buffers and gfortran's array temporaries alike): at preset M
+about half of the Fortran symm and trmm gradient times and of JAX's trmm gradient time.
 Writes ``npbench_<preset>.csv`` and ``npbench_<preset>.png`` (speed-up bars, log scale)
 into --out and prints a Markdown table with geometric and arithmetic means; ``--merge``
 does only that, from the CSVs of runs made in parts. Kernels JAX cannot
@@ -41,7 +48,9 @@ checkpoint policy (adjoint/primal ratio and peak tape; ``--climate-preset check|
 from __future__ import annotations
 
 import argparse
+import ctypes
 import math
+import os
 import sys
 import tempfile
 import time
@@ -197,6 +206,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "(--parallelize-adjoint, wall clock); default 1,2",
     )
     p.add_argument("--jax-threads", type=int, default=1, help="1, or 0 for JAX's default")
+    p.add_argument(
+        "--malloc-pad",
+        type=ba._bytes,
+        default=0,
+        help="glibc M_TOP_PAD for JAX and the Fortran programs alike, e.g. 16M (default: "
+        "glibc's: freed heap goes back to the kernel and is page-faulted in again)",
+    )
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--keep", type=Path, default=None, help="keep the Fortran builds here")
     p.add_argument("--climate", action="store_true", help="also the climate samples' table")
@@ -223,6 +239,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+def pad_heap(size: int) -> None:
+    """glibc keeps ``size`` bytes at the top of the heap when it trims (M_TOP_PAD): in this
+    process (JAX) by ``mallopt``, in the Fortran programs (started later) by the environment."""
+    M_TOP_PAD = -2
+    libc = ctypes.CDLL(None)
+    if not hasattr(libc, "mallopt") or libc.mallopt(M_TOP_PAD, ctypes.c_int(size)) != 1:
+        raise SystemExit("--malloc-pad needs glibc (mallopt)")
+    os.environ["MALLOC_TOP_PAD_"] = str(size)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     # the Fortran programs run in subprocesses while JAX's thread pool exists; they exec at once
@@ -231,6 +257,8 @@ def main(argv: list[str] | None = None) -> int:
         order = {k.head: i for i, k in enumerate(KERNELS)}
         rows = [r for path in args.merge for r in report.read_csv(path)]
         return finish(sorted(rows, key=lambda r: order[r.kernel]), args)
+    if args.malloc_pad:
+        pad_heap(args.malloc_pad)
     jax_side.configure(args.jax_threads)
     jk = jax_side.kernels()
     rows = []
