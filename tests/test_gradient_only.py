@@ -78,10 +78,56 @@ def test_dropping_a_needed_record_fails(monkeypatch: pytest.MonkeyPatch) -> None
     """``w = w*w`` in ``reuse`` is dead, its adjoint reads w and a live statement writes w
     later: without its push/pop the gradient is wrong, and the check says so."""
     original = liveness.dead_statements
-    monkeypatch.setattr(adjoint, "dead_statements", lambda t: (original(t)[0], set()))
+    monkeypatch.setattr(
+        adjoint, "dead_statements", lambda t: (original(t)[0], set(), original(t)[2])
+    )
     report = api.check(
         LIVE, wrt="x,y,w", of="cost", head="reuse", sizes={"n": 4}, modes=MODES, gradient_only=True
     )
+    assert not report.ok
+    assert any(r.test == "fd_adjoint" and not r.passed for r in report.rows)
+
+
+def _stepped(head: str) -> tuple[str, object]:
+    """``head``'s adjoint, every loop checkpointed every iteration, and its check."""
+    options = Options(
+        sources=(str(LIVE),),
+        head=head,
+        wrt=("x", "y"),
+        of=("cost",),
+        sizes={"n": 4},
+        checkpoint="recompute-all",
+        gradient_only=True,
+    )
+    prepared = prepare_check(options, None, modes=MODES)
+    return prepared.files["live_b.f90"], prepared.run()
+
+
+def test_independent_checkpointed_steps_run_only_in_the_backward_sweep() -> None:
+    """``stepped``: empty snapshots, nothing live after the loop: the forward sweep has no
+    step loop (``sin``), the re-runs no dead diagnostic (``d(k)``); the gradient is right."""
+    text, report = _stepped("stepped")
+    forward, backward = _sweeps(text, "stepped_b")
+    assert "sin(" not in forward and "do k =" not in forward
+    assert "sin(" in backward  # the re-run
+    assert "d(k)" not in text.split("subroutine stepped_b(", 1)[1]
+    _ok_without_primal_rows(report)
+
+
+def test_checkpointed_steps_whose_result_is_read_keep_their_forward_sweep() -> None:
+    """``stepped_live``: the adjoint of cost = sum(z*z) reads z: the step loop stays."""
+    text, report = _stepped("stepped_live")
+    forward, _ = _sweeps(text, "stepped_live_b")
+    assert "do k =" in forward and "z(fad_i1, k) =" in forward
+    _ok_without_primal_rows(report)
+
+
+def test_dropping_a_needed_forward_sweep_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutation: claim every checkpointed loop's forward sweep unneeded; ``stepped_live``'s
+    adjoint then reads a z nobody computed, and the check says so."""
+    monkeypatch.setattr(liveness._Liveness, "_unneeded_forward", lambda self, s, live: s.var == "k")
+    text, report = _stepped("stepped_live")
+    assert "do k =" not in _sweeps(text, "stepped_live_b")[0]
     assert not report.ok
     assert any(r.test == "fd_adjoint" and not r.passed for r in report.rows)
 

@@ -25,7 +25,13 @@ from fortran_ad.ad import (
     tbr,
 )
 from fortran_ad.ad.common import RoutineAD, loop_vars_outside
-from fortran_ad.ad.liveness import applies, dead_statements, empty_forward, without_empty_loops
+from fortran_ad.ad.liveness import (
+    applies,
+    dead_statements,
+    empty_forward,
+    pruned,
+    without_empty_loops,
+)
 from fortran_ad.ad.needed import NeededAnalysis
 from fortran_ad.ad.rules import increment, neg
 from fortran_ad.errors import FortranADError
@@ -80,8 +86,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.unsaved = tbr.unsaved(self)  # overwrites no backward sweep reads (ad/tbr.py)
         self.gradient_only = applies(self)  # drop dead primal code (ad/liveness.py)
         self.dead: set[int] = set()
+        self.unrun: set[int] = set()  # checkpointed loops without a forward sweep
         if self.gradient_only:
-            self.dead, self.kept_writes = dead_statements(self)
+            self.dead, self.kept_writes, self.unrun = dead_statements(self)
         self.recomputed: set[int] = set()  # loop-private scalars re-run backwards (ad/recompute.py)
 
     def sweep(self, body: tuple[ir.Stmt, ...]) -> Sweep:
@@ -272,7 +279,10 @@ class Reverse(RoutineAD, NeededAnalysis):
             if opt is not None and opt.snaps:
                 done = lc.revolved(self, s, f_body, b_body, opt.snaps, keep)
             elif opt is not None and opt.levels:
-                done = lc.checkpointed(self, s, f_body, b_body, opt.levels, keep)
+                primal = pruned(self, s.body) if self.gradient_only else s.body
+                done = lc.checkpointed(self, s, primal, f_body, b_body, opt.levels, keep)
+                if id(s) in self.unrun and not keep:
+                    done = ([], done[1])  # every segment re-run starts from scratch
             if done is not None:
                 return [*map(push, kept), *done[0]], [*done[1], *map(pop, reversed(kept))]
         step = s.step

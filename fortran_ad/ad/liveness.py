@@ -57,12 +57,12 @@ def applies(t: Reverse) -> bool:
     return not any(sym.attrs & {"pointer", "target"} for sym in r.symbols)
 
 
-def dead_statements(t: Reverse) -> tuple[set[int], set[str]]:
-    """Ids of the statements the gradient-only forward sweep drops, and the names the kept
-    statements (may) write."""
+def dead_statements(t: Reverse) -> tuple[set[int], set[str], set[int]]:
+    """Ids of the statements the gradient-only forward sweep drops, the names the kept
+    statements (may) write, and the ids of the checkpointed loops only re-runs execute."""
     a = _Liveness(t)
     a.body(t.routine.body, set())
-    return a.dead, a.kept_writes()
+    return a.dead, a.kept_writes(), a.unrun
 
 
 def empty_forward(t: Reverse, stmts: list[ir.Stmt]) -> bool:
@@ -107,6 +107,8 @@ class _Liveness:
             self.local -= _names_of(c)
         self.local -= _saved_by_spec(r)
         self.whole: set[int] = set()  # loops kept with their whole primal body
+        self.segmented: set[int] = set()  # DO loops checkpointed with fixed-period segments
+        self.unrun: set[int] = set()  # ... whose forward sweep nothing needs (only re-runs)
         for s in walk_stmts(r.body):
             if not isinstance(s, ir.Do | ir.DoWhile):
                 continue
@@ -115,7 +117,9 @@ class _Liveness:
             omp = isinstance(s, ir.Do) and (
                 bool(s.directives) or s.parallel is not None or parallel.wants(t, s)
             )
-            if checkpointed or omp:
+            if checkpointed and not omp and isinstance(s, ir.Do) and opt.levels and not opt.snaps:
+                self.segmented.add(id(s))
+            elif checkpointed or omp:
                 self.whole.add(id(s))
 
     # -- transfer functions: live after -> (live before, kept) ------------------------------
@@ -165,8 +169,26 @@ class _Liveness:
             self.dead.add(id(s))
             return live, False
         self.dead.discard(id(s))
+        if id(s) in self.segmented and self._unneeded_forward(s, live):
+            self.unrun.add(id(s))
         bounds = set().union(*(names_in(e) for e in stmt_exprs(s)))
         return (live | start) - {s.var} | bounds, True
+
+    def _unneeded_forward(self, s: ir.Do, live: set[str]) -> bool:
+        """Does nothing need the forward sweep of the checkpointed loop ``s``: its snapshots
+        are empty (every segment re-run recomputes what it reads) and no value it leaves
+        (index included) is live after it?"""
+        from fortran_ad.ad import loop_checkpoint as lc
+
+        if lc.state(self.t, s):
+            return False
+        for x in walk_stmts(s.body):
+            if isinstance(x, ir.CallStmt | ir.Opaque) or getattr(x, "label", None):
+                return False
+            if _calls_user(self.t, x):
+                return False
+        wrote = {s.var} | self.t.writes(s.body)
+        return not (wrote & live) and wrote <= self.local | {s.var}
 
     def do_while(self, s: ir.DoWhile, live: set[str]) -> tuple[set[str], bool]:
         cond = names_in(s.cond) if s.cond is not None else set()
@@ -212,6 +234,28 @@ class _Liveness:
             for b in bodies(s):
                 todo.extend(b)
         return out
+
+
+def pruned(t: Reverse, body: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+    """``body`` (primal statements) without the ones the analysis found dead, nested ones
+    included: the primal body a checkpointed loop's forward sweep and re-runs execute."""
+    from dataclasses import replace
+
+    out: list[ir.Stmt] = []
+    for s in body:
+        if id(s) in t.dead:
+            continue
+        if isinstance(s, ir.Do | ir.DoWhile):
+            s = replace(s, body=pruned(t, s.body))
+        elif isinstance(s, ir.If):
+            branches = tuple((c, pruned(t, b)) for c, b in s.branches)
+            other = pruned(t, s.else_body) if s.else_body is not None else None
+            s = replace(s, branches=branches, else_body=other)
+        elif isinstance(s, ir.Select):
+            cases = tuple(replace(c, body=pruned(t, c.body)) for c in s.cases)
+            s = replace(s, cases=cases)
+        out.append(s)
+    return tuple(out)
 
 
 def _has_default(s: ir.Select) -> bool:

@@ -187,8 +187,10 @@ def candidate(t: Reverse, s: ir.Do | ir.DoWhile, f_body: list[ir.Stmt]) -> Candi
     )
 
 
-def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, levels: tuple[int, ...], keep: bool):
-    """Forward and backward sweeps of ``s`` with a snapshot every ``levels[0]`` iterations."""
+def checkpointed(t: Reverse, s: ir.Do, primal, f_body, b_body, levels: tuple[int, ...], keep: bool):
+    """Forward and backward sweeps of ``s`` with a snapshot every ``levels[0]`` iterations;
+    ``primal`` is the body the forward sweep and the snapshot-taking re-runs execute (``s``'s,
+    without what a gradient-only adjoint drops)."""
     from fortran_ad.ad.adjoint import pop, push
 
     saved = _rerun_state(t, s)
@@ -197,9 +199,9 @@ def checkpointed(t: Reverse, s: ir.Do, f_body, b_body, levels: tuple[int, ...], 
     fwd = [
         *([push(var)] if keep else []),
         ir.Comment(f"! checkpointed loop: {_what(levels)}"),
-        ir.Do(s.var, s.start, s.stop, None, (snap, *s.body), s.name, loc=s.loc, label=s.label),
+        ir.Do(s.var, s.start, s.stop, None, (snap, *primal), s.name, loc=s.loc, label=s.label),
     ]
-    bwd = _segments(t, s, s.var, s.start, s.stop, saved, levels, f_body, b_body)
+    bwd = _segments(t, s, s.var, s.start, s.stop, saved, levels, f_body, b_body, primal)
     return fwd, [t._note(s, "adjoint (checkpointed) of"), *bwd, *([pop(var)] if keep else [])]
 
 
@@ -237,12 +239,13 @@ def _snapshot(saved, offset: ir.Expr, period: int, loc) -> ir.If:
     return ir.If(((at_start, tuple(push(e) for e in saved)),), loc=loc)
 
 
-def _segments(t: Reverse, s, var: str, start, stop, saved, levels, f_body, b_body):
+def _segments(t: Reverse, s, var: str, start, stop, saved, levels, f_body, b_body, primal=None):
     """Backward sweep over segments of ``levels[0]`` iterations, last first: restore the
     segment's state, then re-run it recording and reverse it — or, with more levels, re-run
     it taking finer snapshots and treat those sub-segments the same way."""
     from fortran_ad.ad.adjoint import pop
 
+    primal = s.body if primal is None else primal
     p = ir.Literal(str(levels[0]), "integer")
     seg, nseg = ir.Name(t.temp("seg", INT)), ir.Name(t.temp("nseg", INT))
     first, last = ir.Name(t.temp("first", INT)), ir.Name(t.temp("last", INT))
@@ -250,8 +253,9 @@ def _segments(t: Reverse, s, var: str, start, stop, saved, levels, f_body, b_bod
     if len(levels) > 1:
         offset = ir.BinOp("-", ir.Name(var), first)
         snap = _snapshot(saved, offset, levels[1], s.loc)
-        rerun = ir.Do(var, first, last, None, (snap, *_unlabelled(s.body)), loc=s.loc)
-        inner = [rerun, *_segments(t, s, var, first, last, saved, levels[1:], f_body, b_body)]
+        rerun = ir.Do(var, first, last, None, (snap, *_unlabelled(primal)), loc=s.loc)
+        deeper = _segments(t, s, var, first, last, saved, levels[1:], f_body, b_body, primal)
+        inner = [rerun, *deeper]
     else:
         inner = [
             ir.Do(var, first, last, None, tuple(_unlabelled(f_body)), loc=s.loc),

@@ -81,4 +81,35 @@ contains
     end do
     cost = sum(x) + sum(y)
   end subroutine slabs
+  !> independent steps (every step writes t, z(:, k) and d(k) before reading them): when the
+  !! loop is checkpointed every iteration, its snapshots are empty and nothing it leaves is
+  !! read afterwards (the adjoint of cost = sum(z) reads nothing), so only its re-runs run;
+  !! d is a diagnostic nobody reads (gone from the re-runs as well)
+  subroutine stepped(n, x, y, z, d, cost)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n, n), y(n, n)
+    real(dp), intent(out) :: z(n, n), d(n), cost
+    real(dp) :: t(n)
+    integer :: k
+    do k = 1, n
+      t = sin(x(:, k))*x(:, k)
+      z(:, k) = y(:, k)*t + cos(t)
+      d(k) = t(1)*t(n)
+    end do
+    cost = sum(z)
+  end subroutine stepped
+
+  !> the same steps, but the adjoint of cost = sum(z*z) reads z: the forward sweep stays
+  subroutine stepped_live(n, x, y, z, cost)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n, n), y(n, n)
+    real(dp), intent(out) :: z(n, n), cost
+    real(dp) :: t(n)
+    integer :: k
+    do k = 1, n
+      t = sin(x(:, k))*x(:, k)
+      z(:, k) = y(:, k)*t + cos(t)
+    end do
+    cost = sum(z*z)
+  end subroutine stepped_live
 end module live_cases
