@@ -14,10 +14,14 @@ those names are live before S whether S is kept or not. S is kept when it writes
 variables of internal procedures), when it is labelled or calls a function of the program, or
 when it is anything but an assignment or a structured construct (calls, I/O, ALLOCATE, MPI:
 kept as they are). Only whole-variable assignments kill. DO/IF/SELECT constructs are kept when
-they hold a kept statement or an adjoint; their bounds and conditions are then read. Loops the
-plan checkpoints and OpenMP/parallel loops are kept whole (re-runs execute the primal body). An
-array a loop touches only as ``a(.., i, ..)`` (its own index at one position) carries nothing
-from one iteration to the next.
+they hold a kept statement or an adjoint; their bounds and conditions are then read. Loops under
+a binomial (revolve) schedule and OpenMP/parallel loops are kept whole (their re-runs execute the
+primal body). A loop checkpointed in fixed-period segments is analysed like any loop: its
+forward sweep and its re-runs execute the body without the dead statements (``pruned``), and
+when its snapshots are empty and nothing it writes is live after it, nothing needs its forward
+sweep (``unrun``): every re-run recomputes what its segment's adjoint reads. An array a loop
+touches only as ``a(.., i, ..)`` (its own index at one position) carries nothing from one
+iteration to the next.
 
 A removed statement whose target the full sweep saves keeps its push/pop (a plain
 save/restore) unless no kept statement writes that variable at all: then the variable still
