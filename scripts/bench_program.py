@@ -115,7 +115,10 @@ class TimingEmitter(_Emitter):
         if s.module is not None:
             w.line(f"use {s.module}")
             w.line(f"use {s.module}_b, only: {s.head}_b")
-        w.line("use fad_tape, only: fad_tape_bytes, fad_tape_peak_bytes, fad_tape_reset")
+        w.line(
+            "use fad_tape, only: fad_tape_bytes, fad_tape_peak_bytes, fad_tape_reset, "
+            "fad_omp_min_work"
+        )
         w.line("implicit none")
         w.line(f"integer, parameter :: {WP} = selected_real_kind(15, 307)")
         # same generator state as the checker: same inputs for the same sizes
@@ -139,7 +142,7 @@ class TimingEmitter(_Emitter):
             self.declare(self.v("x0", d), d)
             if d.has_b:
                 self.declare(self.v("b", d), d)
-        w.line("integer :: fad_k, fad_warm, fad_rep, fad_reset_tape")
+        w.line("integer :: fad_k, fad_warm, fad_rep, fad_reset_tape, fad_st")
         w.line("integer(fad_int64) :: fad_c0, fad_c1, fad_rate")
         w.line(f"real({WP}) :: fad_tp, fad_ta, fad_fp, fad_fa, fad_g")
         w.line(f"real({WP}), allocatable :: fad_tmp(:)")
@@ -155,6 +158,9 @@ class TimingEmitter(_Emitter):
         self.read_arg(1, "fad_warm")
         self.read_arg(2, "fad_rep")
         self.read_arg(3, "fad_reset_tape")
+        # FAD_OMP_MIN_WORK=0 puts every adjoint loop --parallelize-adjoint chose on threads
+        w.line('call get_environment_variable("FAD_OMP_MIN_WORK", fad_arg, status=fad_st)')
+        w.line("if (fad_st == 0) read(fad_arg, *) fad_omp_min_work")
         for i, d in enumerate(fixed_args(s), start=4):
             self.read_arg(i, d.name)
         scalars = [d for d in s.dummies if not d.rank]

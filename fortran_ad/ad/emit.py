@@ -30,6 +30,7 @@ def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
         t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
         t.omp_options = plan.options  # read by ad/parallel.py, ad/liveness.py
         t.head_name = plan.head
+        t.serial_loops = plan.__dict__.setdefault("serial_loops", set())  # ad/parallel_auto.py
         if plan.checkpoints is not None:  # call sites the plan splits (ad/split_calls.py)
             t.split_sites = plan.checkpoints.split_sites()
             t.split_infos = getattr(plan, "split_infos", {})
@@ -38,6 +39,29 @@ def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
     from fortran_ad.ad.tangent import Tangent
 
     return Tangent(*args)
+
+
+def swept(plan, name: str, dry: bool = False) -> tuple[RoutineAD, list, list]:
+    """The reverse transform of one routine and its forward and backward sweeps. A loop that
+    ``--parallelize-adjoint`` picked but whose adjoint does not pay on threads
+    (ad/parallel_auto.py) restarts the transform with that loop serial, for good."""
+    import copy
+
+    from fortran_ad.ad.parallel_auto import Serial
+
+    serial = plan.__dict__.setdefault("serial_loops", set())
+    while True:
+        namer = None if dry else copy.deepcopy(plan.namers[name])
+        t = _transform(plan, name, dry=dry)
+        try:
+            fwd, bwd = t.sweep(t.routine.body)
+            return t, fwd, bwd
+        except Serial as e:
+            if e.key in serial:
+                raise
+            serial.add(e.key)
+            if namer is not None:
+                plan.namers[name] = namer
 
 
 def _cost_model(plan):
@@ -85,8 +109,7 @@ def plan_checkpoints(plan):
     for name in plan.order:
         if not _wanted(plan, name):
             continue
-        t = _transform(plan, name, dry=True)
-        fwd, bwd = t.sweep(t.routine.body)
+        t, fwd, bwd = swept(plan, name, dry=True)
         candidates += t.candidates
         transforms[name] = (t, fwd, bwd)
     primal = _cost_model(plan)[1]
@@ -104,8 +127,7 @@ def plan_checkpoints(plan):
     )  # fmt: skip
     if plan.checkpoints.split_sites():  # what the split callees restore under the final plan
         for name in {c.call.callee for c in plan.checkpoints.calls if c.split}:
-            t = _transform(plan, name, dry=True)
-            fwd, _ = t.sweep(t.routine.body)
+            t, fwd, _ = swept(plan, name, dry=True)
             plan.split_infos[name] = split_calls.split_info(t, fwd, plan)
     return plan.checkpoints
 
@@ -256,12 +278,14 @@ def _private_parameters(m: ir.Module) -> list[ir.SpecItem]:
 
 
 def _routine(w: Writer, plan, name: str) -> None:
-    t = _transform(plan, name)
+    if naming.is_reverse(plan.mode):
+        t, fwd, bwd = swept(plan, name)
+    else:
+        t = _transform(plan, name)
     r = t.routine
     info = t.info
     split: list = []
     if naming.is_reverse(plan.mode):
-        fwd, bwd = t.sweep(r.body)
         body = _reverse_body(t, plan, fwd, bwd)
         split = _split_units(t, plan, fwd, bwd)
     else:

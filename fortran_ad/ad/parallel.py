@@ -26,8 +26,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fortran_ad.ad import parallel_auto as auto
 from fortran_ad.ad import parallel_races as races
 from fortran_ad.ad import parallel_rerun as rerun
+from fortran_ad.ad.loop_checkpoint import loop_key
 from fortran_ad.ad.parallel_races import deriv_map, rank
 from fortran_ad.analysis import dependence
 from fortran_ad.errors import FortranADError
@@ -65,6 +67,8 @@ def wants(t, s: ir.Stmt) -> bool:
     opts = getattr(t, "omp_options", None)
     if opts is None or not opts.parallelize_adjoint:
         return False
+    if loop_key(t, s) in getattr(t, "serial_loops", ()):
+        return False  # ad/parallel_auto.py: its adjoint does not pay on threads
     return dependence.analyse(s, lambda n: rank(t, n)).parallel
 
 
@@ -105,7 +109,9 @@ def _records(body) -> bool:
 
 
 def reverse_loop(t, s: ir.Do) -> Sweep:
-    """Forward and backward sweep of a parallel loop (see the module docstring)."""
+    """Forward and backward sweep of a parallel loop (see the module docstring). Raises
+    parallel_auto.Serial for a loop ``--parallelize-adjoint`` picked whose adjoint does not pay
+    on threads: the routine's transform starts again with that loop serial."""
     import copy
 
     serial = t.omp_depth > 0  # an independent loop inside a parallel adjoint loop
@@ -190,14 +196,20 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         new_spec = races.adjoint_spec(t, spec, [*head, *body], private, pvars)
         if isinstance(new_spec, str):
             why, new_spec = new_spec, None
+    clause = auto.if_clause(t, s, loops)
+    if new_spec is not None:
+        new_spec = replace(new_spec, other=(*new_spec.other, *clause))
     adj = _rebuild(loops, [*head, *body], new_spec)
     bwd: list[ir.Stmt] = [
         t._note(s),
         *(ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)),
     ]
+    if auto.give_up(t, s, snap, why):
+        raise auto.Serial(loop_key(t, s))
     if why is not None:
         bwd.append(ir.Comment(f"! fortran-ad: this adjoint loop runs serially: {why}"))
-    bwd += [*races.allocate(t, buffers), adj, *races.gathers(t, loops, buffers), *restore]
+    gathers = auto.guarded(races.gathers(t, loops, buffers), clause)
+    bwd += [*races.allocate(t, buffers), adj, *gathers, *restore]
     return fwd, bwd
 
 

@@ -86,13 +86,14 @@ class _Emitter:
         if s.tape:
             w.line(
                 "use fad_tape, only: fad_tape_set_limit, fad_tape_bytes, fad_tape_reset, "
-                "fad_tape_peak_bytes"
+                "fad_tape_peak_bytes, fad_omp_min_work"
             )
         w.line("implicit none")
         w.line(f"integer, parameter :: {WP} = selected_real_kind(15, 307)")
         w.line(f"integer(fad_int64) :: fad_state = {1 + (s.seed * 7919 + 12345) % 2147483646}")
         if s.tape:
             w.line(f"call fad_tape_set_limit({s.memory_limit}_fad_int64)")
+            w.line("fad_omp_min_work = 0  ! every adjoint loop put on threads runs on them")
         w.line("call fad_run()")
         w.dedent()
         w.line("contains")

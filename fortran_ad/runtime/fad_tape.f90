@@ -28,7 +28,7 @@ module fad_tape
   public :: fad_push, fad_pop
   public :: fad_tape_bytes, fad_tape_peak_bytes
   public :: fad_tape_set_limit, fad_tape_get_limit, fad_tape_reset
-  public :: fad_tape_default_limit
+  public :: fad_tape_default_limit, fad_omp_min_work
 
   interface fad_push
     module procedure fad_push_r4_0, fad_push_r4_1, fad_push_r4_2, fad_push_r4_3, fad_push_r4_4, &
@@ -59,6 +59,9 @@ module fad_tape
   integer(int64), parameter :: fad_tape_default_limit = 4294967296_int64
   !> Elements allocated the first time a stack is used.
   integer(int64), parameter :: min_capacity = 1024_int64
+  !> Innermost iterations below which an adjoint loop --parallelize-adjoint put on
+  !> threads runs on one (its OpenMP IF clause); fortran-ad check sets 0.
+  real(real64) :: fad_omp_min_work = 32768.0_real64
 
   ! Bytes per element of each stack.
   integer(int64), parameter :: bytes_r4 = storage_size(0.0_real32, kind=int64) / 8_int64

@@ -20,6 +20,9 @@ from pathlib import Path
 MAX_RANK = 5
 DEFAULT_LIMIT = 4 * 1024**3  # 4 GiB
 MIN_CAPACITY = 1024  # elements allocated on the first push to a stack
+# innermost iterations below which a parallel region costs more than it saves (a fork/join is
+# a few microseconds, an iteration a few nanoseconds): ad/parallel_auto.py's IF clauses
+OMP_MIN_WORK = 32768
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,7 @@ def _spec_part() -> list[str]:
         "  public :: fad_push, fad_pop",
         "  public :: fad_tape_bytes, fad_tape_peak_bytes",
         "  public :: fad_tape_set_limit, fad_tape_get_limit, fad_tape_reset",
-        "  public :: fad_tape_default_limit",
+        "  public :: fad_tape_default_limit, fad_omp_min_work",
         "",
     ]
     for kind in ("push", "pop"):
@@ -114,6 +117,9 @@ def _spec_part() -> list[str]:
         f"  integer(int64), parameter :: fad_tape_default_limit = {DEFAULT_LIMIT}_int64",
         "  !> Elements allocated the first time a stack is used.",
         f"  integer(int64), parameter :: min_capacity = {MIN_CAPACITY}_int64",
+        "  !> Innermost iterations below which an adjoint loop --parallelize-adjoint put on",
+        "  !> threads runs on one (its OpenMP IF clause); fortran-ad check sets 0.",
+        f"  real(real64) :: fad_omp_min_work = {OMP_MIN_WORK}.0_real64",
         "",
         "  ! Bytes per element of each stack.",
     ]
