@@ -70,6 +70,29 @@ def test_compare_reports_the_largest_relative_difference() -> None:
     assert run.compare({"a": np.array([1.0, -4.0])}, j) == math.inf  # a gradient is missing
 
 
+def test_merge_takes_per_kernel_medians(tmp_path: Path) -> None:
+    """Three runs of gemm (one slow JAX process) and one of atax: gemm gets the median of each
+    time column, the largest gradient difference and a note; one failed run marks it."""
+    import report
+
+    runs = []
+    for k, (jg, fg) in enumerate([(10.0, 2.0), (30.0, 2.2), (11.0, 1.8)]):
+        rows = [report.Row("gemm", "n=1", f_primal_ms=1.0 + k, f_grad_ms=fg, j_grad_ms=jg,
+                           j_primal_ms=5.0, rel_err=1e-15 * (k + 1), tape_mib=0.0)]  # fmt: skip
+        if k == 0:
+            rows.append(report.Row("atax", "n=1", f_grad_ms=1.0, j_grad_ms=3.0, f_primal_ms=0.5))
+        runs.append(tmp_path / f"run{k}.csv")
+        report.write_csv(rows, runs[-1])
+    merged = report.medians([r for p in runs for r in report.read_csv(p)])
+    assert [r.kernel for r in merged] == ["gemm", "atax"]
+    gemm = merged[0]
+    assert (gemm.j_grad_ms, gemm.f_grad_ms, gemm.f_primal_ms) == (11.0, 2.0, 2.0)
+    assert gemm.rel_err == pytest.approx(3e-15) and gemm.status == "ok"
+    assert gemm.notes[0] == "median of 3 runs" and merged[1].speedup == 3.0
+    failed = report.Row("gemm", "n=1", status="gradients differ", f_grad_ms=2.0, j_grad_ms=9.0)
+    assert report.medians([*merged[:1], failed])[0].status == "gradients differ"
+
+
 def test_malloc_pad_reaches_the_fortran_programs(monkeypatch: pytest.MonkeyPatch) -> None:
     """--malloc-pad 16M: mallopt(M_TOP_PAD) here (JAX), MALLOC_TOP_PAD_ for the programs."""
     run = _run_module()

@@ -122,6 +122,35 @@ def read_csv(path: Path) -> list[Row]:
     return out
 
 
+TIMES = ("f_primal_ms", "f_grad_ms", "f_grad_2t_ms", "j_primal_ms", "j_grad_ms", "tape_mib")
+
+
+def medians(rows: Sequence[Row]) -> list[Row]:
+    """One row per kernel (first-seen order): a kernel measured in several runs gets the median
+    of each time (and tape) over them, the largest gradient difference and, unless every run
+    was ok, the first status that was not."""
+    import statistics
+
+    groups: dict[str, list[Row]] = {}
+    for r in rows:
+        groups.setdefault(r.kernel, []).append(r)
+    out = []
+    for kernel, rs in groups.items():
+        if len(rs) == 1:
+            out.append(rs[0])
+            continue
+        values = {}
+        for k in TIMES:
+            xs = [getattr(r, k) for r in rs if math.isfinite(getattr(r, k))]
+            values[k] = statistics.median(xs) if xs else math.nan
+        errs = [r.rel_err for r in rs if math.isfinite(r.rel_err)]
+        bad = [r.status for r in rs if r.status != "ok"]
+        notes = [f"median of {len(rs)} runs"] + [n for r in rs for n in r.notes]
+        out.append(Row(kernel, rs[0].sizes, bad[0] if bad else "ok", rs[0].form, **values,
+                       rel_err=max(errs, default=math.nan), notes=notes))  # fmt: skip
+    return out
+
+
 def plot(rows: Sequence[Row], path: Path, title: str) -> None:
     """Speed-up bars (log scale) of fortran-ad's gradient over jax.grad; kernels without a
     comparison are labelled with their status."""

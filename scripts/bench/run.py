@@ -37,7 +37,9 @@ temporaries back in (XLA's buffers and gfortran's array temporaries alike): at p
 about half of the Fortran symm and trmm gradient times and of JAX's trmm gradient time.
 Writes ``npbench_<preset>.csv`` and ``npbench_<preset>.png`` (speed-up bars, log scale)
 into --out and prints a Markdown table with geometric and arithmetic means; ``--merge``
-does only that, from the CSVs of runs made in parts. Kernels JAX cannot
+does only that, from the CSVs of earlier runs: runs made in parts join, and a kernel measured
+in several runs gets the per-column median of its times (JAX's times of some stencils differ
+3-fold from one process to the next). Kernels JAX cannot
 reverse-differentiate, gradients that disagree and fortran-ad failures stay in the table
 with their status.
 
@@ -222,7 +224,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         type=Path,
         nargs="+",
         default=None,
-        help="only report: merge CSVs of earlier (partial) runs of this preset",
+        help="only report: merge CSVs of earlier runs of this preset (partial runs join; a "
+        "kernel in several runs gets the median of each time)",
     )
     args = p.parse_args(argv)
     heads = [h.strip() for h in args.kernels.split(",") if h.strip()] or [k.head for k in KERNELS]
@@ -255,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message="os.fork\\(\\) was called", category=RuntimeWarning)
     if args.merge:
         order = {k.head: i for i, k in enumerate(KERNELS)}
-        rows = [r for path in args.merge for r in report.read_csv(path)]
+        rows = report.medians([r for path in args.merge for r in report.read_csv(path)])
         return finish(sorted(rows, key=lambda r: order[r.kernel]), args)
     if args.malloc_pad:
         pad_heap(args.malloc_pad)
