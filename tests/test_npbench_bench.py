@@ -93,15 +93,18 @@ def test_merge_takes_per_kernel_medians(tmp_path: Path) -> None:
     assert report.medians([*merged[:1], failed])[0].status == "gradients differ"
 
 
-def test_malloc_pad_reaches_the_fortran_programs(monkeypatch: pytest.MonkeyPatch) -> None:
-    """--malloc-pad 16M: mallopt(M_TOP_PAD) here (JAX), MALLOC_TOP_PAD_ for the programs."""
+def test_malloc_keep_reaches_the_fortran_programs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--malloc-keep 1G: mallopt here (JAX), MALLOC_*_THRESHOLD_ for the programs; the mmap
+    threshold stays within glibc's 32 MiB limit."""
     run = _run_module()
-    assert run.parse_args(["--kernels", "gemm"]).malloc_pad == 0  # glibc's default
-    args = run.parse_args(["--kernels", "gemm", "--malloc-pad", "16M"])
-    assert args.malloc_pad == 16 * 1024**2
-    monkeypatch.delenv("MALLOC_TOP_PAD_", raising=False)  # restored afterwards
-    run.pad_heap(args.malloc_pad)
-    assert os.environ["MALLOC_TOP_PAD_"] == str(16 * 1024**2)
+    assert run.parse_args(["--kernels", "gemm"]).malloc_keep == 0  # glibc's default
+    args = run.parse_args(["--kernels", "gemm", "--malloc-keep", "1G"])
+    assert args.malloc_keep == 1024**3
+    for name in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_"):
+        monkeypatch.delenv(name, raising=False)  # restored afterwards
+    run.keep_heap(args.malloc_keep)
+    assert os.environ["MALLOC_MMAP_THRESHOLD_"] == str(32 * 1024**2)
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == str(1024**3)
 
 
 @needs_jax

@@ -131,6 +131,7 @@ def test_serial_decision_is_the_exception_path() -> None:
         parallel = object()
 
     assert parallel_auto.give_up(T(), Loop(), ["c"], None)
+    assert parallel_auto.give_up(T(), Loop(), [], None, atomics=True)
     assert parallel_auto.give_up(T(), Loop(), [], "why")
     assert not parallel_auto.give_up(T(), Loop(), [], None)
     assert not parallel_auto.give_up(T(), Marked(), ["c"], "why")

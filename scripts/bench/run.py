@@ -3,7 +3,7 @@
 
     python scripts/bench/run.py --preset S|M|L [--kernels gemm,atax] [--repeat 5]
                                 [--form matmul|loops] [--out DIR] [--tape-limit 4G]
-                                [--threads 1,2] [--jax-threads 1] [--malloc-pad 16M]
+                                [--threads 1,2] [--jax-threads 1] [--malloc-keep 1G]
                                 [--climate]
 
 Which Fortran is timed (column ``form``): NPBench's NumPy and the JAX side write the dense
@@ -30,11 +30,15 @@ per input), then report the median of
 minutes). Times are process CPU times (Fortran ``cpu_time``, Python ``time.process_time``):
 on a shared machine wall time mostly measures waiting. The 2-thread column is wall time and
 means something only on an idle machine.
-``--malloc-pad SIZE`` keeps SIZE bytes of freed heap in both processes (glibc ``M_TOP_PAD``:
-``mallopt`` in the runner, which runs JAX, and ``MALLOC_TOP_PAD_`` for the Fortran programs).
-By default glibc returns freed heap to the kernel, and every call page-faults its
-temporaries back in (XLA's buffers and gfortran's array temporaries alike): at preset M
-about half of the Fortran symm and trmm gradient times and of JAX's trmm gradient time.
+``--malloc-keep SIZE`` makes glibc keep freed heap in both processes: blocks up to
+min(SIZE, 32 MiB) come from the heap (``M_MMAP_THRESHOLD``) and up to SIZE of free heap stays
+mapped (``M_TRIM_THRESHOLD``): ``mallopt`` in the runner, which runs JAX, and
+``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` for the Fortran programs. By default glibc
+returns freed heap to the kernel, and every call page-faults its temporaries back in (XLA's
+buffers and gfortran's array temporaries alike): at preset M about half of the Fortran symm
+and trmm gradient times and of JAX's trmm gradient time. (An earlier ``--malloc-pad``, glibc's
+``M_TOP_PAD``, also switched off glibc's adaptive mmap threshold, so every block above 128 KiB
+was mmapped afresh: vadv's Fortran ran 2x slower under it.)
 Writes ``npbench_<preset>.csv`` and ``npbench_<preset>.png`` (speed-up bars, log scale)
 into --out and prints a Markdown table with geometric and arithmetic means; ``--merge``
 does only that, from the CSVs of earlier runs: runs made in parts join, and a kernel measured
@@ -209,11 +213,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--jax-threads", type=int, default=1, help="1, or 0 for JAX's default")
     p.add_argument(
-        "--malloc-pad",
+        "--malloc-keep",
         type=ba._bytes,
         default=0,
-        help="glibc M_TOP_PAD for JAX and the Fortran programs alike, e.g. 16M (default: "
-        "glibc's: freed heap goes back to the kernel and is page-faulted in again)",
+        help="glibc keeps up to this much freed heap (M_TRIM_THRESHOLD; blocks up to 32M from "
+        "the heap: M_MMAP_THRESHOLD) in JAX's process and the Fortran programs alike, e.g. 1G "
+        "(default: glibc's: freed heap goes back to the kernel and is page-faulted in again)",
     )
     p.add_argument("--timeout", type=float, default=1800.0)
     p.add_argument("--keep", type=Path, default=None, help="keep the Fortran builds here")
@@ -242,14 +247,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def pad_heap(size: int) -> None:
-    """glibc keeps ``size`` bytes at the top of the heap when it trims (M_TOP_PAD): in this
-    process (JAX) by ``mallopt``, in the Fortran programs (started later) by the environment."""
-    M_TOP_PAD = -2
+MMAP_MAX = 32 * 1024**2  # glibc refuses a larger M_MMAP_THRESHOLD on 64-bit
+
+
+def keep_heap(size: int) -> None:
+    """glibc serves blocks up to min(size, 32 MiB) from the heap and keeps up to ``size``
+    bytes of it when freed: in this process (JAX) by ``mallopt``, in the Fortran programs
+    (started later) by the environment."""
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
     libc = ctypes.CDLL(None)
-    if not hasattr(libc, "mallopt") or libc.mallopt(M_TOP_PAD, ctypes.c_int(size)) != 1:
-        raise SystemExit("--malloc-pad needs glibc (mallopt)")
-    os.environ["MALLOC_TOP_PAD_"] = str(size)
+    settings = ((M_MMAP_THRESHOLD, min(size, MMAP_MAX)), (M_TRIM_THRESHOLD, size))
+    if not hasattr(libc, "mallopt"):
+        raise SystemExit("--malloc-keep needs glibc (mallopt)")
+    for option, value in settings:
+        if libc.mallopt(option, ctypes.c_int(min(value, 2**31 - 1))) != 1:
+            raise SystemExit(f"--malloc-keep: mallopt({option}, {value}) failed")
+    os.environ["MALLOC_MMAP_THRESHOLD_"] = str(min(size, MMAP_MAX))
+    os.environ["MALLOC_TRIM_THRESHOLD_"] = str(size)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -260,8 +274,8 @@ def main(argv: list[str] | None = None) -> int:
         order = {k.head: i for i, k in enumerate(KERNELS)}
         rows = report.medians([r for path in args.merge for r in report.read_csv(path)])
         return finish(sorted(rows, key=lambda r: order[r.kernel]), args)
-    if args.malloc_pad:
-        pad_heap(args.malloc_pad)
+    if args.malloc_keep:
+        keep_heap(args.malloc_keep)
     jax_side.configure(args.jax_threads)
     jk = jax_side.kernels()
     rows = []
