@@ -132,8 +132,10 @@ def test_serial_decision_is_the_exception_path() -> None:
 
     assert parallel_auto.give_up(T(), Loop(), ["c"], None)
     assert parallel_auto.give_up(T(), Loop(), [], None, atomics=True)
+    assert parallel_auto.give_up(T(), Loop(), [], None, buffers=True)
     assert parallel_auto.give_up(T(), Loop(), [], "why")
     assert not parallel_auto.give_up(T(), Loop(), [], None)
     assert not parallel_auto.give_up(T(), Marked(), ["c"], "why")
     T.depth = 0
     assert not parallel_auto.give_up(T(), Loop(), ["c"], None)
+    assert not parallel_auto.give_up(T(), Loop(), [], None, buffers=True)

@@ -205,7 +205,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         *(ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)),
     ]
     atomics = any(_is_atomic(x) for x in walk_stmts(tuple(body)))
-    if auto.give_up(t, s, snap, why, atomics):
+    if auto.give_up(t, s, snap, why, atomics, bool(buffers)):
         raise auto.Serial(loop_key(t, s))
     if why is not None:
         bwd.append(ir.Comment(f"! fortran-ad: this adjoint loop runs serially: {why}"))

@@ -13,7 +13,11 @@ only the values the loop overwrites) when:
   would run at every iteration of the outer loop (syrk at preset M: ``c``, 320 KB, for each of
   the 30 000 ``(j, k)`` pairs);
 * its adjoint needs ``!$omp atomic`` updates: an atomic add costs several plain ones, on one
-  thread too (lu's ``spd_from_factor``: 21 M atomics, 113 ms against 6 ms serial).
+  thread too (lu's ``spd_from_factor``: 21 M atomics, 113 ms against 6 ms serial);
+* it sits inside another loop and its adjoint scatters to neighbours (per-offset buffers and a
+  gather loop): twice the memory passes of the serial adjoint at every outer iteration, which
+  the IF clause cannot win back when it keeps the team off (jacobi_1d: 94 ms against 21 ms).
+  A version of both adjoints behind the IF would keep them; that is not built yet.
 
 A loop it does run on threads gets an OpenMP ``IF`` clause that runs the team only when the
 nest does at least ``fad_omp_min_work`` innermost iterations (a variable of the fad_tape
@@ -39,11 +43,14 @@ class Serial(Exception):  # noqa: N818 - a decision, not an error
         self.key = key
 
 
-def give_up(t, s: ir.Do, snapshot: list[str], why: str | None, atomics: bool = False) -> bool:
+def give_up(
+    t, s: ir.Do, snapshot: list[str], why: str | None, atomics: bool = False, buffers: bool = False
+) -> bool:
     """Should the loop ``--parallelize-adjoint`` picked be reversed serially after all?"""
     if s.parallel is not None:
         return False  # the user's directive: its adjoint stays parallel where it can
-    return why is not None or atomics or (bool(snapshot) and t.depth > 0)
+    inner = t.depth > 0
+    return why is not None or atomics or (inner and (bool(snapshot) or buffers))
 
 
 def if_clause(t, s: ir.Do, loops: list[ir.Do]) -> tuple[str, ...]:
