@@ -106,8 +106,8 @@ def checkpoint_plan(options: Options):
     """The checkpoint plan the adjoint would follow (``fortran-ad plan``)."""
     from dataclasses import replace
 
-    from fortran_ad.ad.emit import plan_checkpoints
     from fortran_ad.ad.generate import Plan
+    from fortran_ad.ad.transforms import plan_checkpoints
 
     if options.mode not in ("reverse", "vector-reverse"):
         options = replace(options, mode="reverse")

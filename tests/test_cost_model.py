@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fortran_ad.ad.emit import _cost_model
 from fortran_ad.ad.generate import Plan
+from fortran_ad.ad.transforms import cost_model
 from fortran_ad.checkpoint import costs
 from fortran_ad.driver import Options, load
 from fortran_ad.ir import nodes as ir
@@ -73,7 +73,7 @@ def _loops(tmp_path: Path, sizes: dict) -> tuple[dict, dict]:
     opts = Options(sources=(str(src),), mode="reverse", head="head", wrt=("x",), of=("cost",),
                    sizes=sizes)  # fmt: skip
     plan = Plan(load([str(src)]), opts)
-    envs, _ = _cost_model(plan)
+    envs, _ = cost_model(plan)
     found: dict[tuple[str, int], float] = {}
     for name, env in envs.items():
         r = plan.program.routines[name].routine
@@ -100,7 +100,7 @@ def test_triangular_loop_work_is_counted_exactly(tmp_path: Path) -> None:
     src.write_text(SOURCE)
     plan = Plan(load([str(src)]), Options(sources=(str(src),), mode="reverse", head="head",
                 wrt=("x",), of=("cost",), sizes={"n": 40}))  # fmt: skip
-    envs, _ = _cost_model(plan)
+    envs, _ = cost_model(plan)
     outer = next(
         s for s in plan.program.routines["head"].routine.body
         if isinstance(s, ir.Do) and s.loc.line == line("do i = 1, n")
@@ -200,7 +200,7 @@ def test_split_costs_its_extra_traffic_and_joint_a_rerun(monkeypatch) -> None:
 
 
 def test_loops_of_callees_cost_once_per_call(tmp_path: Path) -> None:
-    from fortran_ad.ad.emit import plan_checkpoints
+    from fortran_ad.ad.transforms import plan_checkpoints
 
     src = tmp_path / "m.f90"
     src.write_text(SOURCE)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
@@ -10,71 +9,11 @@ from fortran_ad.ad import mpi, naming
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
+from fortran_ad.ad.transforms import plan_checkpoints, swept, transform, wanted
 from fortran_ad.backends import fortran as fw
 from fortran_ad.backends.writer import Writer
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import walk_stmts
-
-
-def _transform(plan, name: str, dry: bool = False) -> RoutineAD:
-    """The transform of one routine; ``dry`` runs leave the routine's names untouched."""
-    import copy
-
-    info = plan.program.routines[name]
-    namer = copy.deepcopy(plan.namers[name]) if dry else plan.namers[name]
-    args = (plan.program, info, info.routine, plan.activity, plan.mode, namer, plan.globals)
-    if naming.is_reverse(plan.mode):
-        periods = plan.checkpoints.schedule() if plan.checkpoints is not None else {}
-        envs, callee_cost = _cost_model(plan)
-        sizes = envs.get(name, plan.options.sizes)
-        t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
-        t.omp_options = plan.options  # read by ad/parallel.py, ad/liveness.py
-        t.head_name = plan.head
-        t.serial_loops = plan.__dict__.setdefault("serial_loops", set())  # ad/parallel_auto.py
-        if plan.checkpoints is not None:  # call sites the plan splits (ad/split_calls.py)
-            t.split_sites = plan.checkpoints.split_sites()
-            t.split_infos = getattr(plan, "split_infos", {})
-        t.prepare()
-        return t
-    from fortran_ad.ad.tangent import Tangent
-
-    return Tangent(*args)
-
-
-def swept(plan, name: str, dry: bool = False) -> tuple[RoutineAD, list, list]:
-    """The reverse transform of one routine and its forward and backward sweeps. A loop that
-    ``--parallelize-adjoint`` picked but whose adjoint does not pay on threads
-    (ad/parallel_auto.py) restarts the transform with that loop serial, for good."""
-    import copy
-
-    from fortran_ad.ad.parallel_auto import Serial
-
-    serial = plan.__dict__.setdefault("serial_loops", set())
-    while True:
-        namer = None if dry else copy.deepcopy(plan.namers[name])
-        t = _transform(plan, name, dry=dry)
-        try:
-            fwd, bwd = t.sweep(t.routine.body)
-            return t, fwd, bwd
-        except Serial as e:
-            if e.key in serial:
-                raise
-            serial.add(e.key)
-            if namer is not None:
-                plan.namers[name] = namer
-
-
-def _cost_model(plan):
-    """Per-routine size environments and callee costs (computed once per plan)."""
-    model = getattr(plan, "cost_model", None)
-    if model is None:
-        from fortran_ad.checkpoint import costs
-        from fortran_ad.checkpoint.env import routine_envs
-
-        envs = routine_envs(plan.program, plan.order, plan.head, plan.options.sizes)
-        model = (envs, costs.callee_costs(plan.program, envs))
-        plan.cost_model = model
-    return model
 
 
 def _header(w: Writer, plan) -> None:
@@ -82,54 +21,6 @@ def _header(w: Writer, plan) -> None:
     w.comment(
         f"! Head: {plan.head}; wrt: {', '.join(sorted(plan.wrt))}; of: {', '.join(sorted(plan.of))}"
     )
-
-
-def _needed_globals(plan) -> None:
-    """Reverse modes: the globals some backward sweep reads (needed in every routine)."""
-    if not naming.is_reverse(plan.mode) or not plan.globals.names:
-        return
-    for name in plan.order:
-        if _wanted(plan, name):
-            t = _transform(plan, name, dry=True)
-            gl = plan.activity.globals.get(name, {})
-            plan.globals.needed |= {gl[n] for n in t.needed if n in gl}
-
-
-def plan_checkpoints(plan):
-    """Reverse modes: collect the checkpoint candidates (a dry store-all run) and let the
-    planner decide; the real emission then obeys ``plan.checkpoints``."""
-    from fortran_ad.ad import loop_checkpoint as lc
-    from fortran_ad.ad import split_calls
-    from fortran_ad.checkpoint import costs
-    from fortran_ad.checkpoint.ilp import plan as solve
-
-    _needed_globals(plan)
-    plan.checkpoints = None
-    candidates, transforms = [], {}
-    for name in plan.order:
-        if not _wanted(plan, name):
-            continue
-        t, fwd, bwd = swept(plan, name, dry=True)
-        candidates += t.candidates
-        transforms[name] = (t, fwd, bwd)
-    primal = _cost_model(plan)[1]
-    calls, bases = split_calls.candidates(plan, transforms, primal)
-    runs = split_calls.invocations(calls, plan.head)
-    # a loop's re-runs cost as often as its routine runs (once per call of a callee)
-    candidates = [replace(c, runs=runs.get(c.routine) or 1.0) for c in candidates]
-    sweeps = {n: (lc.lookup(t), t.sizes, f, b) for n, (t, f, b) in transforms.items()}
-    plan.adjoint_counts = flop, pushes, nbytes = costs.adjoint_counts(sweeps, runs, primal)
-    work = flop + costs.traffic_cost(pushes, nbytes)
-    o = plan.options
-    plan.checkpoints = solve(
-        candidates, o.memory_limit, bases.pop(plan.head, 0.0), o.checkpoint, calls, plan.head,
-        bases, getattr(o, "calls", "auto"), work,
-    )  # fmt: skip
-    if plan.checkpoints.split_sites():  # what the split callees restore under the final plan
-        for name in {c.call.callee for c in plan.checkpoints.calls if c.split}:
-            t, fwd, _ = swept(plan, name, dry=True)
-            plan.split_infos[name] = split_calls.split_info(t, fwd, plan)
-    return plan.checkpoints
 
 
 def emit_files(plan) -> dict[str, str]:
@@ -141,7 +32,7 @@ def emit_files(plan) -> dict[str, str]:
         wrote = False
         for unit in f.units:
             if isinstance(unit, ir.Module):
-                names = [r.name for r in unit.routines if _wanted(plan, r.name)]
+                names = [r.name for r in unit.routines if wanted(plan, r.name)]
                 owns = any(k[0] == unit.name for k in plan.globals.names)
                 if names or owns:
                     if not wrote:
@@ -149,7 +40,7 @@ def emit_files(plan) -> dict[str, str]:
                     wrote = True
                     _module(w, plan, unit, names)
             elif (
-                isinstance(unit, ir.Routine) and unit.kind != "program" and _wanted(plan, unit.name)
+                isinstance(unit, ir.Routine) and unit.kind != "program" and wanted(plan, unit.name)
             ):
                 if not wrote:
                     _header(w, plan)
@@ -162,15 +53,11 @@ def emit_files(plan) -> dict[str, str]:
         from fortran_ad.runtime import TAPE_SOURCE
 
         files["fad_tape.f90"] = TAPE_SOURCE.read_text()
-    if mpi.program_uses_mpi(plan.program, [n for n in plan.order if _wanted(plan, n)]):
+    if mpi.program_uses_mpi(plan.program, [n for n in plan.order if wanted(plan, n)]):
         from fortran_ad.runtime import MPI_SOURCE
 
         files[MPI_SOURCE.name] = MPI_SOURCE.read_text()
     return files
-
-
-def _wanted(plan, name: str) -> bool:
-    return name in plan.order and plan.needs_derivative(name)
 
 
 def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
@@ -213,7 +100,7 @@ def _derivative_modules_called(plan, m: ir.Module, names: list[str]) -> list[str
     for name in names:
         for callee in plan.program.callees(plan.program.routines[name].routine):
             info = plan.program.routines[callee]
-            if info.module is not None and info.module.name != m.name and _wanted(plan, callee):
+            if info.module is not None and info.module.name != m.name and wanted(plan, callee):
                 out.add(info.module.name)
     return sorted(out)
 
@@ -247,14 +134,14 @@ def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
     callees without a derivative; then whatever those copies call."""
     called: set[str] = set()
     for name in plan.order:
-        if not _wanted(plan, name):
+        if not wanted(plan, name):
             continue
         for c in plan.program.callees(plan.program.routines[name].routine):
             callee = plan.program.routines[c].routine
             passive_result = callee.kind == "function" and callee.result not in (
                 plan.activity.active(c)
             )
-            if naming.is_reverse(plan.mode) or not _wanted(plan, c) or passive_result:
+            if naming.is_reverse(plan.mode) or not wanted(plan, c) or passive_result:
                 called.add(c)
     todo = list(called)
     while todo:
@@ -281,7 +168,7 @@ def _routine(w: Writer, plan, name: str) -> None:
     if naming.is_reverse(plan.mode):
         t, fwd, bwd = swept(plan, name)
     else:
-        t = _transform(plan, name)
+        t = transform(plan, name)
     r = t.routine
     info = t.info
     split: list = []
@@ -321,9 +208,9 @@ def _routine(w: Writer, plan, name: str) -> None:
     w.dedent()
     # primal copies of internal procedures that derivative code calls (forward sweeps call
     # the same primal routines as the primal bodies of the differentiated internals)
-    callers = [body] + [list(o.body) for o in r.contains if _wanted(plan, o.name)]
+    callers = [body] + [list(o.body) for o in r.contains if wanted(plan, o.name)]
     primal = {c.name for c in r.contains if any(_calls(b, c.name) for b in callers)}
-    internal = [c for c in r.contains if c.name in primal or _wanted(plan, c.name)]
+    internal = [c for c in r.contains if c.name in primal or wanted(plan, c.name)]
     if internal:
         w.line("contains")
         w.indent()
@@ -331,7 +218,7 @@ def _routine(w: Writer, plan, name: str) -> None:
             if c.name in primal:
                 w.blank()
                 fw.routine(w, c)
-            if _wanted(plan, c.name):
+            if wanted(plan, c.name):
                 w.blank()
                 _routine(w, plan, c.name)
         w.dedent()

@@ -34,7 +34,7 @@ class Plan:
                 f"--gradient-only applies to reverse modes, not --mode {self.mode}",
                 "a tangent computes the primal outputs anyway: drop --gradient-only",
             )
-        self.checkpoints = None  # a checkpoint.ilp.Plan once emit.plan_checkpoints ran
+        self.checkpoints = None  # a checkpoint.ilp.Plan once transforms.plan_checkpoints ran
         from fortran_ad.normalize.generics import resolve_generics
 
         self.program = Program(resolve_generics([split_entries(f) for f in files]))
