@@ -53,8 +53,8 @@ from bench_adjoint import (  # noqa: E402
     with_values,
 )
 
-from fortran_ad.ad.emit import _cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
+from fortran_ad.ad.transforms import cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.checkpoint import costs  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402
@@ -128,7 +128,7 @@ def planned(case, values, policy: str, budget: int, calls: str):
                    sizes=sizes, checkpoint=policy, memory_limit=budget, calls=calls)  # fmt: skip
     plan = Plan(load(list(cv.sources)), opts)
     checkpoints = plan_checkpoints(plan)
-    return checkpoints, _cost_model(plan)[1](plan.head) * costs.FLOP_SECONDS
+    return checkpoints, cost_model(plan)[1](plan.head) * costs.FLOP_SECONDS
 
 
 def prepare(case, preset, policy, budget, calls, workdir: Path, source) -> Variant:

@@ -53,8 +53,8 @@ import calibrate_kernels as kernels  # noqa: E402
 from bench_adjoint import FLAGS, CaseError, build_case, load_cases, run_program  # noqa: E402
 from bench_checkpoint import cpu_source  # noqa: E402
 
-from fortran_ad.ad.emit import _cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.ad.generate import Plan  # noqa: E402
+from fortran_ad.ad.transforms import cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.checkpoint import costs, latency, vector  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402
@@ -243,7 +243,7 @@ def predicted(case, values: dict) -> tuple[float, float]:
                    sizes=sizes, checkpoint="store-all")  # fmt: skip
     plan = Plan(load(list(cv.sources)), opts)
     full = plan_checkpoints(plan).seconds
-    primal = _cost_model(plan)[1](plan.head) * costs.FLOP_SECONDS
+    primal = cost_model(plan)[1](plan.head) * costs.FLOP_SECONDS
     saved = costs.PUSH_COST, costs.BYTE_COST, costs.BYTE_COST_MEMORY
     costs.PUSH_COST = costs.BYTE_COST = costs.BYTE_COST_MEMORY = 0.0
     try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT
+from test_openmp import SERIAL as SMOOTH  # smooth(): a proved-parallel loop, a recurrence
 
 from fortran_ad import api, cli
 from fortran_ad.ad import parallel_auto
@@ -24,25 +25,6 @@ pytestmark = pytest.mark.gfortran
 NPB = REPO_ROOT / "legacy_samples" / "npbench"
 SYRK = [str(NPB / "npb_kinds.f90"), str(NPB / "npb_blas.f90"), "--head", "syrk"]
 SYRK_WRT = "alpha,beta,c,a"
-
-SMOOTH = """\
-module plain
-  implicit none
-  integer, parameter :: dp = kind(1.0d0)
-contains
-  subroutine smooth(n, x, y, cost)
-    integer, intent(in) :: n
-    real(dp), intent(in) :: x(n)
-    real(dp), intent(out) :: y(n), cost
-    integer :: i
-    y = 0.0_dp
-    do i = 2, n - 1
-      y(i) = x(i - 1)*x(i) + sin(x(i + 1))
-    end do
-    cost = sum(y**2)
-  end subroutine smooth
-end module plain
-"""
 
 
 def _generate(args: list[str], out: Path, *flags: str) -> str:

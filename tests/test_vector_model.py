@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fortran_ad.ad.emit import plan_checkpoints
 from fortran_ad.ad.generate import Plan
+from fortran_ad.ad.transforms import plan_checkpoints
 from fortran_ad.checkpoint import costs, vector
 from fortran_ad.driver import Options, load
 from fortran_ad.ir import nodes as ir
