@@ -39,8 +39,16 @@ Stmts = list[ir.Stmt]
 
 
 def rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
-    """The backward loop as vectorisable statements: with a simd reduction, or split into
-    loops that vectorise (ad/fission.py), each with its reductions; else unchanged."""
+    """The backward loop as vectorisable statements: in gather form (ad/gather.py), with a
+    simd reduction, or split into loops that vectorise (ad/fission.py), each with its
+    reductions; else unchanged."""
+    from fortran_ad.ad import gather
+
+    scatter = _rewrite(t, loop, forward)
+    return gather.rewrite(t, loop, forward, scatter) or scatter
+
+
+def _rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
     from fortran_ad.ad import distinct, fission
 
     out: list[ir.Stmt] = []

@@ -1,0 +1,211 @@
+"""Gather form of scatter-form adjoint loops (stencils).
+
+The adjoint of ``a(i) = c*(b(i - 1) + b(i) + b(i + 1))``, ``i = lo, hi``, is a scatter::
+
+    do i = hi, lo, -1
+      bb(i - 1) = bb(i - 1) + c*ab(i)
+      bb(i) = bb(i) + c*ab(i)
+      bb(i + 1) = bb(i + 1) + c*ab(i)
+      ab(i) = 0.0_dp
+    end do
+
+ad/fission.py splits it into one vectorised loop per offset: three passes over ``bb`` where the
+primal made one. This pass turns it around: element ``q`` of ``bb`` collects what the
+iterations ``q + 1``, ``q``, ``q - 1`` would have added, in one loop, and the zeroing of ``ab``
+follows in a second::
+
+    do i = lo + 1, hi - 1
+      bb(i) = bb(i) + (c*ab(i + 1) + c*ab(i) + c*ab(i - 1))
+    end do
+
+with the boundary elements (``lo - 1``, ``lo``, ``hi``, ``hi + 1``), where fewer iterations
+contribute, as short loops of their own. Legal when every statement is an increment
+``x(.., i + d, ..) = x(.., i + d, ..) +- e`` or a zeroing ``y(.., i, ..) = 0`` of the
+iteration's own element, the increments' ``e`` read none of the arrays the loop writes except a
+zeroed one at the iteration's own element (before its zeroing), and no target is read: the
+sums are then the same (rounded in another order) and every ``e`` sees the values from before
+the loop. The segments assume ``hi - lo >= max d - min d``; shorter ranges run the scatter loop
+(an IF at run time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from fortran_ad.ad.parallel_races import _from_sympy, _plus
+from fortran_ad.ad.rules import wrap, wrap_sum
+from fortran_ad.ad.simd import _increment, _mentions, _plain
+from fortran_ad.analysis import dependence
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import map_expr, names_in, subexprs
+
+if TYPE_CHECKING:
+    from fortran_ad.ad.adjoint import Reverse
+
+ONE = ir.Literal("1", "integer")
+NOTE = "each element collects its increments; zeroed once read for the last time"
+
+
+@dataclass
+class Row:
+    """The increments of one target row: ``name(subs)`` with the loop index at ``dim``."""
+
+    name: str
+    dim: int
+    subs: tuple[ir.Expr, ...]
+    terms: list[tuple[int, str, ir.Expr]] = field(default_factory=list)  # (d, +/-, e)
+
+
+def rewrite(
+    t: Reverse, loop: ir.Do, forward: tuple, scatter: list[ir.Stmt]
+) -> list[ir.Stmt] | None:
+    """The gather form of ``loop`` behind a run-time IF whose ELSE runs ``scatter`` (the
+    statements the loop becomes otherwise), or None when the loop is not of that form."""
+    lo, hi, step = forward
+    if step is not None and step != ONE:
+        return None
+    parts = _parts(t, loop)
+    if parts is None:
+        return None
+    rows, zeros = parts
+    offsets = sorted({d for r in rows for d, _, _ in r.terms})
+    if len(offsets) < 2:
+        return None  # nothing to gather: fission and simd already make it one pass
+    var = loop.var
+    notes = [s for s in loop.body if isinstance(s, ir.Comment)][:1]
+    gathered: list[ir.Stmt] = [*notes, ir.Comment(f"! gather form: {NOTE}")]
+    last = offsets[-1]  # element j of a zeroed array is read last by target j + last
+    for a, b, active in _segments(lo, hi, offsets):
+        body = [x for x in (_collect(r, var, active) for r in rows) if x is not None]
+        if active[-1] == last:
+            body += [_shift(z, var, -last) for z in zeros]
+        gathered.append(ir.Do(var, a, b, None, tuple(body), None, loc=loop.loc))
+    span = offsets[-1] - offsets[0]
+    size = dependence.to_sympy(ir.BinOp("-", hi, wrap(lo)))
+    length = _from_sympy(size) if size is not None else ir.BinOp("-", hi, wrap(lo))
+    cond = ir.BinOp(">=", length, ir.Literal(str(span), "integer"))
+    return [ir.If(((cond, tuple(gathered)),), tuple(scatter))]
+
+
+def _parts(t: Reverse, loop: ir.Do) -> tuple[list[Row], list[ir.Stmt]] | None:
+    """The loop's increments by target row and its zeroings, or None."""
+    if t.omp_depth or t.vector or loop.parallel is not None or loop.directives:
+        return None
+    var = loop.var
+    assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
+    if not assigns or not all(_plain(t, s) and isinstance(s.target, ir.ArrayRef) for s in assigns):
+        return None
+    rows: dict[tuple, Row] = {}
+    zeros: list[ir.Stmt] = []
+    zeroed: set[str] = set()
+    incremented: set[str] = set()
+    for s in assigns:
+        place = _place(s.target, var)
+        if place is None:
+            return None
+        dim, d = place
+        if _is_zero(s.value):
+            if d != 0 or s.target.name in zeroed:
+                return None
+            zeros.append(s)
+            zeroed.add(s.target.name)
+            continue
+        e = _increment(s)
+        if e is None or s.target.name in zeroed:
+            return None
+        assert isinstance(s.value, ir.BinOp)
+        key_subs = tuple(x for k, x in enumerate(s.target.subs) if k != dim)
+        row = rows.setdefault(
+            (s.target.name, dim, key_subs), Row(s.target.name, dim, s.target.subs)
+        )
+        row.terms.append((d, s.value.op, e))
+        incremented.add(s.target.name)
+    if incremented & zeroed:
+        return None
+    written = incremented | zeroed
+    own = {z.target for z in zeros}
+    for r in rows.values():
+        for _, _, e in r.terms:
+            for x in subexprs(e):
+                if isinstance(x, ir.Name | ir.ArrayRef) and x.name in written and x not in own:
+                    return None
+    fixed = [x for r in rows.values() for k, x in enumerate(r.subs) if k != r.dim]
+    fixed += [x for z in zeros for x in z.target.subs if x != ir.Name(var)]
+    if any(_mentions(x, written) or var in names_in(x) for x in fixed):
+        return None
+    return list(rows.values()), zeros
+
+
+def _place(target: ir.ArrayRef, var: str) -> tuple[int, int] | None:
+    """(dimension, d) of ``x(.., var + d, ..)`` with the other subscripts free of ``var``."""
+    found = None
+    for k, sub in enumerate(target.subs):
+        if var in names_in(sub):
+            d = dependence.offset(sub, var)
+            if found is not None or d is None:
+                return None
+            found = (k, d)
+    return found
+
+
+def _is_zero(e: ir.Expr) -> bool:
+    """A real literal zero: ``0.0``, ``0.0_dp``, ``0.0d0``."""
+    if not (isinstance(e, ir.Literal) and e.type == "real"):
+        return False
+    try:
+        return float(e.text.split("_")[0].lower().replace("d", "e")) == 0.0
+    except ValueError:
+        return False
+
+
+def _segments(lo: ir.Expr, hi: ir.Expr, offsets: list[int]):
+    """(first, last, active offsets) of the target elements ``q``: offset ``d`` contributes
+    where ``lo + d <= q <= hi + d``; assumes ``hi - lo >= max - min``."""
+    out = []
+    for k in range(len(offsets) - 1):  # low boundary: offsets[0..k] active
+        out.append((_plus(lo, offsets[k]), _plus(lo, offsets[k + 1] - 1), offsets[: k + 1]))
+    out.append((_plus(lo, offsets[-1]), _plus(hi, offsets[0]), offsets))
+    for k in range(1, len(offsets)):  # high boundary: offsets[k..] active
+        out.append((_plus(hi, offsets[k - 1] + 1), _plus(hi, offsets[k]), offsets[k:]))
+    return out
+
+
+def _collect(r: Row, var: str, active: list[int]) -> ir.Assign | None:
+    """``x(.., i, ..) = x(.., i, ..) + e_d(i - d) + ...`` for the row's active terms."""
+    terms = [(d, op, e) for d, op, e in r.terms if d in active]
+    if not terms:
+        return None
+    subs = list(r.subs)
+    subs[r.dim] = ir.Name(var)
+    target = ir.ArrayRef(r.name, tuple(subs))
+    value: ir.Expr = target
+    for d, op, e in terms:
+        value = ir.BinOp(op, value, wrap_sum(_shift(e, var, -d)))
+    return ir.Assign(target, value)
+
+
+def _shift(e, var: str, c: int):
+    """``e`` with ``var`` replaced by ``var + c`` (subscripts simplified: ``ab(i + 1)``)."""
+    if c == 0:
+        return e
+    if isinstance(e, ir.Assign):
+        return replace(e, target=_shift(e.target, var, c), value=_shift(e.value, var, c))
+
+    def fn(x: ir.Expr) -> ir.Expr | None:
+        if isinstance(x, ir.ArrayRef):
+            subs = tuple(_shift_sub(s, var, c) for s in x.subs)
+            return ir.ArrayRef(x.name, subs, x.head)
+        if x == ir.Name(var):
+            return ir.Paren(_plus(x, c))
+        return None
+
+    return map_expr(e, fn)
+
+
+def _shift_sub(s: ir.Expr, var: str, c: int) -> ir.Expr:
+    if var not in names_in(s):
+        return s
+    if dependence.offset(s, var) is not None:
+        return _plus(s, c)
+    return _shift(s, var, c)
