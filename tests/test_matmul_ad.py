@@ -15,7 +15,9 @@ of the PolyBench loop nests of the npbench sample on the same inputs.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -91,10 +93,17 @@ def test_supported_forms_stay_library_calls(tmp_path: Path, mode: str) -> None:
     if mode == "reverse":  # the rules of the docstring of ad/matmul.py, spelled out
         adj = (tmp_path / "mm2_reverse" / "forms_b.f90").read_text()
         assert "ab = ab + alpha*fad_mmb1" in adj  # the gradient of a, reused for alpha's
-        assert "bb = bb + alpha*matmul(transpose(a), cb)" in adj
+        assert "fad_mmb2 = matmul(transpose(a), cb)" in adj and "bb = bb + alpha*fad_mmb2" in adj
+        # the products go to work arrays kept between calls (one per thread), reallocated
+        # only when the bounds change
+        for w in ("fad_mmb1", "fad_mmb2"):
+            assert f"real(dp), allocatable, save :: {w}(:, :)\n    !$omp threadprivate({w})" in adj
+            assert f"if (.not. allocated({w})) allocate({w}(" in adj
+            assert re.search(rf"if \(allocated\({w}\)\) then\n\s*if \(lbound", adj)
+        assert not re.search(r"^\s*deallocate\(fad_mmb", adj, re.M)
         assert "betab = betab + sum(cb*c)" in adj and "cb = beta*cb" in adj
         mv = (tmp_path / "mv_reverse" / "forms_b.f90").read_text()
-        assert "xb = xb - matmul(yb, a)" in mv  # y = 2 y - A x: x̄ -= ȳᵀ A
+        assert "fad_mmb1 = matmul(yb, a)" in mv and "xb = xb - fad_mmb1" in mv  # x̄ -= ȳᵀ A
         assert "ab(:, fad_j1) = ab(:, fad_j1) - yb*x(fad_j1)" in mv  # Ā -= ȳ xᵀ, by columns
 
 
@@ -184,3 +193,84 @@ def test_dropping_an_adjoint_term_fails(monkeypatch: pytest.MonkeyPatch, what: s
     assert not report.ok
     failed = {r.test for r in report.rows if not r.passed}
     assert failed & {"fd_adjoint", "dot_product"}, report.table()
+
+
+KEEP_SRC = """\
+module kept
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  subroutine prod(m, n, alpha, a, b, cost)
+    integer, intent(in) :: m, n
+    real(dp), intent(in) :: alpha, a(m, n), b(n, m)
+    real(dp), intent(out) :: cost
+    real(dp) :: c(m, m)
+    c = alpha*matmul(a, b)
+    cost = sum(c)
+  end subroutine prod
+end module kept
+"""
+
+KEEP_DRIVER = """\
+program main
+  use kept_b
+  implicit none
+  integer :: r, m, n, bad
+  bad = 0
+  !$omp parallel do private(m, n) reduction(+: bad) schedule(static, 1)
+  do r = 1, 12
+    m = 2 + mod(r, 3)
+    n = 3 + mod(r, 4)
+    bad = bad + one(m, n)
+  end do
+  !$omp end parallel do
+  print '(a, i0)', 'bad ', bad
+contains
+  integer function one(m, n)
+    integer, intent(in) :: m, n
+    real(dp) :: a(m, n), b(n, m), ab(m, n), bb(n, m), alphab, cost, costb
+    integer :: i, k
+    one = 0
+    do k = 1, n
+      do i = 1, m
+        a(i, k) = 0.1_dp*i + k
+        b(k, i) = 1.0_dp/(i + k)
+      end do
+    end do
+    ab = 0; bb = 0; alphab = 0; costb = 1
+    call prod_b(m, n, 2.0_dp, alphab, a, ab, b, bb, cost, costb)
+    ! cost = alpha * sum_ij (A B)_ij: dA(i, k) = alpha sum_j B(k, j), dB(k, j) = alpha sum_i A(i, k)
+    do k = 1, n
+      do i = 1, m
+        if (abs(ab(i, k) - 2*sum(b(k, :))) > 1e-12_dp) one = 1
+        if (abs(bb(k, i) - 2*sum(a(:, k))) > 1e-12_dp) one = 1
+      end do
+    end do
+    if (abs(alphab - sum(matmul(a, b))) > 1e-12_dp) one = 1
+  end function one
+end program main
+"""
+
+
+@pytest.mark.parametrize("openmp", [False, True])
+def test_kept_work_arrays_follow_the_sizes_and_threads(
+    tmp_path: Path, fortran, openmp: bool
+) -> None:
+    """The work arrays the MATMUL adjoints keep between calls: calls with changing shapes
+    (reallocated), and with OpenMP from two threads at once (threadprivate), give the
+    analytic gradient every time."""
+    src = tmp_path / "kept.f90"
+    src.write_text(KEEP_SRC)
+    out = tmp_path / "out"
+    assert cli.main([str(src), "--head", "prod", "--wrt", "alpha,a,b", "--of", "cost",
+                     "-o", str(out)]) == 0  # fmt: skip
+    adj = (out / "kept_b.f90").read_text()
+    assert "allocatable, save :: fad_mmb1" in adj and "!$omp threadprivate(fad_mmb1)" in adj
+    driver = tmp_path / "main.f90"
+    driver.write_text(KEEP_DRIVER)
+    flags = ["-O0", "-g", "-Wall", "-fcheck=all", *(["-fopenmp"] if openmp else [])]
+    exe = fortran.compile([out / "fad_tape.f90", src, out / "kept_b.f90", driver], flags=flags)
+    env = {**os.environ, "OMP_NUM_THREADS": "2"}
+    proc = subprocess.run([str(exe)], cwd=exe.parent, capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["bad", "0"]

@@ -326,6 +326,8 @@ class RoutineAD:
                 lines.append(decl(self.namer.derivative(sym.name), self._vector_sym(sym), intent))
         for sym in self.temps:
             lines.append(decl(sym.name, sym))
+            if "save" in sym.attrs:  # work arrays kept between calls: one per thread
+                lines.append(f"!$omp threadprivate({sym.name})")
         return lines
 
     def _vector_sym(self, sym: ir.Symbol) -> ir.Symbol:
@@ -366,7 +368,7 @@ class RoutineAD:
 def decl(name: str, sym: ir.Symbol, intent: str | None = None) -> str:
     t = sym.type or ir.TypeSpec("real")
     attrs = [type_text(t)]
-    attrs += [a for a in ("allocatable", "pointer", "target") if a in sym.attrs]
+    attrs += [a for a in ("allocatable", "pointer", "target", "save") if a in sym.attrs]
     if "optional" in sym.attrs and intent:  # the derivative of an optional dummy is optional
         attrs.append("optional")
     if intent:

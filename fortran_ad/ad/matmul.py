@@ -98,12 +98,11 @@ def adjoint(t, s: ir.Assign) -> list[ir.Stmt]:
             if grad is None:  # the matrix of a matrix-vector product: a rank-1 update
                 out += _rank1(t, p, first, g, s.target, s.loc)
                 continue
+            tmp = _work(t, op)
+            out += [*kept_allocated(t, tmp.name, op, s.loc), ir.Assign(tmp, grad, s.loc)]
+            grad = tmp
             if coef_terms and reused is None:
-                sym = t.lookup(base_name(op.ref))
-                dims = tuple(ir.Dim("deferred") for _ in range(op.rank))
-                tmp = ir.Name(t.temp("mmb", sym.type, dims, frozenset({"allocatable"})))
-                out += [_allocate(t, tmp.name, op, s.loc), ir.Assign(tmp, grad, s.loc)]
-                grad, reused = tmp, (tmp, op.ref)
+                reused = (tmp, op.ref)
             out.append(_inc(t.deriv(op.ref), mul(p.coef, grad), s.loc))
         total = (
             ir.Call("sum", (ir.BinOp("*", reused[0], reused[1]),))
@@ -111,8 +110,6 @@ def adjoint(t, s: ir.Assign) -> list[ir.Stmt]:
             else ir.Call("sum", (ir.BinOp("*", g, p.value()),))
         )
         out += [_inc(t.deriv(ref), mul(pc, total), s.loc) for ref, pc in coef_terms]
-        if reused is not None:
-            out.append(ir.Opaque(f"deallocate({reused[0].name})", (), (reused[0].name,), s.loc))
     if form.keeps:
         total = ir.Call("sum", (ir.BinOp("*", g, s.target),))
         for ref, pc in _lin(t, form.self_coef, s.loc):
@@ -231,39 +228,71 @@ def _offset(lo: ir.Expr, j: ir.Name, step: ir.Expr | None) -> ir.Expr:
     return ir.BinOp("+", lo, jm1)
 
 
-def _allocate(t, name: str, op: Operand, loc) -> ir.Stmt:
-    """``allocate(name(lo:hi, ...))`` shaped like the operand's designator, with declared
-    bounds where the declaration has them (explicitly, not by reallocation on assignment:
-    the C back end lowers the following assignment to loops)."""
+def _work(t, op: Operand) -> ir.Name:
+    """A work array for the gradient of ``op``: allocatable, SAVEd and threadprivate
+    (``declarations``), so it stays allocated between calls. Freed and allocated again on
+    every call, the product's result page-faults in each time (glibc gives large freed
+    blocks back to the kernel): that was half the time of symm's and trmm's gradients at
+    NPBench's M sizes."""
+    sym = t.lookup(base_name(op.ref))
+    dims = tuple(ir.Dim("deferred") for _ in range(op.rank))
+    return ir.Name(t.temp("mmb", sym.type, dims, frozenset({"allocatable", "save"})))
+
+
+def kept_allocated(t, name: str, op: Operand, loc) -> list[ir.Stmt]:
+    """``name`` allocated with the bounds of ``op``'s designator, kept from the last call
+    when they match (explicit bounds, not reallocation on assignment: the C back end lowers
+    the assignment that follows to loops)."""
     from fortran_ad.backends.fortran import expr
 
+    bounds = _bounds(t, op)
+    work = ir.Name(name)
+    differ: ir.Expr | None = None
+    for k, (lo, hi) in enumerate(bounds):
+        for fn, b in (("lbound", lo), ("ubound", hi)):
+            ne = ir.BinOp("/=", ir.Call(fn, (work, _lit(k + 1))), b)
+            differ = ne if differ is None else ir.BinOp(".or.", differ, ne)
+    assert differ is not None
+    free = ir.Opaque(f"deallocate({name})", (), (name,), loc)
+    text = ", ".join(f"{expr(lo)}:{expr(hi)}" for lo, hi in bounds)
+    reads = tuple(sorted(names_in(op.ref)))
+    alloc = ir.Opaque(f"allocate({name}({text}))", reads, (name,), loc)
+    allocated = ir.Call("allocated", (work,))
+    return [
+        ir.If(((allocated, (ir.If(((differ, (free,)),), inline=True),)),), loc=loc),
+        ir.If(((ir.UnOp(".not.", allocated), (alloc,)),), inline=True, loc=loc),
+    ]
+
+
+def _bounds(t, op: Operand) -> list[tuple[ir.Expr, ir.Expr]]:
+    """(lower, upper) per dimension of ``op``'s designator: declared bounds where the
+    declaration has them, else lbound/ubound; a strided section counts from 1."""
     like = op.ref
     sym = t.lookup(base_name(like))
     dims = sym.dims if sym is not None else ()
 
-    def declared(k: int, hi: bool) -> str:
+    def declared(k: int, hi: bool) -> ir.Expr:
         d = dims[k] if k < len(dims) else None
         if d is not None and d.kind == "explicit" and (d.hi if hi else True):
             b = d.hi if hi else d.lo
-            return expr(b) if b is not None else "1"
-        return f"{'ubound' if hi else 'lbound'}({like.name}, {k + 1})"  # type: ignore[union-attr]
+            return b if b is not None else ONE
+        return ir.Call("ubound" if hi else "lbound", (ir.Name(like.name), _lit(k + 1)))  # type: ignore[union-attr]
 
     if isinstance(like, ir.Name):
-        bounds = [f"{declared(k, False)}:{declared(k, True)}" for k in range(op.rank)]
-    else:
-        assert isinstance(like, ir.ArrayRef)
-        bounds = []
-        for k, r in enumerate(like.subs):
-            if not isinstance(r, ir.Range):
-                continue
-            lo = expr(r.lo) if r.lo is not None else declared(k, False)
-            hi = expr(r.hi) if r.hi is not None else declared(k, True)
-            if r.step is None:
-                bounds.append(f"{lo}:{hi}")
-            else:
-                bounds.append(f"1:({hi} - ({lo}) + {expr(r.step)})/({expr(r.step)})")
-    reads = tuple(sorted(names_in(like)))
-    return ir.Opaque(f"allocate({name}({', '.join(bounds)}))", reads, (name,), loc)
+        return [(declared(k, False), declared(k, True)) for k in range(op.rank)]
+    assert isinstance(like, ir.ArrayRef)
+    out = []
+    for k, r in enumerate(like.subs):
+        if not isinstance(r, ir.Range):
+            continue
+        lo = r.lo if r.lo is not None else declared(k, False)
+        hi = r.hi if r.hi is not None else declared(k, True)
+        if r.step is None:
+            out.append((lo, hi))
+        else:
+            span = ir.BinOp("+", ir.BinOp("-", hi, wrap(lo)), wrap(r.step))
+            out.append((ONE, ir.BinOp("/", ir.Paren(span), wrap(r.step))))
+    return out
 
 
 def _lit(n: int) -> ir.Literal:
