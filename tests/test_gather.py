@@ -1,7 +1,8 @@
 """Gather form of scatter-form stencil adjoints (ad/gather.py).
 
 tests/data/gather/stencils.f90 has two stencils the pass rewrites (a nonlinear one with uneven
-offsets, a 2-D five-point one) and a recurrence it must leave alone. The gather loops run
+offsets, a 2-D five-point one that ad/gather_nest.py gathers over both indices) and a
+recurrence it must leave alone. The gather loops run
 only when the loop is long enough (``n - lo >= max offset - min offset``), so the values are
 checked at a size that takes the gather loops and at one that takes the scatter loops.
 """
@@ -37,18 +38,18 @@ def _check(n: int) -> api.CheckReport:
 
 
 def test_stencils_are_gathered_and_the_recurrence_is_not(adjoint: str) -> None:
+    # the nonlinear stencil along i; the five-point one along i (the fallback) and over j, i
     assert adjoint.count(f"! gather form: {gather.NOTE}") == 2
-    # the five-point stencil: one loop over the interior adds all five increments to bb's
-    # three rows and zeroes ab one element behind (read for the last time by target i + 1)
-    interior = re.search(r"do i = 3, n - 2\n(.*?)end do", adjoint, re.S)
+    assert adjoint.count(f"! gather form over j and i: {gather.NOTE}") == 1
+    # the five-point stencil: one statement per interior element adds all five increments,
+    # and cb's row j - 1, read for the last time, is zeroed after row j
+    interior = re.search(r"do j = 3, n - 2\n(.*?)\n\s*end do\n\s*end do", adjoint, re.S)
     assert interior is not None
-    lines = [x.strip() for x in interior.group(1).splitlines() if x.strip()]
-    assert lines == [
-        "bb(i, j) = bb(i, j) + 0.2_dp*ab(i, j) + 0.2_dp*ab(i - 1, j) + 0.2_dp*ab(i + 1, j)",
-        "bb(i, j - 1) = bb(i, j - 1) + 0.2_dp*ab(i, j)",
-        "bb(i, j + 1) = bb(i, j + 1) + 0.2_dp*ab(i, j)",
-        "ab(i - 1, j) = 0.0_dp",
-    ]
+    lines = [x.strip() for x in interior.group(1).splitlines()]
+    center = "bb(i, j) = bb(i, j) + 0.2_dp*cb(i, j) + 0.2_dp*cb(i - 1, j) + 0.2_dp*cb(i + 1, j) + "
+    assert center + "0.2_dp*cb(i, j + 1) + &" in lines
+    assert "& 0.2_dp*cb(i, j - 1)" in lines
+    assert lines[-3:] == ["end do", "do i = 2, n - 1", "cb(i, j - 1) = 0.0_dp"]
     # offsets -2, 0, +1: the primal values are read at the shifted elements
     assert "ab(i, j) = ab(i, j) + a(i + 3, j)*w(i + 2)*bb(i + 2, j)" in adjoint
     assert "if (n - 4 >= 3) then" in adjoint and "if (n - 3 >= 2) then" in adjoint
@@ -75,10 +76,19 @@ def _zero_too_early(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _zero_rows_too_early(monkeypatch: pytest.MonkeyPatch) -> None:
+    shift = gather._shift
+    monkeypatch.setattr(
+        gather,
+        "_shift",
+        lambda e, v, c: e if isinstance(e, ir.Assign) and v == "j" else shift(e, v, c),
+    )
+
+
 @pytest.mark.gfortran
-@pytest.mark.parametrize("mutate", [_drop_first_segment, _zero_too_early])
+@pytest.mark.parametrize("mutate", [_drop_first_segment, _zero_too_early, _zero_rows_too_early])
 def test_mutated_gathers_are_caught(monkeypatch: pytest.MonkeyPatch, mutate) -> None:
-    """Mutations: a boundary segment missing, or the zeroing of an element before its last
-    read (at the target's own index instead of one behind): the check must fail."""
+    """Mutations: a boundary segment missing, or the zeroing of an element (a row) before its
+    last read (at the target's own index instead of one behind): the check must fail."""
     mutate(monkeypatch)
     assert not _check(9).ok

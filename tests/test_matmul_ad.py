@@ -104,7 +104,8 @@ def test_supported_forms_stay_library_calls(tmp_path: Path, mode: str) -> None:
         assert "betab = betab + sum(cb*c)" in adj and "cb = beta*cb" in adj
         mv = (tmp_path / "mv_reverse" / "forms_b.f90").read_text()
         assert "fad_mmb1 = matmul(yb, a)" in mv and "xb = xb - fad_mmb1" in mv  # x̄ -= ȳᵀ A
-        assert "ab(:, fad_j1) = ab(:, fad_j1) - yb*x(fad_j1)" in mv  # Ā -= ȳ xᵀ, by columns
+        # Ā -= ȳ xᵀ by columns, in one loop with z = yᵀ A's Ā += y z̄ᵀ (ad/column_updates.py)
+        assert "ab(:, fad_j2) = ab(:, fad_j2) + y*zb(fad_j2) - yb*x(fad_j2)" in mv
 
 
 def test_npbench_matmul_cases_exist() -> None:

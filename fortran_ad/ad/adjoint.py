@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from fortran_ad.ad import (
     block_tape,
+    column_updates,
     derived,
     derived_alloc,
     matmul,
@@ -98,6 +99,8 @@ class Reverse(RoutineAD, NeededAnalysis):
             f, b = self.stmt(s)
             fwd.extend(f)
             bwd[:0] = b
+        if getattr(getattr(self, "omp_options", None), "loop_rewrites", True):
+            bwd = column_updates.fuse(bwd)  # one pass per matrix for its rank-1 updates
         return fwd, bwd
 
     def stmt(self, s: ir.Stmt) -> Sweep:

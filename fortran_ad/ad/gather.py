@@ -65,6 +65,11 @@ def rewrite(
     lo, hi, step = forward
     if step is not None and step != ONE:
         return None
+    inner = _recorded(t, loop)
+    if inner is not None:  # the loop around a gathered loop: gather both (ad/gather_nest.py)
+        from fortran_ad.ad import gather_nest
+
+        return gather_nest.rewrite(t, loop, forward, inner, scatter)
     parts = _parts(t, loop)
     if parts is None:
         return None
@@ -81,11 +86,28 @@ def rewrite(
         if active[-1] == last:
             body += [_shift(z, var, -last) for z in zeros]
         gathered.append(ir.Do(var, a, b, None, tuple(body), None, loc=loop.loc))
-    span = offsets[-1] - offsets[0]
+    cond = long_enough(lo, hi, offsets[-1] - offsets[0])
+    out = ir.If(((cond, tuple(gathered)),), tuple(scatter))
+    recorded = getattr(t, "gathered_loops", {})
+    recorded[id(out)] = (out, loop, forward)
+    t.gathered_loops = recorded
+    return [out]
+
+
+def long_enough(lo: ir.Expr, hi: ir.Expr, span: int) -> ir.Expr:
+    """``hi - lo >= span`` (simplified)."""
     size = dependence.to_sympy(ir.BinOp("-", hi, wrap(lo)))
     length = _from_sympy(size) if size is not None else ir.BinOp("-", hi, wrap(lo))
-    cond = ir.BinOp(">=", length, ir.Literal(str(span), "integer"))
-    return [ir.If(((cond, tuple(gathered)),), tuple(scatter))]
+    return ir.BinOp(">=", length, ir.Literal(str(span), "integer"))
+
+
+def _recorded(t: Reverse, loop: ir.Do) -> tuple[ir.Do, tuple] | None:
+    """(raw loop, forward bounds) when ``loop``'s body is one gathered loop, else None."""
+    body = [s for s in loop.body if not isinstance(s, ir.Comment)]
+    if len(body) != 1:
+        return None
+    entry = getattr(t, "gathered_loops", {}).get(id(body[0]))
+    return entry[1:] if entry is not None and entry[0] is body[0] else None
 
 
 def _parts(t: Reverse, loop: ir.Do) -> tuple[list[Row], list[ir.Stmt]] | None:

@@ -187,7 +187,8 @@ def _rank1(t, p: Product, first: bool, g: ir.Expr, target: ir.Expr, loc) -> list
     j = ir.Name(t.temp("j", ir.TypeSpec("integer")))
     col = _element(t, t.deriv(op.ref), op.ref, 1, j)
     term = mul(p.coef, ir.BinOp("*", u[0], _element(t, w[0], w[1], 0, j)))
-    size = ir.Call("size", (w[0],))
+    deriv = t.deriv(op.ref)  # the matrix's columns (one spelling for all its rank-1 loops)
+    size = ir.Call("size", (deriv, _lit(2)) if isinstance(deriv, ir.Name) else (w[0],))
     return [ir.Do(j.name, ONE, size, None, (_inc(col, term, loc),), loc=loc)]
 
 

@@ -8,9 +8,10 @@ contains
     real(dp), intent(inout) :: a(n, n), b(n, n)
     real(dp), intent(in) :: w(n)
     real(dp), intent(out) :: cost
-    real(dp) :: r(n)
+    real(dp) :: r(n), c(n, n)
     integer :: t, i, j
 
+    c = 0.0_dp
     do t = 1, nt
       ! gather: a nonlinear 1-D stencil, offsets -2, 0, +1 (uneven boundary segments)
       do j = 2, n - 1
@@ -18,10 +19,15 @@ contains
           b(i, j) = w(i)*a(i - 2, j)*a(i + 1, j) + sin(a(i, j))
         end do
       end do
-      ! gather: a 2-D five-point stencil, rows j - 1, j, j + 1 of b
+      ! gather over j and i: a 2-D five-point stencil, rows j - 1, j, j + 1 of b
       do j = 2, n - 1
         do i = 2, n - 1
-          a(i, j) = 0.2_dp*(b(i, j) + b(i, j - 1) + b(i, j + 1) + b(i + 1, j) + b(i - 1, j))
+          c(i, j) = 0.2_dp*(b(i, j) + b(i, j - 1) + b(i, j + 1) + b(i + 1, j) + b(i - 1, j))
+        end do
+      end do
+      do j = 2, n - 1
+        do i = 2, n - 1
+          a(i, j) = c(i, j)
         end do
       end do
     end do
@@ -30,6 +36,6 @@ contains
     do i = 2, n
       r(i) = 0.5_dp*r(i - 1) + a(i, 2)
     end do
-    cost = sum(a*a) + sum(b) + sum(r)
+    cost = sum(a*a) + sum(b) + sum(c) + sum(r)
   end subroutine head
 end module stencils

@@ -1,0 +1,96 @@
+"""Gather form across two loops: stencils whose adjoint scatters to neighbouring rows too.
+
+ad/gather.py gathers along the innermost loop; the increments at other rows of the outer
+loop (``bb(i, j - 1)``, ``bb(i, j + 1)`` of a five-point stencil) stay one read-modify-write
+pass each. When the outer loop's backward body is just such a gathered loop, this pass
+gathers both indices: target row ``j`` of ``bb`` collects from source rows ``j - dj`` for every
+row offset ``dj`` (the boundary rows, where fewer source rows exist, as loops of their own), and
+the zeroed array's row ``j - max dj``, read for the last time, is zeroed after it::
+
+    do j = lo_j + 1, hi_j - 1
+      do i = lo_i + 1, hi_i - 1
+        bb(i, j) = bb(i, j) + c*ab(i, j) + c*ab(i - 1, j) + c*ab(i + 1, j) + c*ab(i, j + 1) + ...
+      end do
+      do i = lo_i, hi_i
+        ab(i, j - 1) = 0.0_dp
+      end do
+    end do
+
+The conditions are ad/gather.py's, for both indices; targets must name both (a row no outer
+index selects would collect over all of them). Both ranges must be at least as long as their
+offsets' spread (else the loops as ad/gather.py left them run).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fortran_ad.ad import gather as g
+from fortran_ad.ir import nodes as ir
+
+if TYPE_CHECKING:
+    from fortran_ad.ad.adjoint import Reverse
+
+Term = tuple[int, int, str, ir.Expr]  # (di, dj, +/-, e)
+
+
+def rewrite(t: Reverse, outer: ir.Do, forward: tuple, inner: tuple, scatter: list) -> list | None:
+    """The gather form of ``outer`` around the gathered loop ``inner`` = (raw loop, its
+    forward bounds), behind a run-time IF whose ELSE runs ``scatter``; or None."""
+    loop, (lo_i, hi_i, _) = inner
+    lo_j, hi_j, _ = forward
+    i, j = loop.var, outer.var
+    parts = g._parts(t, loop)
+    if parts is None:
+        return None
+    rows1, zeros = parts
+    rows: dict[tuple, tuple[ir.ArrayRef, int, int, list[Term]]] = {}
+    for r in rows1:
+        subs = list(r.subs)
+        subs[r.dim] = ir.Literal("0", "integer")
+        place = g._place(ir.ArrayRef(r.name, tuple(subs)), j)
+        if place is None:
+            return None
+        dim_j, dj = place
+        subs[r.dim], subs[dim_j] = ir.Name(i), ir.Name(j)
+        key = (r.name, r.dim, dim_j, tuple(subs))
+        target = ir.ArrayRef(r.name, tuple(subs))
+        entry = rows.setdefault(key, (target, r.dim, dim_j, []))
+        entry[3].extend((di, dj, op, e) for di, op, e in r.terms)
+    for z in zeros:
+        assert isinstance(z, ir.Assign) and isinstance(z.target, ir.ArrayRef)
+        if g._place(z.target, j) is None or g._place(z.target, j)[1] != 0:
+            return None
+    offsets_i = sorted({x[0] for r in rows.values() for x in r[3]})
+    offsets_j = sorted({x[1] for r in rows.values() for x in r[3]})
+    if len(offsets_j) < 2:
+        return None  # ad/gather.py's row form already makes one pass
+    last = offsets_j[-1]
+    gathered: list[ir.Stmt] = [ir.Comment(f"! gather form over {j} and {i}: {g.NOTE}")]
+    for a, b, active_j in g._segments(lo_j, hi_j, offsets_j):
+        body: list[ir.Stmt] = []
+        terms = [(r[0], [x for x in r[3] if x[1] in active_j]) for r in rows.values()]
+        active_i = sorted({x[0] for _, ts in terms for x in ts})
+        for ai, bi, act in g._segments(lo_i, hi_i, active_i):
+            stmts = [_collect(target, ts, act, i, j) for target, ts in terms]
+            body.append(ir.Do(i, ai, bi, None, tuple(s for s in stmts if s), None, loc=loop.loc))
+        if active_j[-1] == last:
+            lagged = tuple(g._shift(z, j, -last) for z in zeros)
+            body.append(ir.Do(i, lo_i, hi_i, None, lagged, None, loc=loop.loc))
+        gathered.append(ir.Do(j, a, b, None, tuple(body), None, loc=outer.loc))
+    conds = [
+        g.long_enough(lo_i, hi_i, offsets_i[-1] - offsets_i[0]),
+        g.long_enough(lo_j, hi_j, offsets_j[-1] - offsets_j[0]),
+    ]
+    cond = conds[0] if conds[0] == conds[1] else ir.BinOp(".and.", *conds)
+    notes = [s for s in outer.body if isinstance(s, ir.Comment)][:1]
+    return [*notes, ir.If(((cond, tuple(gathered)),), tuple(scatter))]
+
+
+def _collect(target: ir.ArrayRef, terms: list[Term], active: list[int], i: str, j: str):
+    """``target = target + e(i - di, j - dj) + ...`` over the terms with ``di`` active."""
+    value: ir.Expr = target
+    used = [x for x in terms if x[0] in active]
+    for di, dj, op, e in used:
+        value = ir.BinOp(op, value, g.wrap_sum(g._shift(g._shift(e, i, -di), j, -dj)))
+    return ir.Assign(target, value) if used else None
