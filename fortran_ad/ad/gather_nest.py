@@ -5,13 +5,12 @@ loop (``bb(i, j - 1)``, ``bb(i, j + 1)`` of a five-point stencil) stay one read-
 pass each. When the outer loop's backward body is just such a gathered loop, this pass
 gathers both indices: target row ``j`` of ``bb`` collects from source rows ``j - dj`` for every
 row offset ``dj`` (the boundary rows, where fewer source rows exist, as loops of their own), and
-the zeroed array's row ``j - max dj``, read for the last time, is zeroed after it::
+the zeroed array's row ``j - max dj`` is read for the last time there: each element is zeroed
+after its last read in that row::
 
     do j = lo_j + 1, hi_j - 1
       do i = lo_i + 1, hi_i - 1
         bb(i, j) = bb(i, j) + c*ab(i, j) + c*ab(i - 1, j) + c*ab(i + 1, j) + c*ab(i, j + 1) + ...
-      end do
-      do i = lo_i, hi_i
         ab(i, j - 1) = 0.0_dp
       end do
     end do
@@ -66,17 +65,19 @@ def rewrite(t: Reverse, outer: ir.Do, forward: tuple, inner: tuple, scatter: lis
     if len(offsets_j) < 2:
         return None  # ad/gather.py's row form already makes one pass
     last = offsets_j[-1]
+    # row j - last of a zeroed array is read for the last time in target row j, its element
+    # p at target p + first: zeroed there, after the reads
+    first = max(x[0] for r in rows.values() for x in r[3] if x[1] == last)
     gathered: list[ir.Stmt] = [ir.Comment(f"! gather form over {j} and {i}: {g.NOTE}")]
     for a, b, active_j in g._segments(lo_j, hi_j, offsets_j):
         body: list[ir.Stmt] = []
         terms = [(r[0], [x for x in r[3] if x[1] in active_j]) for r in rows.values()]
         active_i = sorted({x[0] for _, ts in terms for x in ts})
         for ai, bi, act in g._segments(lo_i, hi_i, active_i):
-            stmts = [_collect(target, ts, act, i, j) for target, ts in terms]
-            body.append(ir.Do(i, ai, bi, None, tuple(s for s in stmts if s), None, loc=loop.loc))
-        if active_j[-1] == last:
-            lagged = tuple(g._shift(z, j, -last) for z in zeros)
-            body.append(ir.Do(i, lo_i, hi_i, None, lagged, None, loc=loop.loc))
+            stmts = [x for x in (_collect(target, ts, act, i, j) for target, ts in terms) if x]
+            if active_j[-1] == last and first in act:
+                stmts += [g._shift(g._shift(z, j, -last), i, -first) for z in zeros]
+            body.append(ir.Do(i, ai, bi, None, tuple(stmts), None, loc=loop.loc))
         gathered.append(ir.Do(j, a, b, None, tuple(body), None, loc=outer.loc))
     conds = [
         g.long_enough(lo_i, hi_i, offsets_i[-1] - offsets_i[0]),
