@@ -25,8 +25,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fortran_ad.ad.liveness import _all_reads as _reads
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import map_expr, names_in, stmt_exprs, walk_stmts
+from fortran_ad.ir.walk import map_expr, names_in, walk_stmts
 
 STEM = "fad_j"  # the column index of ad/matmul.py's rank-1 loops
 
@@ -117,13 +118,4 @@ def _writes(s: ir.Stmt) -> set[str]:
             out |= set(x.writes)
         elif isinstance(x, ir.CallStmt):
             out |= _reads(x)
-    return out
-
-
-def _reads(s: ir.Stmt) -> set[str]:
-    out: set[str] = set()
-    for x in walk_stmts((s,)):
-        for e in stmt_exprs(x):
-            out |= names_in(e)
-        out |= set(getattr(x, "reads", ()))
     return out

@@ -161,14 +161,7 @@ def _parts(t: Reverse, loop: ir.Do) -> tuple[list[Row], list[ir.Stmt]] | None:
 
 def _place(target: ir.ArrayRef, var: str) -> tuple[int, int] | None:
     """(dimension, d) of ``x(.., var + d, ..)`` with the other subscripts free of ``var``."""
-    found = None
-    for k, sub in enumerate(target.subs):
-        if var in names_in(sub):
-            d = dependence.offset(sub, var)
-            if found is not None or d is None:
-                return None
-            found = (k, d)
-    return found
+    return dependence.position(target, var)
 
 
 def _is_zero(e: ir.Expr) -> bool:

@@ -44,13 +44,7 @@ def _sig(ref: ir.Expr, pvars: list[str]) -> Sig | None:
         return None
     out = []
     for p in pvars:
-        found = None
-        for k, sub in enumerate(ref.subs):
-            if p in names_in(sub):
-                off = dependence.offset(sub, p)
-                if found is not None or off is None:
-                    return None
-                found = (k, off)
+        found = dependence.position(ref, p)
         if found is None:
             return None
         out.append(found)

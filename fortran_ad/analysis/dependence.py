@@ -67,6 +67,19 @@ def offset(e: ir.Expr, var: str) -> int | None:
     return int(ab[1])
 
 
+def position(ref: ir.ArrayRef, var: str) -> tuple[int, int] | None:
+    """(dimension, c) of ``x(.., var + c, ..)``: ``var`` in exactly one subscript, there as
+    ``var`` plus a constant; None otherwise (also when ``var`` is absent)."""
+    found = None
+    for k, sub in enumerate(ref.subs):
+        if var in names_in(sub):
+            off = offset(sub, var)
+            if found is not None or off is None:
+                return None
+            found = (k, off)
+    return found
+
+
 @dataclass
 class Verdict:
     parallel: bool
