@@ -79,7 +79,7 @@ def rewrite(
         return None  # nothing to gather: fission and simd already make it one pass
     var = loop.var
     notes = [s for s in loop.body if isinstance(s, ir.Comment)][:1]
-    gathered: list[ir.Stmt] = [*notes, ir.Comment(f"! gather form: {NOTE}")]
+    gathered: list[ir.Stmt] = [ir.Comment(f"! gather form: {NOTE}"), *notes]
     last = offsets[-1]  # element j of a zeroed array is read last by target j + last
     for a, b, active in _segments(lo, hi, offsets):
         body = [x for x in (_collect(r, var, active) for r in rows) if x is not None]

@@ -68,7 +68,8 @@ def rewrite(t: Reverse, outer: ir.Do, forward: tuple, inner: tuple, scatter: lis
     # row j - last of a zeroed array is read for the last time in target row j, its element
     # p at target p + first: zeroed there, after the reads
     first = max(x[0] for r in rows.values() for x in r[3] if x[1] == last)
-    gathered: list[ir.Stmt] = [ir.Comment(f"! gather form over {j} and {i}: {g.NOTE}")]
+    notes = [s for s in loop.body if isinstance(s, ir.Comment)][:1]  # the statement's line
+    gathered: list[ir.Stmt] = [ir.Comment(f"! gather form over {j} and {i}: {g.NOTE}"), *notes]
     for a, b, active_j in g._segments(lo_j, hi_j, offsets_j):
         body: list[ir.Stmt] = []
         terms = [(r[0], [x for x in r[3] if x[1] in active_j]) for r in rows.values()]
@@ -84,8 +85,8 @@ def rewrite(t: Reverse, outer: ir.Do, forward: tuple, inner: tuple, scatter: lis
         g.long_enough(lo_j, hi_j, offsets_j[-1] - offsets_j[0]),
     ]
     cond = conds[0] if conds[0] == conds[1] else ir.BinOp(".and.", *conds)
-    notes = [s for s in outer.body if isinstance(s, ir.Comment)][:1]
-    return [*notes, ir.If(((cond, tuple(gathered)),), tuple(scatter))]
+    heading = [s for s in outer.body if isinstance(s, ir.Comment)][:1]
+    return [*heading, ir.If(((cond, tuple(gathered)),), tuple(scatter))]
 
 
 def _collect(target: ir.ArrayRef, terms: list[Term], active: list[int], i: str, j: str):
