@@ -1,8 +1,9 @@
 """Gather form of scatter-form stencil adjoints (ad/gather.py).
 
-tests/data/gather/stencils.f90 has two stencils the pass rewrites (a nonlinear one with uneven
-offsets, a 2-D five-point one that ad/gather_nest.py gathers over both indices) and a
-recurrence it must leave alone. The gather loops run
+tests/data/gather/stencils.f90 has three stencils the pass rewrites (a nonlinear one with uneven
+offsets, a 2-D five-point one that ad/gather_nest.py gathers over both indices, a centred
+difference whose increments of opposite signs share one weight) and a recurrence it must leave
+alone. The gather loops run
 only when the loop is long enough (``n - lo >= max offset - min offset``), so the values are
 checked at a size that takes the gather loops and at one that takes the scatter loops.
 """
@@ -38,17 +39,21 @@ def _check(n: int) -> api.CheckReport:
 
 
 def test_stencils_are_gathered_and_the_recurrence_is_not(adjoint: str) -> None:
-    # the nonlinear stencil along i; the five-point one along i (the fallback) and over j, i
-    assert adjoint.count(f"! gather form: {gather.NOTE}") == 2
+    # the nonlinear stencil and the centred difference along i; the five-point one along i
+    # (the fallback) and over j, i
+    assert adjoint.count(f"! gather form: {gather.NOTE}") == 3
     assert adjoint.count(f"! gather form over j and i: {gather.NOTE}") == 1
     # the five-point stencil: one statement per interior element adds all five increments,
-    # and cb's row j - 1, read for the last time in row j, is zeroed there
+    # weighted once, and cb's row j - 1, read for the last time in row j, is zeroed there
     interior = re.search(r"do j = 3, n - 2\n(.*?)\n\s*end do\n\s*end do", adjoint, re.S)
     assert interior is not None
     lines = [x.strip() for x in interior.group(1).splitlines()]
-    center = "bb(i, j) = bb(i, j) + 0.2_dp*cb(i, j) + 0.2_dp*cb(i - 1, j) + 0.2_dp*cb(i + 1, j) + "
-    assert center + "0.2_dp*cb(i, j + 1) + &" in lines
-    assert "& 0.2_dp*cb(i, j - 1)" in lines
+    center = (
+        "bb(i, j) = bb(i, j) + 0.2_dp*(cb(i, j) + cb(i - 1, j) + cb(i + 1, j) + cb(i, j + 1) + "
+    )
+    assert center + "cb(i, j - 1))" in lines
+    # the centred difference: both offsets under one weight, the second with its sign
+    assert "cb(i, j) = cb(i, j) + 0.5_dp*(db(i - 1, j) - db(i + 1, j))" in adjoint
     i_loops = re.findall(r"do i = (.*?)\n(.*?)end do", interior.group(1) + "end do", re.S)
     zeroed = [b for b, body in i_loops if "cb(i, j - 1) = 0.0_dp" in body]
     assert zeroed == ["2, 2", "3, n - 2", "n - 1, n - 1"]  # the elements 2..n-1 of row j - 1
@@ -87,10 +92,25 @@ def _zero_rows_too_early(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
 
+def _weights_lose_signs(monkeypatch: pytest.MonkeyPatch) -> None:
+    by_coefficient = gather._by_coefficient
+    monkeypatch.setattr(
+        gather,
+        "_by_coefficient",
+        lambda terms, vars: [
+            (c, [(group[0][0], e) for _, e in group]) for c, group in by_coefficient(terms, vars)
+        ],
+    )
+
+
 @pytest.mark.gfortran
-@pytest.mark.parametrize("mutate", [_drop_first_segment, _zero_too_early, _zero_rows_too_early])
+@pytest.mark.parametrize(
+    "mutate",
+    [_drop_first_segment, _zero_too_early, _zero_rows_too_early, _weights_lose_signs],
+)
 def test_mutated_gathers_are_caught(monkeypatch: pytest.MonkeyPatch, mutate) -> None:
-    """Mutations: a boundary segment missing, or the zeroing of an element (a row) before its
-    last read (at the target's own index instead of one behind): the check must fail."""
+    """Mutations: a boundary segment missing, the zeroing of an element (a row) before its
+    last read (at the target's own index instead of one behind), or the terms under one
+    weight all taking the first one's sign: the check must fail."""
     mutate(monkeypatch)
     assert not _check(9).ok

@@ -25,27 +25,32 @@ def test_private_scalars_recomputed_and_repeated_records_buffered(tmp_path: Path
     inner = re.search(r"do i = n, 1, -1\n(.*?)end do", backward, re.S)
     assert inner is not None
     body = inner.group(1)
-    # g, s and lo re-run in body order before the iteration's adjoint; d is restored
+    # g, s, lo and d re-run in body order before the iteration's adjoint: d with the value
+    # the iteration gave c(i, k) before it, and c(i, k - 1), which the loop never writes
     lines = [x.strip() for x in body.splitlines()]
-    assert lines[:3] == [
+    assert lines[:4] == [
         "g = 0.25d0*(w(i + 1, k) + w(i, k))",
         "s = g*g",
         "lo = sin(g) + s",
+        "d = 1.0d0/(2.0d0 + (lo*u(i, k))**2 + c(i, k - 1)*s)",
     ]
-    assert re.search(r"d = fad_save\d+\(i\)", body)
-    # no per-element record left: c(i, k) twice and d through buffers, s and lo kept
-    # around the loop (one record per k, not per i)
+    # e reads c(i - 1, k), which the previous iteration wrote: restored from its record
+    assert re.search(r"e = fad_save\d+\(i\)", body)
+    assert not re.search(r"d = fad_save", body)
+    # no per-element record left for the recomputed scalars: c(i, k) three times and e
+    # through buffers, g, s, lo and d kept around the loop (one record per k, not per i)
     forward = text.split("backward sweep", 1)[0]
     pushes = re.findall(r"call fad_push\(([^()]*(?:\([^)]*\))?)\)", forward)
-    assert "c(i, k)" not in pushes and "s" in pushes and "lo" in pushes
-    assert not re.search(r"fad_save\d+\(i\) = (g|s|lo)$", forward, re.M)
-    assert len(re.findall(r"fad_save\d+\(i\) = c\(i, k\)", forward)) == 2
+    assert "c(i, k)" not in pushes and {"g", "s", "lo", "d"} <= set(pushes)
+    assert not re.search(r"fad_save\d+\(i\) = (g|s|lo|d)$", forward, re.M)
+    assert len(re.findall(r"fad_save\d+\(i\) = c\(i, k\)", forward)) == 3
+    assert len(re.findall(r"fad_save\d+\(i\) = e$", forward, re.M)) == 1
 
 
 def test_no_loop_rewrites_records_the_scalars(tmp_path: Path) -> None:
     text = _adjoint(tmp_path, "--no-loop-rewrites")
     pushes = re.findall(r"call fad_push\(([^()]*(?:\([^)]*\))?)\)", text)
-    assert pushes.count("c(i, k)") == 2 and "lo" in pushes and "d" in pushes
+    assert pushes.count("c(i, k)") == 3 and "lo" in pushes and "d" in pushes
 
 
 def test_recomputed_adjoint_is_correct() -> None:
@@ -59,3 +64,21 @@ def test_recomputed_adjoint_is_correct() -> None:
         modes=("reverse",),
     )
     assert report.ok, report.table()
+
+
+def test_reading_an_element_an_iteration_writes_is_caught(monkeypatch) -> None:
+    """Mutation: with every element taken for one the loop never writes, e (which reads
+    c(i - 1, k), written by the previous iteration) is recomputed from the wrong value."""
+    from fortran_ad.ad import distinct
+
+    monkeypatch.setattr(distinct, "apart", lambda *args: True)
+    report = api.check(
+        SRC,
+        wrt="w,u",
+        of="cost",
+        head="head",
+        sizes={"n": 5, "nk": 4},
+        ranges={"w": (-1.0, 1.0), "u": (-1.0, 1.0)},
+        modes=("reverse",),
+    )
+    assert not report.ok

@@ -262,14 +262,14 @@ class Reverse(RoutineAD, NeededAnalysis):
             return parallel.reverse_loop(self, s)
         rewrite = getattr(getattr(self, "omp_options", None), "loop_rewrites", True)
         redo = recompute.plan(self, s) if rewrite else []
-        self.recomputed |= {id(x) for x in redo}
+        self.recomputed |= {id(x.original) for x in redo}
         self.depth += 1
         f_body, b_body = self.sweep(s.body)
         self.depth -= 1
         kept = recompute.saved_targets(self, redo)
-        self.recomputed -= {id(x) for x in redo}
+        self.recomputed -= {id(x.original) for x in redo}
         if b_body and redo:  # the iteration's private scalars, before its adjoint statements
-            b_body = [*redo, *b_body]
+            b_body = [*(x.stmt for x in redo), *b_body]
         if not b_body:
             if s.var in self.needed:  # a passive loop still changes its (needed) index
                 return [push(ir.Name(s.var)), _replace_body(s, f_body)], [pop(ir.Name(s.var))]

@@ -93,6 +93,23 @@ def differ(a: ir.Expr, b: ir.Expr, loops: Bounds) -> bool:
     return False
 
 
+def apart(a: ir.ArrayRef, b: ir.ArrayRef, changing: set[str], loops: Bounds) -> bool:
+    """``a`` and ``b`` never name the same element whatever the values of ``changing`` at
+    each of them: some dimension holds subscripts free of ``changing`` that always differ
+    (``c(i, k)`` written and ``c(i, k - 1)`` read over ``i``)."""
+    if a.name != b.name or len(a.subs) != len(b.subs):
+        return False
+    for sa, sb in zip(a.subs, b.subs, strict=True):
+        if isinstance(sa, ir.Range) or isinstance(sb, ir.Range):
+            continue
+        if (names_in(sa) | names_in(sb)) & changing:
+            continue
+        xa, xb = to_sympy(sa), to_sympy(sb)
+        if xa is not None and xb is not None and _never_zero(sympy.expand(xa - xb), loops):
+            return True
+    return False
+
+
 def hoist(t: Reverse, loop: ir.Do) -> tuple[list[ir.Stmt], ir.Do]:
     """Reads in ``loop`` (a backward loop of plain assignments) of an element of an array the
     loop writes, where the element does not depend on the loop and provably differs from

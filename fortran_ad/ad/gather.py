@@ -15,7 +15,7 @@ iterations ``q + 1``, ``q``, ``q - 1`` would have added, in one loop, and the ze
 follows in a second::
 
     do i = lo + 1, hi - 1
-      bb(i) = bb(i) + (c*ab(i + 1) + c*ab(i) + c*ab(i - 1))
+      bb(i) = bb(i) + c*(ab(i + 1) + ab(i) + ab(i - 1))
     end do
 
 with the boundary elements (``lo - 1``, ``lo``, ``hi``, ``hi + 1``), where fewer iterations
@@ -194,10 +194,58 @@ def _collect(r: Row, var: str, active: list[int]) -> ir.Assign | None:
     subs = list(r.subs)
     subs[r.dim] = ir.Name(var)
     target = ir.ArrayRef(r.name, tuple(subs))
+    return total(target, [(op, _shift(e, var, -d)) for d, op, e in terms], {var})
+
+
+def total(target: ir.ArrayRef, terms: list[tuple[str, ir.Expr]], vars: set[str]) -> ir.Assign:
+    """``target = target +- e1 +- e2 ...``, terms sharing a weight free of the loop
+    variables ``vars`` summed before one product by it."""
     value: ir.Expr = target
-    for d, op, e in terms:
-        value = ir.BinOp(op, value, wrap_sum(_shift(e, var, -d)))
+    for coef, group in _by_coefficient(terms, vars):
+        first, inner = group[0]
+        for op, rest in group[1:]:
+            inner = ir.BinOp("+" if op == first else "-", inner, wrap_sum(rest))
+        if coef is None:
+            value = ir.BinOp(first, value, wrap_sum(inner))
+        else:
+            value = ir.BinOp(first, value, ir.BinOp("*", coef, wrap(inner)))
     return ir.Assign(target, value)
+
+
+def _by_coefficient(terms: list[tuple[str, ir.Expr]], vars: set[str]):
+    """The terms grouped by a leading factor free of ``var`` that several share (the
+    stencil's weight): ``c*ab(i + 1) + c*ab(i)`` is ``c*(ab(i + 1) + ab(i))``, one product
+    instead of one per term (the sum is rounded differently, as any reordering of the
+    increments is). Groups in the order of their first term; (None, [term]) for a term
+    that shares no factor."""
+    split: list[tuple[ir.Expr | None, str, ir.Expr]] = []
+    for op, e in terms:
+        factors = _factors(e)
+        if len(factors) > 1 and not names_in(factors[0]) & vars:
+            rest = factors[1]
+            for f in factors[2:]:
+                rest = ir.BinOp("*", rest, f)
+            split.append((factors[0], op, rest))
+        else:
+            split.append((None, op, e))
+    counts: dict[ir.Expr, int] = {}
+    for c, _, _ in split:
+        if c is not None:
+            counts[c] = counts.get(c, 0) + 1
+    groups: dict[object, tuple[ir.Expr | None, list[tuple[str, ir.Expr]]]] = {}
+    for k, (c, op, rest) in enumerate(split):
+        if c is not None and counts[c] > 1:
+            groups.setdefault(c, (c, []))[1].append((op, rest))
+        else:
+            groups[k] = (None, [(op, terms[k][1])])
+    return list(groups.values())
+
+
+def _factors(e: ir.Expr) -> list[ir.Expr]:
+    """``a*b*c`` (parsed ``(a*b)*c``) as [a, b, c]; any other expression as [e]."""
+    if isinstance(e, ir.BinOp) and e.op == "*":
+        return [*_factors(e.left), e.right]
+    return [e]
 
 
 def _shift(e, var: str, c: int):

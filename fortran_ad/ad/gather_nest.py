@@ -10,7 +10,7 @@ after its last read in that row::
 
     do j = lo_j + 1, hi_j - 1
       do i = lo_i + 1, hi_i - 1
-        bb(i, j) = bb(i, j) + c*ab(i, j) + c*ab(i - 1, j) + c*ab(i + 1, j) + c*ab(i, j + 1) + ...
+        bb(i, j) = bb(i, j) + c*(ab(i, j) + ab(i - 1, j) + ab(i + 1, j) + ab(i, j + 1) + ...)
         ab(i, j - 1) = 0.0_dp
       end do
     end do
@@ -91,8 +91,5 @@ def rewrite(t: Reverse, outer: ir.Do, forward: tuple, inner: tuple, scatter: lis
 
 def _collect(target: ir.ArrayRef, terms: list[Term], active: list[int], i: str, j: str):
     """``target = target + e(i - di, j - dj) + ...`` over the terms with ``di`` active."""
-    value: ir.Expr = target
-    used = [x for x in terms if x[0] in active]
-    for di, dj, op, e in used:
-        value = ir.BinOp(op, value, g.wrap_sum(g._shift(g._shift(e, i, -di), j, -dj)))
-    return ir.Assign(target, value) if used else None
+    used = [(op, g._shift(g._shift(e, i, -di), j, -dj)) for di, dj, op, e in terms if di in active]
+    return g.total(target, used, {i, j}) if used else None

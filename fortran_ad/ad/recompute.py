@@ -27,10 +27,12 @@ sweep keeps those), and private scalars recomputed before it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import replace
+from typing import TYPE_CHECKING, NamedTuple
 
+from fortran_ad.ad import distinct
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, stmt_exprs, subexprs, walk_stmts
+from fortran_ad.ir.walk import base_name, map_expr, stmt_exprs, subexprs, var_of, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
 
 if TYPE_CHECKING:
@@ -40,7 +42,15 @@ _INTRINSIC = {"real", "double precision", "integer", "logical", "complex", "doub
 _ALIASED = {"pointer", "target", "save", "parameter", "volatile", "asynchronous"}
 
 
-def plan(t: Reverse, s: ir.Do) -> list[ir.Assign]:
+class Redo(NamedTuple):
+    """A definition re-run backwards: ``stmt`` is ``original`` with the elements it reads
+    that the iteration defined before it replaced by their values."""
+
+    original: ir.Assign
+    stmt: ir.Assign
+
+
+def plan(t: Reverse, s: ir.Do) -> list[Redo]:
     """The top-level definitions of ``s.body`` to re-run at the top of each backward
     iteration, in body order: the recomputable scalars the sweep would record, and the
     recomputable scalars their definitions read."""
@@ -59,49 +69,116 @@ def plan(t: Reverse, s: ir.Do) -> list[ir.Assign]:
         if isinstance(x, ir.Assign) and t.is_active(x.target):
             adjoint_reads |= t._assign_reads(x)
     fixed = t.writes(r.body) - {lp.var for lp in t.loops} - (adjoint_reads - inside)
+    reads = _Reads(t, s, fixed, adjoint_reads & inside)
     counts: dict[str, int] = {}
     for x in walk_stmts(s.body):
         if isinstance(x, ir.Assign):
             n = base_name(x.target) or ""
             counts[n] = counts.get(n, 0) + 1
-    found: dict[str, ir.Assign] = {}
+    found: dict[str, Redo] = {}
     mentioned: set[str] = set()
+    elements: dict[ir.Expr, ir.Expr] = {}  # a(..) -> its value defined earlier this iteration
     for x in s.body:
+        value = _substituted(x.value, elements) if isinstance(x, ir.Assign) else None
         if isinstance(x, ir.Assign) and isinstance(x.target, ir.Name):
             n = x.target.name
-            reads = names_in(x.value)
             if (
                 counts.get(n) == 1
                 and n not in mentioned
                 and _private_local(t, n)
-                and _plain_value(t, x.value)
-                and all(v in found or (v not in fixed and _unaliased(t, v)) for v in reads)
+                and _plain_value(t, value)
+                and reads.ok(value, found)
             ):
-                found[n] = x
+                found[n] = Redo(x, x if value == x.value else replace(x, value=value))
+        written = t.writes((x,))
+        elements = {d: v for d, v in elements.items() if base_name(d) not in written}
+        if (
+            isinstance(x, ir.Assign)
+            and isinstance(x.target, ir.ArrayRef)
+            and value is not None
+            and not any(names_in(e) & inside for e in x.target.subs)
+        ):
+            elements[x.target] = value
         for y in walk_stmts((x,)):
             for e in stmt_exprs(y):
                 mentioned |= names_in(e)
             if isinstance(y, ir.Opaque):
                 mentioned |= set(y.reads) | set(y.writes)
-    saved = {n for n, x in found.items() if n in t.needed and id(x) not in t.first_defs | t.unsaved}
+    saved = {
+        n
+        for n, x in found.items()
+        if n in t.needed and id(x.original) not in t.first_defs | t.unsaved
+    }
     keep: set[str] = set()
     todo = list(saved)
     while todo:
         n = todo.pop()
         if n not in keep:
             keep.add(n)
-            todo += [v for v in names_in(found[n].value) if v in found]
+            todo += [v for v in names_in(found[n].stmt.value) if v in found]
     return [x for n, x in found.items() if n in keep]
 
 
-def saved_targets(t: Reverse, defs: list[ir.Assign]) -> list[ir.Name]:
+def saved_targets(t: Reverse, defs: list[Redo]) -> list[ir.Name]:
     """The recomputed scalars whose overwrites the sweep records otherwise: their value
     before the loop is kept by one record around the loop."""
     out = []
     for x in defs:
-        if base_name(x.target) in t.needed and id(x) not in t.first_defs | t.unsaved:
-            out.append(x.target)
+        target = x.original.target
+        if base_name(target) in t.needed and id(x.original) not in t.first_defs | t.unsaved:
+            assert isinstance(target, ir.Name)
+            out.append(target)
     return out
+
+
+def _substituted(e: ir.Expr, elements: dict[ir.Expr, ir.Expr]) -> ir.Expr:
+    if not elements:
+        return e
+    return map_expr(e, lambda x: ir.Paren(elements[x]) if x in elements else None)
+
+
+class _Reads:
+    """Which values a re-run definition may read: private scalars re-run before it, what
+    stays constant (see :func:`plan`), and elements of arrays the loop writes that no
+    iteration writes (``c(i, k - 1)`` while the loop writes ``c(i, k)``) when the adjoint
+    statements read the array (the sweep restores it for them)."""
+
+    def __init__(self, t: Reverse, s: ir.Do, fixed: set[str], restored: set[str]) -> None:
+        self.t, self.loop, self.fixed, self.restored = t, s, fixed, restored
+        self.changing = t.writes(s.body) | {s.var}
+        self.bounds = distinct.bounds(t, t.loops)
+
+    def ok(self, value: ir.Expr | None, found: dict[str, Redo]) -> bool:
+        if value is None:
+            return False
+        for v in names_in(value):
+            if v in found:
+                continue
+            if not _unaliased(self.t, v):
+                return False
+            if v in self.fixed and not (v in self.restored and self._untouched(value, v)):
+                return False
+        return True
+
+    def _untouched(self, value: ir.Expr, v: str) -> bool:
+        """Every designator of ``v`` in ``value`` names an element the loop never writes."""
+        refs = [x for x in subexprs(value) if isinstance(x, ir.Name | ir.ArrayRef)]
+        refs = [x for x in refs if var_of(x.name) == v]
+        writes: list[ir.Expr] = []
+        for y in walk_stmts(self.loop.body):
+            if isinstance(y, ir.Assign) and base_name(y.target) == v:
+                writes.append(y.target)
+            elif isinstance(y, ir.CallStmt | ir.Opaque) and v in self.t.writes((y,)):
+                return False
+        return all(
+            isinstance(x, ir.ArrayRef)
+            and "%" not in x.name
+            and all(
+                isinstance(w, ir.ArrayRef) and distinct.apart(w, x, self.changing, self.bounds)
+                for w in writes
+            )
+            for x in refs
+        )
 
 
 def _private_local(t: Reverse, n: str) -> bool:
@@ -127,8 +204,10 @@ def _unaliased(t: Reverse, n: str) -> bool:
     return not (sym.attrs & {"pointer", "target", "volatile", "asynchronous"})
 
 
-def _plain_value(t: Reverse, e: ir.Expr) -> bool:
+def _plain_value(t: Reverse, e: ir.Expr | None) -> bool:
     """No user function (it could have side effects or read state), no opaque text."""
+    if e is None:
+        return False
     for x in subexprs(e):
         if isinstance(x, ir.OpaqueExpr):
             return False

@@ -55,9 +55,12 @@ def _rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
     if not (t.omp_depth or t.vector or loop.parallel is not None or loop.directives):
         out, loop = distinct.hoist(t, loop)  # invariant reads of other elements
     vec = vectorize(t, loop, forward)
+    parts = fission.split(t, loop) if vec is None else None
+    if vec is None and parts is None:  # overlapping increments: at least run forwards
+        vec = vectorize(t, loop, forward, commute=True)
     if vec is not None:
         return [*out, *vec[0], vec[1], *vec[2]]
-    for part in fission.split(t, loop) or [loop]:
+    for part in parts or [loop]:
         vec = vectorize(t, part, forward)
         out += [*vec[0], vec[1], *vec[2]] if vec is not None else count_up(t, part)
     return out
@@ -92,21 +95,33 @@ def count_up(t: Reverse, loop: ir.Do) -> list[ir.Stmt]:
     ]
 
 
-def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, Stmts] | None:
+def vectorize(
+    t: Reverse, loop: ir.Do, forward: tuple, commute: bool = False
+) -> tuple[Stmts, ir.Do, Stmts] | None:
     """(statements before, the loop with its directive, statements after), or None when the
     loop has no reduction or its iterations are not independent. ``forward`` holds the
-    (start, stop, step) of the primal loop: with a unit step the loop runs forwards again."""
+    (start, stop, step) of the primal loop: with a unit step the loop runs forwards again.
+    ``commute``: iterations that depend on each other only through increments of the same
+    elements (which commute) also run forwards, without a directive."""
     if t.omp_depth or t.vector or loop.parallel is not None or loop.directives:
         return None
     assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
     if not assigns or not all(_plain(t, s) for s in assigns):
         return None
+    from fortran_ad.ad import block_local
+
+    loop = replace(loop, body=block_local.first_increments(t, loop, loop.body))
+    assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
     written = {var_of(s.target.name) for s in assigns}
     reductions: list[ir.Expr] = []
     private: list[str] = []
     several = False
+    commuting = False
     for v in sorted(written):
         kind = _classify(assigns, v, loop.var, written)
+        if kind is None and commute and _commutes(assigns, v):
+            commuting = True  # increments of elements other iterations also increment
+            continue
         if kind is None:
             return None
         if kind in ("reduction", "private") and not _scalar(t, assigns, v):
@@ -121,6 +136,11 @@ def vectorize(t: Reverse, loop: ir.Do, forward: tuple) -> tuple[Stmts, ir.Do, St
             private.append(v)
         elif kind == "elements":  # gfortran cannot tell the designators apart: say so
             several = True
+    if commuting:  # any order gives the same sums: forwards, but no simd (lanes would clash)
+        start, stop, step = forward
+        if step is not None:
+            return None
+        return [], replace(loop, start=start, stop=stop, step=None), []
     if not reductions and not several:
         return None
     from fortran_ad.ad import reduce
@@ -229,6 +249,20 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
             if s.target == first:
                 return "private"
     return None
+
+
+def _commutes(assigns: list[ir.Assign], v: str) -> bool:
+    """``v`` is only incremented (``v(..) = v(..) + e``, ``e`` free of ``v``) and no other
+    statement reads it: its updates commute, whichever elements they hit."""
+    mine = [s for s in assigns if var_of(s.target.name) == v]
+    others = [s for s in assigns if var_of(s.target.name) != v]
+    return all(_increment(s) is not None for s in mine) and not any(
+        _refs(s.value, v) or _mentions_in_subscripts(s.target, v) for s in others
+    )
+
+
+def _mentions_in_subscripts(target: ir.Expr, v: str) -> bool:
+    return isinstance(target, ir.ArrayRef) and any(_refs(e, v) for e in target.subs)
 
 
 def _fixed(d: ir.Expr, index: str, written: set[str]) -> bool:
