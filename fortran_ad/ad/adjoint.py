@@ -18,6 +18,7 @@ from fortran_ad.ad import (
     column_updates,
     derived,
     derived_alloc,
+    handoff,
     matmul,
     parallel,
     pointers,
@@ -101,6 +102,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             bwd[:0] = b
         if getattr(getattr(self, "omp_options", None), "loop_rewrites", True):
             bwd = column_updates.fuse(bwd)  # one pass per matrix for its rank-1 updates
+            bwd = handoff.fuse(self, bwd)  # zeroings left to the next gathered loop
         return fwd, bwd
 
     def stmt(self, s: ir.Stmt) -> Sweep:

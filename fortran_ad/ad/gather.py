@@ -30,6 +30,7 @@ the loop. The segments assume ``hi - lo >= max d - min d``; shorter ranges run t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -77,21 +78,59 @@ def rewrite(
     offsets = sorted({d for r in rows for d, _, _ in r.terms})
     if len(offsets) < 2:
         return None  # nothing to gather: fission and simd already make it one pass
-    var = loop.var
-    notes = [s for s in loop.body if isinstance(s, ir.Comment)][:1]
-    gathered: list[ir.Stmt] = [ir.Comment(f"! gather form: {NOTE}"), *notes]
-    last = offsets[-1]  # element j of a zeroed array is read last by target j + last
-    for a, b, active in _segments(lo, hi, offsets):
-        body = [x for x in (_collect(r, var, active) for r in rows) if x is not None]
-        if active[-1] == last:
-            body += [_shift(z, var, -last) for z in zeros]
-        gathered.append(ir.Do(var, a, b, None, tuple(body), None, loc=loop.loc))
     cond = long_enough(lo, hi, offsets[-1] - offsets[0])
-    out = ir.If(((cond, tuple(gathered)),), tuple(scatter))
+
+    def build(drop: frozenset[str] = frozenset(), assign: Assigned = None):
+        return _build(loop, lo, hi, rows, [z for z in zeros if z.target.name not in drop], assign)
+
+    out = ir.If(((cond, tuple(build() or ())),), tuple(scatter))
     recorded = getattr(t, "gathered_loops", {})
     recorded[id(out)] = (out, loop, forward)
     t.gathered_loops = recorded
+    targets = [_target(r, loop.var) for r in rows]
+    remember(t, out, Gathered(build, cond, scatter, zeros, targets, ((loop.var, lo, hi),)))
     return [out]
+
+
+Assigned = tuple[str, ir.Expr] | None  # (array, its zero): set, not incremented, in range
+
+
+@dataclass
+class Gathered:
+    """How a gathered IF was made, to make it again with another zeroing (ad/handoff.py):
+    ``build(drop, assign)`` gives the gathered statements without the zeroing of the arrays
+    in ``drop`` and with the elements of ``assign``'s array within the loops' ranges set
+    instead of incremented (None when the segments do not tell those elements apart)."""
+
+    build: Callable[..., list[ir.Stmt] | None]
+    cond: ir.Expr
+    scatter: list[ir.Stmt]
+    zeros: list[ir.Stmt]  # own-element zeroings, as in the loop
+    targets: list[ir.Expr]  # the incremented rows, indexed by the loop variables
+    loops: tuple[tuple[str, ir.Expr, ir.Expr], ...]  # (index, lo, hi) of the loops, outer first
+
+
+def remember(t: Reverse, out: ir.If, info: Gathered) -> None:
+    made = getattr(t, "gathered_info", {})
+    made[id(out)] = (out, info)
+    t.gathered_info = made
+
+
+def _build(loop: ir.Do, lo, hi, rows: list[Row], zeros: list[ir.Stmt], assign: Assigned):
+    var = loop.var
+    offsets = sorted({d for r in rows for d, _, _ in r.terms})
+    notes = [s for s in loop.body if isinstance(s, ir.Comment)][:1]
+    gathered: list[ir.Stmt] = [ir.Comment(f"! gather form: {NOTE}"), *notes]
+    last = offsets[-1]  # element j of a zeroed array is read last by target j + last
+    for a, b, active, inside in _segments(lo, hi, offsets):
+        if assign is not None and inside is None:
+            return None
+        here = assign if inside else None
+        body = [x for x in (_collect(r, var, active, here) for r in rows) if x is not None]
+        if active[-1] == last:
+            body += [_shift(z, var, -last) for z in zeros]
+        gathered.append(ir.Do(var, a, b, None, tuple(body), None, loc=loop.loc))
+    return gathered
 
 
 def long_enough(lo: ir.Expr, hi: ir.Expr, span: int) -> ir.Expr:
@@ -175,40 +214,56 @@ def _is_zero(e: ir.Expr) -> bool:
 
 
 def _segments(lo: ir.Expr, hi: ir.Expr, offsets: list[int]):
-    """(first, last, active offsets) of the target elements ``q``: offset ``d`` contributes
-    where ``lo + d <= q <= hi + d``; assumes ``hi - lo >= max - min``."""
+    """(first, last, active offsets, inside) of the target elements ``q``: offset ``d``
+    contributes where ``lo + d <= q <= hi + d``; assumes ``hi - lo >= max - min``. ``inside``:
+    the segment lies within ``lo..hi`` (True) or outside it (False); None when offset 0 is
+    missing (then no segment starts at ``lo`` and ends at ``hi``)."""
+    zero = 0 in offsets
     out = []
     for k in range(len(offsets) - 1):  # low boundary: offsets[0..k] active
-        out.append((_plus(lo, offsets[k]), _plus(lo, offsets[k + 1] - 1), offsets[: k + 1]))
-    out.append((_plus(lo, offsets[-1]), _plus(hi, offsets[0]), offsets))
+        a, b = _plus(lo, offsets[k]), _plus(lo, offsets[k + 1] - 1)
+        out.append((a, b, offsets[: k + 1], offsets[k] >= 0 if zero else None))
+    out.append((_plus(lo, offsets[-1]), _plus(hi, offsets[0]), offsets, True if zero else None))
     for k in range(1, len(offsets)):  # high boundary: offsets[k..] active
-        out.append((_plus(hi, offsets[k - 1] + 1), _plus(hi, offsets[k]), offsets[k:]))
+        a, b = _plus(hi, offsets[k - 1] + 1), _plus(hi, offsets[k])
+        out.append((a, b, offsets[k:], offsets[k] <= 0 if zero else None))
     return out
 
 
-def _collect(r: Row, var: str, active: list[int]) -> ir.Assign | None:
-    """``x(.., i, ..) = x(.., i, ..) + e_d(i - d) + ...`` for the row's active terms."""
+def _collect(r: Row, var: str, active: list[int], assign: Assigned = None) -> ir.Assign | None:
+    """``x(.., i, ..) = x(.., i, ..) + e_d(i - d) + ...`` for the row's active terms
+    (``x(.., i, ..) = e_d(i - d) + ...`` when ``assign`` names ``x``)."""
     terms = [(d, op, e) for d, op, e in r.terms if d in active]
+    target = _target(r, var)
+    setting = assign is not None and assign[0] == r.name
     if not terms:
-        return None
+        return ir.Assign(target, assign[1]) if setting and assign is not None else None
+    return total(target, [(op, _shift(e, var, -d)) for d, op, e in terms], {var}, setting)
+
+
+def _target(r: Row, var: str) -> ir.ArrayRef:
     subs = list(r.subs)
     subs[r.dim] = ir.Name(var)
-    target = ir.ArrayRef(r.name, tuple(subs))
-    return total(target, [(op, _shift(e, var, -d)) for d, op, e in terms], {var})
+    return ir.ArrayRef(r.name, tuple(subs))
 
 
-def total(target: ir.ArrayRef, terms: list[tuple[str, ir.Expr]], vars: set[str]) -> ir.Assign:
-    """``target = target +- e1 +- e2 ...``, terms sharing a weight free of the loop
-    variables ``vars`` summed before one product by it."""
-    value: ir.Expr = target
+def total(
+    target: ir.ArrayRef, terms: list[tuple[str, ir.Expr]], vars: set[str], setting: bool = False
+) -> ir.Assign:
+    """``target = target +- e1 +- e2 ...`` (``target = +-e1 +- e2 ...`` when ``setting``),
+    terms sharing a weight free of the loop variables ``vars`` summed before one product by
+    it."""
+    value: ir.Expr | None = None if setting else target
     for coef, group in _by_coefficient(terms, vars):
         first, inner = group[0]
         for op, rest in group[1:]:
             inner = ir.BinOp("+" if op == first else "-", inner, wrap_sum(rest))
-        if coef is None:
-            value = ir.BinOp(first, value, wrap_sum(inner))
+        piece = wrap_sum(inner) if coef is None else ir.BinOp("*", coef, wrap(inner))
+        if value is None:
+            value = piece if first == "+" else ir.UnOp("-", wrap(piece))
         else:
-            value = ir.BinOp(first, value, ir.BinOp("*", coef, wrap(inner)))
+            value = ir.BinOp(first, value, piece)
+    assert value is not None
     return ir.Assign(target, value)
 
 

@@ -64,32 +64,66 @@ def rewrite(t: Reverse, outer: ir.Do, forward: tuple, inner: tuple, scatter: lis
     offsets_j = sorted({x[1] for r in rows.values() for x in r[3]})
     if len(offsets_j) < 2:
         return None  # ad/gather.py's row form already makes one pass
-    last = offsets_j[-1]
-    # row j - last of a zeroed array is read for the last time in target row j, its element
-    # p at target p + first: zeroed there, after the reads
-    first = max(x[0] for r in rows.values() for x in r[3] if x[1] == last)
-    notes = [s for s in loop.body if isinstance(s, ir.Comment)][:1]  # the statement's line
-    gathered: list[ir.Stmt] = [ir.Comment(f"! gather form over {j} and {i}: {g.NOTE}"), *notes]
-    for a, b, active_j in g._segments(lo_j, hi_j, offsets_j):
-        body: list[ir.Stmt] = []
-        terms = [(r[0], [x for x in r[3] if x[1] in active_j]) for r in rows.values()]
-        active_i = sorted({x[0] for _, ts in terms for x in ts})
-        for ai, bi, act in g._segments(lo_i, hi_i, active_i):
-            stmts = [x for x in (_collect(target, ts, act, i, j) for target, ts in terms) if x]
-            if active_j[-1] == last and first in act:
-                stmts += [g._shift(g._shift(z, j, -last), i, -first) for z in zeros]
-            body.append(ir.Do(i, ai, bi, None, tuple(stmts), None, loc=loop.loc))
-        gathered.append(ir.Do(j, a, b, None, tuple(body), None, loc=outer.loc))
     conds = [
         g.long_enough(lo_i, hi_i, offsets_i[-1] - offsets_i[0]),
         g.long_enough(lo_j, hi_j, offsets_j[-1] - offsets_j[0]),
     ]
     cond = conds[0] if conds[0] == conds[1] else ir.BinOp(".and.", *conds)
+    nest = _Nest(loop, outer, (lo_i, hi_i), (lo_j, hi_j), list(rows.values()))
+
+    def build(drop: frozenset[str] = frozenset(), assign: g.Assigned = None):
+        return nest.build([z for z in zeros if z.target.name not in drop], assign)
+
+    out = ir.If(((cond, tuple(build() or ())),), tuple(scatter))
+    targets = [r[0] for r in rows.values()]
+    loops = ((j, lo_j, hi_j), (i, lo_i, hi_i))
+    g.remember(t, out, g.Gathered(build, cond, scatter, zeros, targets, loops))
     heading = [s for s in outer.body if isinstance(s, ir.Comment)][:1]
-    return [*heading, ir.If(((cond, tuple(gathered)),), tuple(scatter))]
+    return [*heading, out]
 
 
-def _collect(target: ir.ArrayRef, terms: list[Term], active: list[int], i: str, j: str):
-    """``target = target + e(i - di, j - dj) + ...`` over the terms with ``di`` active."""
+class _Nest:
+    """The target rows of a gathered nest and how to write its segments."""
+
+    def __init__(self, loop: ir.Do, outer: ir.Do, bounds_i, bounds_j, rows: list) -> None:
+        self.loop, self.outer, self.bounds_i, self.bounds_j = loop, outer, bounds_i, bounds_j
+        self.rows = rows
+
+    def build(self, zeros: list[ir.Stmt], assign: g.Assigned) -> list[ir.Stmt] | None:
+        loop, outer, rows = self.loop, self.outer, self.rows
+        i, j = loop.var, outer.var
+        offsets_j = sorted({x[1] for r in rows for x in r[3]})
+        last = offsets_j[-1]
+        # row j - last of a zeroed array is read for the last time in target row j, its
+        # element p at target p + first: zeroed there, after the reads
+        first = max(x[0] for r in rows for x in r[3] if x[1] == last)
+        notes = [s for s in loop.body if isinstance(s, ir.Comment)][:1]  # the statement's line
+        gathered: list[ir.Stmt] = [ir.Comment(f"! gather form over {j} and {i}: {g.NOTE}"), *notes]
+        for a, b, active_j, inside_j in g._segments(*self.bounds_j, offsets_j):
+            body: list[ir.Stmt] = []
+            terms = [(r[0], [x for x in r[3] if x[1] in active_j]) for r in rows]
+            active_i = sorted({x[0] for _, ts in terms for x in ts})
+            for ai, bi, act, inside_i in g._segments(*self.bounds_i, active_i):
+                inside = False if inside_j is False else inside_i if inside_j else None
+                if assign is not None and inside is None:
+                    return None
+                here = assign if inside else None
+                stmts = [_collect(target, ts, act, i, j, here) for target, ts in terms]
+                stmts = [x for x in stmts if x is not None]
+                if active_j[-1] == last and first in act:
+                    stmts += [g._shift(g._shift(z, j, -last), i, -first) for z in zeros]
+                body.append(ir.Do(i, ai, bi, None, tuple(stmts), None, loc=loop.loc))
+            gathered.append(ir.Do(j, a, b, None, tuple(body), None, loc=outer.loc))
+        return gathered
+
+
+def _collect(
+    target: ir.ArrayRef, terms: list[Term], active: list[int], i: str, j: str, assign: g.Assigned
+):
+    """``target = target + e(i - di, j - dj) + ...`` over the terms with ``di`` active (set,
+    not incremented, when ``assign`` names the target's array)."""
     used = [(op, g._shift(g._shift(e, i, -di), j, -dj)) for di, dj, op, e in terms if di in active]
-    return g.total(target, used, {i, j}) if used else None
+    setting = assign is not None and assign[0] == target.name
+    if not used:
+        return ir.Assign(target, assign[1]) if setting and assign is not None else None
+    return g.total(target, used, {i, j}, setting)
