@@ -23,7 +23,8 @@ statement that writes the scalar is a plain definition whose value does not read
 no earlier statement there writes it, an IF or SELECT branch (or a loop that does not write
 the scalar) passes the question to the list around it; a loop body that writes it and the
 routine body do not (the value comes from the previous iteration, or from outside).
-Candidates are the private locals of ad/recompute.py (intrinsic type, nothing aliases them).
+Candidates are the private locals of ad/recompute.py (intrinsic type, nothing aliases them);
+routines with GO TO, pointer assignments, EQUIVALENCE or internal procedures have none.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ def names(t: Reverse) -> frozenset[str]:
         return cached
     r = t.routine
     out: frozenset[str] = frozenset()
-    plain = not r.contains and not any(isinstance(x, ir.PointerAssign) for x in walk_stmts(r.body))
+    jumps = (ir.PointerAssign, ir.Goto)  # a GO TO can reach a read from any definition
+    plain = not r.contains and not any(isinstance(x, jumps) for x in walk_stmts(r.body))
     if plain and not any(
         isinstance(x, ir.OpaqueSpec) and "equivalence" in x.text.lower() for x in r.spec
     ):
