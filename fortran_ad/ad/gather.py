@@ -84,11 +84,9 @@ def rewrite(
         return _build(loop, lo, hi, rows, [z for z in zeros if z.target.name not in drop], assign)
 
     out = ir.If(((cond, tuple(build() or ())),), tuple(scatter))
-    recorded = getattr(t, "gathered_loops", {})
-    recorded[id(out)] = (out, loop, forward)
-    t.gathered_loops = recorded
     targets = [_target(r, loop.var) for r in rows]
-    remember(t, out, Gathered(build, cond, scatter, zeros, targets, ((loop.var, lo, hi),)))
+    loops = ((loop.var, lo, hi),)
+    remember(t, out, Gathered(build, cond, scatter, zeros, targets, loops, (loop, forward)))
     return [out]
 
 
@@ -108,12 +106,19 @@ class Gathered:
     zeros: list[ir.Stmt]  # own-element zeroings, as in the loop
     targets: list[ir.Expr]  # the incremented rows, indexed by the loop variables
     loops: tuple[tuple[str, ir.Expr, ir.Expr], ...]  # (index, lo, hi) of the loops, outer first
+    raw: tuple[ir.Do, tuple] | None = None  # one loop: (the scatter loop, forward bounds)
 
 
 def remember(t: Reverse, out: ir.If, info: Gathered) -> None:
     made = getattr(t, "gathered_info", {})
     made[id(out)] = (out, info)
     t.gathered_info = made
+
+
+def made_by(t: Reverse, s: ir.Stmt) -> Gathered | None:
+    """How ``s`` was made, when it is a gathered IF (see :func:`remember`)."""
+    entry = getattr(t, "gathered_info", {}).get(id(s))
+    return entry[1] if entry is not None and entry[0] is s else None
 
 
 def _build(loop: ir.Do, lo, hi, rows: list[Row], zeros: list[ir.Stmt], assign: Assigned):
@@ -145,8 +150,8 @@ def _recorded(t: Reverse, loop: ir.Do) -> tuple[ir.Do, tuple] | None:
     body = [s for s in loop.body if not isinstance(s, ir.Comment)]
     if len(body) != 1:
         return None
-    entry = getattr(t, "gathered_loops", {}).get(id(body[0]))
-    return entry[1:] if entry is not None and entry[0] is body[0] else None
+    made = made_by(t, body[0])
+    return made.raw if made is not None else None
 
 
 def _parts(t: Reverse, loop: ir.Do) -> tuple[list[Row], list[ir.Stmt]] | None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fortran_ad.ad.gather import Gathered
+from fortran_ad.ad.gather import Gathered, made_by
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import names_in, stmt_exprs, walk_stmts
 
@@ -40,16 +40,13 @@ NOTE = "set, not incremented: the loop above left these elements to it instead o
 
 def fuse(t: Reverse, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
     """``stmts`` (a backward body) with each such pair of gathered IFs made one."""
-    made: dict[int, tuple[ir.If, Gathered]] = getattr(t, "gathered_info", {})
-    if not made:
-        return stmts
     out = list(stmts)
     k = 0
     while k < len(out):
-        a = _made(made, out[k])
-        m = next((n for n in range(k + 1, len(out)) if _made(made, out[n]) is not None), None)
+        a = made_by(t, out[k])
+        m = next((n for n in range(k + 1, len(out)) if made_by(t, out[n]) is not None), None)
         if a is not None and m is not None:
-            b = _made(made, out[m])
+            b = made_by(t, out[m])
             assert b is not None
             pair = _pair(a, b, out[k + 1 : m])
             if pair is not None:
@@ -58,15 +55,10 @@ def fuse(t: Reverse, stmts: list[ir.Stmt]) -> list[ir.Stmt]:
     return out
 
 
-def _made(made: dict[int, tuple[ir.If, Gathered]], s: ir.Stmt) -> Gathered | None:
-    entry = made.get(id(s))
-    return entry[1] if entry is not None and entry[0] is s else None
-
-
 def _pair(a: Gathered, b: Gathered, between: list[ir.Stmt]) -> ir.If | None:
     if a.cond != b.cond or a.loops != b.loops:
         return None
-    zeroed = {_own(z): z for z in a.zeros if isinstance(z, ir.Assign)}
+    zeroed = {z.target: z for z in a.zeros if isinstance(z, ir.Assign)}
     shared = [x for x in b.targets if x in zeroed]
     names = [x.name for x in shared if isinstance(x, ir.ArrayRef)]
     if len(shared) != 1 or len(names) != 1:
@@ -86,10 +78,6 @@ def _pair(a: Gathered, b: Gathered, between: list[ir.Stmt]) -> ir.If | None:
     note = ir.Comment(f"! {names[0]}: {NOTE}")
     then = (*first, *between, note, *second)
     return ir.If(((a.cond, then),), (*a.scatter, *between, *b.scatter))
-
-
-def _own(z: ir.Assign) -> ir.Expr:
-    return z.target
 
 
 def _mentioned(s: ir.Stmt) -> set[str] | None:
