@@ -43,6 +43,16 @@ def loop_key(t: Reverse, s: ir.Do | ir.DoWhile) -> str:
     return f"{t.routine.name}:{s.loc.line}"
 
 
+def one_at_a_time(t: Reverse, s: ir.Stmt) -> bool:
+    """Is the (outermost) loop ``s`` reversed one iteration at a time, each iteration right
+    after its re-run from a snapshot (period 1, or a binomial schedule)? Then no iteration's
+    adjoint reads what a later iteration overwrites: the later one is not re-run before it."""
+    if not isinstance(s, ir.Do | ir.DoWhile):
+        return False
+    opt = t.periods.get(loop_key(t, s))
+    return opt is not None and (opt.snaps > 0 or opt.levels == (1,))
+
+
 def eligible(t: Reverse, s: ir.Do | ir.DoWhile) -> bool:
     """Outermost DO WHILE loops, and outermost counted loops with unit step whose bounds the
     body leaves alone."""

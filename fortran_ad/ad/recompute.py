@@ -22,7 +22,8 @@ Only scalar locals of intrinsic type that nothing aliases, each assigned exactly
 the body (at its top level, before the body mentions it), whose definition reads no user
 function, no opaque text and no variable the routine writes, except loop indices of the
 enclosing loops, variables the loop does not write but its adjoint statements read (the
-sweep keeps those), and private scalars recomputed before it.
+sweep keeps those), variables nothing writes between the loop's forward run and its
+reversal (``_changed_meanwhile``), and private scalars recomputed before it.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from fortran_ad.ad import distinct
+from fortran_ad.ad import loop_checkpoint as lc
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, map_expr, stmt_exprs, subexprs, var_of, walk_stmts
+from fortran_ad.ir.walk import base_name, bodies, map_expr, stmt_exprs, subexprs, var_of, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ def plan(t: Reverse, s: ir.Do) -> list[Redo]:
         if isinstance(x, ir.Assign) and t.is_active(x.target):
             adjoint_reads |= t._assign_reads(x)
     fixed = t.writes(r.body) - {lp.var for lp in t.loops} - (adjoint_reads - inside)
+    fixed &= _changed_meanwhile(t, s) | inside
     reads = _Reads(t, s, fixed, adjoint_reads & inside)
     counts: dict[str, int] = {}
     for x in walk_stmts(s.body):
@@ -129,6 +132,41 @@ def saved_targets(t: Reverse, defs: list[Redo]) -> list[ir.Name]:
             assert isinstance(target, ir.Name)
             out.append(target)
     return out
+
+
+def _changed_meanwhile(t: Reverse, s: ir.Do) -> set[str]:
+    """What may be written between the forward run of ``s`` and its reversal: the statements
+    after it, and the bodies of the loops around it, up to the routine's body or to the body
+    of an outermost loop reversed one iteration at a time right after its re-run (hdiff's
+    k loop at period 1: there ``lap``, written before the flux loops, keeps its value)."""
+    path = _path(t.routine.body, s)
+    if path is None or any(isinstance(x, ir.Goto) for x in walk_stmts(t.routine.body)):
+        return t.writes(t.routine.body)  # a GO TO may lead back before the loop
+    loops = [i for i, (stmts, k) in enumerate(path) if isinstance(stmts[k], ir.Do | ir.DoWhile)]
+    first = 0
+    if loops and path[loops[0]][0][path[loops[0]][1]] is not s:
+        outer = path[loops[0]][0][path[loops[0]][1]]
+        if lc.one_at_a_time(t, outer):
+            first = loops[0] + 1
+    out: set[str] = set()
+    for stmts, k in path[first:]:
+        out |= t.writes(stmts[k + 1 :])
+        if stmts[k] is not s and isinstance(stmts[k], ir.Do | ir.DoWhile):
+            out |= t.writes(stmts[k].body)
+    return out
+
+
+def _path(stmts: tuple[ir.Stmt, ...], s: ir.Stmt) -> list[tuple[tuple[ir.Stmt, ...], int]] | None:
+    """The statement lists from ``stmts`` down to ``s``, each with the position of the
+    statement holding (or being) ``s``."""
+    for k, x in enumerate(stmts):
+        if x is s:
+            return [(stmts, k)]
+        for b in bodies(x):
+            below = _path(b, s)
+            if below is not None:
+                return [(stmts, k), *below]
+    return None
 
 
 def _substituted(e: ir.Expr, elements: dict[ir.Expr, ir.Expr]) -> ir.Expr:

@@ -17,8 +17,10 @@ yet), and an array stays in it. A statement whose adjoint reads only the element
 
 The refinement applies to local variables and dummies of intrinsic type that nothing aliases
 (no POINTER/TARGET/EQUIVALENCE/COMMON/SAVE, no internal procedures); every other variable is
-saved exactly as before. Loops are iterated to a fixpoint; parallel loops and constructs the
-analysis does not model keep every save.
+saved exactly as before. Loops are iterated to a fixpoint, except an outermost loop reversed
+one iteration at a time right after its re-run (loop_checkpoint.one_at_a_time): there an
+iteration's overwrites serve only its own adjoint. Parallel loops and constructs the analysis
+does not model keep every save.
 """
 
 from __future__ import annotations
@@ -81,6 +83,7 @@ class _Analysis:
         self.cands = cands
         self.saves: set[int] = set()  # assignments that must push (some pass said so)
         self.seen: set[int] = set()  # assignments the analysis modelled
+        self.depth = 0  # loops around the statement analysed
 
     # -- statements ----------------------------------------------------------------------------
     def body(self, stmts: tuple[ir.Stmt, ...], req: Req) -> Req:
@@ -138,12 +141,22 @@ class _Analysis:
         return out - {v} if whole else out
 
     def loop(self, s: ir.Do | ir.DoWhile, req: Req, head: Req) -> Req:
+        from fortran_ad.ad import loop_checkpoint as lc
+
         entry = req | head
-        while True:
-            out = self.body(s.body, entry)
-            if out <= entry:
-                return entry | out
-            entry = entry | out
+        self.depth += 1
+        try:
+            if self.depth == 1 and lc.one_at_a_time(self.t, s):
+                # each iteration is reversed right after its own re-run: what it leaves
+                # required concerns only itself (the next one is re-run from its snapshot)
+                return entry | self.body(s.body, entry)
+            while True:
+                out = self.body(s.body, entry)
+                if out <= entry:
+                    return entry | out
+                entry = entry | out
+        finally:
+            self.depth -= 1
 
     def opaque(self, s: ir.Stmt, req: Req) -> Req:
         """A construct the analysis does not model: save every overwrite inside, and assume
