@@ -5,6 +5,7 @@ instead of recorded. A mixin of ad/adjoint.py's Reverse."""
 from __future__ import annotations
 
 from fortran_ad.ad import matmul
+from fortran_ad.ad.first_writes import element_first_writes
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, subexprs, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
@@ -14,8 +15,10 @@ class NeededAnalysis:
     """Needs the RoutineAD attributes (routine, program, activity, linearize, writes, ...)."""
 
     def _first_definitions(self) -> set[int]:
-        """Top-level assignments that define a local before anything mentions it: the old
-        value is undefined and nobody reads it, so it is not saved."""
+        """Top-level assignments that define a local before anything mentions it, and
+        assignments in loops that define an element of a local array for the first time
+        (ad/first_writes.py): the old value is undefined and nobody reads it, so it is not
+        saved."""
         from fortran_ad.ir.walk import exprs_of_body, names_in
 
         r = self.routine
@@ -41,7 +44,7 @@ class NeededAnalysis:
                 mentioned |= names_in(e)
             if isinstance(s, ir.Opaque):
                 mentioned |= set(s.reads) | set(s.writes)
-        return out
+        return out | element_first_writes(self)
 
     # -- the needed set (fixpoint: control of reversed constructs adds names) ----------------
     def _needed(self) -> set[str]:

@@ -156,7 +156,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         t.temps[:], t._branch = state[0], state[2]
         t.namer.__dict__.update(copy.deepcopy(state[1]).__dict__)
         t.needed = needed0
-        fresh = rerun.iteration_first_defs(inner, private)
+        fresh = rerun.iteration_first_defs(inner, private) - t.first_defs
         t.first_defs |= fresh
         f_body, b_body = t.sweep(inner)
         t.first_defs -= fresh
