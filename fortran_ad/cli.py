@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
@@ -53,6 +54,34 @@ def _sizes(text: str) -> dict[str, int | float]:
             out[name.strip().lower()] = int(v) if v.lstrip("+-").isdigit() else float(v)
         except ValueError:
             raise argparse.ArgumentTypeError(f"bad size '{part}' (want name=number)") from None
+    return out
+
+
+def _values(text: str) -> dict[str, int | float | bool]:
+    """``--set n=10,dt=0.5,wet=.true.``: fixed values of the head's dummies for the check."""
+    out: dict[str, int | float | bool] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        v = value.strip().lower()
+        if v in (".true.", "true", ".false.", "false"):
+            out[name.strip().lower()] = v.strip(".") == "true"
+        else:
+            out.update(_sizes(part))
+    return out
+
+
+def _ranges(text: str) -> dict[str, tuple[float, float]]:
+    """``--range x=0.1:2,t=250:300``: the interval each real input is drawn from."""
+    out: dict[str, tuple[float, float]] = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        lo, sep, hi = value.partition(":")
+        try:
+            if not (name.strip().isidentifier() and sep):
+                raise ValueError
+            out[name.strip().lower()] = (float(lo.replace("d", "e")), float(hi.replace("d", "e")))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"bad range '{part}' (want name=lo:hi)") from None
     return out
 
 
@@ -221,6 +250,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--sample", type=Path, default=None, help="sample.toml with sizes and ranges")
     c.add_argument("--json", action="store_true", help="machine-readable output")
     c.add_argument(
+        "--set",
+        type=_values,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE,...",
+        help="fixed values of the head's dummies (numbers, .true./.false.); override the sample",
+    )
+    c.add_argument(
+        "--range",
+        type=_ranges,
+        action="append",
+        default=[],
+        metavar="NAME=LO:HI,...",
+        help="intervals the real inputs are drawn from (default 0.5:1.5); override the sample",
+    )
+    c.add_argument(
         "--modes",
         default=",".join(CHECK_MODES),
         help="derivative modes to generate and check, comma-separated (default: all of "
@@ -313,7 +358,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "check":
         from fortran_ad.checks.run import run_check_cli
 
-        return run_check_cli(options, args.sample, args.json, args.modes)
+        values = {k: v for d in args.set for k, v in d.items()}
+        ranges = {k: v for d in args.range for k, v in d.items()}
+        options = replace(options, sizes={**options.sizes, **values})
+        return run_check_cli(options, args.sample, args.json, args.modes, ranges)
     if args.command == "deps":
         from fortran_ad.build.integration import planned_outputs
 

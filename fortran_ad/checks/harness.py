@@ -27,6 +27,7 @@ Output lines (values in ``es26.17e3``)::
     TAYLOR k h ||F(x+hd)-F(x)-h*Jd|| ||F(x)|| ||Jd||
     VTAN k <w_k,Yd(:,k)> sum|..| <w_k,F> after the vector tangent (one call, K directions)
     VADJ k <Xb(:,k),d_k> sum|..| <w_k,F> after the vector adjoint, max|Yb(:,k)| of intent(out)
+    NONFINITE name                an output is NaN or Inf at the drawn inputs (then stops)
     PEAK k tape bytes             high-water mark of the tape during the adjoint
     VTAPE 0 tape bytes            left after the vector adjoint
     VDOT k j <w_j,Yd(:,k)> sum|..| <Xb(:,j),d_k> sum|..|   for every k, j
@@ -76,6 +77,7 @@ class _Emitter:
         w.line("program fad_check")
         w.indent()
         w.line("use, intrinsic :: iso_fortran_env, only: fad_int64 => int64")
+        w.line("use, intrinsic :: ieee_arithmetic, only: fad_finite => ieee_is_finite")
         for u in s.uses:
             w.line(u)
         if s.module is not None:
@@ -172,6 +174,7 @@ class _Emitter:
         w.line(f"real({WP}) :: fad_f({2 * 3}), fad_hs({2 * 3}), fad_base, fad_s0, fad_err")
         w.line(f"real({WP}) :: fad_val2, fad_abs2")
         w.line(f"real({WP}), allocatable :: fad_tmp(:)")
+        w.line("logical :: fad_bad")
 
     # ---------------------------------------------------------------- setting values
     def fill(self, target: str, d: Dummy, lo: float, hi: float) -> None:
@@ -236,6 +239,8 @@ class _Emitter:
                 args.append(self.v(deriv, d))
         if nbdirs is not None:
             args.append(str(nbdirs))
+        if self.s.setup is not None:
+            self.w.line(f"call {self.s.setup}()")
         self.w.line(f"call {self.s.head}{suffix}({', '.join(args)})")
 
     def write(self, tag: str, values: list[str], count: str | None = None) -> None:
@@ -266,6 +271,7 @@ class _Emitter:
         self.call()
         for d in s.of():
             w.line(f"{self.v('f0', d)} = {d.name}")
+        self.finite_outputs()
         w.line("do fad_k = 1, " + str(s.directions))
         w.indent()
         self.directions()
@@ -285,6 +291,18 @@ class _Emitter:
         self.vector.blocks()
         w.dedent()
         w.line("end subroutine fad_run")
+
+    def finite_outputs(self) -> None:
+        """Stop with ``NONFINITE name`` lines when the primal's outputs at the drawn inputs
+        are not finite: every later number would be NaN (report.py says so in one sentence)."""
+        w = self.w
+        w.line("fad_bad = .false.")
+        for d in self.s.of():
+            w.line(f"if (.not. all(fad_finite([{d.name}]))) then")
+            w.line(f"  write(*, '(a)') 'NONFINITE {d.name}'")
+            w.line("  fad_bad = .true.")
+            w.line("end if")
+        w.line("if (fad_bad) return")
 
     def directions(self) -> None:
         w = self.w

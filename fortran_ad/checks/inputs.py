@@ -29,6 +29,7 @@ class CaseValues:
     of: tuple[str, ...] | None = None
     sources: tuple[str, ...] = ()  # the sample's sources, resolved against its folder
     defines: tuple[str, ...] = ()  # -D NAME[=VAL] for this case (sample.toml: defines = [...])
+    setup: str | None = None  # a subroutine without arguments run before every call of the head
 
 
 def _ranges(raw: Mapping[str, Any], where: str) -> dict[str, tuple[float, float]]:
@@ -92,6 +93,7 @@ def load_case(sample: Path, head: str | None, defines: tuple[str, ...] | None = 
         of=tuple(o.lower() for o in of) if of is not None else None,
         sources=tuple(str(folder / s) for s in data.get("sources", ())),
         defines=tuple(str(d) for d in case.get("defines", ())),
+        setup=str(case["setup"]).lower() if "setup" in case else None,
     )
 
 
@@ -104,6 +106,18 @@ def _routines(program: list[ir.SourceFile]) -> list[tuple[ir.Module | None, ir.R
             elif isinstance(unit, ir.Routine) and unit.kind == "subroutine":
                 out.append((None, unit))
     return out
+
+
+def find_setup(program: list[ir.SourceFile], name: str) -> tuple[str, str | None]:
+    """The setup subroutine ``name`` (no arguments) and its module (None: external)."""
+    for mod, r in _routines(program):
+        if r.name == name:
+            if r.args:
+                raise FortranADError(
+                    None, f"the setup routine '{name}' takes arguments", "it must take none"
+                )
+            return name, mod.name if mod is not None else None
+    raise FortranADError(None, f"no subroutine '{name}' (the sample's setup) in the sources")
 
 
 def find_head(

@@ -166,6 +166,6 @@ def build_and_run(compile_one, spec, build: Path, primal, runtime, derivative, f
         return CheckReport(spec.head, (), f"mpirun -np {nprocs} failed (exit {run.returncode}):"
                            f"\n{tail}")  # fmt: skip
     try:
-        return evaluate(spec.head, merge(run.stdout), spec.gradient_only)
+        return evaluate(spec.head, merge(run.stdout), spec.gradient_only, spec.draws())
     except ValueError as exc:
         return CheckReport(spec.head, (), f"cannot combine the ranks' output: {exc}")

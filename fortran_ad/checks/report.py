@@ -229,9 +229,16 @@ def _vector_dot_rows(per: Lines, eps: float) -> list[CheckRow]:
     return rows
 
 
-def evaluate(head: str, text: str, gradient_only: bool = False) -> CheckReport:
+def evaluate(head: str, text: str, gradient_only: bool = False, draws: str = "") -> CheckReport:
     """Parse the harness output and apply the tolerance policy. ``gradient_only`` adjoints
-    (--gradient-only) need not leave the primal outputs: their primal rows are left out."""
+    (--gradient-only) need not leave the primal outputs: their primal rows are left out.
+
+    A primal whose outputs are not finite at the drawn inputs (the harness prints
+    ``NONFINITE name`` and stops) is one error naming those outputs and ``draws``, the
+    description of how the inputs were drawn, instead of rows of NaN."""
+    bad = [ln.split()[1] for ln in text.splitlines() if ln.startswith("NONFINITE ")]
+    if bad:
+        return CheckReport(head, (), nonfinite_message(bad, draws))
     eps, per = _parse(text)
     rows: list[CheckRow] = []
     for k in sorted({k for tag, k in per if tag == "BASE"}):
@@ -305,3 +312,14 @@ def format_table(report: CheckReport) -> str:
         verdict = "passed" if report.ok else f"FAILED ({failed} of {len(report.rows)} rows)"
         out.append(f"check of {report.head}: {verdict}")
     return "\n".join(out)
+
+
+def nonfinite_message(outputs: list[str], draws: str) -> str:
+    """The one sentence a user gets when the primal overflows at the drawn inputs."""
+    names = ", ".join(dict.fromkeys(outputs))
+    return (
+        f"the primal's outputs are not finite (NaN or Inf) at the drawn inputs: {names}. "
+        f"Inputs drawn: {draws or 'none'}. Give each input a range it is valid in "
+        "([case.ranges] in the sample file, or --range name=lo:hi) or a value "
+        "([case.check] in the sample file, or --set name=value)"
+    )

@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from fortran_ad.checks.harness import harness_source
-from fortran_ad.checks.inputs import find_head, load_case
+from fortran_ad.checks.inputs import find_head, find_setup, load_case
 from fortran_ad.checks.report import CheckReport, evaluate
 from fortran_ad.checks.spec import MODES, FixedValue, build_spec
 from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, load
@@ -100,6 +100,7 @@ def check_files(
     pp: Preprocessing | None = None,
     nprocs: int | None = None,
     gradient_only: bool = False,
+    setup: tuple[str, str | None] | None = None,
 ) -> CheckReport:
     """Compile primal, runtime, derivative files and the harness (in that order), run, judge.
 
@@ -110,7 +111,8 @@ def check_files(
     ``vector_axis`` (where the vector modes' nbdirs dimension is): default, read from the
     head's declarations in the derivative files (``vector_axis_of``). Code calling MPI (the
     runtime includes fad_mpi.f90) is built with mpif90 and run on ``nprocs`` ranks
-    (``checks/mpi.py``; default FORTRAN_AD_MPI_NP or 2).
+    (``checks/mpi.py``; default FORTRAN_AD_MPI_NP or 2). ``setup`` (routine, module) is
+    called before every call of the head (it sets the module state the head reads).
     """
     if vector_axis is None:
         texts = [Path(p).read_text(errors="replace") for p in derivative]
@@ -130,6 +132,10 @@ def check_files(
         vector_axis=vector_axis,
     )
     spec = replace(spec, gradient_only=gradient_only)
+    if setup is not None:
+        name, mod = setup
+        uses = (*spec.uses, f"use {mod}, only: {name}") if mod else spec.uses
+        spec = replace(spec, setup=name, uses=uses)
     if any(Path(p).name == MPI_SOURCE.name for p in runtime):
         from fortran_ad.checks import mpi
 
@@ -216,7 +222,7 @@ def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, tim
         return CheckReport(
             spec.head, (), f"the check program failed (exit {run.returncode}):\n{tail}"
         )
-    return evaluate(spec.head, run.stdout, spec.gradient_only)
+    return evaluate(spec.head, run.stdout, spec.gradient_only, spec.draws())
 
 
 @dataclass(frozen=True)
@@ -242,6 +248,7 @@ class PreparedCheck:
     fixed_form: bool | None = None
     pp: Preprocessing | None = None
     gradient_only: bool = False  # the adjoints were generated with --gradient-only
+    setup: tuple[str, str | None] | None = None  # (routine, module) run before each call
 
     def run(
         self,
@@ -283,6 +290,7 @@ class PreparedCheck:
                 pp=self.pp,
                 nprocs=nprocs,
                 gradient_only=self.gradient_only,
+                setup=self.setup,
             )
 
 
@@ -328,6 +336,7 @@ def prepare_check(
     all_ranges.update({k.lower(): (float(lo), float(hi)) for k, (lo, hi) in (ranges or {}).items()})
     program = load(sources, options.fixed_form, options.preprocessing)
     module, routine = find_head(program, head, wrt)
+    setup = find_setup(program, case.setup) if case is not None and case.setup else None
     # validate the user's choices before spending time on generation
     build_spec(routine, module, {m: [] for m in modes}, wrt, of, fixed, all_ranges, directions)
     from fortran_ad.ad.generate import generate, head_signature
@@ -372,6 +381,7 @@ def prepare_check(
         fixed_form=options.fixed_form,
         pp=options.preprocessing,
         gradient_only=options.gradient_only,
+        setup=setup,
     )
 
 
@@ -394,12 +404,13 @@ def run_check_cli(
     sample_path: Path | None,
     as_json: bool,
     modes: str | Sequence[str] = MODES,
+    ranges: Mapping[str, tuple[float, float]] | None = None,
 ) -> int:
     """``fortran-ad check``: print the table (or JSON); 0 when every check passes, else 1.
 
     FortranADError (bad input, unknown modes) propagates: the CLI prints it and exits 2.
     """
-    return report_exit(check_options(options, sample_path, modes=modes), as_json)
+    return report_exit(check_options(options, sample_path, ranges, modes=modes), as_json)
 
 
 def report_exit(report: CheckReport, as_json: bool = False) -> int:

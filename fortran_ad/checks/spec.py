@@ -88,6 +88,16 @@ class HarnessSpec:
     memory_limit: int = 4 * 1024**3
     vector_axis: str = "leading"  # where vector modes put the nbdirs dimension: VECTOR_AXES
     gradient_only: bool = False  # adjoints may leave primal outputs unfinished (not checked)
+    setup: str | None = None  # a subroutine without arguments called before every run
+
+    def draws(self) -> str:
+        """How the inputs that have no fixed value are drawn, for messages."""
+        drawn = [
+            d
+            for d in self.dummies
+            if d.fixed is None and d.category == "real" and d.intent != "out"
+        ]
+        return ", ".join(f"{d.name} uniform in [{d.lo:g}, {d.hi:g}]" for d in drawn)
 
     def wrt(self) -> tuple[Dummy, ...]:
         return tuple(d for d in self.dummies if d.wrt)
