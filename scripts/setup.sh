@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/test.sh and scripts/demo.sh (may also be run on its own).
 #
-#   * installs gfortran, cmake, make and Open MPI (mpif90, mpirun) with apt-get when they are missing (Debian, as root);
+#   * installs gfortran, cmake, make, Open MPI (mpif90, mpirun) and OpenBLAS with apt-get when they are
+#     missing (Debian, as root);
 #   * creates the virtual environment .venv in the repository root with Python 3.11;
 #   * runs `pip install -e '.[test]'` unless a stamp shows pyproject.toml unchanged since then.
 #
@@ -22,6 +23,8 @@ _setup_system_packages() {
   command -v make >/dev/null 2>&1 || missing+=(make)
   # MPI programs (issue #13): the adjoints run on the real MPI library
   command -v mpif90 >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
+  # the benchmarks link MATMUL to OpenBLAS (scripts/bench/run.py, gfortran -fexternal-blas)
+  [[ -e "$(gfortran -print-file-name=libopenblas.so 2>/dev/null)" ]] || missing+=(libopenblas-dev)
   if ! command -v python3.11 >/dev/null 2>&1 && ! command -v python3 >/dev/null 2>&1; then
     missing+=(python3.11)
   fi

@@ -242,6 +242,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if not args.threads <= {1, 2} or 1 not in args.threads:
         p.error("--threads: 1 or 1,2")
     args.blas = fortran_side.find_blas()
+    if args.blas.name != "openblas":
+        print(
+            "run.py: OpenBLAS not found: the MATMUL kernels run libgfortran's MATMUL and the "
+            "table does not compare with jax's BLAS (scripts/setup.sh installs libopenblas-dev)",
+            file=sys.stderr,
+        )
     if args.repeat < 1:
         p.error("--repeat must be at least 1")
     return args
