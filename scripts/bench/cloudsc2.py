@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--nproma", type=positive, default=100, help="columns per block (NPROMA)")
     p.add_argument("--nlev", type=positive, default=137, help="vertical levels")
     p.add_argument("--blocks", type=positive, default=4, help="NPROMA blocks")
-    p.add_argument("--reps", type=positive, default=5, help="timed repetitions (median)")
+    p.add_argument("--reps", type=positive, default=7, help="timed repetitions (median)")
     p.add_argument(
         "--evap",
         action="store_true",
