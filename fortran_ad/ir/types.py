@@ -212,7 +212,8 @@ class Typer:
             return None
         rank = max(a.rank, b.rank)
         if e.op in _RELATIONAL or e.op in _LOGICAL:
-            if e.op in _LOGICAL and (a.base != "logical" or b.base != "logical"):
+            want = ("logical",) if e.op in _LOGICAL else (*_NUMERIC, "character")
+            if a.base not in want or b.base not in want:
                 return None  # a defined operator
             return ExprType(ir.TypeSpec("logical"), rank)
         if e.op == "//":
