@@ -138,6 +138,11 @@ def lookup(name: str) -> Intrinsic | None:
     return TABLE.get(name.lower())
 
 
+def of_class(klass: str) -> frozenset[str]:
+    """The intrinsics of one class: "elemental", "inquiry" or "transformational"."""
+    return frozenset(n for n, i in TABLE.items() if i.klass == klass)
+
+
 def has_real_result(name: str) -> bool:
     """Can the intrinsic's result be real or complex (so that it may carry a derivative)?"""
     i = TABLE.get(name)

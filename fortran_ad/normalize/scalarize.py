@@ -14,14 +14,11 @@ from dataclasses import dataclass
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.intrinsic_table import of_class
 from fortran_ad.ir.types import Typer
 from fortran_ad.ir.walk import children, map_expr, names_in
 
-ELEMENTAL = frozenset(
-    "sqrt exp log log10 sin cos tan asin acos atan atan2 sinh cosh tanh abs sign max min mod "
-    "modulo dim real dble float int nint floor ceiling aint anint merge dsqrt dexp dlog dsin "
-    "dcos dabs dsign dmax1 dmin1 amax1 amin1".split()
-)
+ELEMENTAL = of_class("elemental")  # the elemental intrinsics (ir/intrinsic_table.py)
 # array functions whose statements stay as written (passive code only; the AD refuses them
 # on active data): their results are not elementwise in any operand
 KEEP = frozenset("maxloc minloc findloc pack unpack shape".split())

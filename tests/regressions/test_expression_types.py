@@ -20,8 +20,12 @@ def _dims(n: int) -> tuple[ir.Dim, ...]:
 STATE = ir.TypeDef("", ir.NOWHERE, "state_t", (ir.Symbol("a", R8, _dims(1)),
                                                ir.Symbol("n", ir.TypeSpec("integer"))))  # fmt: skip
 SYMBOLS = {
-    "dp": ir.Symbol("dp", ir.TypeSpec("integer"), attrs=frozenset({"parameter"}),
-                    init=ir.Call("kind", (ir.Literal("1.0d0", "real"),))),  # fmt: skip
+    "dp": ir.Symbol(
+        "dp",
+        ir.TypeSpec("integer"),
+        attrs=frozenset({"parameter"}),
+        init=ir.Call("kind", (ir.Literal("1.0d0", "real"),)),
+    ),  # fmt: skip
     "x": ir.Symbol("x", R8, _dims(1)),
     "m": ir.Symbol("m", DP, _dims(2)),
     "s": ir.Symbol("s", ir.TypeSpec("real")),
