@@ -263,6 +263,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
         fw.spec_item(w, item)
     for line in decls():
         w.line(line)
+    type_check.check_generated(t, body)
     fw.body(w, tuple(body))
     w.dedent()
     w.line(f"end subroutine {name}")
