@@ -130,7 +130,7 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         if s.loc.line <= 0:  # a statement fortran-ad made (flags, temporaries)
             return ir.Comment(f"! {what} a generated statement")
-        return ir.Comment(f"! {what} {Path(s.loc.file).name}:{s.loc.line}")
+        return ir.Comment(f"! {what} {Path(s.loc.file).name}:{s.loc.line}", s.loc)
 
     def assign(self, s: ir.Assign) -> Sweep:
         self.check_target(s)

@@ -14,6 +14,7 @@ from fortran_ad.backends.fortran import dims_text, type_text
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import may_carry, type_name
+from fortran_ad.ir.types import Typer
 from fortran_ad.ir.walk import base_name, bodies, walk_stmts
 
 
@@ -57,24 +58,15 @@ class RoutineAD:
             return may_carry(sym) or sym is None
         return True
 
-    def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
-        """The real type of an expression: that of its first real designator or kinded
-        literal (mixed-kind arithmetic is rare in models; the first operand decides)."""
-        from fortran_ad.ir.walk import subexprs
+    def typer(self) -> Typer:
+        """The typer of this routine's scope (ir/types.py), with the program's functions."""
+        return Typer(self.lookup, self.program.function_result)
 
-        for x in subexprs(e):
-            b = x.name if isinstance(x, ir.Name | ir.ArrayRef) else base_name(x)
-            if b is not None:
-                sym = self.lookup(b)
-                if sym is not None and sym.type is not None and sym.type.is_real:
-                    return sym.type
-            elif isinstance(x, ir.Literal) and x.type == "real":
-                text = x.text.lower()
-                if "_" in text:
-                    return ir.TypeSpec("real", text.rsplit("_", 1)[1])
-                if "d" in text:
-                    return ir.TypeSpec("double precision")
-        return None
+    def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
+        """The real type of an expression, None when it is not real (an integer-valued
+        subexpression such as ``size(x)`` is a constant of the derivative rules)."""
+        t = self.typer().of(e)
+        return t.spec if t is not None and t.is_real else None
 
     def rule_ctx(self) -> RuleCtx:
         return RuleCtx(self.type_of)

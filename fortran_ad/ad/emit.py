@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fortran_ad import __version__
-from fortran_ad.ad import mpi, naming
+from fortran_ad.ad import mpi, naming, type_check
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
@@ -181,6 +181,7 @@ def _routine(w: Writer, plan, name: str) -> None:
             zero = plan.globals.zero_statements(_zero, t.namer.nbdirs)
             body = [*zero, *body]
     body = _derived(t, plan, name, body)
+    type_check.check_generated(t, body)  # the typing invariant (ad/type_check.py)
     new_name = naming.routine_name(r.name, plan.mode)
     w.comment(
         f"! {'Adjoint' if naming.is_reverse(plan.mode) else 'Tangent'} of {r.name} "
@@ -262,6 +263,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
         fw.spec_item(w, item)
     for line in decls():
         w.line(line)
+    type_check.check_generated(t, body)
     fw.body(w, tuple(body))
     w.dedent()
     w.line(f"end subroutine {name}")

@@ -122,6 +122,13 @@ class Program:
     def get(self, name: str) -> RoutineInfo | None:
         return self.routines.get(name)
 
+    def function_result(self, name: str) -> ir.Symbol | None:
+        """The result symbol of a function of the program (for ir/types.Typer)."""
+        info = self.routines.get(name)
+        if info is None or info.routine.kind != "function":
+            return None
+        return info.routine.symbol(info.routine.result or info.routine.name)
+
     def callees(self, r: ir.Routine) -> set[str]:
         """Names of routines in this program that ``r`` calls (subroutines and functions)."""
         cache = self.__dict__.setdefault("_callees", {})

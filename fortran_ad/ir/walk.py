@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.intrinsic_table import of_class
 
 
 def children(e: ir.Expr) -> tuple[ir.Expr, ...]:
@@ -81,7 +82,8 @@ def names_in(e: ir.Expr) -> set[str]:
     return out
 
 
-INQUIRY = frozenset("size lbound ubound shape kind allocated present associated len".split())
+# inquiry intrinsics read their arguments' type and shape, never their values
+INQUIRY = of_class("inquiry")
 
 
 def value_names(e: ir.Expr) -> set[str]:

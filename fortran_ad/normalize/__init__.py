@@ -50,6 +50,7 @@ def normalize_routine(
     sc.locals = {s.name for s in r.symbols}
     sc.dummies = set(r.args)
     sc.keep_matmul = keep_matmul
+    sc.functions = program.function_result
     cons = Constructs(sc)
     body = _lower_associates(r.body, cons)
     # hoist before scalarizing (temporaries holding SUM or array expressions get loops too),
