@@ -40,6 +40,7 @@ from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
+from fortran_ad.normalize.actuals import check_frozen
 
 INT = ir.TypeSpec("integer")
 Sweep = tuple[list[ir.Stmt], list[ir.Stmt]]
@@ -191,6 +192,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         callee = self.program.get(call.name).routine
         if callee.result not in self.callee_active(call.name):
             return [ir.Assign(vb, self.zero(s.target))]
+        check_frozen(self.program, self.info, callee, call.args, s.loc)  # normalize/actuals.py
         t = self.deriv_temp("tmpb", s.target)
         args = self.derivative_args(callee, call.args, s.loc, (t,))
         args = (*args, *self.nbdirs_after(args))
@@ -239,6 +241,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         if not self._is_active_call(s):
             return fwd, ([self._note(s), *restore] if restore else [])
         from fortran_ad.ad import split_calls  # the plan may split this call site
+
+        check_frozen(self.program, self.info, info.routine, s.args, s.loc)  # normalize/actuals.py
 
         split = split_calls.reverse(self, s, info.routine, snap)
         if split is not None:
