@@ -198,7 +198,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         args = (*args, *self.nbdirs_after(args))
         from fortran_ad.ad.naming import routine_name
 
-        args, pre, post = self._unalias(args)
+        args, pre, post = self._unalias(args, s.loc)
         return [
             ir.Assign(t, vb),
             ir.Assign(vb, self.zero(s.target)),
@@ -207,22 +207,13 @@ class Reverse(RoutineAD, NeededAnalysis):
             *post,
         ]
 
-    def _unalias(self, args: tuple[ir.Expr, ...]) -> tuple[tuple[ir.Expr, ...], list, list]:
-        """A variable passed twice to an adjoint routine (``f(c, c)``) would get two aliased
-        intent(inout) adjoints: the second gets a zeroed temporary, added back after."""
-        derivs = set(self.namer.derivs.values())
-        seen: set[str] = set()
-        out, pre, post = list(args), [], []
-        for k, a in enumerate(args):
-            if not (isinstance(a, ir.Name) and a.name in derivs and k > 0):
-                continue
-            if a.name in seen:
-                tmp = self.deriv_temp("aliasb", args[k - 1])
-                pre.append(ir.Assign(tmp, self.zero(args[k - 1])))
-                post.append(ir.Assign(a, ir.BinOp("+", a, tmp)))
-                out[k] = tmp
-            seen.add(a.name)
-        return tuple(out), pre, post
+    def _unalias(
+        self, args: tuple[ir.Expr, ...], loc=None
+    ) -> tuple[tuple[ir.Expr, ...], list, list]:
+        """Derivative variables passed twice get buffers (ad/aliasing.py)."""
+        from fortran_ad.ad.aliasing import unalias
+
+        return unalias(self, args, loc)
 
     def call(self, s: ir.CallStmt) -> Sweep:
         from fortran_ad.ad.naming import routine_name
@@ -249,7 +240,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             return split
         args = self.derivative_args(info.routine, s.args, s.loc)
         args = (*args, *self.nbdirs_after(args))
-        args, pre, post = self._unalias(args)
+        args, pre, post = self._unalias(args, s.loc)
         adj = ir.CallStmt(routine_name(s.name, self.mode), args)
         bwd = [self._note(s), *restore, *save, *pre, adj, *post, *restore]
         return fwd, bwd
