@@ -76,7 +76,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             if opt is not None and not opt.stores:
                 self.needed |= lc.reads(s) - lc.restored(self, s)
         if self.globals is not None:  # a global any backward sweep reads is needed here too
-            gl = self.activity.globals.get(self.routine.name, {})
+            gl = self.globals.visible(self.routine.name)  # (passive ones too)
             self.needed |= {n for n, k in gl.items() if k in self.globals.needed}
         pointers.check_reverse(self)
         self.free_loop_vars = loop_vars_outside(self.routine.body)
