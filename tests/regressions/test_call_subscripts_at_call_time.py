@@ -99,6 +99,21 @@ CASES = {
     call hc(a(ic))
 """,
     ),
+    "function_module_index": (
+        "  integer :: idx = 1\n",
+        """\
+  function fk(p) result(r)
+    real(8), intent(in) :: p
+    real(8) :: r
+    r = p*p + sin(p)
+    idx = idx + 1
+  end function fk
+""",
+        """\
+    idx = 2
+    a(1) = a(1) + fk(a(idx))
+""",
+    ),
     "in_loop": (
         "",
         HK,
