@@ -5,7 +5,9 @@ derivative module of its owner (``<module>_b``) and reached by USE from every de
 that needs it (a COMMON member's lives in a derivative COMMON block: ad/common_blocks.py);
 a host variable's derivative is a local of the host's derivative routine, reached
 by host association. In reverse mode, a global the backward sweep reads is *needed* everywhere:
-routines push it before overwriting it, and callers save it around calls that write it.
+routines push it before overwriting it, and callers save it around calls that write it. That
+holds for passive globals too (``visible``, ``call_writes``): an integer index a callee changes
+is as wrong in a backward sweep as a real value.
 """
 
 from __future__ import annotations
