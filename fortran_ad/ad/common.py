@@ -259,8 +259,8 @@ class RoutineAD:
                 else:
                     out.append(a)
         if self.globals is not None:  # module/host variables the callee (transitively) writes
-            visible = {k: n for n, k in self.activity.globals.get(self.routine.name, {}).items()}
-            for key in sorted(self.globals.writes.get(s.name, set()) & self.globals.needed):
+            visible = {k: n for n, k in self.globals.visible(self.routine.name).items()}
+            for key in sorted(self.globals.call_writes(s.name) & self.globals.needed):
                 if key in visible:
                     out.append(ir.Name(visible[key]))
                 elif not key[0].startswith("host:") and self.lookup(key[1]) is None:

@@ -20,6 +20,7 @@ from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, map_body, map_expr, names_in, walk_stmts
+from fortran_ad.normalize.actuals import freeze
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
@@ -189,6 +190,18 @@ class _Hoister:
             out.append(ir.Keyword(a.name, new) if isinstance(a, ir.Keyword) else new)
         return tuple(out)
 
+    def _frozen(self, args, callee: ir.Routine, pre: list[ir.Stmt], loc) -> tuple:
+        """Subscripts of actuals the call may change, evaluated before it (normalize/actuals.py)."""
+
+        def temp(t: ir.TypeSpec) -> str:
+            name = self.namer.temp("sub")
+            self.extra.append(ir.Symbol(name, t, attrs=frozenset({"generated"}), loc=loc))
+            return name
+
+        args, more = freeze(self.program, self.info, callee, args, temp, self.lookup, loc)
+        pre.extend(more)
+        return args
+
     def _expr(self, e: ir.Expr, pre: list[ir.Stmt], loc, top: bool = False) -> ir.Expr:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if not (isinstance(x, ir.Call) and self._is_function(x.name)):
@@ -196,7 +209,9 @@ class _Hoister:
             if self._array_valued(x):
                 return x  # an elemental call on arrays: hoisted after scalarization
             callee = self.program.get(x.name).routine
-            call = ir.Call(x.name, self._hoist_args(x.args, callee, pre, loc))
+            call = ir.Call(
+                x.name, self._frozen(self._hoist_args(x.args, callee, pre, loc), callee, pre, loc)
+            )
             if top and x is e:
                 return call
             res = callee.symbol(callee.result) if callee.result else None
@@ -217,7 +232,8 @@ class _Hoister:
             new: ir.Stmt = replace(s, value=value)
         elif isinstance(s, ir.CallStmt) and self.program.get(s.name) is not None:
             callee = self.program.get(s.name).routine
-            new = replace(s, args=self._hoist_args(s.args, callee, pre, s.loc))
+            args = self._hoist_args(s.args, callee, pre, s.loc)
+            new = replace(s, args=self._frozen(args, callee, pre, s.loc))
         else:
             return None
         if pre and s.label:
