@@ -31,6 +31,7 @@ from fortran_ad.analysis.activity import dummy_map
 from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.types import type_of
 from fortran_ad.ir.walk import base_name, names_in, walk_stmts
 
 Key = tuple[str, str]  # (owner, variable) as Program.global_key spells it
@@ -180,7 +181,5 @@ def _array_valued(e: ir.Expr, lookup) -> bool:
 
 
 def _index_type(e: ir.Expr, lookup) -> ir.TypeSpec:
-    from fortran_ad.normalize.types import expr_type
-
-    t = expr_type(e, lookup)
-    return t if t is not None and t.base == "integer" else ir.TypeSpec("integer")
+    t = type_of(e, lookup)
+    return t.spec if t is not None and t.spec.base == "integer" else ir.TypeSpec("integer")
