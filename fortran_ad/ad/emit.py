@@ -53,6 +53,7 @@ def emit_files(plan) -> dict[str, str]:
         from fortran_ad.runtime import TAPE_SOURCE
 
         files["fad_tape.f90"] = TAPE_SOURCE.read_text()
+        files = {**_tape_ext_file(plan), **files}  # compiled before the code using it
     if mpi.program_uses_mpi(plan.program, [n for n in plan.order if wanted(plan, n)]):
         from fortran_ad.runtime import MPI_SOURCE
 
@@ -190,6 +191,7 @@ def _routine(w: Writer, plan, name: str) -> None:
     w.indent()
     if naming.is_reverse(plan.mode):
         w.line("use fad_tape")
+        _use_tape_ext(w, plan, t, body)
         if getattr(t, "uses_revolve", False):
             w.line("use fad_revolve")
     if mpi.uses_runtime(body):
@@ -254,6 +256,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
     w.line(f"subroutine {name}({', '.join(dummies)})")
     w.indent()
     w.line("use fad_tape")
+    _use_tape_ext(w, plan, t, body)
     if getattr(t, "uses_revolve", False):
         w.line("use fad_revolve")
     for line in plan.globals.uses(r.name, t.extra_keys):
@@ -265,6 +268,44 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
     fw.body(w, tuple(body))
     w.dedent()
     w.line(f"end subroutine {name}")
+
+
+def _use_tape_ext(w: Writer, plan, t: RoutineAD, body: list[ir.Stmt]) -> None:
+    """``use`` the on-demand tape module when ``body`` pushes what ``fad_tape`` lacks (checked
+    by ad/tape_check.py, which refuses what no specific takes)."""
+    from fortran_ad.ad import tape_check
+
+    needed = tape_check.needs(body, _tape_lookup(t), t.routine.loc)
+    if needed:
+        plan.tape_ext = getattr(plan, "tape_ext", set()) | needed
+        w.line(f"use {naming.tape_ext_module(plan.head, plan.mode)}")
+
+
+def _tape_lookup(t: RoutineAD):
+    """Symbols of a derivative routine's names: temporaries, derivatives (like their primal's,
+    scalar modes), then the routine's scope."""
+    temps = {s.name: s for s in t.temps}
+    derivs = {} if t.vector else {d: p for p, d in t.namer.derivs.items()}
+
+    def lookup(name: str) -> ir.Symbol | None:
+        base, sep, rest = name.partition("%")
+        if base in temps:
+            return temps[base] if not sep else None
+        if base in derivs:
+            return t.lookup(derivs[base] + sep + rest)
+        return t.lookup(name)
+
+    return lookup
+
+
+def _tape_ext_file(plan) -> dict[str, str]:
+    from fortran_ad.runtime import gen_tape_ext
+
+    needed = getattr(plan, "tape_ext", set())
+    if not needed:
+        return {}
+    module = naming.tape_ext_module(plan.head, plan.mode)
+    return {f"{module}.f90": gen_tape_ext.generate(module, needed)}
 
 
 def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt]:
