@@ -88,7 +88,7 @@ def needs(
             loc = s.loc if s.loc is not None and s.loc.line else where
             raise FortranADError(
                 loc,
-                f"internal error: the generated 'call {s.name}({expr(arg)})' records a "
+                f"internal error: the generated 'call {s.name}({expr(arg)})' records "
                 f"{sym.type.base}{'' if kind is None else f'(kind={kind})'} of rank {rank}: "
                 f"{why}",
                 "the derivative code would not compile; please report this input",

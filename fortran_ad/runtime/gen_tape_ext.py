@@ -63,7 +63,8 @@ def _push(c: Carried, rank: int) -> list[str]:
     out = [f"  subroutine {name}(x)", f"    {c.decl}, intent(in) :: x{_shape(rank)}"]
     if c.tag == "ch":
         if rank == 0:
-            out += ["    integer :: k", "    call fad_push([(ichar(x(k:k), int32), k = 1, len(x))])"]
+            codes = "(ichar(x(k:k), int32), k = 1, len(x))"
+            out += ["    integer :: k", f"    call fad_push([{codes}])"]
         else:
             codes = "((ichar(x(j)(k:k), int32), k = 1, len(x)), j = 1, size(x))"
             out += ["    integer :: k, j", f"    call fad_push([{codes}])"]
@@ -95,7 +96,8 @@ def _pop(c: Carried, rank: int) -> list[str]:
         else:
             out += [f"    {stack} :: t(len(x) * size(x))", "    integer :: k, j"]
             out += ["    call fad_pop(t)", "    do j = 1, size(x)", "      do k = 1, len(x)"]
-            out += ["        x(j)(k:k) = char(t((j - 1) * len(x) + k))", "      end do", "    end do"]
+            out += ["        x(j)(k:k) = char(t((j - 1) * len(x) + k))"]
+            out += ["      end do", "    end do"]
     elif c.width == 2:
         n = "2" if rank == 0 else "2 * size(x)"
         out += [f"    {stack} :: t({n})", "    call fad_pop(t)"]
