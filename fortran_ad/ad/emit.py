@@ -183,6 +183,7 @@ def _routine(w: Writer, plan, name: str) -> None:
             body = [*zero, *body]
     body = _derived(t, plan, name, body)
     new_name = naming.routine_name(r.name, plan.mode)
+    _check_intent(t, body, new_name)
     w.comment(
         f"! {'Adjoint' if naming.is_reverse(plan.mode) else 'Tangent'} of {r.name} "
         f"({Path(r.loc.file).name}:{r.loc.line})"
@@ -265,9 +266,21 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
         fw.spec_item(w, item)
     for line in decls():
         w.line(line)
+    _check_intent(t, body, name, set(dummies))
     fw.body(w, tuple(body))
     w.dedent()
     w.line(f"end subroutine {name}")
+
+
+def _check_intent(t: RoutineAD, body: list[ir.Stmt], name: str, dummies=None) -> None:
+    """No statement of ``body`` defines an INTENT(IN) dummy (ad/intent_check.py)."""
+    from fortran_ad.ad import intent_check
+
+    r = t.routine
+    names = intent_check.intent_in_dummies(r, t.namer.derivative, t.tangent_like, t.active)
+    if dummies is not None:
+        names &= dummies
+    intent_check.check(body, names, name, r.loc)
 
 
 def _use_tape_ext(w: Writer, plan, t: RoutineAD, body: list[ir.Stmt]) -> None:
