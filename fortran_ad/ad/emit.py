@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fortran_ad import __version__
-from fortran_ad.ad import mpi, naming
+from fortran_ad.ad import interfaces, mpi, naming
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
@@ -58,7 +58,12 @@ def emit_files(plan) -> dict[str, str]:
         from fortran_ad.runtime import MPI_SOURCE
 
         files[MPI_SOURCE.name] = MPI_SOURCE.read_text()
-    return files
+    return interfaces.resolve(plan, files, lambda name: name.endswith(".f90"))
+
+
+def _external(t: RoutineAD) -> bool:
+    """Is the derivative of ``t`` an external procedure (no module, no host)?"""
+    return t.info.module is None and t.info.host is None
 
 
 def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
@@ -207,6 +212,10 @@ def _routine(w: Writer, plan, name: str) -> None:
         w.line(line)
     for line in plan.globals.commons.declarations(r, t.namer, t.active):
         w.line(line)
+    interfaces.marker(w, body, new_name)
+    if _external(t) and interfaces.needs_interface(r, r.args):
+        decls = [*t.result_decl(), *t.declarations()]
+        interfaces.record(plan, new_name, t.signature(), r.spec, decls)
     fw.body(w, tuple(body))
     w.dedent()
     # primal copies of internal procedures that derivative code calls (forward sweeps call
@@ -267,6 +276,9 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
     for line in decls():
         w.line(line)
     _check_intent(t, body, name, set(dummies))
+    interfaces.marker(w, body, name)
+    if _external(t) and interfaces.needs_interface(r, r.args):
+        interfaces.record(plan, name, list(dummies), spec, decls())
     fw.body(w, tuple(body))
     w.dedent()
     w.line(f"end subroutine {name}")
