@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fortran_ad import __version__
-from fortran_ad.ad import interfaces, mpi, naming
+from fortran_ad.ad import emitted_calls, interfaces, mpi, naming
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
@@ -58,6 +58,7 @@ def emit_files(plan) -> dict[str, str]:
         from fortran_ad.runtime import MPI_SOURCE
 
         files[MPI_SOURCE.name] = MPI_SOURCE.read_text()
+    emitted_calls.verify(plan)
     return interfaces.resolve(plan, files, lambda name: name.endswith(".f90"))
 
 
@@ -213,6 +214,7 @@ def _routine(w: Writer, plan, name: str) -> None:
     for line in plan.globals.commons.declarations(r, t.namer, t.active):
         w.line(line)
     interfaces.marker(w, body, new_name)
+    emitted_calls.note(plan, new_name, body, r.loc)
     if _external(t) and interfaces.needs_interface(r, r.args):
         decls = [*t.result_decl(), *t.declarations()]
         interfaces.record(plan, new_name, t.signature(), r.spec, decls)
@@ -277,6 +279,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
         w.line(line)
     _check_intent(t, body, name, set(dummies))
     interfaces.marker(w, body, name)
+    emitted_calls.note(plan, name, body, r.loc)
     if _external(t) and interfaces.needs_interface(r, r.args):
         interfaces.record(plan, name, list(dummies), spec, decls())
     fw.body(w, tuple(body))
