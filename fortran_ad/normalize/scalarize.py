@@ -16,10 +16,21 @@ from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import children, map_expr, names_in
 
+# every elemental intrinsic function of Fortran 2008 and the specific names of the classic
+# ones: applied to arrays, each is indexed per element like an operator (whether or not the AD
+# has a derivative rule for it: passive arguments such as sign(x, hypot(y, y)) need it too)
 ELEMENTAL = frozenset(
-    "sqrt exp log log10 sin cos tan asin acos atan atan2 sinh cosh tanh abs sign max min mod "
-    "modulo dim real dble float int nint floor ceiling aint anint merge dsqrt dexp dlog dsin "
-    "dcos dabs dsign dmax1 dmin1 amax1 amin1".split()
+    "abs achar acos acosh adjustl adjustr aimag aint anint asin asinh atan atan2 atanh "
+    "bessel_j0 bessel_j1 bessel_y0 bessel_y1 btest ceiling char cmplx conjg cos cosh dble dim "
+    "dprod erf erfc erfc_scaled exp exponent floor fraction gamma hypot iachar iand ibclr "
+    "ibits ibset ichar ieor index int ior ishft ishftc is_iostat_end is_iostat_eor len_trim "
+    "lge lgt lle llt log log10 log_gamma logical max merge merge_bits min mod modulo nearest "
+    "nint not real rrspacing scale scan set_exponent shifta shiftl shiftr sign sin sinh "
+    "spacing sqrt tan tanh verify "
+    "dsqrt dexp dlog dlog10 dsin dcos dtan dasin dacos datan datan2 dsinh dcosh dtanh dabs "
+    "dsign dmax1 dmin1 amax1 amin1 amax0 amin0 max0 min0 max1 min1 iabs idim isign ddim dint "
+    "dnint idnint float sngl ifix idint alog alog10 amod dmod cabs ccos cexp clog csin csqrt "
+    "dconjg dimag dprod derf derfc".split()
 )
 # array functions whose statements stay as written (passive code only; the AD refuses them
 # on active data): their results are not elementwise in any operand
