@@ -193,7 +193,9 @@ class Reverse(RoutineAD, NeededAnalysis):
             return [ir.Assign(vb, self.zero(s.target))]
         res = callee.symbol(callee.result)
         if res is not None and res.rank:  # an array result, assigned whole (normalize/scalarize)
-            return self._array_function_adjoint(s, vb, callee, res)
+            from fortran_ad.ad.array_functions import adjoint
+
+            return adjoint(self, s, vb, callee, res)
         t = self.deriv_temp("tmpb", s.target)
         args = self.derivative_args(callee, call.args, s.loc, (t,))
         args = (*args, *self.nbdirs_after(args))
@@ -206,32 +208,6 @@ class Reverse(RoutineAD, NeededAnalysis):
             *pre,
             ir.CallStmt(routine_name(call.name, self.mode), args),
             *post,
-        ]
-
-    def _array_function_adjoint(self, s: ir.Assign, vb: ir.Expr, callee, res) -> list[ir.Stmt]:
-        """``c = f(x)`` with an array result: ``f_b`` takes the result's adjoint as an array,
-        a copy of ``cb`` (allocated with its shape) so ``cb`` can be zeroed first."""
-        from fortran_ad.ad.naming import routine_name
-        from fortran_ad.backends.fortran import expr
-
-        call = s.value
-        assert isinstance(call, ir.Call)
-        if self.vector:
-            raise FortranADError(
-                s.loc, f"function '{call.name}' with an array result: not supported in the "
-                "vector modes yet", "use --mode reverse or forward"
-            )  # fmt: skip
-        dims = tuple(ir.Dim("deferred") for _ in res.dims)
-        t = self.temp("tmpb", res.type, dims, frozenset({"allocatable"}))
-        args = self.derivative_args(callee, call.args, s.loc, (ir.Name(t),))
-        args, pre, post = self._unalias(args)
-        return [
-            ir.Opaque(f"allocate({t}, source={expr(vb)})", (base_name(vb) or "",), (t,), s.loc),
-            ir.Assign(vb, self.zero(s.target)),
-            *pre,
-            ir.CallStmt(routine_name(call.name, self.mode), args),
-            *post,
-            ir.Opaque(f"deallocate({t})", (), (t,), s.loc),
         ]
 
     def _unalias(self, args: tuple[ir.Expr, ...]) -> tuple[tuple[ir.Expr, ...], list, list]:
