@@ -193,6 +193,11 @@ class Reverse(RoutineAD, NeededAnalysis):
         if callee.result not in self.callee_active(call.name):
             return [ir.Assign(vb, self.zero(s.target))]
         check_frozen(self.program, self.info, callee, call.args, s.loc)  # normalize/actuals.py
+        res = callee.symbol(callee.result)
+        if res is not None and res.rank:  # an array result, assigned whole (normalize/scalarize)
+            from fortran_ad.ad.array_functions import adjoint
+
+            return adjoint(self, s, vb, callee, res)
         t = self.deriv_temp("tmpb", s.target)
         args = self.derivative_args(callee, call.args, s.loc, (t,))
         args = (*args, *self.nbdirs_after(args))

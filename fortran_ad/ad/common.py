@@ -239,7 +239,15 @@ class RoutineAD:
         return ir.ArrayRef(name, (ir.Range(),)) if self.vector else ir.Name(name)
 
     def written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
-        """Actual designators the callee may write (intent out/inout, or no intent)."""
+        """Actual designators the callee may write (intent out/inout, or no intent), except
+        INTENT(IN) dummies of this routine: no callee may redefine those (its dummy may lack
+        an intent, a write to it is then not executed), so nothing restores them."""
+        fixed = {
+            a for a in self.routine.args if getattr(self.routine.symbol(a), "intent", "") == "in"
+        }
+        return [a for a in self._written_by_call(s) if base_name(a) not in fixed]
+
+    def _written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
         info = self.program.get(s.name)
         out = []
         if info is None:
@@ -312,9 +320,7 @@ class RoutineAD:
             if sym.name in self.active and "parameter" not in sym.attrs:
                 intent = "inout" if sym.name in r.args or sym.name == r.result else None
                 if self.tangent_like and sym.name in r.args:
-                    intent = "in" if sym.intent == "in" else "inout"
-                    if sym.intent == "out":
-                        intent = "out"
+                    intent = sym.intent  # none for none: an actual may be INTENT(IN) there
                 lines.append(decl(self.namer.derivative(sym.name), self._vector_sym(sym), intent))
         for sym in self.temps:
             lines.append(decl(sym.name, sym))

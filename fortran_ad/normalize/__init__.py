@@ -48,6 +48,7 @@ def normalize_routine(
 
     elemental = {n for n, i in program.routines.items() if "elemental" in i.routine.prefix}
     sc = Scalarizer(lookup, namer, elemental)
+    sc.array_results = _array_results(program)
     sc.locals = {s.name for s in r.symbols}
     sc.dummies = set(r.args)
     sc.keep_matmul = keep_matmul
@@ -80,6 +81,17 @@ def normalize_routine(
     extra.extend(je.new_symbols)
     body = _private_temporaries(body, {x.name for x in extra})
     return replace(r, body=body, symbols=r.symbols + tuple(extra))
+
+
+def _array_results(program: Program) -> frozenset[str]:
+    """User functions whose result is an array (their assignments are not elementwise)."""
+    out = set()
+    for name, info in program.routines.items():
+        r = info.routine
+        res = r.symbol(r.result) if r.kind == "function" and r.result else None
+        if res is not None and res.rank and "elemental" not in r.prefix:
+            out.add(name)
+    return frozenset(out)
 
 
 def _private_temporaries(body: tuple[ir.Stmt, ...], temps: set[str]) -> tuple[ir.Stmt, ...]:

@@ -51,6 +51,7 @@ class Scalarizer:
     """Works for one routine; ``new_symbols`` collects the loop indices and temporaries."""
 
     keep_matmul = False  # normalize_routine's: MATMUL statements ad/matmul.py differentiates
+    array_results: frozenset[str] = frozenset()  # user functions with an array result
     in_parallel: frozenset[int] | set[int] = frozenset()  # ids of statements in parallel loops
 
     def __init__(self, lookup, namer, elemental: set[str]):
@@ -342,6 +343,13 @@ class Scalarizer:
 
         if self._array_valued_keep(s.value) and mask is None:
             return [s]  # passive array functions: left as written (the AD refuses them if active)
+        if isinstance(s.value, ir.Call) and s.value.name in self.array_results:
+            if mask is not None:
+                raise FortranADError(
+                    s.loc, f"function '{s.value.name}' with an array result under a WHERE mask "
+                    "is not supported yet", "assign its result to a temporary array first"
+                )  # fmt: skip
+            return [s]  # c = f(x): the whole result at once (ad/ calls f's derivative once)
         if mask is None and self.keep_matmul and self._keeps_matmul(s):
             return [s]  # a library call the AD differentiates as a whole (ad/matmul.py)
         pre, value = self.intr.hoist(s.value, s.loc)
