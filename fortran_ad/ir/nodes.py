@@ -259,10 +259,30 @@ class TypeDef(OpaqueSpec):
     Symbols so that component paths (``s%p%c``) resolve to a type, rank and attributes."""
 
     name: str = ""
-    components: tuple[Symbol, ...] = ()
+    components: tuple[Symbol, ...] = ()  # a PRIVATE one carries the attribute "private"
+    parent: str | None = None  # EXTENDS(parent): its components and bindings are inherited
+    bindings: tuple[Binding, ...] = ()  # the type-bound procedure part
 
     def component(self, name: str) -> Symbol | None:
         return next((c for c in self.components if c.name == name), None)
+
+    def binding(self, name: str) -> Binding | None:
+        return next((b for b in self.bindings if b.name == name), None)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One type-bound procedure: ``procedure[, pass(p) | nopass] :: name => procedure`` (a
+    specific: ``procedure`` set, ``specifics`` empty) or ``generic :: name => b1, b2`` (its
+    specifics are binding names of the same type). ``passed``: the passed-object dummy's name,
+    "" for the first dummy, None for NOPASS. ``deferred``: no procedure of its own."""
+
+    name: str
+    procedure: str | None = None
+    specifics: tuple[str, ...] = ()
+    passed: str | None = ""
+    deferred: bool = False
+    loc: SourceLoc = NOWHERE
 
 
 @dataclass(frozen=True)

@@ -99,12 +99,25 @@ def component(
         tname = type_name(sym)
         if tname is None or tname not in types or (sym.rank and k > 0):
             return None
-        sym = types[tname].component(part)
+        sym = inherited(types, tname, lambda t, part=part: t.component(part))
         if sym is None:
             return None
     if outer and sym is not None:
         return replace(sym, dims=outer + sym.dims, attrs=sym.attrs | {"through_array"})
     return sym
+
+
+def inherited(types: dict[str, ir.TypeDef], tname: str, get):
+    """``get(typedef)`` of type ``tname`` or else of its nearest ancestor (EXTENDS) that has
+    it: inherited components and bindings."""
+    seen: set[str] = set()
+    while tname in types and tname not in seen:
+        seen.add(tname)
+        found = get(types[tname])
+        if found is not None:
+            return found
+        tname = types[tname].parent or ""
+    return None
 
 
 @dataclass

@@ -167,6 +167,8 @@ def _compatible(actual: ir.TypeSpec, dummy: ir.TypeSpec) -> int | None:
     """None: different types; 0: same kind; 2: kinds spelled differently (maybe equal)."""
 
     def family(t: ir.TypeSpec) -> str:
+        if t.base.startswith(("type(", "class(")):  # TYPE(t) actual, CLASS(t) dummy
+            return t.base.split("(", 1)[1]
         return "real" if t.is_real else t.base
 
     if family(actual) != family(dummy):
@@ -174,3 +176,26 @@ def _compatible(actual: ir.TypeSpec, dummy: ir.TypeSpec) -> int | None:
     ka = actual.kind if actual.base != "double precision" else "8"
     kd = dummy.kind if dummy.base != "double precision" else "8"
     return 0 if ka is None or kd is None or ka == kd else 2
+
+
+def best_match(
+    options: list[tuple[str, tuple[ir.Expr, ...]]],
+    routines: dict[str, ir.Routine],
+    syms: dict[str, ir.Symbol],
+    loc,
+    what: str,
+) -> int:
+    """Index of the (specific, full actual arguments) pair that matches best, as a generic
+    interface's specific is chosen; none or several equally: a located error."""
+    resolver = _Resolver({}, routines, syms)
+    found = sorted(
+        (score, k)
+        for k, (name, args) in enumerate(options)
+        if (score := resolver._match(routines[name], args)) is not None
+    )
+    if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+        names = ", ".join(n for n, _ in options)
+        raise FortranADError(
+            loc, f"{what}: {'no specific' if not found else 'several specifics'} of {names} match"
+        )
+    return found[0][1]
