@@ -86,6 +86,20 @@ class Call(Expr):
 
     name: str
     args: tuple[Expr, ...]
+    spelled: Spelling | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How the source named a call resolved to ``specific``: through a generic interface
+    (``name`` the generic) or a type binding (``name`` "%binding", the passed object the
+    actual argument at ``passed``; a NOPASS binding: ``name`` "obj%binding", ``passed`` -1).
+    Primal calls are emitted so spelled (the specific may be private to its module); a call
+    renamed to another procedure (a derivative) ignores it."""
+
+    specific: str
+    name: str
+    passed: int = -1
 
 
 @dataclass(frozen=True)
@@ -335,6 +349,7 @@ class CallStmt(Stmt):
     args: tuple[Expr, ...]
     loc: SourceLoc = NOWHERE
     label: str | None = None
+    spelled: Spelling | None = field(default=None, compare=False)  # see Call
 
 
 @dataclass(frozen=True)

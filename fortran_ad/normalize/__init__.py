@@ -195,7 +195,7 @@ class _Hoister:
             if self._array_valued(x):
                 return x  # an elemental call on arrays: hoisted after scalarization
             callee = self.program.get(x.name).routine
-            call = ir.Call(x.name, self._hoist_args(x.args, callee, pre, loc))
+            call = replace(x, args=self._hoist_args(x.args, callee, pre, loc))
             if top and x is e:
                 return call
             res = callee.symbol(callee.result) if callee.result else None

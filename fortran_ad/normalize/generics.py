@@ -58,7 +58,8 @@ def _routine(r: ir.Routine, generics, routines, outer: dict) -> ir.Routine:
 
     def stmt(s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.CallStmt) and s.name in generics:
-            return [replace(s, name=resolver.specific(s.name, s.args, s.loc))]
+            name = resolver.specific(s.name, s.args, s.loc)
+            return [replace(s, name=name, spelled=ir.Spelling(name, s.name))]
         return None
 
     from fortran_ad.ir.walk import map_body
@@ -82,7 +83,8 @@ class _Resolver:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if isinstance(x, ir.Call) and x.name in self.generics:
                 args = tuple(map_expr(a, fn) for a in x.args)
-                return ir.Call(self.specific(x.name, args, loc), args)
+                name = self.specific(x.name, args, loc)
+                return ir.Call(name, args, ir.Spelling(name, x.name))
             return None
 
         return map_expr(e, fn)

@@ -107,8 +107,8 @@ class _TypeBound:
                 if self._binding_of(obj, part, scope) is None:
                     return None
                 args = tuple(map_expr(a, fn) for a in x.subs)
-                name, full = self.resolve(obj, part, args, scope, loc, "function")
-                return ir.Call(name, full)
+                name, full, how = self.resolve(obj, part, args, scope, loc, "function")
+                return ir.Call(name, full, how)
 
             return map_expr(e, fn)
 
@@ -118,8 +118,8 @@ class _TypeBound:
                 if "%" not in s.name:
                     return [replace(s, args=args)]
                 obj, _, binding = s.name.rpartition("%")
-                name, args = self.resolve(obj, binding, args, scope, s.loc, "call")
-                return [replace(s, name=name, args=args)]
+                name, args, how = self.resolve(obj, binding, args, scope, s.loc, "call")
+                return [replace(s, name=name, args=args, spelled=how)]
             if isinstance(s, ir.Assign):
                 return [replace(s, target=expr(s.target, s.loc), value=expr(s.value, s.loc))]
             return None
@@ -168,7 +168,7 @@ class _TypeBound:
             return None
         return inherited(self.types, tname, lambda t: t.binding(name))
 
-    def resolve(self, obj, binding, args, scope, loc, what) -> tuple[str, tuple[ir.Expr, ...]]:
+    def resolve(self, obj, binding, args, scope, loc, what):
         full = f"{obj}%{binding}"
         tname, poly = self._object_type(obj, scope)
         if "(" in obj or tname is None:
@@ -188,7 +188,7 @@ class _TypeBound:
         if poly:
             self._refuse_override(tname, binding, full, loc, what)
         if not b.specifics:
-            return self._specific(b, ir.Name(obj), args, full, loc, what)
+            return self._specific(b, binding, obj, args, full, loc, what)
         from fortran_ad.normalize.generics import best_match
 
         options = []
@@ -198,27 +198,32 @@ class _TypeBound:
                 raise FortranADError(
                     b.loc, f"generic binding '{binding}': '{spec_name}' is not a specific binding"
                 )
-            options.append(self._specific(sb, ir.Name(obj), args, full, loc, what))
+            options.append(self._specific(sb, binding, obj, args, full, loc, what))
         syms = {n: s for n, s in scope.local.items()}
-        k = best_match(options, self.routines, syms, loc, f"generic binding '{binding}'")
+        pairs = [(name, full_args) for name, full_args, _ in options]
+        k = best_match(pairs, self.routines, syms, loc, f"generic binding '{binding}'")
         return options[k]
 
-    def _specific(self, b: ir.Binding, obj, args, full, loc, what):
+    def _specific(self, b: ir.Binding, called: str, obj: str, args, full, loc, what):
+        """(specific, actual arguments with the passed object, spelling) of binding ``b``
+        called as ``obj%called(args)``."""
         assert b.procedure is not None
         r = self.routines.get(b.procedure)
         if r is None:
             raise FortranADError(loc, f"{what} '{full}': no source for '{b.procedure}'")
         if b.passed is None:
-            return b.procedure, tuple(args)
+            return b.procedure, tuple(args), ir.Spelling(b.procedure, f"{obj}%{called}")
         dummy = b.passed or (r.args[0] if r.args else "")
         if dummy not in r.args:
             raise FortranADError(b.loc, f"binding '{b.name}': '{r.name}' has no dummy '{dummy}'")
         k = r.args.index(dummy)
         positional = [a for a in args if not isinstance(a, ir.Keyword)]
         keywords = [a for a in args if isinstance(a, ir.Keyword)]
-        if len(positional) >= k:
-            return b.procedure, (*positional[:k], obj, *positional[k:], *keywords)
-        return b.procedure, (*positional, ir.Keyword(dummy, obj), *keywords)
+        o: ir.Expr = ir.Name(obj)
+        if len(positional) < k:
+            k, o = len(positional), ir.Keyword(dummy, o)
+        out = (*positional[:k], o, *positional[k:], *keywords)
+        return b.procedure, out, ir.Spelling(b.procedure, f"%{called}", k)
 
     def _refuse_override(self, tname: str, binding: str, full: str, loc, what) -> None:
         for other in self.types.values():
