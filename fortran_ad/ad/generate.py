@@ -63,6 +63,9 @@ class Plan:
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
         self._refuse_equivalenced()
+        from fortran_ad.ad.private_access import refuse_private_components
+
+        refuse_private_components(self)
         self._refuse_unstructured(files)
         from fortran_ad.ad.globals import Globals
 
