@@ -36,9 +36,10 @@ class Plan:
             )
         self.checkpoints = None  # a checkpoint.ilp.Plan once transforms.plan_checkpoints ran
         from fortran_ad.normalize.generics import resolve_generics
+        from fortran_ad.normalize.scoping import scope_routines
         from fortran_ad.normalize.typebound import resolve_type_bound
 
-        files = resolve_type_bound([split_entries(f) for f in files])
+        files = resolve_type_bound(scope_routines([split_entries(f) for f in files]))
         self.program = Program(resolve_generics(files))
         self.head = self._head(options)
         order = self.program.reachable(self.head)

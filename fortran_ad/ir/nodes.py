@@ -556,6 +556,13 @@ class Routine:
     contains: tuple[Routine, ...] = ()  # internal procedures
     comments: tuple[str, ...] = ()  # comments preceding the unit
     loc: SourceLoc = NOWHERE
+    # the name as written when ``name`` was made unique (same-named procedures of two modules,
+    # normalize/scoping.py); primal code refers to it so
+    source_name: str | None = None
+
+    @property
+    def written_name(self) -> str:
+        return self.source_name or self.name
 
     def symbol(self, name: str) -> Symbol | None:
         for s in self.symbols:

@@ -143,3 +143,27 @@ class ScopeTable:
 
     def is_local(self, name: str) -> bool:
         return name in self.local
+
+
+def module_access(m: ir.Module) -> tuple[bool, set[str], set[str]]:
+    """(PRIVATE by default, names declared PRIVATE, names declared PUBLIC) of a module."""
+    default_private, private, public = False, set(), set()
+    for item in m.spec:
+        text = getattr(item, "text", "").strip().lower()
+        if text == "private":
+            default_private = True
+        elif text.startswith(("private", "public")):
+            names = {n.strip() for n in text.split("::", 1)[-1].replace("private", "").split(",")}
+            (private if text.startswith("private") else public).update(n for n in names if n)
+        if isinstance(item, ir.TypeDecl):
+            for e in item.entities:
+                if "private" in item.attrs:
+                    private.add(e.name)
+                if "public" in item.attrs:
+                    public.add(e.name)
+    return default_private, private, public
+
+
+def is_private(m: ir.Module, name: str) -> bool:
+    default, private, public = module_access(m)
+    return name in private or (default and name not in public)

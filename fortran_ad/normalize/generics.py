@@ -59,7 +59,7 @@ def _routine(r: ir.Routine, generics, routines, outer: dict) -> ir.Routine:
     def stmt(s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.CallStmt) and s.name in generics:
             name = resolver.specific(s.name, s.args, s.loc)
-            return [replace(s, name=name, spelled=ir.Spelling(name, s.name))]
+            return [replace(s, name=name, spelled=_spelling(name, s))]
         return None
 
     from fortran_ad.ir.walk import map_body
@@ -84,7 +84,7 @@ class _Resolver:
             if isinstance(x, ir.Call) and x.name in self.generics:
                 args = tuple(map_expr(a, fn) for a in x.args)
                 name = self.specific(x.name, args, loc)
-                return ir.Call(name, args, ir.Spelling(name, x.name))
+                return ir.Call(name, args, _spelling(name, x))
             return None
 
         return map_expr(e, fn)
@@ -155,6 +155,13 @@ class _Resolver:
             t = tl if tl is not None and tl.is_real else tr if tr is not None else tl
             return t, max(rl, rr)
         return None, 0
+
+
+def _spelling(specific: str, call: ir.Call | ir.CallStmt) -> ir.Spelling:
+    """The generic as the source wrote it (a USE rename's local name, see scoping.py)."""
+    before = call.spelled
+    written = before.name if before is not None and before.specific == call.name else call.name
+    return ir.Spelling(specific, written)
 
 
 def _literal_kind(e: ir.Literal) -> str | None:
