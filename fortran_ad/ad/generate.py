@@ -59,6 +59,9 @@ class Plan:
                 norm, info.file, info.module, info.host, scope
             )
         self.order = order
+        from fortran_ad.analysis.intents import infer_intents
+
+        infer_intents(self.program, order)  # dummies without INTENT nothing writes: in
         wrt, of = self._names(options)
         self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
         self.activity.forced[self.head] |= set(wrt) | set(of)
