@@ -101,12 +101,17 @@ class _TypeBound:
 
         def expr(e: ir.Expr, loc: ir.SourceLoc) -> ir.Expr:
             def fn(x: ir.Expr) -> ir.Expr | None:
-                if not isinstance(x, ir.ArrayRef) or "%" not in x.name or x.head:
+                if isinstance(x, ir.Call) and "%" in x.name:  # obj%f() read as a reference
+                    obj, _, part = x.name.replace(" ", "").rpartition("%")
+                    given = x.args
+                elif isinstance(x, ir.ArrayRef) and "%" in x.name and not x.head:
+                    obj, _, part = x.name.rpartition("%")
+                    if self._binding_of(obj, part, scope) is None:
+                        return None  # a component
+                    given = x.subs
+                else:
                     return None
-                obj, _, part = x.name.rpartition("%")
-                if self._binding_of(obj, part, scope) is None:
-                    return None
-                args = tuple(map_expr(a, fn) for a in x.subs)
+                args = tuple(map_expr(a, fn) for a in given)
                 name, full, how = self.resolve(obj, part, args, scope, loc, "function")
                 return ir.Call(name, full, how)
 
@@ -211,6 +216,11 @@ class _TypeBound:
         r = self.routines.get(b.procedure)
         if r is None:
             raise FortranADError(loc, f"{what} '{full}': no source for '{b.procedure}'")
+        kind = "subroutine" if what == "call" else "function"
+        if r.kind != kind:
+            raise FortranADError(loc, f"{what} '{full}': '{r.name}' is a {r.kind}, not a {kind}")
+        if len(args) + (b.passed is not None) > len(r.args):
+            raise FortranADError(loc, f"{what} '{full}': too many arguments for '{r.name}'")
         if b.passed is None:
             return b.procedure, tuple(args), ir.Spelling(b.procedure, f"{obj}%{called}")
         dummy = b.passed or (r.args[0] if r.args else "")

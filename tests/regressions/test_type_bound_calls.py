@@ -56,6 +56,8 @@ module obj
     procedure :: energy
     procedure, pass(this) :: mix
     procedure, nopass :: twice
+    procedure :: total
+    procedure :: values
   end type
 contains
   subroutine scale_by(this, f)
@@ -78,6 +80,17 @@ contains
     class(st_t), intent(inout) :: this
     this%w(1) = this%w(1) + g*sin(this%x)
   end subroutine
+  real(dp) function total(this)
+    class(st_t), intent(in) :: this
+    total = this%x + sum(this%w)
+  end function
+
+  function values(this) result(v)
+    class(st_t), intent(in) :: this
+    real(dp) :: v(3)
+    v = this%w
+  end function
+
   real(dp) function twice(v)
     real(dp), intent(in) :: v
     twice = 2*v
@@ -93,7 +106,7 @@ contains
     call s%scale(a)
     call s%scale(f)
     call s%mix(a)
-    b = s%energy(a) + s%twice(s%x)
+    b = s%energy(a) + s%twice(s%x) + s%total()
   end subroutine
 end module
 """
@@ -234,3 +247,13 @@ def test_overridden_binding_on_polymorphic_object_is_refused(tmp_path: Path) -> 
     with pytest.raises(FortranADError, match="dispatches dynamically") as info:
         api.check(tmp_path / "poly.f90", wrt="a", of="b", head="head", modes=BOTH)
     assert info.value.loc is not None and "poly.f90:23" in str(info.value.loc)
+
+
+def test_array_valued_binding_is_refused(tmp_path: Path) -> None:
+    """``f = s%values()`` (no arguments: a function reference, not a component) with an array
+    result: refused, not read as an unknown external (passive) nor applied element by element."""
+    source = BINDINGS.replace("    f = [a, 0.5d0, 3d0]", "    f = s%values()")
+    (tmp_path / "ob.f90").write_text(source)
+    with pytest.raises(FortranADError, match="'values' with an array result") as info:
+        api.check(tmp_path / "ob.f90", wrt="a", of="b", head="head", modes=BOTH)
+    assert "ob.f90:" in str(info.value.loc)
