@@ -34,7 +34,7 @@ def normalize_routine(
     MATMUL (a library call) instead of being lowered to loops."""
     r = info.routine
     extra: list[ir.Symbol] = []
-    r = inline_statement_functions(r)
+    r = inline_statement_functions(r, info.scope.lookup)
     gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
     r = replace(r, body=gotos.routine_body(r.body))
     extra.extend(gotos.new_symbols)

@@ -203,7 +203,10 @@ class _TypeBound:
                 raise FortranADError(
                     b.loc, f"generic binding '{binding}': '{spec_name}' is not a specific binding"
                 )
-            options.append(self._specific(sb, binding, obj, args, full, loc, what))
+            try:  # a specific that cannot take these arguments is no candidate
+                options.append(self._specific(sb, binding, obj, args, full, loc, what))
+            except FortranADError:
+                continue
         syms = {n: s for n, s in scope.local.items()}
         pairs = [(name, full_args) for name, full_args, _ in options]
         k = best_match(pairs, self.routines, syms, loc, f"generic binding '{binding}'")
