@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
@@ -112,27 +113,10 @@ def _derivative_modules_called(plan, m: ir.Module, names: list[str]) -> list[str
     return sorted(out)
 
 
-def _private(m: ir.Module) -> tuple[bool, set[str], set[str]]:
-    default_private, private, public = False, set(), set()
-    for item in m.spec:
-        text = getattr(item, "text", "").strip().lower()
-        if text == "private":
-            default_private = True
-        elif text.startswith(("private", "public")):
-            names = {n.strip() for n in text.split("::", 1)[-1].replace("private", "").split(",")}
-            (private if text.startswith("private") else public).update(n for n in names if n)
-        if isinstance(item, ir.TypeDecl):
-            for e in item.entities:
-                if "private" in item.attrs:
-                    private.add(e.name)
-                if "public" in item.attrs:
-                    public.add(e.name)
-    return default_private, private, public
-
-
 def _is_private(m: ir.Module, name: str) -> bool:
-    default, private, public = _private(m)
-    return name in private or (default and name not in public)
+    from fortran_ad.ir.symbols import is_private
+
+    return is_private(m, name)
 
 
 def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
@@ -156,7 +140,11 @@ def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
             if c not in called:
                 called.add(c)
                 todo.append(c)
-    return [r for r in m.routines if _is_private(m, r.name) and r.name in called]
+    return [
+        replace(r, name=r.written_name, source_name=None)
+        for r in m.routines
+        if _is_private(m, r.written_name) and r.name in called
+    ]
 
 
 def _private_parameters(m: ir.Module) -> list[ir.SpecItem]:

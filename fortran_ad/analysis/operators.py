@@ -80,7 +80,7 @@ class _Resolver:
             inner = self.expr(e.expr)
             return inner if isinstance(inner, ir.Call) else ir.Paren(inner)
         if isinstance(e, ir.Call):
-            return ir.Call(e.name, tuple(self.expr(a) for a in e.args))
+            return replace(e, args=tuple(self.expr(a) for a in e.args))
         if isinstance(e, ir.Keyword):
             return ir.Keyword(e.name, self.expr(e.value))
         return e

@@ -105,7 +105,7 @@ def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
     if attr is not None:
         return attr
     if isinstance(node, F.Derived_Type_Def):
-        return type_def(node, loc, scope)
+        return type_def(node, loc, scope, ctx.loc)
     if isinstance(node, F.Interface_Block):
         return _interface(node, loc)
     _missing_include(node, ctx)

@@ -78,8 +78,11 @@ class _Ctx:
 
 
 def parse(source: Source) -> F.Program:
+    from fortran_ad.frontend.bindings import split_binding_lists
+
     folder = str(Path(source.path).resolve().parent)
-    reader = FortranStringReader(source.text, ignore_comments=False, include_dirs=[folder])
+    text = source.text if source.fixed_form else split_binding_lists(source.text)
+    reader = FortranStringReader(text, ignore_comments=False, include_dirs=[folder])
     reader.set_format(FortranFormat(not source.fixed_form, False))
 
     def error(message: str, item: object = None) -> None:  # fparser would sys.exit(1)
@@ -179,7 +182,10 @@ def _call(node: F.Call_Stmt, ctx: _Ctx, scope: Scope) -> ir.Stmt:
     lowered: tuple[ir.Expr, ...] = ()
     if args is not None:
         lowered = tuple(lower_expr(a, scope) for a in args.items)
-    return ir.CallStmt(lname(name), lowered, ctx.loc(node), ctx.label(node))
+    # ``call obj%binding(...)``: the name keeps the object's path (normalize/typebound.py
+    # resolves it to the specific procedure, the object as its passed argument, or refuses)
+    callee = str(name).lower().replace(" ", "") if "%" in str(name) else lname(name)
+    return ir.CallStmt(callee, lowered, ctx.loc(node), ctx.label(node))
 
 
 def _do(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt:

@@ -46,7 +46,7 @@ def map_expr(e: ir.Expr, fn: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
     if isinstance(e, ir.ArrayRef):
         return ir.ArrayRef(e.name, tuple(map_expr(s, fn) for s in e.subs), e.head)
     if isinstance(e, ir.Call):
-        return ir.Call(e.name, tuple(map_expr(a, fn) for a in e.args))
+        return replace(e, args=tuple(map_expr(a, fn) for a in e.args))
     if isinstance(e, ir.BinOp):
         return ir.BinOp(e.op, map_expr(e.left, fn), map_expr(e.right, fn))
     if isinstance(e, ir.UnOp):

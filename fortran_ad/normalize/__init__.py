@@ -35,7 +35,7 @@ def normalize_routine(
     MATMUL (a library call) instead of being lowered to loops."""
     r = info.routine
     extra: list[ir.Symbol] = []
-    r = inline_statement_functions(r)
+    r = inline_statement_functions(r, info.scope.lookup)
     gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
     r = replace(r, body=gotos.routine_body(r.body))
     extra.extend(gotos.new_symbols)
@@ -218,16 +218,20 @@ class _Hoister:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if not (isinstance(x, ir.Call) and self._is_function(x.name)):
                 return None
+            callee = self.program.get(x.name).routine
+            res = callee.symbol(callee.result) if callee.result else None
+            if res is not None and res.rank:  # not as a statement either: never elementwise
+                raise FortranADError(
+                    loc, f"function '{x.name}' with an array result is not supported yet"
+                )
             if self._array_valued(x):
                 return x  # an elemental call on arrays: hoisted after scalarization
-            callee = self.program.get(x.name).routine
-            call = ir.Call(
-                x.name, self._frozen(self._hoist_args(x.args, callee, pre, loc), callee, pre, loc)
+            call = replace(
+                x, args=self._frozen(self._hoist_args(x.args, callee, pre, loc), callee, pre, loc)
             )
             if top and x is e:
                 return call
-            res = callee.symbol(callee.result) if callee.result else None
-            if res is None or res.rank:
+            if res is None:
                 raise FortranADError(
                     loc, f"function '{x.name}' with an array result is not supported yet"
                 )

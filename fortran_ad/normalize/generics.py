@@ -63,7 +63,8 @@ def _routine(r: ir.Routine, generics, routines, outer: dict, types) -> ir.Routin
 
     def stmt(s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.CallStmt) and s.name in generics:
-            return [replace(s, name=resolver.specific(s.name, s.args, s.loc))]
+            name = resolver.specific(s.name, s.args, s.loc)
+            return [replace(s, name=name, spelled=_spelling(name, s))]
         return None
 
     from fortran_ad.ir.walk import map_body
@@ -88,7 +89,8 @@ class _Resolver:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if isinstance(x, ir.Call) and x.name in self.generics:
                 args = tuple(map_expr(a, fn) for a in x.args)
-                return ir.Call(self.specific(x.name, args, loc), args)
+                name = self.specific(x.name, args, loc)
+                return ir.Call(name, args, _spelling(name, x))
             return None
 
         return map_expr(e, fn)
@@ -161,10 +163,19 @@ class _Resolver:
         return r.symbol(r.result or r.name)
 
 
+def _spelling(specific: str, call: ir.Call | ir.CallStmt) -> ir.Spelling:
+    """The generic as the source wrote it (a USE rename's local name, see scoping.py)."""
+    before = call.spelled
+    written = before.name if before is not None and before.specific == call.name else call.name
+    return ir.Spelling(specific, written)
+
+
 def _compatible(actual: ir.TypeSpec, dummy: ir.TypeSpec) -> int | None:
     """None: different types; 0: same kind; 2: kinds spelled differently (maybe equal)."""
 
     def family(t: ir.TypeSpec) -> str:
+        if t.base.startswith(("type(", "class(")):  # TYPE(t) actual, CLASS(t) dummy
+            return t.base.split("(", 1)[1]
         return "real" if t.is_real else t.base
 
     if family(actual) != family(dummy):
@@ -172,3 +183,26 @@ def _compatible(actual: ir.TypeSpec, dummy: ir.TypeSpec) -> int | None:
     ka = actual.kind if actual.base != "double precision" else "8"
     kd = dummy.kind if dummy.base != "double precision" else "8"
     return 0 if ka is None or kd is None or ka == kd else 2
+
+
+def best_match(
+    options: list[tuple[str, tuple[ir.Expr, ...]]],
+    routines: dict[str, ir.Routine],
+    syms: dict[str, ir.Symbol],
+    loc,
+    what: str,
+) -> int:
+    """Index of the (specific, full actual arguments) pair that matches best, as a generic
+    interface's specific is chosen; none or several equally: a located error."""
+    resolver = _Resolver({}, routines, syms)
+    found = sorted(
+        (score, k)
+        for k, (name, args) in enumerate(options)
+        if (score := resolver._match(routines[name], args)) is not None
+    )
+    if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+        names = ", ".join(n for n, _ in options)
+        raise FortranADError(
+            loc, f"{what}: {'no specific' if not found else 'several specifics'} of {names} match"
+        )
+    return found[0][1]
