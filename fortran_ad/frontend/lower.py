@@ -31,6 +31,7 @@ from fortran_ad.frontend.lower_stmt import (
     parse,
 )
 from fortran_ad.frontend.omp import leading_directives, strip_locality
+from fortran_ad.frontend.parts import unit_parts
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import NO_HOST, implicit_rules
@@ -180,11 +181,10 @@ def _lower_routine(
             result = name
             if suffix is not None and suffix.items[0] is not None:
                 result, result_clause = lname(suffix.items[0]), True
-    spec_node = _children_of(node, F.Specification_Part)
+    spec_node, exec_node = unit_parts(node, ctx)
     scope = Scope(array_names(spec_node), host)
     spec = _spec(spec_node, ctx, scope)
     _import_arrays(spec, ctx, scope)
-    exec_node = _children_of(node, F.Execution_Part)
     body = _body(list(exec_node.children), ctx, scope) if exec_node is not None else ()
     spec, body = leading_directives(spec, body)
     internal = _children_of(node, F.Internal_Subprogram_Part)
