@@ -12,6 +12,7 @@ from pathlib import Path
 from fparser.two import Fortran2003 as F
 from fparser.two.utils import walk
 
+from fortran_ad.frontend.coverage import check_coverage
 from fortran_ad.frontend.lower_expr import Scope, lname
 from fortran_ad.frontend.lower_spec import (
     array_names,
@@ -321,7 +322,9 @@ def lower_source(source: Source, modules: ModuleRegistry | None = None) -> ir.So
             unit = replace(unit, comments=tuple(pending) + unit.comments)
             pending = []
         units.append(unit)
-    return ir.SourceFile(source.path, tuple(units), source.fixed_form, tuple(pending))
+    lowered = ir.SourceFile(source.path, tuple(units), source.fixed_form, tuple(pending))
+    check_coverage(source, lowered, text)
+    return lowered
 
 
 def stem(path: str) -> str:
