@@ -12,6 +12,7 @@ from pathlib import Path
 from fparser.two import Fortran2003 as F
 from fparser.two.utils import walk
 
+from fortran_ad.frontend.binding_lists import split_binding_lists
 from fortran_ad.frontend.coverage import check_coverage
 from fortran_ad.frontend.lower_expr import Scope, lname
 from fortran_ad.frontend.lower_spec import (
@@ -302,6 +303,7 @@ def lower_source(source: Source, modules: ModuleRegistry | None = None) -> ir.So
     """Parse and lower one source file. ``modules`` carries what modules lowered before
     provide (files are lowered in the order given, as a compiler would)."""
     text, locality = strip_locality(source.text)
+    text = split_binding_lists(text, source.fixed_form)
     tree = parse(replace(source, text=text))
     ctx = _Ctx(source, modules if modules is not None else ModuleRegistry())
     ctx.locality = locality
