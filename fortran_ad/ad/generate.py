@@ -15,6 +15,7 @@ from fortran_ad.ad import naming
 from fortran_ad.ad.naming import Namer
 from fortran_ad.analysis.activity import Activity, ActivityAnalysis
 from fortran_ad.analysis.program import Program, RoutineInfo
+from fortran_ad.analysis.unknown_names import refuse_unknown_active
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import ScopeTable, is_real
@@ -66,6 +67,7 @@ class Plan:
         self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
+        refuse_unknown_active(self.program, self.activity, order)
         self._refuse_equivalenced()
         from fortran_ad.ad.private_access import refuse_private_components
 
