@@ -1,50 +1,17 @@
-"""Type-bound procedure parts: binding lists split for the parser, bindings lowered to IR.
+"""Type-bound procedure parts lowered to IR (binding lists of F2008 were split into one
+statement per binding before parsing: frontend/binding_lists.py).
 
-fparser reads one binding per PROCEDURE statement (F2003); F2008 allows a list
-(``procedure, public :: get_nx, get_ny``). ``split_binding_lists`` rewrites such a statement,
-inside a derived-type definition after its CONTAINS, into one statement per binding joined by
-``;`` on the same line, so line numbers (and located errors) stay those of the source.
 ``bindings`` lowers Specific_Binding / Generic_Binding nodes to ``ir.Binding`` records that
 normalize/typebound.py resolves calls through.
 """
 
 from __future__ import annotations
 
-import re
-
 from fparser.two import Fortran2003 as F
 from fparser.two.utils import walk
 
 from fortran_ad.frontend.lower_expr import lname
 from fortran_ad.ir import nodes as ir
-
-_TYPE_START = re.compile(r"^\s*type\s*(,[^:]*)?(::)?\s*(?!is\b)[a-z_]\w*\s*(\(.*\))?\s*$", re.I)
-_TYPE_END = re.compile(r"^\s*end\s*type\b", re.I)
-_CONTAINS = re.compile(r"^\s*contains\s*$", re.I)
-_BINDING = re.compile(r"^(\s*procedure\s*(\([^)]*\))?\s*(,[^:]*)?::)(.*)$", re.I)
-
-
-def split_binding_lists(text: str) -> str:
-    """``procedure[, attrs] :: a, b => c`` → ``procedure[, attrs] :: a; procedure[, attrs]
-    :: b => c`` inside type-bound procedure parts (free form; other lines unchanged)."""
-    out: list[str] = []
-    in_type = in_bindings = False
-    for line in text.split("\n"):
-        code = line.split("!", 1)[0]
-        if _TYPE_END.match(code):
-            in_type = in_bindings = False
-        elif _TYPE_START.match(code) and not code.strip().lower().startswith("type("):
-            in_type, in_bindings = True, False
-        elif in_type and _CONTAINS.match(code):
-            in_bindings = True
-        elif in_bindings and not code.rstrip().endswith("&"):
-            m = _BINDING.match(code)
-            if m is not None and "," in m.group(4):
-                names = [n.strip() for n in m.group(4).split(",")]
-                comment = line[len(code) :]
-                line = "; ".join(f"{m.group(1)} {n}" for n in names) + comment
-        out.append(line)
-    return "\n".join(out)
 
 
 def parent_type(node: F.Derived_Type_Def) -> str | None:

@@ -78,11 +78,8 @@ class _Ctx:
 
 
 def parse(source: Source) -> F.Program:
-    from fortran_ad.frontend.bindings import split_binding_lists
-
     folder = str(Path(source.path).resolve().parent)
-    text = source.text if source.fixed_form else split_binding_lists(source.text)
-    reader = FortranStringReader(text, ignore_comments=False, include_dirs=[folder])
+    reader = FortranStringReader(source.text, ignore_comments=False, include_dirs=[folder])
     reader.set_format(FortranFormat(not source.fixed_form, False))
 
     def error(message: str, item: object = None) -> None:  # fparser would sys.exit(1)
