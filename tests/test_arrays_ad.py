@@ -1,7 +1,7 @@
 """Modern-Fortran array and procedure features (issue #7), both modes against finite
 differences, the dot-product identity and the Taylor test (``fortran_ad.api.check``).
 
-Each source in tests/data/arrays/ exercises a group of constructs (the README coverage table
+Each source in tests/data/arrays/ exercises a group of constructs (the table in docs/coverage.md
 names the test for each): sections.f90 (array syntax in every position, strided and
 overlapping sections, elemental user functions), where_forall.f90 (WHERE/ELSEWHERE, nested
 WHERE, FORALL, array constructors with implied DO, SUM/PRODUCT/MAXVAL/MINVAL with MASK),

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.gfortran, pytest.mark.slow]
 SAMPLES = REPO_ROOT / "legacy_samples"
 MODES = ("reverse", "forward")
 RTOL = 1e-12
-# (sample folder, head): the cases the C back end supports (README lists them)
+# (sample folder, head): the cases the C back end supports (docs/architecture.md lists them)
 SUPPORTED = [
     ("lorenz96", "l96_run"),
     ("npbench", "jacobi_2d"),

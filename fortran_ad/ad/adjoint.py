@@ -40,6 +40,7 @@ from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
+from fortran_ad.normalize.actuals import check_frozen
 
 INT = ir.TypeSpec("integer")
 Sweep = tuple[list[ir.Stmt], list[ir.Stmt]]
@@ -75,7 +76,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             if opt is not None and not opt.stores:
                 self.needed |= lc.reads(s) - lc.restored(self, s)
         if self.globals is not None:  # a global any backward sweep reads is needed here too
-            gl = self.activity.globals.get(self.routine.name, {})
+            gl = self.globals.visible(self.routine.name)  # (passive ones too)
             self.needed |= {n for n, k in gl.items() if k in self.globals.needed}
         pointers.check_reverse(self)
         self.free_loop_vars = loop_vars_outside(self.routine.body)
@@ -130,7 +131,7 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         if s.loc.line <= 0:  # a statement fortran-ad made (flags, temporaries)
             return ir.Comment(f"! {what} a generated statement")
-        return ir.Comment(f"! {what} {Path(s.loc.file).name}:{s.loc.line}")
+        return ir.Comment(f"! {what} {Path(s.loc.file).name}:{s.loc.line}", s.loc)
 
     def assign(self, s: ir.Assign) -> Sweep:
         self.check_target(s)
@@ -191,12 +192,18 @@ class Reverse(RoutineAD, NeededAnalysis):
         callee = self.program.get(call.name).routine
         if callee.result not in self.callee_active(call.name):
             return [ir.Assign(vb, self.zero(s.target))]
+        check_frozen(self.program, self.info, callee, call.args, s.loc)  # normalize/actuals.py
+        res = callee.symbol(callee.result)
+        if res is not None and res.rank:  # an array result, assigned whole (normalize/scalarize)
+            from fortran_ad.ad.array_functions import adjoint
+
+            return adjoint(self, s, vb, callee, res)
         t = self.deriv_temp("tmpb", s.target)
         args = self.derivative_args(callee, call.args, s.loc, (t,))
         args = (*args, *self.nbdirs_after(args))
         from fortran_ad.ad.naming import routine_name
 
-        args, pre, post = self._unalias(args)
+        args, pre, post = self._unalias(args, s.loc)
         return [
             ir.Assign(t, vb),
             ir.Assign(vb, self.zero(s.target)),
@@ -205,22 +212,13 @@ class Reverse(RoutineAD, NeededAnalysis):
             *post,
         ]
 
-    def _unalias(self, args: tuple[ir.Expr, ...]) -> tuple[tuple[ir.Expr, ...], list, list]:
-        """A variable passed twice to an adjoint routine (``f(c, c)``) would get two aliased
-        intent(inout) adjoints: the second gets a zeroed temporary, added back after."""
-        derivs = set(self.namer.derivs.values())
-        seen: set[str] = set()
-        out, pre, post = list(args), [], []
-        for k, a in enumerate(args):
-            if not (isinstance(a, ir.Name) and a.name in derivs and k > 0):
-                continue
-            if a.name in seen:
-                tmp = self.deriv_temp("aliasb", args[k - 1])
-                pre.append(ir.Assign(tmp, self.zero(args[k - 1])))
-                post.append(ir.Assign(a, ir.BinOp("+", a, tmp)))
-                out[k] = tmp
-            seen.add(a.name)
-        return tuple(out), pre, post
+    def _unalias(
+        self, args: tuple[ir.Expr, ...], loc=None
+    ) -> tuple[tuple[ir.Expr, ...], list, list]:
+        """Derivative variables passed twice get buffers (ad/aliasing.py)."""
+        from fortran_ad.ad.aliasing import unalias
+
+        return unalias(self, args, loc)
 
     def call(self, s: ir.CallStmt) -> Sweep:
         from fortran_ad.ad.naming import routine_name
@@ -240,12 +238,14 @@ class Reverse(RoutineAD, NeededAnalysis):
             return fwd, ([self._note(s), *restore] if restore else [])
         from fortran_ad.ad import split_calls  # the plan may split this call site
 
+        check_frozen(self.program, self.info, info.routine, s.args, s.loc)  # normalize/actuals.py
+
         split = split_calls.reverse(self, s, info.routine, snap)
         if split is not None:
             return split
         args = self.derivative_args(info.routine, s.args, s.loc)
         args = (*args, *self.nbdirs_after(args))
-        args, pre, post = self._unalias(args)
+        args, pre, post = self._unalias(args, s.loc)
         adj = ir.CallStmt(routine_name(s.name, self.mode), args)
         bwd = [self._note(s), *restore, *save, *pre, adj, *post, *restore]
         return fwd, bwd

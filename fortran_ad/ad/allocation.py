@@ -8,16 +8,17 @@ from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import bodies
 
 
+def _allocatable(sym) -> bool:
+    """Storage that ALLOCATE/DEALLOCATE create and free: an ALLOCATABLE, or a POINTER (an
+    ALLOCATE gives it fresh storage like an allocatable's; its derivative pointer gets its
+    own, and the DEALLOCATE frees both)."""
+    return sym is not None and ("allocatable" in sym.attrs or "pointer" in sym.attrs)
+
+
 def _local_allocatable(t, name: str) -> bool:
     r = t.routine
     sym = r.symbol(name)
-    return (
-        sym is not None
-        and "allocatable" in sym.attrs
-        and name not in r.args
-        and name != r.result
-        and "save" not in sym.attrs
-    )
+    return _allocatable(sym) and name not in r.args and name != r.result and "save" not in sym.attrs
 
 
 def _in_loops(body: tuple[ir.Stmt, ...], depth: int = 0) -> set[int]:
@@ -67,7 +68,7 @@ def allocation(t, s: ir.Opaque, allocate: bool) -> Sweep:
     Other allocatables keep their primal life; their adjoints are freed after the sweep."""
     undone = _undone_dummies(t, s)
     names = sorted(set(s.writes) & {sym.name for sym in t.routine.symbols})
-    names = [n for n in names if "allocatable" in (t.lookup(n).attrs if t.lookup(n) else ())]
+    names = [n for n in names if _allocatable(t.lookup(n))]
     local = [n for n in names if _local_allocatable(t, n) or n in undone]
     active = [n for n in names if n in t.active]
     fwd: list[ir.Stmt] = []

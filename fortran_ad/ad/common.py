@@ -14,6 +14,7 @@ from fortran_ad.backends.fortran import dims_text, type_text
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import may_carry, type_name
+from fortran_ad.ir.types import Typer
 from fortran_ad.ir.walk import base_name, bodies, walk_stmts
 
 
@@ -57,24 +58,15 @@ class RoutineAD:
             return may_carry(sym) or sym is None
         return True
 
-    def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
-        """The real type of an expression: that of its first real designator or kinded
-        literal (mixed-kind arithmetic is rare in models; the first operand decides)."""
-        from fortran_ad.ir.walk import subexprs
+    def typer(self) -> Typer:
+        """The typer of this routine's scope (ir/types.py), with the program's functions."""
+        return Typer(self.lookup, self.program.function_result)
 
-        for x in subexprs(e):
-            b = x.name if isinstance(x, ir.Name | ir.ArrayRef) else base_name(x)
-            if b is not None:
-                sym = self.lookup(b)
-                if sym is not None and sym.type is not None and sym.type.is_real:
-                    return sym.type
-            elif isinstance(x, ir.Literal) and x.type == "real":
-                text = x.text.lower()
-                if "_" in text:
-                    return ir.TypeSpec("real", text.rsplit("_", 1)[1])
-                if "d" in text:
-                    return ir.TypeSpec("double precision")
-        return None
+    def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
+        """The real type of an expression, None when it is not real (an integer-valued
+        subexpression such as ``size(x)`` is a constant of the derivative rules)."""
+        t = self.typer().of(e)
+        return t.spec if t is not None and t.is_real else None
 
     def rule_ctx(self) -> RuleCtx:
         return RuleCtx(self.type_of)
@@ -247,7 +239,15 @@ class RoutineAD:
         return ir.ArrayRef(name, (ir.Range(),)) if self.vector else ir.Name(name)
 
     def written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
-        """Actual designators the callee may write (intent out/inout, or no intent)."""
+        """Actual designators the callee may write (intent out/inout, or no intent), except
+        INTENT(IN) dummies of this routine: no callee may redefine those (its dummy may lack
+        an intent, a write to it is then not executed), so nothing restores them."""
+        fixed = {
+            a for a in self.routine.args if getattr(self.routine.symbol(a), "intent", "") == "in"
+        }
+        return [a for a in self._written_by_call(s) if base_name(a) not in fixed]
+
+    def _written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
         info = self.program.get(s.name)
         out = []
         if info is None:
@@ -267,8 +267,8 @@ class RoutineAD:
                 else:
                     out.append(a)
         if self.globals is not None:  # module/host variables the callee (transitively) writes
-            visible = {k: n for n, k in self.activity.globals.get(self.routine.name, {}).items()}
-            for key in sorted(self.globals.writes.get(s.name, set()) & self.globals.needed):
+            visible = {k: n for n, k in self.globals.visible(self.routine.name).items()}
+            for key in sorted(self.globals.call_writes(s.name) & self.globals.needed):
                 if key in visible:
                     out.append(ir.Name(visible[key]))
                 elif not key[0].startswith("host:") and self.lookup(key[1]) is None:
@@ -320,9 +320,7 @@ class RoutineAD:
             if sym.name in self.active and "parameter" not in sym.attrs:
                 intent = "inout" if sym.name in r.args or sym.name == r.result else None
                 if self.tangent_like and sym.name in r.args:
-                    intent = "in" if sym.intent == "in" else "inout"
-                    if sym.intent == "out":
-                        intent = "out"
+                    intent = sym.intent  # none for none: an actual may be INTENT(IN) there
                 lines.append(decl(self.namer.derivative(sym.name), self._vector_sym(sym), intent))
         for sym in self.temps:
             lines.append(decl(sym.name, sym))

@@ -1,6 +1,6 @@
 """Derived types in derivative code.
 
-Conventions (see README, "Derived types"):
+Conventions (see docs/coverage.md, "Derived types, pointers and operators"):
 
 * A variable of derived type that carries derivatives gets a derivative of the SAME type
   (``sb`` of ``type(state_t)``, the type reached by USE of the primal module); the derivative of

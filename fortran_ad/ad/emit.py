@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
-from fortran_ad.ad import mpi, naming
+from fortran_ad.ad import emitted_calls, interfaces, mpi, naming, type_check
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
@@ -53,11 +54,18 @@ def emit_files(plan) -> dict[str, str]:
         from fortran_ad.runtime import TAPE_SOURCE
 
         files["fad_tape.f90"] = TAPE_SOURCE.read_text()
+        files = {**_tape_ext_file(plan), **files}  # compiled before the code using it
     if mpi.program_uses_mpi(plan.program, [n for n in plan.order if wanted(plan, n)]):
         from fortran_ad.runtime import MPI_SOURCE
 
         files[MPI_SOURCE.name] = MPI_SOURCE.read_text()
-    return files
+    emitted_calls.verify(plan)
+    return interfaces.resolve(plan, files, lambda name: name.endswith(".f90"))
+
+
+def _external(t: RoutineAD) -> bool:
+    """Is the derivative of ``t`` an external procedure (no module, no host)?"""
+    return t.info.module is None and t.info.host is None
 
 
 def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
@@ -105,27 +113,10 @@ def _derivative_modules_called(plan, m: ir.Module, names: list[str]) -> list[str
     return sorted(out)
 
 
-def _private(m: ir.Module) -> tuple[bool, set[str], set[str]]:
-    default_private, private, public = False, set(), set()
-    for item in m.spec:
-        text = getattr(item, "text", "").strip().lower()
-        if text == "private":
-            default_private = True
-        elif text.startswith(("private", "public")):
-            names = {n.strip() for n in text.split("::", 1)[-1].replace("private", "").split(",")}
-            (private if text.startswith("private") else public).update(n for n in names if n)
-        if isinstance(item, ir.TypeDecl):
-            for e in item.entities:
-                if "private" in item.attrs:
-                    private.add(e.name)
-                if "public" in item.attrs:
-                    public.add(e.name)
-    return default_private, private, public
-
-
 def _is_private(m: ir.Module, name: str) -> bool:
-    default, private, public = _private(m)
-    return name in private or (default and name not in public)
+    from fortran_ad.ir.symbols import is_private
+
+    return is_private(m, name)
 
 
 def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
@@ -149,7 +140,11 @@ def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
             if c not in called:
                 called.add(c)
                 todo.append(c)
-    return [r for r in m.routines if _is_private(m, r.name) and r.name in called]
+    return [
+        replace(r, name=r.written_name, source_name=None)
+        for r in m.routines
+        if _is_private(m, r.written_name) and r.name in called
+    ]
 
 
 def _private_parameters(m: ir.Module) -> list[ir.SpecItem]:
@@ -181,7 +176,9 @@ def _routine(w: Writer, plan, name: str) -> None:
             zero = plan.globals.zero_statements(_zero, t.namer.nbdirs)
             body = [*zero, *body]
     body = _derived(t, plan, name, body)
+    type_check.check_generated(t, body)  # the typing invariant (ad/type_check.py)
     new_name = naming.routine_name(r.name, plan.mode)
+    _check_intent(t, body, new_name)
     w.comment(
         f"! {'Adjoint' if naming.is_reverse(plan.mode) else 'Tangent'} of {r.name} "
         f"({Path(r.loc.file).name}:{r.loc.line})"
@@ -190,6 +187,7 @@ def _routine(w: Writer, plan, name: str) -> None:
     w.indent()
     if naming.is_reverse(plan.mode):
         w.line("use fad_tape")
+        _use_tape_ext(w, plan, t, body)
         if getattr(t, "uses_revolve", False):
             w.line("use fad_revolve")
     if mpi.uses_runtime(body):
@@ -204,6 +202,11 @@ def _routine(w: Writer, plan, name: str) -> None:
         w.line(line)
     for line in plan.globals.commons.declarations(r, t.namer, t.active):
         w.line(line)
+    interfaces.marker(w, body, new_name)
+    emitted_calls.note(plan, new_name, body, r.loc)
+    if _external(t) and interfaces.needs_interface(r, r.args):
+        decls = [*t.result_decl(), *t.declarations()]
+        interfaces.record(plan, new_name, t.signature(), r.spec, decls)
     fw.body(w, tuple(body))
     w.dedent()
     # primal copies of internal procedures that derivative code calls (forward sweeps call
@@ -254,6 +257,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
     w.line(f"subroutine {name}({', '.join(dummies)})")
     w.indent()
     w.line("use fad_tape")
+    _use_tape_ext(w, plan, t, body)
     if getattr(t, "uses_revolve", False):
         w.line("use fad_revolve")
     for line in plan.globals.uses(r.name, t.extra_keys):
@@ -262,9 +266,64 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
         fw.spec_item(w, item)
     for line in decls():
         w.line(line)
+    type_check.check_generated(t, body)
+    _check_intent(t, body, name, set(dummies))
+    interfaces.marker(w, body, name)
+    emitted_calls.note(plan, name, body, r.loc)
+    if _external(t) and interfaces.needs_interface(r, r.args):
+        interfaces.record(plan, name, list(dummies), spec, decls())
     fw.body(w, tuple(body))
     w.dedent()
     w.line(f"end subroutine {name}")
+
+
+def _check_intent(t: RoutineAD, body: list[ir.Stmt], name: str, dummies=None) -> None:
+    """No statement of ``body`` defines an INTENT(IN) dummy (ad/intent_check.py)."""
+    from fortran_ad.ad import intent_check
+
+    r = t.routine
+    names = intent_check.intent_in_dummies(r, t.namer.derivative, t.tangent_like, t.active)
+    if dummies is not None:
+        names &= dummies
+    intent_check.check(body, names, name, r.loc)
+
+
+def _use_tape_ext(w: Writer, plan, t: RoutineAD, body: list[ir.Stmt]) -> None:
+    """``use`` the on-demand tape module when ``body`` pushes what ``fad_tape`` lacks (checked
+    by ad/tape_check.py, which refuses what no specific takes)."""
+    from fortran_ad.ad import tape_check
+
+    needed = tape_check.needs(body, _tape_lookup(t), t.routine.loc)
+    if needed:
+        plan.tape_ext = getattr(plan, "tape_ext", set()) | needed
+        w.line(f"use {naming.tape_ext_module(plan.head, plan.mode)}")
+
+
+def _tape_lookup(t: RoutineAD):
+    """Symbols of a derivative routine's names: temporaries, derivatives (like their primal's,
+    scalar modes), then the routine's scope."""
+    temps = {s.name: s for s in t.temps}
+    derivs = {} if t.vector else {d: p for p, d in t.namer.derivs.items()}
+
+    def lookup(name: str) -> ir.Symbol | None:
+        base, sep, rest = name.partition("%")
+        if base in temps:
+            return temps[base] if not sep else None
+        if base in derivs:
+            return t.lookup(derivs[base] + sep + rest)
+        return t.lookup(name)
+
+    return lookup
+
+
+def _tape_ext_file(plan) -> dict[str, str]:
+    from fortran_ad.runtime import gen_tape_ext
+
+    needed = getattr(plan, "tape_ext", set())
+    if not needed:
+        return {}
+    module = naming.tape_ext_module(plan.head, plan.mode)
+    return {f"{module}.f90": gen_tape_ext.generate(module, needed)}
 
 
 def _derived(t: RoutineAD, plan, name: str, body: list[ir.Stmt]) -> list[ir.Stmt]:

@@ -15,6 +15,7 @@ from fortran_ad.ad import naming
 from fortran_ad.ad.naming import Namer
 from fortran_ad.analysis.activity import Activity, ActivityAnalysis
 from fortran_ad.analysis.program import Program, RoutineInfo
+from fortran_ad.analysis.unknown_names import refuse_unknown_active
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import ScopeTable, is_real
@@ -36,8 +37,11 @@ class Plan:
             )
         self.checkpoints = None  # a checkpoint.ilp.Plan once transforms.plan_checkpoints ran
         from fortran_ad.normalize.generics import resolve_generics
+        from fortran_ad.normalize.scoping import scope_routines
+        from fortran_ad.normalize.typebound import resolve_type_bound
 
-        self.program = Program(resolve_generics([split_entries(f) for f in files]))
+        files = resolve_type_bound(scope_routines([split_entries(f) for f in files]))
+        self.program = Program(resolve_generics(files))
         self.head = self._head(options)
         order = self.program.reachable(self.head)
         self.namers: dict[str, Namer] = {}
@@ -56,11 +60,18 @@ class Plan:
                 norm, info.file, info.module, info.host, scope
             )
         self.order = order
+        from fortran_ad.analysis.intents import infer_intents
+
+        infer_intents(self.program, order)  # dummies without INTENT nothing writes: in
         wrt, of = self._names(options)
         self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
+        refuse_unknown_active(self.program, self.activity, order)
         self._refuse_equivalenced()
+        from fortran_ad.ad.private_access import refuse_private_components
+
+        refuse_private_components(self)
         self._refuse_unstructured(files)
         from fortran_ad.ad.globals import Globals
 

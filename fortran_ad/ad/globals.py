@@ -5,7 +5,9 @@ derivative module of its owner (``<module>_b``) and reached by USE from every de
 that needs it (a COMMON member's lives in a derivative COMMON block: ad/common_blocks.py);
 a host variable's derivative is a local of the host's derivative routine, reached
 by host association. In reverse mode, a global the backward sweep reads is *needed* everywhere:
-routines push it before overwriting it, and callers save it around calls that write it.
+routines push it before overwriting it, and callers save it around calls that write it. That
+holds for passive globals too (``visible``, ``call_writes``): an integer index a callee changes
+is as wrong in a backward sweep as a real value.
 """
 
 from __future__ import annotations
@@ -78,6 +80,41 @@ class Globals:
         return out
 
     # -- per routine ---------------------------------------------------------------------------
+    def visible(self, routine: str) -> dict[str, Key]:
+        """Every global ``routine`` mentions, passive ones too (an integer index a callee
+        changes must be restored like an active variable), by its local name; with internal
+        procedures, the routine's own variables as they see them (``host:<routine>``)."""
+        memo = self.__dict__.setdefault("_visible", {})
+        if routine not in memo:
+            from fortran_ad.ir.walk import exprs_of_body, names_in
+
+            info = self.program.routines[routine]
+            r = info.routine
+            names: set[str] = set()
+            for e in exprs_of_body(r.body):
+                names |= names_in(e)
+            for s in walk_stmts(r.body):
+                if isinstance(s, ir.Opaque):
+                    names |= set(s.reads) | set(s.writes)
+                elif isinstance(s, ir.Do):
+                    names.add(s.var)
+            out: dict[str, Key] = {}
+            for n in sorted(names):
+                key = self.program.global_key(info, n)
+                if key is None and r.contains and r.symbol(n) is not None:
+                    key = (f"host:{routine}", n)
+                sym = r.symbol(n) or info.scope.lookup(n)
+                if key is not None and sym is not None and "parameter" not in sym.attrs:
+                    out[n] = key
+            memo[routine] = out
+        return memo[routine]
+
+    def call_writes(self, callee: str) -> frozenset[Key]:
+        """Globals a call of ``callee`` may change, passive ones too (normalize/actuals.py)."""
+        from fortran_ad.normalize.actuals import global_writes
+
+        return global_writes(self.program, callee)
+
     def local_names(self, routine: str) -> dict[Key, str]:
         """Active globals visible in ``routine`` under their local names."""
         gl = self.activity.globals.get(routine, {})

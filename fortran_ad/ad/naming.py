@@ -32,6 +32,12 @@ def file_name(stem: str, mode: str) -> str:
     return f"{stem}_{UNIT_SUFFIX[mode]}.f90"
 
 
+def tape_ext_module(head: str, mode: str) -> str:
+    """The module of on-demand tape specifics (runtime/gen_tape_ext.py) of one generation:
+    named after its head and mode, so two derivative libraries in one program do not clash."""
+    return f"fad_tape_{head}"[: 63 - len(UNIT_SUFFIX[mode]) - 1] + f"_{UNIT_SUFFIX[mode]}"
+
+
 class Namer:
     """Hands out names that clash with nothing already used in one routine."""
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.intrinsic_table import nondifferentiable
 from fortran_ad.ir.nodes import BinOp, Call, Literal, Paren, UnOp
 
 # ------------------------------------------------------------------------------------------
@@ -187,14 +188,9 @@ _RULES: dict[tuple[str, ...], Rule] = {
 
 RULES: dict[str, Rule] = {alias: rule for names, rule in _RULES.items() for alias in names}
 
-# Intrinsics whose result carries no derivative (piecewise constant, integer or inquiry).
-NONDIFF = frozenset(
-    "int nint floor ceiling aint anint idint idnint ifix size lbound ubound shape kind "
-    "selected_real_kind selected_int_kind huge tiny epsilon precision range radix digits "
-    "spacing_none len len_trim index count any all maxloc minloc iand ior ieor ishft btest "
-    "present allocated associated merge_none ichar char achar iachar trim adjustl adjustr "
-    "lge lgt lle llt".split()
-)
+# Intrinsics whose result carries no derivative (integer, logical or character results,
+# inquiries, piecewise constants): from the one intrinsic table (ir/intrinsic_table.py).
+NONDIFF = nondifferentiable()
 
 
 # ------------------------------------------------------------------------------------------

@@ -78,7 +78,7 @@ def reverse(t: Reverse, s: ir.CallStmt, callee: ir.Routine, snap: list[ir.Expr])
         return None
     saved = caller_snapshot(t, s, callee, info, snap)
     fwd = [*map(push, saved), ir.CallStmt(fwd_name(s.name), s.args, loc=s.loc)]
-    args, pre, post = t._unalias(t.derivative_args(callee, s.args, s.loc))
+    args, pre, post = t._unalias(t.derivative_args(callee, s.args, s.loc), s.loc)
     adj = ir.CallStmt(bwd_name(s.name), args, loc=s.loc)
     bwd = [t._note(s, "adjoint (split) of"), *pre, adj, *post, *(pop(a) for a in reversed(saved))]
     return fwd, bwd

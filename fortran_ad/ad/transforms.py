@@ -78,12 +78,14 @@ def cost_model(plan):
 
 def _needed_globals(plan) -> None:
     """Reverse modes: the globals some backward sweep reads (needed in every routine)."""
-    if not naming.is_reverse(plan.mode) or not plan.globals.names:
+    if not naming.is_reverse(plan.mode):
         return
+    if not any(plan.globals.visible(n) for n in plan.order if wanted(plan, n)):
+        return  # (passive globals too: an index a callee changes is restored around the call)
     for name in plan.order:
         if wanted(plan, name):
             t = transform(plan, name, dry=True)
-            gl = plan.activity.globals.get(name, {})
+            gl = plan.globals.visible(name)
             plan.globals.needed |= {gl[n] for n in t.needed if n in gl}
 
 

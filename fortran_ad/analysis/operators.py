@@ -14,7 +14,7 @@ import re
 from dataclasses import replace
 
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import type_name
+from fortran_ad.ir.types import Typer, family
 from fortran_ad.ir.walk import map_body, names_in, var_of
 
 _INTERFACE = re.compile(
@@ -46,30 +46,10 @@ class _Resolver:
         self.table = table
 
     def type_of(self, e: ir.Expr) -> tuple[str, int] | None:
-        """(type class or derived-type name, rank) of an operand, None when unknown."""
-        if isinstance(e, ir.Paren):
-            return self.type_of(e.expr)
-        if isinstance(e, ir.Literal):
-            return (e.type, 0)
-        if isinstance(e, ir.Name | ir.ArrayRef):
-            sym = self.info.scope.lookup(e.name)
-            if sym is None or sym.type is None:
-                return None
-            rank = sym.rank
-            if isinstance(e, ir.ArrayRef):
-                rank = sum(isinstance(s, ir.Range) for s in e.subs)
-            return (_klass(sym), rank)
-        if isinstance(e, ir.Call) and self.program.get(e.name) is not None:
-            r = self.program.get(e.name).routine
-            res = r.symbol(r.result) if r.result else None
-            return (_klass(res), res.rank) if res is not None and res.type else None
-        if isinstance(e, ir.BinOp | ir.UnOp):
-            parts = (e.left, e.right) if isinstance(e, ir.BinOp) else (e.operand,)
-            types = [self.type_of(p) for p in parts]
-            if None in types or any(t[0] not in _INTRINSIC for t in types):
-                return None
-            return (max(t[0] for t in types), max(t[1] for t in types))
-        return None
+        """(type class or derived-type name, rank) of an operand (ir/types.py), None when
+        unknown (an operand that is itself a defined operation)."""
+        t = Typer(self.info.scope.lookup, self.program.function_result).of(e)
+        return (_klass_of(t.spec), t.rank) if t is not None else None
 
     def specific(self, op: str, operands: tuple[ir.Expr, ...]) -> str | None:
         types = [self.type_of(o) for o in operands]
@@ -100,7 +80,7 @@ class _Resolver:
             inner = self.expr(e.expr)
             return inner if isinstance(inner, ir.Call) else ir.Paren(inner)
         if isinstance(e, ir.Call):
-            return ir.Call(e.name, tuple(self.expr(a) for a in e.args))
+            return replace(e, args=tuple(self.expr(a) for a in e.args))
         if isinstance(e, ir.Keyword):
             return ir.Keyword(e.name, self.expr(e.value))
         return e
@@ -143,11 +123,14 @@ _INTRINSIC = ("complex", "integer", "logical", "real")  # ordered: max() is the 
 
 
 def _klass(sym: ir.Symbol) -> str:
-    name = type_name(sym)
-    if name is not None:
-        return name
-    base = sym.type.base if sym.type is not None else "real"
-    return "real" if base == "double precision" else base
+    return _klass_of(sym.type) if sym.type is not None else "real"
+
+
+def _klass_of(t: ir.TypeSpec) -> str:
+    """The derived-type name of ``type(name)``/``class(name)``, else the intrinsic family."""
+    if t.base.startswith(("type(", "class(")):
+        return t.base.split("(", 1)[1].rstrip(")").strip()
+    return family(t)
 
 
 def resolve_operators(program) -> None:

@@ -62,24 +62,7 @@ class Program:
             self._collect_types(r)
 
     def _used_symbols(self, spec: tuple[ir.SpecItem, ...]) -> dict[str, ir.Symbol]:
-        out: dict[str, ir.Symbol] = {}
-        for item in spec:
-            if not isinstance(item, ir.Use) or item.module not in self.modules:
-                continue
-            mod = self.modules[item.module]
-            visible = {s.name: s for s in mod.symbols}
-            visible.update(
-                {k: v for k, v in self._used_symbols(mod.spec).items() if k not in visible}
-            )
-            if item.only is not None:
-                for local, remote in item.only:
-                    if remote in visible:
-                        out[local] = visible[remote]
-            else:
-                renamed = dict(item.renames)
-                for name, sym in visible.items():
-                    out[next((k for k, v in renamed.items() if v == name), name)] = sym
-        return out
+        return used_symbols(spec, self.modules)
 
     def _add(self, r: ir.Routine, f, module, host, host_scope: ScopeTable | None) -> None:
         scope = ScopeTable(
@@ -121,6 +104,13 @@ class Program:
 
     def get(self, name: str) -> RoutineInfo | None:
         return self.routines.get(name)
+
+    def function_result(self, name: str) -> ir.Symbol | None:
+        """The result symbol of a function of the program (for ir/types.Typer)."""
+        info = self.routines.get(name)
+        if info is None or info.routine.kind != "function":
+            return None
+        return info.routine.symbol(info.routine.result or info.routine.name)
 
     def callees(self, r: ir.Routine) -> set[str]:
         """Names of routines in this program that ``r`` calls (subroutines and functions)."""
@@ -164,3 +154,27 @@ class Program:
 
         visit(head, [])
         return order
+
+
+def used_symbols(
+    spec: tuple[ir.SpecItem, ...], modules: dict[str, ir.Module]
+) -> dict[str, ir.Symbol]:
+    """The symbols USE statements of ``spec`` bring in, by local name (through renames)."""
+    out: dict[str, ir.Symbol] = {}
+    for item in spec:
+        if not isinstance(item, ir.Use) or item.module not in modules:
+            continue
+        mod = modules[item.module]
+        visible = {s.name: s for s in mod.symbols}
+        visible.update(
+            {k: v for k, v in used_symbols(mod.spec, modules).items() if k not in visible}
+        )
+        if item.only is not None:
+            for local, remote in item.only:
+                if remote in visible:
+                    out[local] = visible[remote]
+        else:
+            renamed = dict(item.renames)
+            for name, sym in visible.items():
+                out[next((k for k, v in renamed.items() if v == name), name)] = sym
+    return out

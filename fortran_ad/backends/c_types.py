@@ -2,9 +2,9 @@
 
 Kinds are evaluated to byte counts (``dp = selected_real_kind(12, 200)`` → 8) by following
 PARAMETER initializers through the scope; the C type follows: real(8)/double precision →
-double, real(4) → float, integer(4|8) → int32_t|int64_t, logical → int. Expression types follow
-Fortran's rules (real beats integer, the larger kind wins), so the printer can pick ``fmod``
-or ``%``, ``fabs`` or ``abs``, and typed helpers for ``**``, SIGN, MODULO, MIN and MAX.
+double, real(4) → float, integer(4|8) → int32_t|int64_t, logical → int. Expression types come
+from the one typer (ir/types.py), so the printer can pick ``fmod`` or ``%``, ``fabs`` or
+``abs``, and typed helpers for ``**``, SIGN, MODULO, MIN and MAX.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.types import Typer
 
 Lookup = Callable[[str], "ir.Symbol | None"]
 
@@ -199,17 +200,6 @@ def literal_type(lit: ir.Literal, lookup: Lookup, loc=None) -> CType:
     raise unsupported(loc, f"{lit.type} constants ({lit.text})")
 
 
-_SAME_AS_ARG = frozenset(
-    "sqrt dsqrt exp dexp log alog dlog log10 alog10 dlog10 sin dsin cos dcos tan dtan asin dasin "
-    "acos dacos atan datan atan2 datan2 sinh dsinh cosh dcosh tanh dtanh abs dabs iabs sign dsign "
-    "isign mod amod dmod modulo aint anint dint dnint dim ddim idim epsilon huge tiny merge "
-    "spacing".split()
-)
-_INT_RESULT = frozenset(
-    "int nint floor ceiling idint idnint ifix size lbound ubound kind len".split()
-)
-
-
 def join(a: CType, b: CType) -> CType:
     """Fortran's type of a mixed binary operation."""
     if a.base == "logical" or b.base == "logical":
@@ -220,58 +210,15 @@ def join(a: CType, b: CType) -> CType:
 
 
 def type_of(e: ir.Expr, lookup: Lookup, loc=None, functions: Lookup | None = None) -> CType:
-    """Fortran's type of an expression (elements of arrays: the element type)."""
-    if isinstance(e, ir.Literal):
-        return literal_type(e, lookup, loc)
-    if isinstance(e, ir.Name | ir.ArrayRef):
-        sym = lookup(e.name)
-        if sym is None:
-            raise FortranADError(loc, f"the C back end cannot find the type of '{e.name}'")
-        return ctype_of_spec(sym.type, lookup, loc)
-    if isinstance(e, ir.Paren):
-        return type_of(e.expr, lookup, loc, functions)
-    if isinstance(e, ir.UnOp):
-        return LOGICAL if e.op == ".not." else type_of(e.operand, lookup, loc, functions)
-    if isinstance(e, ir.BinOp):
-        if e.op in ("+", "-", "*", "/", "**"):
-            return join(
-                type_of(e.left, lookup, loc, functions), type_of(e.right, lookup, loc, functions)
-            )
-        return LOGICAL
+    """Fortran's type of an expression as C sees it (elements of arrays: the element type),
+    by the one typer (ir/types.py)."""
+    t = Typer(lookup, functions).of(e)
+    if t is not None:
+        if t.base == "logical":
+            return LOGICAL
+        return ctype_of_spec(t.spec, lookup, loc)
+    if isinstance(e, ir.Name | ir.ArrayRef) and lookup(e.name) is None:
+        raise FortranADError(loc, f"the C back end cannot find the type of '{e.name}'")
     if isinstance(e, ir.Call):
-        return _call_type(e, lookup, loc, functions)
+        raise unsupported(loc, f"the intrinsic or function '{e.name}'")
     raise unsupported(loc, f"the expression '{ir_text(e)}'")
-
-
-def _call_type(e: ir.Call, lookup: Lookup, loc, functions: Lookup | None) -> CType:
-    name = e.name
-    kind_arg = next(
-        (a.value for a in e.args if isinstance(a, ir.Keyword) and a.name == "kind"), None
-    )
-    pos = [a for a in e.args if not isinstance(a, ir.Keyword)]
-    if functions is not None:
-        res = functions(name)
-        if res is not None:
-            return ctype_of_spec(res.type, lookup, loc)
-    if name in ("max", "min", "dmax1", "dmin1", "amax1", "amin1", "max0", "min0"):
-        t = type_of(pos[0], lookup, loc, functions)
-        for a in pos[1:]:
-            t = join(t, type_of(a, lookup, loc, functions))
-        return t
-    if name in _SAME_AS_ARG and pos:
-        if name == "merge":
-            return type_of(pos[0], lookup, loc, functions)
-        return type_of(pos[0], lookup, loc, functions)
-    if name in ("dble", "dfloat"):
-        return DOUBLE
-    if name in ("real", "float", "sngl"):
-        if kind_arg is None and len(pos) > 1:
-            kind_arg = pos[1]
-        return CType("real", kind_value(kind_arg, lookup, loc) if kind_arg is not None else 4)
-    if name in _INT_RESULT:
-        if name in ("int", "nint", "floor", "ceiling") and kind_arg is None and len(pos) > 1:
-            kind_arg = pos[1]
-        return CType("integer", kind_value(kind_arg, lookup, loc) if kind_arg is not None else 4)
-    if name in ("present", "allocated", "associated"):
-        return LOGICAL
-    raise unsupported(loc, f"the intrinsic or function '{name}'")

@@ -61,7 +61,8 @@ def expr(e: ir.Expr) -> str:
             return f"{var}({head})%{rest}" + (f"({tail})" if e.subs[e.head :] else "")
         return f"{e.name}({', '.join(expr(s) for s in e.subs)})"
     if isinstance(e, ir.Call):
-        return f"{e.name}({', '.join(expr(a) for a in e.args)})"
+        name, args = as_spelled(e.name, e.args, e.spelled)
+        return f"{name}({', '.join(expr(a) for a in args)})"
     if isinstance(e, ir.Keyword):
         return f"{e.name}={expr(e.value)}"
     if isinstance(e, ir.Range):
@@ -188,6 +189,21 @@ def body(w: Writer, stmts: tuple[ir.Stmt, ...]) -> None:
         stmt(w, s)
 
 
+def as_spelled(
+    name: str, args: tuple[ir.Expr, ...], spelled: ir.Spelling | None
+) -> tuple[str, tuple[ir.Expr, ...]]:
+    """A call to the specific a generic or type binding resolved to, named as the source
+    did (ir.Spelling): ``obj%binding(rest)`` or ``generic(args)``."""
+    if spelled is None or spelled.specific != name:
+        return name, args
+    if not spelled.name.startswith("%"):
+        return spelled.name, args
+    obj = args[spelled.passed]
+    obj = obj.value if isinstance(obj, ir.Keyword) else obj
+    rest = args[: spelled.passed] + args[spelled.passed + 1 :]
+    return f"{expr(obj)}{spelled.name}", rest
+
+
 def _simple(s: ir.Stmt) -> str | None:
     """One-line text of a simple statement, None for constructs."""
     if isinstance(s, ir.Assign):
@@ -195,9 +211,8 @@ def _simple(s: ir.Stmt) -> str | None:
     if isinstance(s, ir.PointerAssign):
         return f"{expr(s.target)} => {expr(s.value)}"
     if isinstance(s, ir.CallStmt):
-        return (
-            f"call {s.name}({', '.join(expr(a) for a in s.args)})" if s.args else f"call {s.name}"
-        )
+        name, args = as_spelled(s.name, s.args, s.spelled)
+        return f"call {name}({', '.join(expr(a) for a in args)})" if args else f"call {name}"
     if isinstance(s, ir.Return):
         return "return"
     if isinstance(s, ir.Exit):

@@ -47,6 +47,9 @@ def split_long_line(text: str) -> list[str]:
     if len(text) <= MAX_COLUMNS:
         return [text]
     indent = len(text) - len(text.lstrip())
+    sentinel = _directive_sentinel(text)
+    if sentinel is not None:
+        return _split_directive(text, indent, sentinel)
     out: list[str] = []
     rest = text
     while len(rest) > MAX_COLUMNS:
@@ -60,6 +63,27 @@ def split_long_line(text: str) -> list[str]:
             break
         out.append(rest[:cut] + "&")
         rest = " " * (indent + 4) + "&" + rest[cut:]
+    out.append(rest)
+    return out
+
+
+def _directive_sentinel(text: str) -> str | None:
+    """``!$omp`` / ``!$acc`` (as written) when ``text`` is a directive line."""
+    head = text.lstrip()[:5]
+    return head if head.lower() in ("!$omp", "!$acc") else None
+
+
+def _split_directive(text: str, indent: int, sentinel: str) -> list[str]:
+    """A long directive: each continuation line starts with the sentinel (``!$omp&``), or
+    the compiler takes it for ordinary code (free form)."""
+    out: list[str] = []
+    rest = text
+    while len(rest) > MAX_COLUMNS:
+        cut = _break_point(rest, _BREAK_AT)
+        if cut is None:
+            break  # no space to break at: left long (gfortran reports it)
+        out.append(rest[:cut].rstrip() + " &")
+        rest = " " * indent + sentinel + "& " + rest[cut:].lstrip()
     out.append(rest)
     return out
 

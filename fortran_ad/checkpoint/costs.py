@@ -16,8 +16,8 @@ latency (checkpoint/latency.py), not only its flops; one gfortran vectorises
 runs its trips (``while_counters``). FLOP_SECONDS (seconds per modelled
 flop), PUSH_COST, BYTE_COST and BYTE_COST_MEMORY (flop equivalents) and the latencies come
 from calibration.json next to this file, which scripts/calibrate_costs.py measures on a
-machine (real gfortran runs; README, "The checkpoint plan"); without it the defaults below
-apply.
+machine (real gfortran runs; docs/architecture.md, "Time model and calibration"); without it
+the defaults below apply.
 """
 
 from __future__ import annotations

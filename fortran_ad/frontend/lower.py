@@ -12,6 +12,8 @@ from pathlib import Path
 from fparser.two import Fortran2003 as F
 from fparser.two.utils import walk
 
+from fortran_ad.frontend.binding_lists import split_binding_lists
+from fortran_ad.frontend.coverage import check_coverage
 from fortran_ad.frontend.lower_expr import Scope, lname
 from fortran_ad.frontend.lower_spec import (
     array_names,
@@ -31,6 +33,7 @@ from fortran_ad.frontend.lower_stmt import (
     parse,
 )
 from fortran_ad.frontend.omp import leading_directives, strip_locality
+from fortran_ad.frontend.parts import unit_parts
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import NO_HOST, implicit_rules
@@ -105,7 +108,7 @@ def _spec_item(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.SpecItem:
     if attr is not None:
         return attr
     if isinstance(node, F.Derived_Type_Def):
-        return type_def(node, loc, scope)
+        return type_def(node, loc, scope, ctx.loc)
     if isinstance(node, F.Interface_Block):
         return _interface(node, loc)
     _missing_include(node, ctx)
@@ -180,11 +183,10 @@ def _lower_routine(
             result = name
             if suffix is not None and suffix.items[0] is not None:
                 result, result_clause = lname(suffix.items[0]), True
-    spec_node = _children_of(node, F.Specification_Part)
+    spec_node, exec_node = unit_parts(node, ctx)
     scope = Scope(array_names(spec_node), host)
     spec = _spec(spec_node, ctx, scope)
     _import_arrays(spec, ctx, scope)
-    exec_node = _children_of(node, F.Execution_Part)
     body = _body(list(exec_node.children), ctx, scope) if exec_node is not None else ()
     spec, body = leading_directives(spec, body)
     internal = _children_of(node, F.Internal_Subprogram_Part)
@@ -301,6 +303,7 @@ def lower_source(source: Source, modules: ModuleRegistry | None = None) -> ir.So
     """Parse and lower one source file. ``modules`` carries what modules lowered before
     provide (files are lowered in the order given, as a compiler would)."""
     text, locality = strip_locality(source.text)
+    text = split_binding_lists(text, source.fixed_form)
     tree = parse(replace(source, text=text))
     ctx = _Ctx(source, modules if modules is not None else ModuleRegistry())
     ctx.locality = locality
@@ -321,7 +324,9 @@ def lower_source(source: Source, modules: ModuleRegistry | None = None) -> ir.So
             unit = replace(unit, comments=tuple(pending) + unit.comments)
             pending = []
         units.append(unit)
-    return ir.SourceFile(source.path, tuple(units), source.fixed_form, tuple(pending))
+    lowered = ir.SourceFile(source.path, tuple(units), source.fixed_form, tuple(pending))
+    check_coverage(source, lowered, text)
+    return lowered
 
 
 def stem(path: str) -> str:

@@ -205,13 +205,20 @@ def attr_stmt(node: F.Base, loc: ir.SourceLoc, scope: Scope) -> ir.AttrStmt | No
     return None
 
 
-def type_def(node: F.Derived_Type_Def, loc: ir.SourceLoc, scope: Scope) -> ir.TypeDef:
-    """A derived-type definition: kept verbatim, with its data components as Symbols."""
+def type_def(node: F.Derived_Type_Def, loc: ir.SourceLoc, scope: Scope, locate=None) -> ir.TypeDef:
+    """A derived-type definition: kept verbatim, with its data components as Symbols (a
+    PRIVATE one, by attribute or by the type's PRIVATE statement, carries "private"), its
+    parent type and its type-bound procedures (frontend/bindings.py)."""
+    from fortran_ad.frontend.bindings import bindings, parent_type
+
     name = lname(walk(node, F.Type_Name)[0])
     components: list[ir.Symbol] = []
+    default_private = any(isinstance(c, F.Private_Components_Stmt) for c in node.children)
     for stmt in walk(node, F.Data_Component_Def_Stmt):
         tspec, attrs, decls = stmt.items
         texts = [_attr_text(a) for a in (attrs.items if attrs is not None else ())]
+        if default_private and "public" not in texts and "private" not in texts:
+            texts.append("private")
         shared: tuple[ir.Dim, ...] = ()
         for a in attrs.items if attrs is not None else ():
             if isinstance(a, F.Dimension_Component_Attr_Spec):
@@ -225,4 +232,6 @@ def type_def(node: F.Derived_Type_Def, loc: ir.SourceLoc, scope: Scope) -> ir.Ty
             components.append(
                 ir.Symbol(ent.name, type_spec(tspec), the_dims, None, flags, ent.init, loc)
             )
-    return ir.TypeDef(str(node), loc, name, tuple(components))
+    return ir.TypeDef(
+        str(node), loc, name, tuple(components), parent_type(node), bindings(node, locate, loc)
+    )

@@ -179,7 +179,10 @@ def _call(node: F.Call_Stmt, ctx: _Ctx, scope: Scope) -> ir.Stmt:
     lowered: tuple[ir.Expr, ...] = ()
     if args is not None:
         lowered = tuple(lower_expr(a, scope) for a in args.items)
-    return ir.CallStmt(lname(name), lowered, ctx.loc(node), ctx.label(node))
+    # ``call obj%binding(...)``: the name keeps the object's path (normalize/typebound.py
+    # resolves it to the specific procedure, the object as its passed argument, or refuses)
+    callee = str(name).lower().replace(" ", "") if "%" in str(name) else lname(name)
+    return ir.CallStmt(callee, lowered, ctx.loc(node), ctx.label(node))
 
 
 def _do(node: F.Base, ctx: _Ctx, scope: Scope) -> ir.Stmt:

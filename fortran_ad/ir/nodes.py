@@ -86,6 +86,20 @@ class Call(Expr):
 
     name: str
     args: tuple[Expr, ...]
+    spelled: Spelling | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Spelling:
+    """How the source named a call resolved to ``specific``: through a generic interface
+    (``name`` the generic) or a type binding (``name`` "%binding", the passed object the
+    actual argument at ``passed``; a NOPASS binding: ``name`` "obj%binding", ``passed`` -1).
+    Primal calls are emitted so spelled (the specific may be private to its module); a call
+    renamed to another procedure (a derivative) ignores it."""
+
+    specific: str
+    name: str
+    passed: int = -1
 
 
 @dataclass(frozen=True)
@@ -259,10 +273,30 @@ class TypeDef(OpaqueSpec):
     Symbols so that component paths (``s%p%c``) resolve to a type, rank and attributes."""
 
     name: str = ""
-    components: tuple[Symbol, ...] = ()
+    components: tuple[Symbol, ...] = ()  # a PRIVATE one carries the attribute "private"
+    parent: str | None = None  # EXTENDS(parent): its components and bindings are inherited
+    bindings: tuple[Binding, ...] = ()  # the type-bound procedure part
 
     def component(self, name: str) -> Symbol | None:
         return next((c for c in self.components if c.name == name), None)
+
+    def binding(self, name: str) -> Binding | None:
+        return next((b for b in self.bindings if b.name == name), None)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One type-bound procedure: ``procedure[, pass(p) | nopass] :: name => procedure`` (a
+    specific: ``procedure`` set, ``specifics`` empty) or ``generic :: name => b1, b2`` (its
+    specifics are binding names of the same type). ``passed``: the passed-object dummy's name,
+    "" for the first dummy, None for NOPASS. ``deferred``: no procedure of its own."""
+
+    name: str
+    procedure: str | None = None
+    specifics: tuple[str, ...] = ()
+    passed: str | None = ""
+    deferred: bool = False
+    loc: SourceLoc = NOWHERE
 
 
 @dataclass(frozen=True)
@@ -315,6 +349,7 @@ class CallStmt(Stmt):
     args: tuple[Expr, ...]
     loc: SourceLoc = NOWHERE
     label: str | None = None
+    spelled: Spelling | None = field(default=None, compare=False)  # see Call
 
 
 @dataclass(frozen=True)
@@ -521,6 +556,13 @@ class Routine:
     contains: tuple[Routine, ...] = ()  # internal procedures
     comments: tuple[str, ...] = ()  # comments preceding the unit
     loc: SourceLoc = NOWHERE
+    # the name as written when ``name`` was made unique (same-named procedures of two modules,
+    # normalize/scoping.py); primal code refers to it so
+    source_name: str | None = None
+
+    @property
+    def written_name(self) -> str:
+        return self.source_name or self.name
 
     def symbol(self, name: str) -> Symbol | None:
         for s in self.symbols:

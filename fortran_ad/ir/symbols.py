@@ -99,12 +99,25 @@ def component(
         tname = type_name(sym)
         if tname is None or tname not in types or (sym.rank and k > 0):
             return None
-        sym = types[tname].component(part)
+        sym = inherited(types, tname, lambda t, part=part: t.component(part))
         if sym is None:
             return None
     if outer and sym is not None:
         return replace(sym, dims=outer + sym.dims, attrs=sym.attrs | {"through_array"})
     return sym
+
+
+def inherited(types: dict[str, ir.TypeDef], tname: str, get):
+    """``get(typedef)`` of type ``tname`` or else of its nearest ancestor (EXTENDS) that has
+    it: inherited components and bindings."""
+    seen: set[str] = set()
+    while tname in types and tname not in seen:
+        seen.add(tname)
+        found = get(types[tname])
+        if found is not None:
+            return found
+        tname = types[tname].parent or ""
+    return None
 
 
 @dataclass
@@ -130,3 +143,27 @@ class ScopeTable:
 
     def is_local(self, name: str) -> bool:
         return name in self.local
+
+
+def module_access(m: ir.Module) -> tuple[bool, set[str], set[str]]:
+    """(PRIVATE by default, names declared PRIVATE, names declared PUBLIC) of a module."""
+    default_private, private, public = False, set(), set()
+    for item in m.spec:
+        text = getattr(item, "text", "").strip().lower()
+        if text == "private":
+            default_private = True
+        elif text.startswith(("private", "public")):
+            names = {n.strip() for n in text.split("::", 1)[-1].replace("private", "").split(",")}
+            (private if text.startswith("private") else public).update(n for n in names if n)
+        if isinstance(item, ir.TypeDecl):
+            for e in item.entities:
+                if "private" in item.attrs:
+                    private.add(e.name)
+                if "public" in item.attrs:
+                    public.add(e.name)
+    return default_private, private, public
+
+
+def is_private(m: ir.Module, name: str) -> bool:
+    default, private, public = module_access(m)
+    return name in private or (default and name not in public)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.intrinsic_table import of_class
 
 
 def children(e: ir.Expr) -> tuple[ir.Expr, ...]:
@@ -45,7 +46,7 @@ def map_expr(e: ir.Expr, fn: Callable[[ir.Expr], ir.Expr | None]) -> ir.Expr:
     if isinstance(e, ir.ArrayRef):
         return ir.ArrayRef(e.name, tuple(map_expr(s, fn) for s in e.subs), e.head)
     if isinstance(e, ir.Call):
-        return ir.Call(e.name, tuple(map_expr(a, fn) for a in e.args))
+        return replace(e, args=tuple(map_expr(a, fn) for a in e.args))
     if isinstance(e, ir.BinOp):
         return ir.BinOp(e.op, map_expr(e.left, fn), map_expr(e.right, fn))
     if isinstance(e, ir.UnOp):
@@ -81,7 +82,8 @@ def names_in(e: ir.Expr) -> set[str]:
     return out
 
 
-INQUIRY = frozenset("size lbound ubound shape kind allocated present associated len".split())
+# inquiry intrinsics read their arguments' type and shape, never their values
+INQUIRY = of_class("inquiry")
 
 
 def value_names(e: ir.Expr) -> set[str]:

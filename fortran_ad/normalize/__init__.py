@@ -20,6 +20,7 @@ from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, map_body, map_expr, names_in, walk_stmts
+from fortran_ad.normalize.actuals import freeze
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
@@ -34,7 +35,7 @@ def normalize_routine(
     MATMUL (a library call) instead of being lowered to loops."""
     r = info.routine
     extra: list[ir.Symbol] = []
-    r = inline_statement_functions(r)
+    r = inline_statement_functions(r, info.scope.lookup)
     gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
     r = replace(r, body=gotos.routine_body(r.body))
     extra.extend(gotos.new_symbols)
@@ -47,9 +48,11 @@ def normalize_routine(
 
     elemental = {n for n, i in program.routines.items() if "elemental" in i.routine.prefix}
     sc = Scalarizer(lookup, namer, elemental)
+    sc.array_results = _array_results(program)
     sc.locals = {s.name for s in r.symbols}
     sc.dummies = set(r.args)
     sc.keep_matmul = keep_matmul
+    sc.functions = program.function_result
     cons = Constructs(sc)
     body = _lower_associates(r.body, cons)
     # hoist before scalarizing (temporaries holding SUM or array expressions get loops too),
@@ -78,6 +81,17 @@ def normalize_routine(
     extra.extend(je.new_symbols)
     body = _private_temporaries(body, {x.name for x in extra})
     return replace(r, body=body, symbols=r.symbols + tuple(extra))
+
+
+def _array_results(program: Program) -> frozenset[str]:
+    """User functions whose result is an array (their assignments are not elementwise)."""
+    out = set()
+    for name, info in program.routines.items():
+        r = info.routine
+        res = r.symbol(r.result) if r.kind == "function" and r.result else None
+        if res is not None and res.rank and "elemental" not in r.prefix:
+            out.add(name)
+    return frozenset(out)
 
 
 def _private_temporaries(body: tuple[ir.Stmt, ...], temps: set[str]) -> tuple[ir.Stmt, ...]:
@@ -188,18 +202,36 @@ class _Hoister:
             out.append(ir.Keyword(a.name, new) if isinstance(a, ir.Keyword) else new)
         return tuple(out)
 
+    def _frozen(self, args, callee: ir.Routine, pre: list[ir.Stmt], loc) -> tuple:
+        """Subscripts of actuals the call may change, evaluated before it (normalize/actuals.py)."""
+
+        def temp(t: ir.TypeSpec) -> str:
+            name = self.namer.temp("sub")
+            self.extra.append(ir.Symbol(name, t, attrs=frozenset({"generated"}), loc=loc))
+            return name
+
+        args, more = freeze(self.program, self.info, callee, args, temp, self.lookup, loc)
+        pre.extend(more)
+        return args
+
     def _expr(self, e: ir.Expr, pre: list[ir.Stmt], loc, top: bool = False) -> ir.Expr:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if not (isinstance(x, ir.Call) and self._is_function(x.name)):
                 return None
+            callee = self.program.get(x.name).routine
+            res = callee.symbol(callee.result) if callee.result else None
+            if res is not None and res.rank:  # not as a statement either: never elementwise
+                raise FortranADError(
+                    loc, f"function '{x.name}' with an array result is not supported yet"
+                )
             if self._array_valued(x):
                 return x  # an elemental call on arrays: hoisted after scalarization
-            callee = self.program.get(x.name).routine
-            call = ir.Call(x.name, self._hoist_args(x.args, callee, pre, loc))
+            call = replace(
+                x, args=self._frozen(self._hoist_args(x.args, callee, pre, loc), callee, pre, loc)
+            )
             if top and x is e:
                 return call
-            res = callee.symbol(callee.result) if callee.result else None
-            if res is None or res.rank:
+            if res is None:
                 raise FortranADError(
                     loc, f"function '{x.name}' with an array result is not supported yet"
                 )
@@ -216,7 +248,8 @@ class _Hoister:
             new: ir.Stmt = replace(s, value=value)
         elif isinstance(s, ir.CallStmt) and self.program.get(s.name) is not None:
             callee = self.program.get(s.name).routine
-            new = replace(s, args=self._hoist_args(s.args, callee, pre, s.loc))
+            args = self._hoist_args(s.args, callee, pre, s.loc)
+            new = replace(s, args=self._frozen(args, callee, pre, s.loc))
         else:
             return None
         if pre and s.label:

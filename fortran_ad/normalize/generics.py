@@ -12,6 +12,8 @@ from dataclasses import replace
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.symbols import component
+from fortran_ad.ir.types import Typer
 from fortran_ad.ir.walk import map_expr, subexprs
 
 INT1 = ir.Literal("1", "integer")
@@ -21,10 +23,13 @@ def resolve_generics(files: list[ir.SourceFile]) -> list[ir.SourceFile]:
     generics: dict[str, tuple[str, ...]] = {}
     routines: dict[str, ir.Routine] = {}
     modules: dict[str, ir.Module] = {}
+    types: dict[str, ir.TypeDef] = {}
     for f in files:
         for unit in f.units:
             specs = unit.spec if isinstance(unit, ir.Module | ir.Routine) else ()
             for item in specs:
+                if isinstance(item, ir.TypeDef):
+                    types[item.name] = item
                 if isinstance(item, ir.Interface) and item.name is not None:
                     generics[item.name] = generics.get(item.name, ()) + item.procedures
             if isinstance(unit, ir.Module):
@@ -42,38 +47,40 @@ def resolve_generics(files: list[ir.SourceFile]) -> list[ir.SourceFile]:
         for unit in f.units:
             if isinstance(unit, ir.Module):
                 mod_syms = {s.name: s for s in unit.symbols}
-                rs = tuple(_routine(r, generics, routines, mod_syms) for r in unit.routines)
+                rs = tuple(_routine(r, generics, routines, mod_syms, types) for r in unit.routines)
                 unit = replace(unit, routines=rs)
             elif isinstance(unit, ir.Routine):
-                unit = _routine(unit, generics, routines, {})
+                unit = _routine(unit, generics, routines, {}, types)
             units.append(unit)
         out.append(replace(f, units=tuple(units)))
     return out
 
 
-def _routine(r: ir.Routine, generics, routines, outer: dict) -> ir.Routine:
+def _routine(r: ir.Routine, generics, routines, outer: dict, types) -> ir.Routine:
     syms = {**outer, **{s.name: s for s in r.symbols}}
-    resolver = _Resolver(generics, routines, syms)
+    resolver = _Resolver(generics, routines, syms, types)
     from fortran_ad.normalize.constructs import map_body_exprs
 
     def stmt(s: ir.Stmt) -> list[ir.Stmt] | None:
         if isinstance(s, ir.CallStmt) and s.name in generics:
-            return [replace(s, name=resolver.specific(s.name, s.args, s.loc))]
+            name = resolver.specific(s.name, s.args, s.loc)
+            return [replace(s, name=name, spelled=_spelling(name, s))]
         return None
 
     from fortran_ad.ir.walk import map_body
 
     body = map_body(r.body, stmt)
     body = map_body_exprs(body, lambda e: resolver.expr(e, r.loc))
-    contains = tuple(_routine(c, generics, routines, syms) for c in r.contains)
+    contains = tuple(_routine(c, generics, routines, syms, types) for c in r.contains)
     return replace(r, body=body, contains=contains)
 
 
 class _Resolver:
-    def __init__(self, generics, routines, syms) -> None:
+    def __init__(self, generics, routines, syms, types: dict[str, ir.TypeDef]) -> None:
         self.generics = generics
         self.routines = routines
         self.syms = syms
+        self.types = types  # derived types by name
 
     def expr(self, e: ir.Expr, loc) -> ir.Expr:
         if not any(isinstance(x, ir.Call) and x.name in self.generics for x in subexprs(e)):
@@ -82,7 +89,8 @@ class _Resolver:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if isinstance(x, ir.Call) and x.name in self.generics:
                 args = tuple(map_expr(a, fn) for a in x.args)
-                return ir.Call(self.specific(x.name, args, loc), args)
+                name = self.specific(x.name, args, loc)
+                return ir.Call(name, args, _spelling(name, x))
             return None
 
         return map_expr(e, fn)
@@ -137,36 +145,37 @@ class _Resolver:
         return score
 
     def _type_rank(self, e: ir.Expr) -> tuple[ir.TypeSpec | None, int]:
-        if isinstance(e, ir.Literal):
-            return ir.TypeSpec(e.type, _literal_kind(e)), 0
-        if isinstance(e, ir.Name | ir.ArrayRef):
-            sym = self.syms.get(e.name)
-            if sym is None:
-                return None, 0
-            if isinstance(e, ir.Name):
-                return sym.type, sym.rank
-            return sym.type, sum(isinstance(s, ir.Range) for s in e.subs)
-        if isinstance(e, ir.Paren | ir.UnOp):
-            return self._type_rank(e.expr if isinstance(e, ir.Paren) else e.operand)
-        if isinstance(e, ir.BinOp):
-            (tl, rl), (tr, rr) = self._type_rank(e.left), self._type_rank(e.right)
-            t = tl if tl is not None and tl.is_real else tr if tr is not None else tl
-            return t, max(rl, rr)
-        return None, 0
+        """The declared type and rank of an actual argument (ir/types.py); components
+        ``y%a`` by their type's declaration. Unknown: (None, 0)."""
+        t = Typer(self.lookup, self.function_result).of(e)
+        return (t.spec, t.rank) if t is not None else (None, 0)
+
+    def lookup(self, name: str) -> ir.Symbol | None:
+        if "%" in name:
+            base, *parts = name.split("%")
+            return component(self.syms.get(base), parts, self.types)
+        return self.syms.get(name)
+
+    def function_result(self, name: str) -> ir.Symbol | None:
+        r = self.routines.get(name)
+        if r is None or r.kind != "function":
+            return None
+        return r.symbol(r.result or r.name)
 
 
-def _literal_kind(e: ir.Literal) -> str | None:
-    if e.type == "real" and "_" in e.text:
-        return e.text.rsplit("_", 1)[1]
-    if e.type == "real" and "d" in e.text.lower():
-        return "8"
-    return None
+def _spelling(specific: str, call: ir.Call | ir.CallStmt) -> ir.Spelling:
+    """The generic as the source wrote it (a USE rename's local name, see scoping.py)."""
+    before = call.spelled
+    written = before.name if before is not None and before.specific == call.name else call.name
+    return ir.Spelling(specific, written)
 
 
 def _compatible(actual: ir.TypeSpec, dummy: ir.TypeSpec) -> int | None:
     """None: different types; 0: same kind; 2: kinds spelled differently (maybe equal)."""
 
     def family(t: ir.TypeSpec) -> str:
+        if t.base.startswith(("type(", "class(")):  # TYPE(t) actual, CLASS(t) dummy
+            return t.base.split("(", 1)[1]
         return "real" if t.is_real else t.base
 
     if family(actual) != family(dummy):
@@ -174,3 +183,26 @@ def _compatible(actual: ir.TypeSpec, dummy: ir.TypeSpec) -> int | None:
     ka = actual.kind if actual.base != "double precision" else "8"
     kd = dummy.kind if dummy.base != "double precision" else "8"
     return 0 if ka is None or kd is None or ka == kd else 2
+
+
+def best_match(
+    options: list[tuple[str, tuple[ir.Expr, ...]]],
+    routines: dict[str, ir.Routine],
+    syms: dict[str, ir.Symbol],
+    loc,
+    what: str,
+) -> int:
+    """Index of the (specific, full actual arguments) pair that matches best, as a generic
+    interface's specific is chosen; none or several equally: a located error."""
+    resolver = _Resolver({}, routines, syms)
+    found = sorted(
+        (score, k)
+        for k, (name, args) in enumerate(options)
+        if (score := resolver._match(routines[name], args)) is not None
+    )
+    if not found or (len(found) > 1 and found[0][0] == found[1][0]):
+        names = ", ".join(n for n, _ in options)
+        raise FortranADError(
+            loc, f"{what}: {'no specific' if not found else 'several specifics'} of {names} match"
+        )
+    return found[0][1]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from fortran_ad.ad.rules import real_literal
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.intrinsic_table import TABLE
 from fortran_ad.ir.walk import map_expr
 
 REDUCTIONS = frozenset("sum product maxval minval count any all".split())
@@ -44,22 +45,14 @@ def _args(call: ir.Call, names: tuple[str, ...], loc) -> dict[str, ir.Expr]:
     return out
 
 
-SIGNATURES = {
-    "sum": ("array", "dim", "mask"),
-    "product": ("array", "dim", "mask"),
-    "maxval": ("array", "dim", "mask"),
-    "minval": ("array", "dim", "mask"),
-    "count": ("mask", "dim"),
-    "any": ("mask", "dim"),
-    "all": ("mask", "dim"),
-    "transpose": ("matrix",),
-    "spread": ("source", "dim", "ncopies"),
-    "cshift": ("array", "shift", "dim"),
-    "eoshift": ("array", "shift", "boundary", "dim"),
-    "reshape": ("source", "shape"),
-    "dot_product": ("vector_a", "vector_b"),
-    "matmul": ("matrix_a", "matrix_b"),
-}
+# the arguments the lowering supports: the first ones of each intrinsic, named as the
+# standard names them (ir/intrinsic_table.py)
+_SUPPORTED_ARGS = {
+    "sum": 3, "product": 3, "maxval": 3, "minval": 3, "count": 2, "any": 2, "all": 2,
+    "transpose": 1, "spread": 3, "cshift": 3, "eoshift": 4, "reshape": 2, "dot_product": 2,
+    "matmul": 2,
+}  # fmt: skip
+SIGNATURES = {name: TABLE[name].args[:n] for name, n in _SUPPORTED_ARGS.items()}
 
 
 def _dim(value: ir.Expr | None, loc, name: str) -> int:

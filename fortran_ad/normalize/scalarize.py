@@ -14,13 +14,11 @@ from dataclasses import dataclass
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.intrinsic_table import of_class
+from fortran_ad.ir.types import Typer
 from fortran_ad.ir.walk import children, map_expr, names_in
 
-ELEMENTAL = frozenset(
-    "sqrt exp log log10 sin cos tan asin acos atan atan2 sinh cosh tanh abs sign max min mod "
-    "modulo dim real dble float int nint floor ceiling aint anint merge dsqrt dexp dlog dsin "
-    "dcos dabs dsign dmax1 dmin1 amax1 amin1".split()
-)
+ELEMENTAL = of_class("elemental")  # the elemental intrinsics (ir/intrinsic_table.py)
 # array functions whose statements stay as written (passive code only; the AD refuses them
 # on active data): their results are not elementwise in any operand
 KEEP = frozenset("maxloc minloc findloc pack unpack shape".split())
@@ -53,12 +51,14 @@ class Scalarizer:
     """Works for one routine; ``new_symbols`` collects the loop indices and temporaries."""
 
     keep_matmul = False  # normalize_routine's: MATMUL statements ad/matmul.py differentiates
+    array_results: frozenset[str] = frozenset()  # user functions with an array result
     in_parallel: frozenset[int] | set[int] = frozenset()  # ids of statements in parallel loops
 
     def __init__(self, lookup, namer, elemental: set[str]):
         from fortran_ad.normalize.intrinsics import ArrayIntrinsics
 
         self._lookup = lookup  # name -> Symbol | None
+        self.functions = None  # name -> result Symbol of a function of the program
         self.namer = namer
         self.elemental = ELEMENTAL | elemental  # intrinsic and user ELEMENTAL functions
         self.new_symbols: list[ir.Symbol] = []
@@ -166,9 +166,9 @@ class Scalarizer:
             return True
 
     def type_of(self, e: ir.Expr) -> ir.TypeSpec | None:
-        from fortran_ad.normalize.types import expr_type
-
-        return expr_type(e, self.lookup)
+        """The declared-style type of ``e`` (for temporaries), by ir/types.py."""
+        t = Typer(self.lookup, self.functions).of(e)
+        return t.spec if t is not None else None
 
     # -- element access ----------------------------------------------------------------------
     def element(self, e: ir.Expr, it: Iter, loc) -> ir.Expr:
@@ -305,6 +305,19 @@ class Scalarizer:
             body[0] = replace(body[0], label=None)
         return [*pre, *body, *post]
 
+    def _array_valued_keep(self, e: ir.Expr) -> bool:
+        """Does ``e`` call a KEEP function with an array (or unknown) result? ``maxloc(x, 1)``
+        of a vector is a scalar and leaves the statement to be scalarized."""
+        from fortran_ad.ir.walk import subexprs
+
+        typer = Typer(self.lookup, self.functions)
+        for x in subexprs(e):
+            if isinstance(x, ir.Call) and x.name in KEEP:
+                t = typer.of(x)
+                if t is None or t.rank > 0:
+                    return True
+        return False
+
     def _keeps_matmul(self, s: ir.Assign) -> bool:
         from fortran_ad.ad.matmul_form import has_matmul, match
 
@@ -328,8 +341,15 @@ class Scalarizer:
     def _assign(self, s: ir.Assign, mask: ir.Expr | None = None) -> list[ir.Stmt]:
         from fortran_ad.normalize.overlap import order
 
-        if _calls(s.value, KEEP) and mask is None:
+        if self._array_valued_keep(s.value) and mask is None:
             return [s]  # passive array functions: left as written (the AD refuses them if active)
+        if isinstance(s.value, ir.Call) and s.value.name in self.array_results:
+            if mask is not None:
+                raise FortranADError(
+                    s.loc, f"function '{s.value.name}' with an array result under a WHERE mask "
+                    "is not supported yet", "assign its result to a temporary array first"
+                )  # fmt: skip
+            return [s]  # c = f(x): the whole result at once (ad/ calls f's derivative once)
         if mask is None and self.keep_matmul and self._keeps_matmul(s):
             return [s]  # a library call the AD differentiates as a whole (ad/matmul.py)
         pre, value = self.intr.hoist(s.value, s.loc)
@@ -357,12 +377,6 @@ class Scalarizer:
 
 def _values(args) -> list[ir.Expr]:
     return [a.value if isinstance(a, ir.Keyword) else a for a in args]
-
-
-def _calls(e: ir.Expr, names: frozenset[str]) -> bool:
-    from fortran_ad.ir.walk import subexprs
-
-    return any(isinstance(x, ir.Call) and x.name in names for x in subexprs(e))
 
 
 def _guard(cond: ir.Expr | None, s: ir.Stmt) -> ir.Stmt:

@@ -1,8 +1,9 @@
 """Statement functions (``F(A, B) = A*A + SIN(B)`` at the top of the executable part) are
 inlined: every reference ``F(x, y)`` becomes ``(x)*(x) + SIN((y))`` with the actual
 arguments in parentheses, and the definitions go. fparser reads a definition as an
-assignment to an element of an undeclared array; it is one when its name is not an array and
-its arguments are plain names. Later definitions may use earlier ones (inlined in order).
+assignment to an element of an undeclared array; it is one when its name is not an array (local,
+host- or use-associated: ``lookup``), not a component (``s%a(i) = ...``) and its arguments are
+plain names. Later definitions may use earlier ones (inlined in order).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import map_expr
 
 
-def inline_statement_functions(r: ir.Routine) -> ir.Routine:
+def inline_statement_functions(r: ir.Routine, lookup=None) -> ir.Routine:
     defs: dict[str, tuple[tuple[str, ...], ir.Expr]] = {}
     rest = list(r.body)
     while rest:
@@ -21,7 +22,7 @@ def inline_statement_functions(r: ir.Routine) -> ir.Routine:
         if isinstance(s, ir.Comment):
             rest.pop(0)
             continue
-        if not _is_definition(s, r):
+        if not _is_definition(s, r, lookup):
             break
         assert isinstance(s, ir.Assign) and isinstance(s.target, ir.ArrayRef)
         params = tuple(a.name for a in s.target.subs)  # type: ignore[union-attr]
@@ -37,10 +38,14 @@ def inline_statement_functions(r: ir.Routine) -> ir.Routine:
     return replace(r, body=comments + body)
 
 
-def _is_definition(s: ir.Stmt, r: ir.Routine) -> bool:
+def _is_definition(s: ir.Stmt, r: ir.Routine, lookup=None) -> bool:
     if not isinstance(s, ir.Assign) or not isinstance(s.target, ir.ArrayRef):
         return False
+    if "%" in s.target.name or s.target.head:
+        return False
     sym = r.symbol(s.target.name)
+    if sym is None and lookup is not None:
+        sym = lookup(s.target.name)
     if sym is not None and sym.rank:
         return False
     return all(isinstance(a, ir.Name) for a in s.target.subs)

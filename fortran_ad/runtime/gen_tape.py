@@ -1,7 +1,8 @@
 """Generate ``fad_tape.f90``, the run-time tape module used by generated adjoint code.
 
 The module is highly repetitive (five base types times ranks 0..5, push and pop), so it is
-generated rather than written by hand. Run::
+generated rather than written by hand (``tape_types.py`` lists the types; other types, kinds
+and ranks go to a module generated on demand, ``gen_tape_ext.py``). Run::
 
     python fortran_ad/runtime/gen_tape.py            # rewrites fad_tape.f90 next to this file
     python fortran_ad/runtime/gen_tape.py OUT.f90    # writes somewhere else
@@ -14,34 +15,16 @@ file also carries ``module fad_revolve`` (binomial checkpoint schedules), copied
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-MAX_RANK = 5
+from fortran_ad.runtime.tape_types import BASE_TYPES, BaseType
+from fortran_ad.runtime.tape_types import CORE_MAX_RANK as MAX_RANK
+
 DEFAULT_LIMIT = 4 * 1024**3  # 4 GiB
 MIN_CAPACITY = 1024  # elements allocated on the first push to a stack
 # innermost iterations below which a parallel region costs more than it saves (a fork/join is
 # a few microseconds, an iteration a few nanoseconds): ad/parallel_auto.py's IF clauses
 OMP_MIN_WORK = 32768
-
-
-@dataclass(frozen=True)
-class BaseType:
-    """One tape stack: a Fortran base type with its own growable buffer."""
-
-    tag: str  # suffix of procedure and variable names
-    decl: str  # Fortran type-spec
-    name: str  # human-readable name used in error messages
-    mold: str  # a constant of the type, for storage_size
-
-
-BASE_TYPES: tuple[BaseType, ...] = (
-    BaseType("r4", "real(real32)", "real32", "0.0_real32"),
-    BaseType("r8", "real(real64)", "real64", "0.0_real64"),
-    BaseType("i4", "integer(int32)", "int32", "0_int32"),
-    BaseType("i8", "integer(int64)", "int64", "0_int64"),
-    BaseType("l", "logical", "logical", ".false."),
-)
 
 
 def _proc(kind: str, t: BaseType, rank: int) -> str:
