@@ -20,7 +20,8 @@ same sum. Independent means, per variable the loop writes:
 - a scalar that every iteration assigns before reading it: ``lastprivate``.
 
 The loop body must be plain assignments (no calls, tape operations or branches). Since its
-iterations may then run in any order, the loop also runs forwards again.
+iterations may then run in any order, the loop also runs forwards again, provided the scalars
+it leaves behind can be given the values of the plain backward loop (ad/forwards.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from fortran_ad.ad.forwards import run_forwards
 from fortran_ad.ad.rules import real_literal
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import children, subexprs, var_of
@@ -137,10 +139,8 @@ def vectorize(
         elif kind == "elements":  # gfortran cannot tell the designators apart: say so
             several = True
     if commuting:  # any order gives the same sums: forwards, but no simd (lanes would clash)
-        start, stop, step = forward
-        if step is not None:
-            return None
-        return [], replace(loop, start=start, stop=stop, step=None), []
+        ran = run_forwards(loop, private, forward)
+        return None if ran is None else ([], ran[0], ran[1])
     if not reductions and not several:
         return None
     from fortran_ad.ad import reduce
@@ -178,9 +178,9 @@ def _finish(loop: ir.Do, names: list[str], private: list[str], forward: tuple, p
     if private:
         text += f" lastprivate({', '.join(private)})"
     loop = replace(loop, directives=(text,))
-    start, stop, step = forward
-    if step is None:
-        loop = replace(loop, start=start, stop=stop, step=None)
+    ran = run_forwards(loop, private, forward)  # else backwards: lastprivate is iteration lo
+    if ran is not None:
+        loop, post = ran[0], [*post, *ran[1]]
     return pre, loop, post
 
 
