@@ -265,8 +265,8 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
         return "mixed"
     if isinstance(first, ir.Name) and same:
         for s in assigns:  # the first statement that mentions v must define it from others
-            if _refs(s.value, v):
-                return None
+            if _refs(s.value, v) or _mentions_in_subscripts(s.target, v):
+                return None  # (a subscript of a target reads it too)
             if s.target == first:
                 return "private"
     return None

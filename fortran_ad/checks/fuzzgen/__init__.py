@@ -19,7 +19,7 @@ strategy (shrinks toward fewer, simpler statements). ``run_fuzz`` checks many pr
 ``fortran_ad.api.check`` in parallel (``scripts/fuzz.py`` is its command line).
 """
 
-from fortran_ad.checks.fuzzgen.base import FEATURES, NMAX, NMIN, R
+from fortran_ad.checks.fuzzgen.base import FEATURES, NMAX, NMIN, OPT_IN, R
 from fortran_ad.checks.fuzzgen.program import FuzzProgram, generate, programs
 from fortran_ad.checks.fuzzgen.run import FuzzResult, run_fuzz
 
@@ -27,6 +27,7 @@ __all__ = [
     "FEATURES",
     "NMAX",
     "NMIN",
+    "OPT_IN",
     "R",
     "FuzzProgram",
     "FuzzResult",

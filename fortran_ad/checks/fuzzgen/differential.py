@@ -30,6 +30,7 @@ from fortran_ad.driver import Options, load
 from fortran_ad.ir import nodes as ir
 
 RTOL = 1e-12
+FLAGS = ("-O0", "-fcheck=all")  # fast to build; both variants see the same compiler
 PLAIN = "none"  # the reference: no loop rewrite
 
 
@@ -160,7 +161,7 @@ class _Build:
 
     def run(self, specs: Sequence[str]) -> tuple[dict[int, dict[str, list[float]]], str]:
         """Values per variant (``{}`` and the reason when generation or the build failed)."""
-        from fortran_ad.checks.run import FLAGS, _compiler
+        from fortran_ad.checks.run import _compiler
 
         texts: dict[str, str] = {}
         for k, spec in enumerate(specs):
@@ -182,14 +183,16 @@ class _Build:
         sizes = {k.lower(): v for k, v in self.opts.sizes.items()}
         drv = _driver(self.routine, header, sizes, len(specs), self.module)
         self.folder.mkdir(parents=True, exist_ok=True)
-        paths = [self.source.resolve()]
-        for name in ["fad_tape.f90", *[n for n in texts if n != "fad_tape.f90"]]:
-            if name in texts and not name.endswith(".h"):
-                (self.folder / name).write_text(texts[name])
+        fc = _compiler()
+        tape = _tape(fc, texts.pop("fad_tape.f90"))
+        paths = [tape / "fad_tape.o", self.source.resolve()]
+        for name, text in texts.items():
+            if not name.endswith(".h"):
+                (self.folder / name).write_text(text)
                 paths.append(self.folder / name)
         (self.folder / "fad_diff.f90").write_text(drv)
         paths.append(self.folder / "fad_diff.f90")
-        cmd = [_compiler(), *FLAGS, "-o", "fad_diff", *map(str, paths)]
+        cmd = [fc, *FLAGS, "-I", str(tape), "-o", "fad_diff", *map(str, paths)]
         proc = subprocess.run(cmd, cwd=self.folder, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
             return {}, "build failed:\n" + (proc.stdout + proc.stderr)[-3000:]
@@ -199,6 +202,26 @@ class _Build:
         if run.returncode != 0:
             return {}, f"run failed (exit {run.returncode}):\n{run.stderr[-3000:]}"
         return _parse(run.stdout), ""
+
+
+def _tape(fc: str, text: str) -> Path:
+    """A folder with the tape runtime compiled (object and modules), one per text."""
+    import contextlib
+    import hashlib
+    import os
+    import tempfile
+
+    key = hashlib.sha1(text.encode()).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"fortran-ad-diff-tape-{key}"
+    if (folder / "fad_tape.o").exists():
+        return folder
+    work = Path(tempfile.mkdtemp(prefix="fortran-ad-diff-tape-"))
+    (work / "fad_tape.f90").write_text(text)
+    cmd = [fc, *FLAGS, "-c", "fad_tape.f90", "-o", "fad_tape.o"]
+    subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600, check=True)
+    with contextlib.suppress(OSError):  # another process may have been first
+        os.rename(work, folder)
+    return folder
 
 
 def _header(texts: Mapping[str, str], head: str) -> list[str] | None:
