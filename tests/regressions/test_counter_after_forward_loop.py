@@ -54,6 +54,46 @@ def test_counter_read_after_inner_loop(tmp_path: Path, checkpoint: str, body: st
     assert report.ok, report.table()
 
 
+REDUCTION = """\
+module counters
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  subroutine head(n, x, w, y)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(2*n + 2), w
+    real(dp), intent(out) :: y
+    real(dp) :: p(n), t(n, 4)
+    integer :: i, m, cnt
+    cnt = 1
+    do i = 1, n
+      p(i) = 2*x(cnt)*x(cnt)
+      do m = 1, 4
+        t(i, m) = w*x(m)*cnt
+        cnt = cnt + 1
+      end do
+      cnt = cnt - 3
+    end do
+    y = sum(p*p) + sum(t*t)
+  end subroutine head
+end module counters
+"""
+
+
+@pytest.mark.gfortran
+@pytest.mark.parametrize("checkpoint", ["ilp", "store-all"])
+def test_counter_in_simd_reduction_loop(tmp_path: Path, checkpoint: str) -> None:
+    """The sibling through the simd directive: the backward m loop is a reduction into wb
+    with ``lastprivate(cnt)``, run forwards; ``cnt`` must be the m = 1 value afterwards."""
+    src = tmp_path / "counters.f90"
+    src.write_text(REDUCTION)
+    report = api.check(
+        src, wrt="x,w", of="y", head="head", sizes={"n": 3}, modes=("reverse",),
+        checkpoint=checkpoint,
+    )  # fmt: skip
+    assert report.ok, report.table()
+
+
 @pytest.mark.gfortran
 def test_counter_loop_with_runtime_bounds(tmp_path: Path) -> None:
     """Inner loop bounds known only at run time: the restore after it is guarded."""

@@ -209,13 +209,13 @@ def generate(
     return build_program(RandomChooser(seed), seed, suffix, exclude, include)
 
 
-def programs(exclude: frozenset[str] = frozenset()) -> Any:
+def programs(exclude: frozenset[str] = frozenset(), include: frozenset[str] = frozenset()) -> Any:
     """Hypothesis strategy of FuzzProgram; shrinking simplifies the program."""
     from hypothesis import strategies as st
 
     @st.composite
     def _programs(draw: Callable[[Any], Any]) -> FuzzProgram:
-        return build_program(DrawChooser(draw), exclude=exclude)
+        return build_program(DrawChooser(draw), exclude=exclude, include=include)
 
     return _programs()
 
