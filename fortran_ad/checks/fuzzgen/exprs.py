@@ -102,9 +102,9 @@ class ExprGen:
             (f"nint(0.37_dp*real({idx}, dp))", 0, round(0.37 * 3 * NMAX) + 1),
             ("int(0.5_dp*real(n, dp))", nlo // 2, nhi // 2),
             (f"count([{idx} > 2, n > 6, .true.])", 1, 3),
-            (f"maxloc([2, {idx}, 3], 1)", 1, 3),
-            (f"minloc([{idx}, 1, 2], 1)", 1, 3),
         ]
+        if "loc-intrinsic" not in self.exclude:
+            forms += [(f"maxloc([2, {idx}, 3], 1)", 1, 3), (f"minloc([{idx}, 1, 2], 1)", 1, 3)]
         if arrays:
             v = self.ch.choice(arrays)
             forms += [

@@ -97,20 +97,20 @@ def check_batch(
     if modes:
         status, detail = _check([path], "fuzz_batch", b.wrt, b.of, b.sizes, b.ranges, modes)
     diff = _differential(path, b, folder) if differential else {}
-    fired = tuple(sorted(diff.pop(-1, ("", (), {}))[2].items()))
+    fired = tuple(sorted(diff.pop(-1, ("", (), {}, ""))[2].items()))
     each = (time.perf_counter() - start) / len(seeds)
     if status == "passed":
         out = [FuzzResult(s, "passed", "", each) for s in seeds]
         for k, s in enumerate(seeds):
             if s in diff:
-                out[k] = FuzzResult(s, "differs", diff[s][0], each, diff[s][1])
+                out[k] = FuzzResult(s, diff[s][3], diff[s][0], each, diff[s][1])
         return [replace(out[0], fired=fired), *out[1:]]
     alone = [
         check_program(generate(s, exclude, "", include), folder / f"alone_{s}", modes)
         for s in seeds
     ]
     alone = [
-        FuzzResult(r.seed, "differs", diff[r.seed][0], r.seconds, diff[r.seed][1])
+        FuzzResult(r.seed, diff[r.seed][3], diff[r.seed][0], r.seconds, diff[r.seed][1])
         if r.status == "passed" and r.seed in diff
         else r
         for r in alone
@@ -122,9 +122,13 @@ def check_batch(
     return alone
 
 
-def _differential(path: Path, b: Batch, folder: Path) -> dict[int, tuple[str, tuple, dict]]:
-    """Per seed whose arguments differ: (detail, guilty rewrites, {}); key -1: the counts of
-    the rewrites that fired. An error of the comparison itself counts for every seed."""
+Diff = tuple[str, tuple, dict, str]
+
+
+def _differential(path: Path, b: Batch, folder: Path) -> dict[int, Diff]:
+    """Per seed whose arguments differ: (detail, guilty rewrites, {}, "differs"); key -1: the
+    counts of the rewrites that fired. A variant that fails to generate, build or run: status
+    "error", for every seed (the programs of one batch share the build)."""
     import re
 
     from fortran_ad.checks.fuzzgen.differential import differential
@@ -135,14 +139,15 @@ def _differential(path: Path, b: Batch, folder: Path) -> dict[int, tuple[str, tu
         import traceback
 
         why = f"differential check crashed:\n{traceback.format_exc()}"
-        return {**{p.seed: (why, (), {}) for p in b.programs}, -1: ("", (), {})}
-    out: dict[int, tuple[str, tuple, dict]] = {-1: ("", (), dict(d.fired))}
+        return {**{p.seed: (why, (), {}, "error") for p in b.programs}, -1: ("", (), {}, "")}
+    out: dict[int, Diff] = {-1: ("", (), dict(d.fired), "")}
     if d.status == "agree":
         return out
     seeds = {int(m.group(1)) for w in d.where for m in [re.search(r"_(\d+)b?$", w)] if m}
     for p in b.programs:
         if p.seed in seeds or not seeds:
-            out[p.seed] = (f"differential ({d.status}): {d.detail}", d.guilty, {})
+            status = "differs" if d.status == "differ" else "error"
+            out[p.seed] = (f"differential ({d.status}): {d.detail}", d.guilty, {}, status)
     return out
 
 

@@ -55,7 +55,13 @@ class Gen(ExprGen):
             kinds += ["int"]
             if depth > 0 and len(loops) < 3 and "input-counter" not in self.exclude:
                 kinds += ["counter"]
+        if depth > 0 and "kernels" not in self.exclude:
+            kinds += ["kernel"]
         k = self.ch.choice(kinds)
+        if k == "kernel":
+            from fortran_ad.checks.fuzzgen.kernels import kernel
+
+            return kernel(self, r, loops, ind)
         if k == "counter":
             return self.counter(r, loops, ind)
         if k == "int":
