@@ -9,7 +9,10 @@ the statements before the loop read them after it (MITgcm's input counters: read
 of the wrong iteration silently updates the wrong element of an adjoint).
 
 Precondition (what ``settle`` checks): for each such scalar, its last assignment in the body
-reads only the loop index and variables the loop does not write. Then, after the forward run,
+reads only the loop index and variables the loop does not write, or the scalar is a
+temporary of one statement's adjoint (``fad_tmpb<k>``, ``fad_aliasb<k>``: ``deriv_temp`` in
+ad/adjoint.py, defined before every read within that statement's adjoint, so its value after
+the loop is never read). Then, after the forward run,
 the same assignment with the index set to ``lo`` gives the scalar the value the plain backward
 loop ends with (guarded by ``lo <= hi``: an empty loop leaves the scalar alone). Otherwise the
 loop keeps its backward order.
@@ -17,22 +20,30 @@ loop keeps its backward order.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from fortran_ad.ad.rules import wrap
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import map_expr, names_in, var_of
 
+STATEMENT_LOCAL = re.compile(r"fad_(?:tmpb|aliasb)\d+")
 
-def settle(loop: ir.Do, private: list[str], forward: tuple) -> list[ir.Stmt] | None:
+
+def settle(
+    loop: ir.Do, private: list[str], forward: tuple, temps: frozenset[str] = frozenset()
+) -> list[ir.Stmt] | None:
     """Statements after ``loop`` run forwards (bounds ``forward``, unit step) that leave each
-    scalar of ``private`` as the plain backward loop leaves it; None when impossible."""
+    scalar of ``private`` as the plain backward loop leaves it; None when impossible.
+    ``temps``: the routine's generated temporaries (statement-local ones need nothing)."""
     assigns = [s for s in loop.body if isinstance(s, ir.Assign)]
     written = {var_of(s.target.name) for s in assigns} | {loop.var}
     start, stop, _ = forward
     out: list[ir.Stmt] = []
     index = ir.Name(loop.var)
     for v in private:
+        if v in temps and STATEMENT_LOCAL.fullmatch(v):
+            continue
         last = [s for s in assigns if isinstance(s.target, ir.Name) and s.target.name == v]
         if not last:
             return None
@@ -58,7 +69,7 @@ def _literal(e: ir.Expr) -> int | None:
 
 
 def run_forwards(
-    loop: ir.Do, private: list[str], forward: tuple
+    loop: ir.Do, private: list[str], forward: tuple, temps: frozenset[str] = frozenset()
 ) -> tuple[ir.Do, list[ir.Stmt]] | None:
     """``loop`` with the primal's (unit-step) bounds and the statements to put after it, or
     None when the loop must keep its order (a step other than 1, or a scalar ``settle``
@@ -66,7 +77,7 @@ def run_forwards(
     start, stop, step = forward
     if step is not None:
         return None
-    after = settle(loop, private, forward)
+    after = settle(loop, private, forward, temps)
     if after is None:
         return None
     return replace(loop, start=start, stop=stop, step=None), after

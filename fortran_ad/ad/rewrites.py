@@ -4,7 +4,8 @@ Every rewrite below turns the plain adjoint (per-iteration tape records, backwar
 statement at a time) into faster code that computes the same derivatives up to the rounding
 of sums taken in another order. Each states its precondition: what it assumes of the code it
 rewrites and why the result then equals the plain adjoint; the module named holds the full
-argument and the check. ``--no-loop-rewrites`` turns them all off; ``--rewrites=-simd,-gather``
+argument and the check. ``--no-loop-rewrites`` turns off all but the two that are not loop
+rewrites (common_record, first_writes); ``--rewrites=-simd,-gather``
 (``Options.rewrites``, ``api.check(rewrites=...)``) turns single ones off (``+name`` on) to
 bisect a disagreement between the adjoint with all rewrites and the plain one
 (fortran_ad/checks/fuzzgen/differential.py does that).
@@ -26,6 +27,7 @@ class Rewrite:
     name: str
     module: str
     precondition: str
+    loop: bool = True  # --no-loop-rewrites turns it off (the others: --rewrites=-name, none)
 
 
 REWRITES: tuple[Rewrite, ...] = (
@@ -46,6 +48,7 @@ REWRITES: tuple[Rewrite, ...] = (
         "A record every arm of an IF/ELSE makes first is made once before the IF. Assumes the "
         "condition does not read the recorded variable (the backward IF re-evaluates it after "
         "the restore, with the same value) and every arm's backward part starts with its pop.",
+        loop=False,
     ),
     Rewrite(
         "recompute",
@@ -63,6 +66,7 @@ REWRITES: tuple[Rewrite, ...] = (
         "recorded. Assumes the element's old value is undefined (local, unsaved, uninitialised, "
         "written only by plain element assignments whose regions provably do not overlap): no "
         "correct program reads it, so restoring it is moot.",
+        loop=False,
     ),
     Rewrite(
         "block_local",
@@ -152,9 +156,10 @@ FIRED: Counter[str] = Counter()
 
 
 def enabled(loop_rewrites: bool = True, spec: str = "") -> frozenset[str]:
-    """The rewrites on: all (or none without ``loop_rewrites``), then ``spec``'s changes in
-    order, comma separated: ``-name`` off, ``+name`` or ``name`` on, ``all``/``none``."""
-    on = set(NAMES) if loop_rewrites else set()
+    """The rewrites on: all (without ``loop_rewrites``: those not of loops, common_record and
+    first_writes), then ``spec``'s changes in order, comma separated: ``-name`` off,
+    ``+name`` or ``name`` on, ``all``/``none`` (none: the plain adjoint)."""
+    on = set(NAMES) if loop_rewrites else {r.name for r in REWRITES if not r.loop}
     for item in (x.strip().lower() for x in spec.split(",")):
         if not item:
             continue

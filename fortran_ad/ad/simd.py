@@ -154,7 +154,9 @@ def vectorize(
         elif kind == "elements":  # gfortran cannot tell the designators apart: say so
             several = True
     if commuting:  # any order gives the same sums: forwards, but no simd (lanes would clash)
-        ran = run_forwards(loop, private, forward) if rewrites.on(t, "forwards") else None
+        ran = None
+        if rewrites.on(t, "forwards"):
+            ran = run_forwards(loop, private, forward, frozenset(x.name for x in t.temps))
         rewrites.fired("forwards", ran is not None)
         return None if ran is None else ([], ran[0], ran[1])
     if not (reductions or several) or not rewrites.on(t, "simd"):
@@ -198,7 +200,9 @@ def _finish(t, loop: ir.Do, names: list[str], private: list[str], forward: tuple
         text += f" lastprivate({', '.join(private)})"
     loop = replace(loop, directives=(text,))
     rewrites.fired("simd")
-    ran = run_forwards(loop, private, forward) if rewrites.on(t, "forwards") else None
+    ran = None
+    if rewrites.on(t, "forwards"):
+        ran = run_forwards(loop, private, forward, frozenset(x.name for x in t.temps))
     rewrites.fired("forwards", ran is not None)  # else backwards: lastprivate is iteration lo
     if ran is not None:
         loop, post = ran[0], [*post, *ran[1]]
