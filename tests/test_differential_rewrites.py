@@ -56,7 +56,7 @@ def test_fuzz_batch_agrees_with_the_plain_adjoint(tmp_path: Path) -> None:
     assert {"simd", "forwards", "block_tape"} <= set(fired), fired
 
 
-def _old_rule(loop, private, forward):  # private scalars left with the last forward value
+def _old_rule(loop, private, forward, temps=frozenset()):  # scalars keep the last forward value
     return []
 
 
