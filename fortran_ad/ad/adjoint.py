@@ -274,10 +274,11 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.recomputed -= {id(x.original) for x in redo}
         if b_body and redo:  # the iteration's private scalars, before its adjoint statements
             b_body = [*(x.stmt for x in redo), *b_body]
-        if not b_body:
+        if not b_body:  # recomputed scalars keep their value from before the loop all the same
+            pre, post = [*map(push, kept)], [*map(pop, reversed(kept))]
             if s.var in self.needed:  # a passive loop still changes its (needed) index
-                return [push(ir.Name(s.var)), _replace_body(s, f_body)], [pop(ir.Name(s.var))]
-            return [_replace_body(s, f_body)], []
+                pre, post = [push(ir.Name(s.var)), *pre], [*post, pop(ir.Name(s.var))]
+            return [*pre, _replace_body(s, f_body)], post
         if self.depth == 0 and lc.eligible(self, s):
             self.candidates.append(lc.candidate(self, s, f_body))
             opt = self.periods.get(lc.loop_key(self, s))

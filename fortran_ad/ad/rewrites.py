@@ -57,7 +57,7 @@ REWRITES: tuple[Rewrite, ...] = (
         "recorded. Assumes each is assigned once per iteration, before any mention, from values "
         "unchanged between the loop's forward run and its reversal (or recomputed before it): "
         "the re-run gives the forward iteration's value; one push/pop around the loop keeps the "
-        "value from before it.",
+        "value from before it (also around a loop with no adjoint statements).",
     ),
     Rewrite(
         "first_writes",
