@@ -115,6 +115,8 @@ def check_batch(
         else r
         for r in alone
     ]
+    if differential:  # a program failing alone: bisect it alone too
+        alone = [_blame(r, exclude, include, folder) if r.status == "failed" else r for r in alone]
     alone[0] = replace(alone[0], fired=fired)
     if all(r.status == "passed" for r in alone):
         why = f"the batch of seeds {', '.join(map(str, seeds))} failed, each alone passes:\n"
@@ -123,6 +125,22 @@ def check_batch(
 
 
 Diff = tuple[str, tuple, dict, str]
+
+
+def _blame(r: FuzzResult, exclude: frozenset[str], include: frozenset[str], folder: Path):
+    """``r`` (a failed derivative check) with the rewrites the differential check blames, when
+    the plain adjoint of the program alone disagrees with the rewritten one."""
+    from fortran_ad.checks.fuzzgen.differential import differential
+
+    p = generate(r.seed, exclude, "", include)
+    where = folder / f"blame_{r.seed}"
+    try:
+        d = differential(p.write(where), p.head, p.wrt, p.of, {"n": p.n}, where / "differential")
+    except Exception:  # noqa: BLE001 - the failure stands as it is
+        return r
+    if d.status != "differ":
+        return r
+    return replace(r, detail=f"{r.detail}\ndifferential: {d.detail}", guilty=d.guilty)
 
 
 def _differential(path: Path, b: Batch, folder: Path) -> dict[int, Diff]:
