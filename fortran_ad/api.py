@@ -25,6 +25,14 @@ def _names(value: str | Sequence[str] | None) -> tuple[str, ...] | None:
     return tuple(v.strip().lower() for v in value if v.strip())
 
 
+def _rewrite_spec(value: str | Sequence[str]) -> str:
+    from fortran_ad.ad.rewrites import enabled
+
+    spec = value if isinstance(value, str) else ",".join(value)
+    enabled(True, spec)  # unknown names fail here
+    return spec
+
+
 def check(
     sources: str | Path | Sequence[str | Path],
     wrt: str | Sequence[str] = (),
@@ -44,6 +52,8 @@ def check(
     parallelize_adjoint: bool = False,
     omp_atomic: bool = False,
     gradient_only: bool = False,
+    loop_rewrites: bool = True,
+    rewrites: str | Sequence[str] = "",
 ) -> CheckReport:
     """Generate the derivatives of ``head`` and verify them numerically with gfortran.
 
@@ -57,7 +67,9 @@ def check(
     adjoints that need not leave the primal outputs (the check then skips that row). ``defines`` and
     ``include_dirs`` are the preprocessor's ``-D NAME[=VAL]`` and ``-I DIR``. With ``sample`` (a
     sample.toml or its folder), its case for ``head`` supplies defaults for all of these
-    (sources too, when ``sources`` is empty).
+    (sources too, when ``sources`` is empty). ``loop_rewrites=False`` checks the plain adjoint;
+    ``rewrites`` turns single loop rewrites off or on ("-simd,-gather" or a list, see
+    fortran_ad/ad/rewrites.py).
 
     Returns a ``CheckReport``: ``.ok``, ``.rows`` and ``.table()``; raises FortranADError for
     input the user must fix.
@@ -79,5 +91,7 @@ def check(
         parallelize_adjoint=parallelize_adjoint,
         omp_increments="atomic" if omp_atomic else "auto",
         gradient_only=gradient_only,
+        loop_rewrites=loop_rewrites,
+        rewrites=_rewrite_spec(rewrites),
     )
     return check_options(options, sample, ranges, modes, directions)

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
+from fortran_ad.ad.rewrites import NAMES, enabled
 from fortran_ad.checks.spec import MODES as CHECK_MODES
 from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, differentiate, roundtrip
 from fortran_ad.errors import FortranADError
@@ -193,6 +194,14 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         help="keep the per-iteration tape records and plain backward loops (no block "
         "records, no simd reductions; for comparison; the SDFG back end always does)",
     )
+    p.add_argument(
+        "--rewrites",
+        default="",
+        metavar="[+|-]NAME,...",
+        help="turn single loop rewrites of the adjoint off (-name) or on (+name) after "
+        "--no-loop-rewrites or the default (all on), e.g. --rewrites=-simd,-gather; names: "
+        f"{', '.join(NAMES)} (ad/rewrites.py states what each assumes)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -306,6 +315,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _rewrites(spec: str) -> str:
+    """``--rewrites`` checked against the registry (unknown names fail here)."""
+    enabled(True, spec)
+    return spec
+
+
 def _backend(args: argparse.Namespace) -> str:
     emit, backend = getattr(args, "emit", "fortran"), getattr(args, "backend", "fortran")
     if emit != "fortran" and backend == "dace":
@@ -343,6 +358,7 @@ def _run(args: argparse.Namespace) -> int:
         parallelize_adjoint=args.parallelize_adjoint,
         omp_increments=args.omp_increments,
         loop_rewrites=args.loop_rewrites,
+        rewrites=_rewrites(args.rewrites),
         gradient_only=args.gradient_only,
     )
     if options.gradient_only and options.backend != "fortran":

@@ -43,7 +43,8 @@ class Options:
 
     parallelize_adjoint: bool = False  # adjoints of loops proved parallel run in parallel
     omp_increments: str = "auto"  # auto (gather, reduction, atomic) | atomic (ad/parallel.py)
-    loop_rewrites: bool = True  # block tape records, simd reductions, fission (ad/block_tape.py)
+    loop_rewrites: bool = True  # the optional loop rewrites, all on or off (ad/rewrites.py)
+    rewrites: str = ""  # single ones on/off after that: "-simd,-gather" (ad/rewrites.py)
     gradient_only: bool = False  # reverse: the head's adjoint skips dead primal code (ad/liveness)
 
     @property

@@ -26,6 +26,7 @@ from fortran_ad.checks.fuzzgen import (
     FEATURES,
     NMAX,
     NMIN,
+    OPT_IN,
     FuzzProgram,
     FuzzResult,
     R,
@@ -86,6 +87,15 @@ def test_excluded_features_do_not_appear() -> None:
         assert not counter_subscript.search(src), src
         assert "y(1) = y(1) + 0.01_dp*x(n)" in src
         assert not re.search(r"\bkk\b", src), src
+        assert not re.search(r"\b(size|lbound|ubound|maxloc|minloc|nint|count)\(", src), src
+
+
+def test_opt_in_features_only_when_included() -> None:
+    """Integer intrinsics as divisors (a typing fix lands elsewhere) only with include=."""
+    divisor = re.compile(r"/\(?(size|lbound|ubound|maxloc|minloc|nint|int|count)\(")
+    assert OPT_IN.issubset(FEATURES)
+    assert not any(divisor.search(generate(s).source) for s in range(40))
+    assert any(divisor.search(generate(s, include=OPT_IN).source) for s in range(40))
 
 
 def test_suffix_renames_every_routine_and_the_module() -> None:

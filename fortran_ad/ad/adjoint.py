@@ -23,6 +23,7 @@ from fortran_ad.ad import (
     parallel,
     pointers,
     recompute,
+    rewrites,
     simd,
     tbr,
 )
@@ -101,9 +102,10 @@ class Reverse(RoutineAD, NeededAnalysis):
             f, b = self.stmt(s)
             fwd.extend(f)
             bwd[:0] = b
-        if getattr(getattr(self, "omp_options", None), "loop_rewrites", True):
-            bwd = column_updates.fuse(bwd)  # one pass per matrix for its rank-1 updates
-            bwd = handoff.fuse(self, bwd)  # zeroings left to the next gathered loop
+        if rewrites.on(self, "column_updates"):  # one pass per matrix for its rank-1 updates
+            bwd = rewrites.tracked("column_updates", bwd, column_updates.fuse(bwd))
+        if rewrites.on(self, "handoff"):  # zeroings left to the next gathered loop
+            bwd = rewrites.tracked("handoff", bwd, handoff.fuse(self, bwd))
         return fwd, bwd
 
     def stmt(self, s: ir.Stmt) -> Sweep:
@@ -262,8 +264,8 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         if parallel.wants(self, s):
             return parallel.reverse_loop(self, s)
-        rewrite = getattr(getattr(self, "omp_options", None), "loop_rewrites", True)
-        redo = recompute.plan(self, s) if rewrite else []
+        redo = recompute.plan(self, s) if rewrites.on(self, "recompute") else []
+        rewrites.fired("recompute", bool(redo))
         self.recomputed |= {id(x.original) for x in redo}
         self.depth += 1
         f_body, b_body = self.sweep(s.body)
@@ -272,10 +274,11 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.recomputed -= {id(x.original) for x in redo}
         if b_body and redo:  # the iteration's private scalars, before its adjoint statements
             b_body = [*(x.stmt for x in redo), *b_body]
-        if not b_body:
+        if not b_body:  # recomputed scalars keep their value from before the loop all the same
+            pre, post = [*map(push, kept)], [*map(pop, reversed(kept))]
             if s.var in self.needed:  # a passive loop still changes its (needed) index
-                return [push(ir.Name(s.var)), _replace_body(s, f_body)], [pop(ir.Name(s.var))]
-            return [_replace_body(s, f_body)], []
+                pre, post = [push(ir.Name(s.var)), *pre], [*post, pop(ir.Name(s.var))]
+            return [*pre, _replace_body(s, f_body)], post
         if self.depth == 0 and lc.eligible(self, s):
             self.candidates.append(lc.candidate(self, s, f_body))
             opt = self.periods.get(lc.loop_key(self, s))
@@ -308,7 +311,9 @@ class Reverse(RoutineAD, NeededAnalysis):
             post = [push(n) for n in names]
             restore = [pop(n) for n in reversed(names)]
         keep_index = s.var in self.free_loop_vars
-        h = block_tape.hoist(self, s, f_body, b_body, (start, stop, step), rewrite)
+        on = rewrites.on(self, "block_tape")
+        h = block_tape.hoist(self, s, f_body, b_body, (start, stop, step), on)
+        rewrites.fired("block_tape", h.b_body is not b_body)
         fwd = [
             *pre,
             *([push(ir.Name(s.var))] if keep_index else []),
@@ -320,7 +325,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         ]
         rstart, rstop, rstep = _reversed_bounds(start, stop, step)
         loop = ir.Do(s.var, rstart, rstop, rstep, tuple(h.b_body), None, loc=s.loc)
-        loops = simd.rewrite(self, loop, (start, stop, step)) if rewrite else [loop]
+        loops = simd.rewrite(self, loop, (start, stop, step))
         index = [pop(ir.Name(s.var))] if keep_index else []
         kept_back = [pop(x) for x in reversed(kept)]
         bwd = [self._note(s), *restore, *h.b_before, *loops, *h.b_after, *kept_back, *index]
@@ -358,7 +363,10 @@ class Reverse(RoutineAD, NeededAnalysis):
     def if_(self, s: ir.If) -> Sweep:
         arms = [self.sweep(b) for _, b in s.branches]
         else_arm = self.sweep(s.else_body) if s.else_body is not None else ([], [])
-        x, arms, else_arm = block_tape.common_record(s, arms, else_arm)  # once, before the IF
+        x = None
+        if rewrites.on(self, "common_record"):  # once, before the IF
+            x, arms, else_arm = block_tape.common_record(s, arms, else_arm)
+            rewrites.fired("common_record", x is not None)
         pre, post = ([push(x)], [pop(x)]) if x is not None else ([], [])
         if not any(b for _, b in arms) and not else_arm[1]:
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)

@@ -68,9 +68,13 @@ def rewrite(
         return None
     inner = _recorded(t, loop)
     if inner is not None:  # the loop around a gathered loop: gather both (ad/gather_nest.py)
-        from fortran_ad.ad import gather_nest
+        from fortran_ad.ad import gather_nest, rewrites
 
-        return gather_nest.rewrite(t, loop, forward, inner, scatter)
+        if not rewrites.on(t, "gather_nest"):
+            return None
+        nest = gather_nest.rewrite(t, loop, forward, inner, scatter)
+        rewrites.fired("gather_nest", nest is not None)
+        return nest
     parts = _parts(t, loop)
     if parts is None:
         return None

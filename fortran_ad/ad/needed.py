@@ -44,7 +44,13 @@ class NeededAnalysis:
                 mentioned |= names_in(e)
             if isinstance(s, ir.Opaque):
                 mentioned |= set(s.reads) | set(s.writes)
-        return out | element_first_writes(self)
+        from fortran_ad.ad import rewrites
+
+        if not rewrites.on(self, "first_writes"):
+            return out
+        elements = element_first_writes(self)
+        rewrites.fired("first_writes", bool(elements))
+        return out | elements
 
     # -- the needed set (fixpoint: control of reversed constructs adds names) ----------------
     def _needed(self) -> set[str]:

@@ -20,7 +20,8 @@ same sum. Independent means, per variable the loop writes:
 - a scalar that every iteration assigns before reading it: ``lastprivate``.
 
 The loop body must be plain assignments (no calls, tape operations or branches). Since its
-iterations may then run in any order, the loop also runs forwards again.
+iterations may then run in any order, the loop also runs forwards again, provided the scalars
+it leaves behind can be given the values of the plain backward loop (ad/forwards.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from fortran_ad.ad import rewrites
+from fortran_ad.ad.forwards import run_forwards
 from fortran_ad.ad.rules import real_literal
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import children, subexprs, var_of
@@ -45,17 +48,25 @@ def rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
     from fortran_ad.ad import gather
 
     scatter = _rewrite(t, loop, forward)
-    return gather.rewrite(t, loop, forward, scatter) or scatter
+    if not rewrites.on(t, "gather"):
+        return scatter
+    gathered = gather.rewrite(t, loop, forward, scatter)
+    return gathered if rewrites.fired("gather", bool(gathered)) else scatter
 
 
 def _rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
     from fortran_ad.ad import distinct, fission
 
     out: list[ir.Stmt] = []
-    if not (t.omp_depth or t.vector or loop.parallel is not None or loop.directives):
+    free = not (t.omp_depth or t.vector or loop.parallel is not None or loop.directives)
+    if free and rewrites.on(t, "distinct"):
         out, loop = distinct.hoist(t, loop)  # invariant reads of other elements
+        rewrites.fired("distinct", bool(out))
     vec = vectorize(t, loop, forward)
-    parts = fission.split(t, loop) if vec is None else None
+    parts = None
+    if vec is None and rewrites.on(t, "fission"):
+        parts = fission.split(t, loop)
+        rewrites.fired("fission", parts is not None)
     if vec is None and parts is None:  # overlapping increments: at least run forwards
         vec = vectorize(t, loop, forward, commute=True)
     if vec is not None:
@@ -76,6 +87,8 @@ def count_up(t: Reverse, loop: ir.Do) -> list[ir.Stmt]:
     from fortran_ad.ir.walk import names_in, walk_stmts
 
     one = ir.Literal("1", "integer")
+    if not rewrites.on(t, "count_up"):
+        return [loop]
     if t.omp_depth or loop.step != ir.UnOp("-", one) or loop.directives or loop.parallel:
         return [loop]
     simd = [
@@ -89,6 +102,7 @@ def count_up(t: Reverse, loop: ir.Do) -> list[ir.Stmt]:
     top, rev = ir.Name(t.temp("top", integer)), t.temp("rev", integer)
     index = ir.Assign(ir.Name(loop.var), ir.BinOp("-", top, ir.Name(rev)), loop.loc)
     up = replace(loop, var=rev, start=loop.stop, stop=loop.start, step=None)
+    rewrites.fired("count_up")
     return [
         ir.Assign(top, ir.BinOp("+", loop.start, wrap(loop.stop)), loop.loc),
         replace(up, body=(index, *loop.body)),
@@ -110,7 +124,10 @@ def vectorize(
         return None
     from fortran_ad.ad import block_local
 
-    loop = replace(loop, body=block_local.first_increments(t, loop, loop.body))
+    if rewrites.on(t, "block_local"):
+        body = block_local.first_increments(t, loop, loop.body)
+        rewrites.fired("block_local", body != loop.body)
+        loop = replace(loop, body=body)
     assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
     written = {var_of(s.target.name) for s in assigns}
     reductions: list[ir.Expr] = []
@@ -137,21 +154,25 @@ def vectorize(
         elif kind == "elements":  # gfortran cannot tell the designators apart: say so
             several = True
     if commuting:  # any order gives the same sums: forwards, but no simd (lanes would clash)
-        start, stop, step = forward
-        if step is not None:
-            return None
-        return [], replace(loop, start=start, stop=stop, step=None), []
-    if not reductions and not several:
+        ran = None
+        if rewrites.on(t, "forwards"):
+            ran = run_forwards(loop, private, forward, frozenset(x.name for x in t.temps))
+        rewrites.fired("forwards", ran is not None)
+        return None if ran is None else ([], ran[0], ran[1])
+    if not (reductions or several) or not rewrites.on(t, "simd"):
         return None
     from fortran_ad.ad import reduce
 
     changing = written | {loop.var}
-    shared = reduce.factor(t, assigns, reductions, changing, lambda d: _type(t, d))
+    shared = None
+    if rewrites.on(t, "reduce"):
+        shared = reduce.factor(t, assigns, reductions, changing, lambda d: _type(t, d))
+        rewrites.fired("reduce", shared is not None)
     if shared is not None:  # invariant factors out, one sum per product
         new, accs, pre, post = shared
         body = tuple(x for s in loop.body for x in new.get(id(s), [s]))
         return _finish(
-            replace(loop, body=body), [a.name for a in accs], private, forward, pre, post
+            t, replace(loop, body=body), [a.name for a in accs], private, forward, pre, post
         )
     pre: Stmts = []
     post: Stmts = []
@@ -170,17 +191,21 @@ def vectorize(
         pre.append(ir.Assign(acc, real_literal("0.0", typ), loop.loc))
         post.append(ir.Assign(d, ir.BinOp("+", d, acc), loop.loc))
     body = tuple(_swap(s, swap) for s in loop.body)
-    return _finish(replace(loop, body=body), names, private, forward, pre, post)
+    return _finish(t, replace(loop, body=body), names, private, forward, pre, post)
 
 
-def _finish(loop: ir.Do, names: list[str], private: list[str], forward: tuple, pre, post):
+def _finish(t, loop: ir.Do, names: list[str], private: list[str], forward: tuple, pre, post):
     text = f"!$omp simd reduction(+: {', '.join(names)})" if names else "!$omp simd"
     if private:
         text += f" lastprivate({', '.join(private)})"
     loop = replace(loop, directives=(text,))
-    start, stop, step = forward
-    if step is None:
-        loop = replace(loop, start=start, stop=stop, step=None)
+    rewrites.fired("simd")
+    ran = None
+    if rewrites.on(t, "forwards"):
+        ran = run_forwards(loop, private, forward, frozenset(x.name for x in t.temps))
+    rewrites.fired("forwards", ran is not None)  # else backwards: lastprivate is iteration lo
+    if ran is not None:
+        loop, post = ran[0], [*post, *ran[1]]
     return pre, loop, post
 
 
@@ -244,8 +269,8 @@ def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -
         return "mixed"
     if isinstance(first, ir.Name) and same:
         for s in assigns:  # the first statement that mentions v must define it from others
-            if _refs(s.value, v):
-                return None
+            if _refs(s.value, v) or _mentions_in_subscripts(s.target, v):
+                return None  # (a subscript of a target reads it too)
             if s.target == first:
                 return "private"
     return None

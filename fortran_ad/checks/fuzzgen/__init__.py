@@ -14,12 +14,19 @@ Soundness comes from bookkeeping, not luck:
   switch point (on both sides when the side depends on the parity of a loop index);
 * integer subscripts are affine in ``n`` and checked at both ends of the supported n range.
 
+Where bugs live: input counters (``kk`` read before an inner loop that bumps it and after
+it), integer intrinsics in real expressions (as divisors too, opt-in: ``OPT_IN``), and loop
+kernels the adjoint's loop rewrites act on (kernels.py: stencils, private temporaries, IF/ELSE
+arms, reductions).
+
 ``generate(seed)`` is deterministic; ``programs()`` is the same generator as a hypothesis
 strategy (shrinks toward fewer, simpler statements). ``run_fuzz`` checks many programs with
-``fortran_ad.api.check`` in parallel (``scripts/fuzz.py`` is its command line).
+``fortran_ad.api.check`` in parallel (``scripts/fuzz.py`` is its command line), and compares
+the adjoint with all loop rewrites against the plain one (differential.py), bisecting a
+disagreement to the guilty rewrite; coverage.py reports constructs and rewrites that fired.
 """
 
-from fortran_ad.checks.fuzzgen.base import FEATURES, NMAX, NMIN, R
+from fortran_ad.checks.fuzzgen.base import FEATURES, NMAX, NMIN, OPT_IN, R
 from fortran_ad.checks.fuzzgen.program import FuzzProgram, generate, programs
 from fortran_ad.checks.fuzzgen.run import FuzzResult, run_fuzz
 
@@ -27,6 +34,7 @@ __all__ = [
     "FEATURES",
     "NMAX",
     "NMIN",
+    "OPT_IN",
     "R",
     "FuzzProgram",
     "FuzzResult",

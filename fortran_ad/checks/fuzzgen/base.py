@@ -22,7 +22,15 @@ FEATURES = {
     "private-helper": "helpers declared PRIVATE in the module",
     "independent-output": "outputs that may not depend on every --wrt input",
     "integer-scratch": "an integer kk (kk = mod(3*i + 1, n) + 1, kk = n + 1 - kk) as subscript",
+    "input-counter": "kk read before an inner loop that bumps it and after it (input counters)",
+    "int-intrinsic": "size, lbound, ubound, int, nint, count in real expressions",
+    "loc-intrinsic": "maxloc/minloc(.., 1) in real expressions (opt-in: with SUM of active data "
+    "in the statement, normalize/scalarize.py keeps it unscalarized and the AD refuses it)",
+    "int-divisor": "integer intrinsics as divisors, and integer division of them (opt-in)",
+    "kernels": "stencils, private temporaries, IF/ELSE arms, reductions (the loop rewrites)",
 }
+#: Features left out unless asked for (``include=``): they find bugs fixed elsewhere first.
+OPT_IN = frozenset({"int-divisor", "loc-intrinsic"})
 R = 2.0  # bound of every state variable
 MARGIN = 0.3  # distance from switch points of nonsmooth intrinsics and active conditions
 NMIN, NMAX = 5, 12  # the head is valid for these n; helpers also for n - 1

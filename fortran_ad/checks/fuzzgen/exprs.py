@@ -11,6 +11,7 @@ from fortran_ad.checks.fuzzgen.base import (
     FEATURES,
     MARGIN,
     NMAX,
+    OPT_IN,
     Aff,
     Chooser,
     Ex,
@@ -35,12 +36,14 @@ from fortran_ad.checks.fuzzgen.base import (
 class ExprGen:
     """Expressions of one program from a Chooser; see the package docstring for the invariants."""
 
-    def __init__(self, ch: Chooser, exclude: frozenset[str] = frozenset()) -> None:
-        unknown = exclude - set(FEATURES)
+    def __init__(
+        self, ch: Chooser, exclude: frozenset[str] = frozenset(), include=frozenset()
+    ) -> None:
+        unknown = (exclude | include) - set(FEATURES)
         if unknown:
             raise ValueError(f"unknown fuzz features: {', '.join(sorted(unknown))}")
         self.ch = ch
-        self.exclude = exclude
+        self.exclude = exclude | (OPT_IN - include)
         self.stmts_left = 0
         self.labels = 0
         self.loop_count = 0
@@ -83,8 +86,36 @@ class ExprGen:
             v = self.ch.choice(loops).idx
             lo, hi = min(v.lo.at(n) for n in r.nrange), max(v.hi.at(n) for n in r.nrange)
             return scale(Ex(f"real({v.text}, dp)", lo, hi), 0.1)
+        if k == 8 and "int-intrinsic" not in self.exclude and self.ch.chance(0.5):
+            return scale(self.int_intrinsic(r, loops), 0.1)
         kind = "d0" if self.ch.chance(0.15) else "_dp"
         return lit(self.ch.choice([0.5, 1.5, 0.25, 2.0, 0.75, 3.0, 0.1]), kind)
+
+    def int_intrinsic(self, r: Routine, loops: list[Loop], positive: bool = False) -> Ex:
+        """An integer intrinsic's value (passive, no switch near the inputs) as an Ex whose
+        text is an integer expression: size/lbound/ubound of an array, maxloc/minloc/count
+        over integers and loop indices, int/nint of a passive real."""
+        arrays = [v for v in r.reals if v.rank == 1]
+        nlo, nhi = min(r.nrange), max(r.nrange)
+        idx = self.ch.choice(loops).var if loops else "n"
+        forms: list[tuple[str, float, float]] = [
+            (f"nint(0.37_dp*real({idx}, dp))", 0, round(0.37 * 3 * NMAX) + 1),
+            ("int(0.5_dp*real(n, dp))", nlo // 2, nhi // 2),
+            (f"count([{idx} > 2, n > 6, .true.])", 1, 3),
+        ]
+        if "loc-intrinsic" not in self.exclude:
+            forms += [(f"maxloc([2, {idx}, 3], 1)", 1, 3), (f"minloc([{idx}, 1, 2], 1)", 1, 3)]
+        if arrays:
+            v = self.ch.choice(arrays)
+            forms += [
+                (f"size({v.name}, 1)", nlo, nhi),
+                (f"ubound({v.name}, 1)", nlo, nhi),
+                (f"lbound({v.name}, 1)", 1, 1),
+            ]
+        if positive:
+            forms = [f for f in forms if f[1] > 0]
+        text, lo, hi = self.ch.choice(forms)
+        return Ex(text, lo, hi)
 
     def expr(self, r: Routine, loops: list[Loop], depth: int) -> Ex:
         if depth <= 0 or self.ch.chance(0.25):
@@ -95,6 +126,11 @@ class ExprGen:
             return add(a, self.expr(r, loops, depth - 1), self.ch.choice(["+", "-"]))
         if k <= 4:
             return mul(a, self.expr(r, loops, depth - 1))
+        if k == 5 and "int-divisor" not in self.exclude and self.ch.chance(0.4):
+            d = self.int_intrinsic(r, loops, positive=True)
+            if self.ch.chance(0.5):  # integer division inside the divisor
+                d = Ex(f"({d.text}/2 + 1)", d.lo // 2 + 1, d.hi // 2 + 1)
+            return mul(a, d, "/")
         if k == 5:
             return mul(a, self.denominator(self.expr(r, loops, depth - 1)), "/")
         if k <= 8:

@@ -156,11 +156,16 @@ def _module_spec(private: Sequence[str]) -> list[str]:
 
 
 def build_program(
-    ch: Chooser, seed: int = 0, suffix: str = "", exclude: frozenset[str] = frozenset()
+    ch: Chooser,
+    seed: int = 0,
+    suffix: str = "",
+    exclude: frozenset[str] = frozenset(),
+    include: frozenset[str] = frozenset(),
 ) -> FuzzProgram:
     """A program drawn from ``ch`` (see the module docstring); routine and module names end
-    in ``suffix`` so that several programs can be linked together."""
-    g = Gen(ch, exclude)
+    in ``suffix`` so that several programs can be linked together. ``include``: features of
+    ``OPT_IN`` to use too."""
+    g = Gen(ch, exclude, include)
     helpers: list[Routine] = []
     for k in range(ch.integer(0, 2)):
         callees = helpers[:] if helpers and ch.chance(0.5) else []
@@ -194,18 +199,23 @@ def build_program(
     return FuzzProgram(seed, "\n".join(routines), n, suffix, private, wrt, of)
 
 
-def generate(seed: int, exclude: frozenset[str] = frozenset(), suffix: str = "") -> FuzzProgram:
+def generate(
+    seed: int,
+    exclude: frozenset[str] = frozenset(),
+    suffix: str = "",
+    include: frozenset[str] = frozenset(),
+) -> FuzzProgram:
     """The program for ``seed`` (same seed, same bytes)."""
-    return build_program(RandomChooser(seed), seed, suffix, exclude)
+    return build_program(RandomChooser(seed), seed, suffix, exclude, include)
 
 
-def programs(exclude: frozenset[str] = frozenset()) -> Any:
+def programs(exclude: frozenset[str] = frozenset(), include: frozenset[str] = frozenset()) -> Any:
     """Hypothesis strategy of FuzzProgram; shrinking simplifies the program."""
     from hypothesis import strategies as st
 
     @st.composite
     def _programs(draw: Callable[[Any], Any]) -> FuzzProgram:
-        return build_program(DrawChooser(draw), exclude=exclude)
+        return build_program(DrawChooser(draw), exclude=exclude, include=include)
 
     return _programs()
 

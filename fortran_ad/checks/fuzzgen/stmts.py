@@ -53,7 +53,17 @@ class Gen(ExprGen):
             kinds += ["jump"]
         if "integer-scratch" not in self.exclude:
             kinds += ["int"]
+            if depth > 0 and len(loops) < 3 and "input-counter" not in self.exclude:
+                kinds += ["counter"]
+        if depth > 0 and "kernels" not in self.exclude:
+            kinds += ["kernel"]
         k = self.ch.choice(kinds)
+        if k == "kernel":
+            from fortran_ad.checks.fuzzgen.kernels import kernel
+
+            return kernel(self, r, loops, ind)
+        if k == "counter":
+            return self.counter(r, loops, ind)
         if k == "int":
             return ["  " * ind + self.integer_scratch(loops)]
         if k == "assign":
@@ -200,6 +210,42 @@ class Gen(ExprGen):
             *body,
             "  " * ind + "end do",
         ]
+
+    def counter(self, r: Routine, loops: list[Loop], ind: int) -> list[str]:
+        """MITgcm's input counter: ``kk`` read before an inner loop, bumped in it (reads of
+        the element it selects there), read after it; 1 <= kk <= n throughout."""
+        arrays = [v for v in r.reals if v.rank == 1]
+        if not arrays:
+            return self.assign(r, loops, ind)
+        var = self.loop_var(loops)
+        inner = [*loops, Loop(var, IntEx(var, Aff(1), Aff(3)), True)]
+        pad = "  " * ind
+
+        def use(at: list[Loop]) -> str:
+            v = self.ch.choice(arrays)
+            e = add(mul(lit(0.5), Ex(v.elem("kk"), v.lo, v.hi)), self.expr(r, at, 1))
+            t = self.target(r, at)
+            return f"{t} = {fit(e).text}" if t else f"{r.acc} = {r.acc} + {fit(e, 1.0).wrap(3)}"
+
+        def own() -> str:  # its own element from the counted one: the iterations independent
+            ws = [w for w in arrays if w.writable]
+            if not ws:
+                return use(inner)
+            w = self.ch.choice(ws)
+            v = self.ch.choice([a for a in arrays if a.name != w.name] or arrays)
+            e = mul(Ex(v.elem("kk"), v.lo, v.hi), Ex(v.elem("kk"), v.lo, v.hi))
+            return f"{w.elem(var)} = {fit(scale(e, self.ch.choice([0.5, 0.25]))).text}"
+
+        out = []
+        if self.ch.chance(0.5):
+            out.append(pad + self.integer_scratch(loops))
+        bump = self.ch.choice(["kk = mod(kk, n) + 1", f"kk = mod(kk + {var}, n) + 1"])
+        body = own() if self.ch.chance(0.6) else use(inner)
+        out += [pad + use(loops), f"{pad}do {var} = 1, {self.ch.integer(2, 3)}"]
+        out += [pad + "  " + body, pad + "  " + bump, pad + "end do"]
+        if self.ch.chance(0.6):
+            out.append(pad + use(loops))
+        return out
 
     def integer_scratch(self, loops: list[Loop]) -> str:
         """An update of kk that keeps 1 <= kk <= n (loop indices are >= 0)."""

@@ -1,0 +1,57 @@
+"""Coverage of a fuzz run: which grammar constructs the programs used, which loop rewrites
+fired (fortran_ad/ad/rewrites.py) and what the checks found, per class and per rewrite."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from fortran_ad.checks.fuzzgen.run import FuzzResult
+
+_CALLS = r"(?:size|ubound|lbound|maxloc|minloc|nint|int|count)"
+PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
+    "input-counter": r"kk = mod\(kk(?: \+ \w+)?, n\) \+ 1\n\s*end do",
+    "int-intrinsic": rf"\b{_CALLS}\(",
+    "int-divisor": rf"/\(?{_CALLS}\(",
+    "integer-scratch": r"\bkk\b",
+    "named-loop": r"\w+: do ",
+    "counter-subscript": r"\w\((?:m|n \+ 1 - m|m [+-] \d)[,)]",
+    "sequence-association": r"call fuzz_h\d\w*\(n - 1, [^)\n]*\b\w+\(2\)",
+    "private-helper": r"private ::",
+    "do-while": r"do while",
+    "select-case": r"select case",
+    "exit-cycle": r"^\s*(?:exit|cycle)\b",
+    "call": r"^\s*call fuzz_h",
+    "function": r"^\s*function ",
+    "strided-loop": r"\bdo \w+ = [^\n]*, -?[2-9]\n",
+}
+
+
+def constructs(source: str) -> set[str]:
+    return {k for k, p in PATTERNS.items() if re.search(p, source, re.M)}
+
+
+def report(results: Iterable[FuzzResult], sources: dict[int, str]) -> str:
+    """Lines: constructs used (programs), rewrites fired (count, programs' batches), findings
+    per class and per guilty rewrite."""
+    results = list(results)
+    used: Counter[str] = Counter()
+    for src in sources.values():
+        used.update(constructs(src))
+    fired: Counter[str] = Counter()
+    batches: Counter[str] = Counter()
+    for r in results:
+        for name, k in r.fired:
+            fired[name] += k
+            batches[name] += 1
+    status = Counter(r.status for r in results)
+    caught = Counter(g for r in results if r.status == "differs" for g in r.guilty)
+    from fortran_ad.ad.rewrites import NAMES
+
+    out = [f"programs {len(results)}: " + ", ".join(f"{k} {v}" for k, v in sorted(status.items()))]
+    out.append("constructs (programs using them):")
+    out += [f"  {k:<22} {used[k]}" for k in PATTERNS]
+    out.append("rewrites (times fired, batches where fired, programs the differential blamed):")
+    out += [f"  {k:<16} {fired[k]:>6} {batches[k]:>5} {caught[k]:>4}" for k in NAMES]
+    return "\n".join(out)

@@ -1,0 +1,62 @@
+"""Loop shapes the adjoint's loop rewrites act on (fortran_ad/ad/rewrites.py), so the fuzzer
+reaches them: stencils (gather, fission), private temporaries (recompute, block_local),
+IF/ELSE arms assigning the same element (common_record) and reductions into the accumulator
+(simd, reduce). Each reads arrays the loop does not write and stays in [-R, R]."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fortran_ad.checks.fuzzgen.base import Ex, Loop, Routine, add, fit, fn, lit, mul
+
+if TYPE_CHECKING:
+    from fortran_ad.checks.fuzzgen.stmts import Gen
+
+
+def kernel(g: Gen, r: Routine, loops: list[Loop], ind: int) -> list[str]:
+    arrays = [v for v in r.reals if v.rank == 1]
+    ws = [v for v in arrays if v.writable]
+    if not ws or len(loops) >= 3:
+        return g.assign(r, loops, ind)
+    w = g.ch.choice(ws)
+    srcs = [a for a in arrays if a.name != w.name]
+    if not srcs:
+        return g.assign(r, loops, ind)
+    v = g.ch.choice(srcs)
+    i = g.loop_var(loops)
+    pad, body = "  " * ind, "  " * (ind + 1)
+
+    def at(k: int) -> Ex:
+        sub = i if k == 0 else f"{i} {'+' if k > 0 else '-'} {abs(k)}"
+        return Ex(v.elem(sub), v.lo, v.hi)
+
+    kind = g.ch.choice(["stencil", "stencil", "temp", "arms", "reduction"])
+    if kind == "stencil":
+        terms = [mul(lit(g.ch.choice([0.25, 0.5, 0.3])), at(k)) for k in (-1, 0, 1)]
+        e = add(add(terms[0], terms[1]), terms[2])
+        return [f"{pad}do {i} = 2, n - 1", f"{body}{w.elem(i)} = {fit(e).text}", f"{pad}end do"]
+    ts = [s for s in r.reals if s.rank == 0 and s.writable and s.name != r.acc]
+    if kind == "temp" and ts:
+        t = g.ch.choice(ts)
+        first = fit(mul(at(0), Ex(v.elem(f"n + 1 - {i}"), v.lo, v.hi)))
+        tv = Ex(t.name, first.lo, first.hi)
+        second = fit(add(mul(tv, fn("tanh", [at(0)], -1, 1)), mul(lit(0.5), tv)))
+        return [
+            f"{pad}do {i} = 1, n",
+            f"{body}{t.name} = {first.text}",
+            f"{body}{w.elem(i)} = {second.text}",
+            f"{pad}end do",
+        ]
+    if kind in ("arms", "temp"):
+        return [
+            f"{pad}do {i} = 1, n",
+            f"{body}if (mod({i}, 2) == 0) then",
+            f"{body}  {w.elem(i)} = {fit(mul(lit(0.5), mul(at(0), at(0)))).text}",
+            f"{body}else",
+            f"{body}  {w.elem(i)} = {fn('sin', [at(0)], -1, 1).text}",
+            f"{body}end if",
+            f"{pad}end do",
+        ]
+    e = fit(mul(at(0), fn("cos", [at(0)], -1, 1)), 1.0)
+    scale = "0.1_dp"
+    return [f"{pad}do {i} = 1, n", f"{body}{r.acc} = {r.acc} + {scale}*{e.wrap(2)}", f"{pad}end do"]
