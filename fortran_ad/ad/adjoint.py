@@ -88,6 +88,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.rerun_writes: set[str] = set()  # shared variables such adjoints re-compute
         parallel.check_directives(self.routine)
         self.unsaved = tbr.unsaved(self)  # overwrites no backward sweep reads (ad/tbr.py)
+        self.unsnapped = self._leading_passive_calls()  # set-up calls (ad/needed.py)
         self.gradient_only = applies(self)  # drop dead primal code (ad/liveness.py)
         self.dead: set[int] = set()
         self.unrun: set[int] = set()  # checkpointed loops without a forward sweep
@@ -233,6 +234,7 @@ class Reverse(RoutineAD, NeededAnalysis):
                 return mpi.reverse(self, s)
             self.check_external(s)
         snap = [a for a in self.written_by_call(s) if base_name(a) in self.needed]
+        snap = [] if id(s) in self.unsnapped else snap
         save = [x for a in snap for x in derived_alloc.save(self, a)]  # (allocatables: status too)
         fwd = [*save, s]
         restore = [x for a in reversed(snap) for x in derived_alloc.restore(self, a)]

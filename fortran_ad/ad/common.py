@@ -320,7 +320,10 @@ class RoutineAD:
             if sym.name in self.active and "parameter" not in sym.attrs:
                 intent = "inout" if sym.name in r.args or sym.name == r.result else None
                 if self.tangent_like and sym.name in r.args:
-                    intent = sym.intent  # none for none: an actual may be INTENT(IN) there
+                    # intent-less: INTENT(INOUT) at the head (the user seeds and reads it),
+                    # none in callees (an actual may be INTENT(IN) where the dummy is unwritten)
+                    head = r.name == self.activity.head
+                    intent = sym.intent or ("inout" if head else None)
                 lines.append(decl(self.namer.derivative(sym.name), self._vector_sym(sym), intent))
         for sym in self.temps:
             lines.append(decl(sym.name, sym))

@@ -130,6 +130,21 @@ class NeededAnalysis:
             return mpi.is_mpi(s.name) and mpi.is_active_call(self, s)
         return self.activity.differentiated(info.routine)
 
+    def _leading_passive_calls(self) -> set[int]:
+        """Passive calls of the program's own routines at the top of the body, before any
+        statement with reverse content (a set-up call such as ``call setup_phys(klev)``).
+        What they overwrite is not saved around them: its old value could only be read by
+        the adjoints of the statements before them, and those have none."""
+        out: set[int] = set()
+        for s in self.routine.body:
+            own = isinstance(s, ir.CallStmt) and self.program.get(s.name) is not None
+            if own and not self._is_active_call(s):
+                out.add(id(s))
+                continue
+            if self._has_reverse(s, self.needed):
+                break
+        return out
+
     def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
         for x in walk_stmts((s,)):
             if isinstance(x, ir.Assign) and (

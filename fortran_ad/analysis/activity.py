@@ -71,6 +71,7 @@ class Activity:
     through_globals: set[str] = field(default_factory=set)  # routines reaching active globals
     # (type, component) pairs that may carry derivatives (analysis/components.py); None: all
     components: frozenset[tuple[str, str]] | None = None
+    head: str | None = None  # the routine differentiated for the user
 
     def active(self, routine: str) -> set[str]:
         return (self.varied[routine] & self.useful[routine]) | self.forced[routine]
@@ -236,6 +237,7 @@ class ActivityAnalysis:
         act.globals = {name: {n: k for n, k in gmap[name].items()} for name in self.order}
         act.active_globals = gvaried & guseful
         act.forced[head] |= set(wrt) | set(of)  # the head's interface has derivatives anyway
+        act.head = head
         self._force(act)
         from fortran_ad.analysis.components import varied_components
 

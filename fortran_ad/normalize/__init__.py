@@ -220,11 +220,15 @@ class _Hoister:
                 return None
             callee = self.program.get(x.name).routine
             res = callee.symbol(callee.result) if callee.result else None
-            if res is not None and res.rank:  # not as a statement either: never elementwise
+            array_result = res is not None and res.rank > 0
+            if array_result and not (top and x is e):  # never elementwise, never a temporary yet
                 raise FortranADError(
-                    loc, f"function '{x.name}' with an array result is not supported yet"
+                    loc,
+                    f"function '{x.name}' with an array result inside an expression is not "
+                    "supported yet",
+                    "assign its result to an array first",
                 )
-            if self._array_valued(x):
+            if self._array_valued(x) and not array_result:
                 return x  # an elemental call on arrays: hoisted after scalarization
             call = replace(
                 x, args=self._frozen(self._hoist_args(x.args, callee, pre, loc), callee, pre, loc)

@@ -191,10 +191,11 @@ def best_match(
     syms: dict[str, ir.Symbol],
     loc,
     what: str,
+    types: dict[str, ir.TypeDef] | None = None,
 ) -> int:
     """Index of the (specific, full actual arguments) pair that matches best, as a generic
     interface's specific is chosen; none or several equally: a located error."""
-    resolver = _Resolver({}, routines, syms)
+    resolver = _Resolver({}, routines, syms, types or {})
     found = sorted(
         (score, k)
         for k, (name, args) in enumerate(options)

@@ -209,7 +209,8 @@ class _TypeBound:
                 continue
         syms = {n: s for n, s in scope.local.items()}
         pairs = [(name, full_args) for name, full_args, _ in options]
-        k = best_match(pairs, self.routines, syms, loc, f"generic binding '{binding}'")
+        what = f"generic binding '{binding}'"
+        k = best_match(pairs, self.routines, syms, loc, what, self.types)
         return options[k]
 
     def _specific(self, b: ir.Binding, called: str, obj: str, args, full, loc, what):
