@@ -70,10 +70,19 @@ class Typer:
     def __init__(self, lookup: Lookup, functions: Lookup | None = None) -> None:
         self.lookup = lookup
         self.functions = functions
+        # memos: kinds by type spec; expression types by identity (the node is kept with its
+        # type, so an id is never reused while its entry lives; IR nodes are immutable)
+        self._kinds: dict[ir.TypeSpec, int | None] = {}
+        self._types: dict[int, tuple[ir.Expr, ExprType | None]] = {}
 
     # -- kinds -------------------------------------------------------------------------------
     def kind_number(self, t: ir.TypeSpec) -> int | None:
         """The kind value of a type (default kinds: 4; double precision: 8), None if unknown."""
+        if t not in self._kinds:
+            self._kinds[t] = self._kind_number(t)
+        return self._kinds[t]
+
+    def _kind_number(self, t: ir.TypeSpec) -> int | None:
         if t.base in ("double precision", "double complex"):
             return 8
         if t.kind is None:
@@ -161,6 +170,15 @@ class Typer:
 
     # -- expressions -------------------------------------------------------------------------
     def of(self, e: ir.Expr) -> ExprType | None:
+        """The type and rank of ``e`` (None: not known, e.g. a defined operator)."""
+        hit = self._types.get(id(e))
+        if hit is not None and hit[0] is e:
+            return hit[1]
+        t = self._of(e)
+        self._types[id(e)] = (e, t)
+        return t
+
+    def _of(self, e: ir.Expr) -> ExprType | None:
         if isinstance(e, ir.Literal):
             return ExprType(literal_spec(e), 0)
         if isinstance(e, ir.Name | ir.ArrayRef):
