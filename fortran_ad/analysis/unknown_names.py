@@ -12,6 +12,7 @@ statement and the modules it may come from.
 
 from __future__ import annotations
 
+from fortran_ad.analysis.activity import ActivityAnalysis
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, names_in, stmt_exprs, walk_stmts
@@ -64,18 +65,6 @@ def _unknown(program, info, edges) -> set[str]:
     }
 
 
-def _closure(seeds: set[str], edges) -> set[str]:
-    out = set(seeds)
-    changed = True
-    while changed:
-        changed = False
-        for s, t, _ in edges:
-            if s in out and t not in out:
-                out.add(t)
-                changed = True
-    return out
-
-
 def _refuse(program, info, first: str) -> None:
     loc = _first_use(info.routine.body, first) or info.routine.loc
     opaque = sorted(
@@ -105,3 +94,6 @@ def _first_use(body: tuple[ir.Stmt, ...], name: str) -> ir.SourceLoc | None:
         if any(name in names_in(e) for e in stmt_exprs(s)):
             return s.loc
     return None
+
+
+_closure = ActivityAnalysis._forward  # names reached from seeds along edges (s, t, loc)
