@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -34,7 +35,9 @@ def _loop_text() -> str:
     )  # fmt: skip
     n = ir.Name("n")
     loop = ir.Do("i", ir.Literal("1", "integer"), n, None, body)
-    _, loop, _ = simd._finish(loop, NAMES, [], (ir.Literal("1", "integer"), n, None), [], [])
+    bounds = (ir.Literal("1", "integer"), n, None)
+    plain = SimpleNamespace(temps=())  # a transform with no options and no temporaries
+    _, loop, _ = simd._finish(plain, loop, NAMES, [], bounds, [], [])
     w = Writer()
     w.level = 1
     fw.body(w, (loop,))
