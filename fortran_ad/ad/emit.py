@@ -6,7 +6,15 @@ from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
-from fortran_ad.ad import emitted_calls, interfaces, mpi, naming, type_check
+from fortran_ad.ad import (
+    emitted_calls,
+    interfaces,
+    module_copies,
+    mpi,
+    naming,
+    private_access,
+    type_check,
+)
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
@@ -69,6 +77,10 @@ def _external(t: RoutineAD) -> bool:
 
 
 def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
+    if m.name in plan.copies:  # derivative code reads PRIVATE entities of m
+        called = _derivative_modules_called(plan, m, names)
+        module_copies.write_copy(w, plan, m, names, called, lambda w2, n: _routine(w2, plan, n))
+        return
     w.blank()
     w.line(f"module {naming.module_name(m.name, plan.mode)}")
     w.indent()
@@ -177,6 +189,7 @@ def _routine(w: Writer, plan, name: str) -> None:
             body = [*zero, *body]
     body = _derived(t, plan, name, body)
     type_check.check_generated(t, body)  # the typing invariant (ad/type_check.py)
+    _check_private(t, plan, body)
     new_name = naming.routine_name(r.name, plan.mode)
     _check_intent(t, body, new_name)
     w.comment(
@@ -195,7 +208,7 @@ def _routine(w: Writer, plan, name: str) -> None:
     for line in plan.globals.uses(name, t.extra_keys):
         w.line(line)
     for item in r.spec:
-        fw.spec_item(w, item)
+        fw.spec_item(w, module_copies.renamed_use(plan, item))
     for line in t.result_decl():
         w.line(line)
     for line in t.declarations():
@@ -231,6 +244,16 @@ def _routine(w: Writer, plan, name: str) -> None:
     del info
 
 
+def _check_private(t: RoutineAD, plan, body: list[ir.Stmt]) -> None:
+    """No emitted statement reads a PRIVATE component the module it is written into cannot
+    see (ad/private_access.py)."""
+    owners = plan.__dict__.setdefault("type_modules", private_access.type_modules(plan.program))
+    m = t.info.module
+    module = m.name if m is not None and m.name in plan.copies else None
+    lookup = _tape_lookup(t)
+    private_access.check_generated(body, lookup, plan.program.types, owners, module, t.routine.loc)
+
+
 def _split_units(t: Reverse, plan, fwd: list[ir.Stmt], bwd: list[ir.Stmt]) -> list:
     """``<name>_fwd`` and ``<name>_bwd`` when some call site of this routine is split."""
     from fortran_ad.ad import split_calls
@@ -263,7 +286,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
     for line in plan.globals.uses(r.name, t.extra_keys):
         w.line(line)
     for item in spec:
-        fw.spec_item(w, item)
+        fw.spec_item(w, module_copies.renamed_use(plan, item))
     for line in decls():
         w.line(line)
     type_check.check_generated(t, body)

@@ -24,6 +24,11 @@ def _state(plan) -> tuple[set[str], list[tuple[str, str, ir.SourceLoc]]]:
     return emitted, calls
 
 
+def emitted(plan) -> set[str]:
+    """The derivative routines written so far (the set grows as the emitter writes)."""
+    return _state(plan)[0]
+
+
 def derivative_names(plan) -> dict[str, str]:
     """Derivative routine name -> its primal, for every routine of the program."""
     out: dict[str, str] = {}

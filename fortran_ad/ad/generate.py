@@ -36,6 +36,10 @@ class Plan:
                 "a tangent computes the primal outputs anyway: drop --gradient-only",
             )
         self.checkpoints = None  # a checkpoint.ilp.Plan once transforms.plan_checkpoints ran
+        # the modules as lowered, printed into derivative modules that copy them
+        self.source_modules = {
+            u.name: u for f in files for u in f.units if isinstance(u, ir.Module)
+        }
         from fortran_ad.normalize.generics import resolve_generics
         from fortran_ad.normalize.scoping import scope_routines
         from fortran_ad.normalize.typebound import resolve_type_bound
@@ -69,9 +73,9 @@ class Plan:
         self.wrt, self.of = wrt, of
         refuse_unknown_active(self.program, self.activity, order)
         self._refuse_equivalenced()
-        from fortran_ad.ad.private_access import refuse_private_components
+        from fortran_ad.ad.module_copies import plan_copies
 
-        refuse_private_components(self)
+        self.copies = plan_copies(self)  # derivative modules that copy their primal module
         self._refuse_unstructured(files)
         from fortran_ad.ad.globals import Globals
 
