@@ -25,6 +25,7 @@ the tape: every numeric) leaf components, recursing through nested types.
 
 from __future__ import annotations
 
+from fortran_ad.ad import object_stacks
 from fortran_ad.ad.rules import real_literal
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
@@ -239,6 +240,9 @@ class Expander:
         return None
 
     def _tape(self, s: ir.CallStmt, obj: ir.Expr, tname: str) -> list[ir.Stmt]:
+        if self._hidden(tname):  # saved whole (ad/object_stacks.py)
+            self.t.__dict__.setdefault("object_stacks", set()).add(tname)
+            return [ir.CallStmt(object_stacks.procedure(s.name, tname), (obj,), s.loc)]
         out: list[ir.Stmt] = []
         items = leaves(self.types, tname, self.loc(s), numeric=True)
         for path, sym in items if s.name == "fad_push" else reversed(items):
@@ -249,6 +253,15 @@ class Expander:
             save = self._push_alloc if s.name == "fad_push" else self._pop_alloc
             out += save(leaf, sym)
         return out
+
+    def _hidden(self, tname: str) -> bool:
+        """Are some components of ``tname`` PRIVATE where this routine is written (in a
+        module: a module routine's derivative can host a stack of whole objects)?"""
+        owners = getattr(self.t, "type_modules", None)
+        if owners is None or self.t.info.module is None:
+            return False
+        visible = getattr(self.t, "visible_module", None)
+        return object_stacks.hidden(self.types, tname, owners, visible)
 
     def _push_alloc(self, leaf: ir.Expr, sym: ir.Symbol) -> list[ir.Stmt]:
         """An allocatable component: its data and bounds if allocated, then the status."""

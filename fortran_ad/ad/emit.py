@@ -11,6 +11,7 @@ from fortran_ad.ad import (
     interfaces,
     module_copies,
     mpi,
+    object_stacks,
     naming,
     private_access,
     type_check,
@@ -100,17 +101,22 @@ def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
         fw.spec_item(w, item)
     for line in plan.globals.module_declarations(m):
         w.line(line)
+    body = Writer(w.unit)
+    body.level = w.level
+    for r in _private_routines(plan, m):
+        body.blank()
+        body.comment("! primal copy: private in the original module, called by derivative code")
+        fw.routine(body, r)
+    for name in names:
+        body.blank()
+        _routine(body, plan, name)
+    stacks = object_stacks.used(plan, m.name)
+    for line in object_stacks.declarations(stacks):
+        w.line(line)
+    object_stacks.procedures(body, stacks)
     w.dedent()
     w.line("contains")
-    w.indent()
-    for r in _private_routines(plan, m):
-        w.blank()
-        w.comment("! primal copy: private in the original module, called by derivative code")
-        fw.routine(w, r)
-    for name in names:
-        w.blank()
-        _routine(w, plan, name)
-    w.dedent()
+    w.lines.extend(body.lines)
     w.line(f"end module {naming.module_name(m.name, plan.mode)}")
 
 
@@ -241,6 +247,7 @@ def _routine(w: Writer, plan, name: str) -> None:
     w.line(f"end subroutine {new_name}")
     for unit in split:
         _write_unit(w, plan, t, *unit)
+    object_stacks.note(plan, t)
     del info
 
 

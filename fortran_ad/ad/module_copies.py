@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad import naming, private_access
+from fortran_ad.ad import naming, object_stacks, private_access
 from fortran_ad.backends import fortran as fw
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
@@ -155,6 +155,10 @@ def write_copy(w, plan, m: ir.Module, names: list[str], called: list[str], write
     public = sorted((emitted - before) - internal)
     if public:
         w.line(f"public :: {', '.join(public)}")
+    stacks = object_stacks.used(plan, m.name)
+    for line in object_stacks.declarations(stacks):
+        w.line(line)
+    object_stacks.procedures(body, stacks)
     w.dedent()
     w.line("contains")
     w.lines.extend(body.lines)

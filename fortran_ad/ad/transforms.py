@@ -27,6 +27,7 @@ def transform(plan, name: str, dry: bool = False) -> RoutineAD:
         envs, callee_cost = cost_model(plan)
         sizes = envs.get(name, plan.options.sizes)
         t = Reverse(*args, periods=periods, sizes=sizes, callee_cost=callee_cost)
+        _visibility(plan, t)
         t.omp_options = plan.options  # read by ad/parallel.py, ad/liveness.py
         t.head_name = plan.head
         t.serial_loops = plan.__dict__.setdefault("serial_loops", set())  # ad/parallel_auto.py
@@ -38,6 +39,16 @@ def transform(plan, name: str, dry: bool = False) -> RoutineAD:
     from fortran_ad.ad.tangent import Tangent
 
     return Tangent(*args)
+
+
+def _visibility(plan, t: RoutineAD) -> None:
+    """Which module's PRIVATE components the derivative of ``t`` can name (ad/derived.py saves
+    objects of other types whole, ad/object_stacks.py)."""
+    from fortran_ad.ad.private_access import type_modules
+
+    m = t.info.module
+    t.visible_module = m.name if m is not None and m.name in plan.copies else None
+    t.type_modules = plan.__dict__.setdefault("type_modules", type_modules(plan.program))
 
 
 def swept(plan, name: str, dry: bool = False) -> tuple[RoutineAD, list, list]:

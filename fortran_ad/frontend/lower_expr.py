@@ -6,6 +6,8 @@ OpaqueExpr (kept verbatim, with the names it mentions so analyses can refuse it 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from collections.abc import Callable
 
 from fparser.two import Fortran2003 as F
@@ -195,12 +197,23 @@ def lookup(table: dict[type, Callable], node: object) -> Callable | None:
     return None
 
 
+def _component_ref(left: ir.Expr, right: ir.Expr, node: F.Base) -> ir.Expr:
+    """``a%b`` (``a%b(i)``) as the component reference it is, else the text as written."""
+    if isinstance(left, ir.Name) and isinstance(right, ir.Name):
+        return ir.Name(f"{left.name}%{right.name}")
+    if isinstance(left, ir.Name) and isinstance(right, ir.ArrayRef) and not right.head:
+        return replace(right, name=f"{left.name}%{right.name}")
+    return ir.OpaqueExpr(str(node))
+
+
 def lower_expr(node: F.Base, scope: Scope) -> ir.Expr:
     handler = lookup(EXPR_HANDLERS, node)
     if handler is not None:
         return handler(node, scope)
     if isinstance(node, BinaryOpBase):
         left, op, right = node.items
+        if str(op) == "%":  # fparser reads some actual arguments ``a%b`` as an operation
+            return _component_ref(lower_expr(left, scope), lower_expr(right, scope), node)
         return ir.BinOp(str(op).lower(), lower_expr(left, scope), lower_expr(right, scope))
     if isinstance(node, UnaryOpBase):
         op, operand = node.items
