@@ -11,8 +11,8 @@ from fortran_ad.ad import (
     interfaces,
     module_copies,
     mpi,
-    object_stacks,
     naming,
+    object_stacks,
     private_access,
     type_check,
 )

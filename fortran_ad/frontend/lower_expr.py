@@ -6,9 +6,8 @@ OpaqueExpr (kept verbatim, with the names it mentions so analyses can refuse it 
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from collections.abc import Callable
+from dataclasses import replace
 
 from fparser.two import Fortran2003 as F
 from fparser.two.utils import BinaryOpBase, UnaryOpBase, walk
