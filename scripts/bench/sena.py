@@ -68,9 +68,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def parse(lines: list[str]) -> dict[str, list[float]]:
     out: dict[str, list[float]] = {}
     for line in lines:
-        key, *values = line.split()
-        if values:
-            out[key] = [float(v) for v in values]
+        key, *values = line.split() or [""]
+        try:
+            numbers = [float(v) for v in values]
+        except ValueError:
+            continue  # the model's own messages
+        if numbers:
+            out[key] = numbers
     return out
 
 
