@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Shared set-up for scripts/test.sh and scripts/demo.sh (may also be run on its own).
 #
-#   * installs gfortran, cmake, make, Open MPI (mpif90, mpirun) and OpenBLAS with apt-get when they are
-#     missing (Debian, as root);
+#   * installs gfortran, cmake, make, Open MPI (mpif90, mpirun), OpenBLAS and NetCDF-Fortran with
+#     apt-get when they are missing (Debian, as root);
 #   * creates the virtual environment .venv in the repository root with Python 3.11;
 #   * runs `pip install -e '.[test]'` unless a stamp shows pyproject.toml unchanged since then.
 #
@@ -25,6 +25,8 @@ _setup_system_packages() {
   command -v mpif90 >/dev/null 2>&1 || missing+=(openmpi-bin libopenmpi-dev)
   # the benchmarks link MATMUL to OpenBLAS (scripts/bench/run.py, gfortran -fexternal-blas)
   [[ -e "$(gfortran -print-file-name=libopenblas.so 2>/dev/null)" ]] || missing+=(libopenblas-dev)
+  # NOAA's SENA model builds with NetCDF-Fortran (scripts/bench/sena.py)
+  command -v nf-config >/dev/null 2>&1 || missing+=(libnetcdff-dev)
   if ! command -v python3.11 >/dev/null 2>&1 && ! command -v python3 >/dev/null 2>&1; then
     missing+=(python3.11)
   fi
