@@ -26,10 +26,11 @@ from fortran_ad.checks.harness import harness_source
 from fortran_ad.checks.inputs import find_head, find_setup, load_case
 from fortran_ad.checks.report import CheckReport, evaluate
 from fortran_ad.checks.spec import MODES, FixedValue, build_spec
-from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, load
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.load import load
 from fortran_ad.frontend.preprocess import Preprocessing
 from fortran_ad.ir import nodes as ir
+from fortran_ad.options import DEFAULT_MEMORY_LIMIT, Options
 from fortran_ad.runtime import MPI_SOURCE, RUNTIME_FILES
 
 COMPILER = "gfortran"
