@@ -1,6 +1,6 @@
 """fortran-ad: source-to-source automatic differentiation of unmodified Fortran."""
 
-__version__ = "0.1.0"
+from fortran_ad.version import __version__ as __version__
 
 
 def check(*args, **kwargs):  # the signature is fortran_ad.api.check's

@@ -12,7 +12,7 @@ from pathlib import Path
 from fortran_ad.checks.report import CheckReport
 from fortran_ad.checks.run import check_options
 from fortran_ad.checks.spec import MODES
-from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options
+from fortran_ad.options import DEFAULT_MEMORY_LIMIT, Options
 
 __all__ = ["CheckReport", "check"]
 

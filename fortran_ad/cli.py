@@ -10,12 +10,12 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from fortran_ad import __version__
 from fortran_ad.ad.rewrites import NAMES, enabled
 from fortran_ad.checks.spec import MODES as CHECK_MODES
 from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, differentiate, roundtrip
 from fortran_ad.errors import FortranADError
 from fortran_ad.frontend.preprocess import Preprocessing
+from fortran_ad.version import __version__
 
 SUBCOMMANDS = {
     "diff": "generate derivative code (the default: `fortran-ad FILES --wrt ...`)",

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fortran_ad.ir.nodes import SourceLoc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: errors sit below the IR
+    from fortran_ad.ir.nodes import SourceLoc
 
 
 class FortranADError(Exception):

@@ -35,11 +35,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fortran_ad.backends.writer import Writer
 from fortran_ad.checks.inputs import find_head, load_case
 from fortran_ad.checks.spec import build_spec
 from fortran_ad.driver import Options, load
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.writer import Writer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = REPO_ROOT / "legacy_samples"

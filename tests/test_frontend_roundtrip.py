@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 from conftest import STRICT_FLAGS, Fortran, run_cli, sample_driver, sample_sources
 
-from fortran_ad.backends.fortran import expr, source_file
 from fortran_ad.cli import main as cli_main
 from fortran_ad.frontend.lower import lower_source
 from fortran_ad.frontend.preprocess import Source
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.printer import expr, source_file
 from fortran_ad.ir.walk import stmt_exprs, subexprs, walk_stmts
 
 # --------------------------------------------------------------------------------------------

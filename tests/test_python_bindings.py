@@ -49,7 +49,7 @@ FAD = Path(sys.executable).parent / "fortran-ad"
 
 @pytest.fixture(scope="session", autouse=True)
 def tape_cache(tmp_path_factory: pytest.TempPathFactory):
-    """The compiled tape is cached between builds (fortran_ad/build/cache.py): in a folder of
+    """The compiled tape is cached between builds (fortran_ad/runtime/cache.py): in a folder of
     this session, so the tests neither read nor fill the user's cache."""
     folder = tmp_path_factory.mktemp("fad-cache")
     old = os.environ.get("FORTRAN_AD_CACHE")

@@ -36,27 +36,14 @@ from fortran_ad.ad.liveness import (
     without_empty_loops,
 )
 from fortran_ad.ad.needed import NeededAnalysis
-from fortran_ad.ad.rules import increment, neg
+from fortran_ad.ad.rules import increment
+from fortran_ad.ad.tape_ops import INT, Sweep, lit, pop, push
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.build import neg
 from fortran_ad.ir.walk import base_name, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
 from fortran_ad.normalize.actuals import check_frozen
-
-INT = ir.TypeSpec("integer")
-Sweep = tuple[list[ir.Stmt], list[ir.Stmt]]
-
-
-def push(e: ir.Expr) -> ir.Stmt:
-    return ir.CallStmt("fad_push", (e,))
-
-
-def pop(e: ir.Expr) -> ir.Stmt:
-    return ir.CallStmt("fad_pop", (e,))
-
-
-def lit(n: int) -> ir.Literal:
-    return ir.Literal(str(n), "integer")
 
 
 class Reverse(RoutineAD, NeededAnalysis):
@@ -475,7 +462,7 @@ def _reversed_bounds(start, stop, step):
         return stop, start, ir.UnOp("-", lit(1))
     if isinstance(step, ir.UnOp) and step.op == "-" and step.operand == lit(1):
         return stop, start, None
-    from fortran_ad.ad.rules import wrap
+    from fortran_ad.ir.build import wrap
 
     # the last iteration is start + (trip - 1)*step with trip = (stop - start + step)/step;
     # when trip <= 0 this start lies beyond ``start`` and the reversed loop runs zero times

@@ -62,7 +62,7 @@ def _buffer(t: Reverse, a, primal: ir.Expr, primal_base: str, pre, post, loc) ->
         post.append(ir.Assign(a, ir.BinOp("+", a, tmp)))
         return tmp
     if sym is None or (isinstance(a, ir.ArrayRef) and a.head):
-        from fortran_ad.backends.fortran import expr
+        from fortran_ad.ir.printer import expr
 
         raise FortranADError(
             loc or t.routine.loc,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fortran_ad.ad.adjoint import INT, Sweep, lit, pop, push
+from fortran_ad.ad.tape_ops import INT, Sweep, lit, pop, push
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import bodies

@@ -8,9 +8,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fortran_ad.ad.naming import routine_name
-from fortran_ad.backends.fortran import expr
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.printer import expr
 from fortran_ad.ir.walk import base_name
 
 if TYPE_CHECKING:

@@ -199,7 +199,7 @@ def _buffer_type(t: Reverse, e: ir.Expr) -> ir.TypeSpec | None:
 
 
 def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     # one buffer per push statement; the k-th push of a designator pairs with its k-th pop
     # from the end of the backward body

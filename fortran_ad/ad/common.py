@@ -6,15 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fortran_ad.ad.naming import Namer, is_vector
-from fortran_ad.ad.rules import RuleCtx, linearize, real_literal
-from fortran_ad.analysis.activity import Activity, dummy_map
+from fortran_ad.ad.rules import RuleCtx, linearize
+from fortran_ad.analysis.activity import Activity
 from fortran_ad.analysis.components import component_active
-from fortran_ad.analysis.program import Program, RoutineInfo
-from fortran_ad.backends.fortran import dims_text, type_text
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.printer import dims_text, type_text
+from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
 from fortran_ad.ir.symbols import may_carry, type_name
-from fortran_ad.ir.types import Typer
+from fortran_ad.ir.types import Typer, real_literal
 from fortran_ad.ir.walk import base_name, bodies, walk_stmts
 
 
@@ -103,7 +103,7 @@ class RoutineAD:
         if isinstance(e, ir.ArrayRef):
             subs = (ir.Range(), *e.subs) if self.vector else e.subs
             return ir.ArrayRef(self.namer.derivative(e.name), subs)
-        from fortran_ad.backends.fortran import expr
+        from fortran_ad.ir.printer import expr
 
         raise FortranADError(
             loc or self.routine.loc,
@@ -178,9 +178,9 @@ class RoutineAD:
                 out.append(value)
                 return
             if callee_names is None:
-                from fortran_ad.ad.generate import _names_of
+                from fortran_ad.ir.walk import routine_names
 
-                callee_names = Namer(_names_of(callee), self.mode)
+                callee_names = Namer(routine_names(callee), self.mode)
             out.append(ir.Keyword(callee_names.derivative(dummy) if deriv else dummy, value))
 
         for d in callee.args:

@@ -16,21 +16,12 @@ same member names (as an INCLUDE file guarantees), the head declares it, and the
 from __future__ import annotations
 
 from fortran_ad.ad import naming
-from fortran_ad.analysis.program import Program
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import is_real
+from fortran_ad.ir.program import Program
+from fortran_ad.ir.symbols import OWNER, block_of, is_real
 
 Key = tuple[str, str]
-OWNER = "common:"
-
-
-def block_of(sym: ir.Symbol | None) -> str | None:
-    """The COMMON block ``sym`` is in ("" for blank COMMON), or None."""
-    for a in sym.attrs if sym is not None else ():
-        if a.startswith("common/"):
-            return a[len("common/") : -1]
-    return None
 
 
 def is_common_key(key: Key) -> bool:

@@ -26,10 +26,10 @@ the tape: every numeric) leaf components, recursing through nested types.
 from __future__ import annotations
 
 from fortran_ad.ad import object_stacks
-from fortran_ad.ad.rules import real_literal
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import component, is_real, type_name
+from fortran_ad.ir.types import real_literal
 from fortran_ad.ir.walk import map_body, map_expr, subexprs
 
 Leaf = tuple[str, ir.Symbol]  # (path suffix "%p%c", component symbol)
@@ -112,7 +112,7 @@ def ref(obj: ir.Expr, path: str) -> ir.Expr:
 
 
 def _text(e: ir.Expr) -> str:
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     return expr(e)
 

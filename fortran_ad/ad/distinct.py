@@ -115,13 +115,13 @@ def hoist(t: Reverse, loop: ir.Do) -> tuple[list[ir.Stmt], ir.Do]:
     loop writes, where the element does not depend on the loop and provably differs from
     every element the loop writes: read once before the loop into a scalar, so that the
     iterations become independent (``bb(k, j) = bb(k, j) + a(k, i)*bb(i, j)`` over ``k > i``)."""
-    from fortran_ad.ad.simd import _plain, _type
+    from fortran_ad.ad.loop_stmts import plain, real_type
 
     step = to_sympy(loop.step) if loop.step is not None else sympy.Integer(1)
     assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
     if step is None or not step.is_Integer or not assigns:
         return [], loop
-    if not all(_plain(t, s) for s in assigns):
+    if not all(plain(t, s) for s in assigns):
         return [], loop
     down = step < 0
     targets = [s.target for s in assigns]
@@ -138,7 +138,7 @@ def hoist(t: Reverse, loop: ir.Do) -> tuple[list[ir.Stmt], ir.Do]:
             b = bounds(t, t.loops) if b is None else b
             if not all(differ(x, w, b) for w in targets if w.name == x.name):
                 continue
-            typ = _type(t, x)
+            typ = real_type(t, x)
             if typ is None:
                 continue
             swap[x] = ir.Name(t.temp("inv", typ))

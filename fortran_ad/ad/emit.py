@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from fortran_ad import __version__
 from fortran_ad.ad import (
     emitted_calls,
     interfaces,
@@ -16,14 +15,16 @@ from fortran_ad.ad import (
     private_access,
     type_check,
 )
-from fortran_ad.ad.adjoint import Reverse, pop, push
+from fortran_ad.ad.adjoint import Reverse
 from fortran_ad.ad.common import RoutineAD, decl
-from fortran_ad.ad.rules import real_literal
+from fortran_ad.ad.tape_ops import pop, push
 from fortran_ad.ad.transforms import plan_checkpoints, swept, transform, wanted
-from fortran_ad.backends import fortran as fw
-from fortran_ad.backends.writer import Writer
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir import printer as fw
+from fortran_ad.ir.types import real_literal
 from fortran_ad.ir.walk import walk_stmts
+from fortran_ad.ir.writer import Writer
+from fortran_ad.version import __version__
 
 
 def _header(w: Writer, plan) -> None:

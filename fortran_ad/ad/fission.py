@@ -25,7 +25,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from fortran_ad.ad.simd import _increment, _mentions, _plain, _refs
+from fortran_ad.ad.loop_stmts import increment_of, mentions, plain, refs_to
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import var_of
 
@@ -44,11 +44,11 @@ def split(t: Reverse, loop: ir.Do) -> list[ir.Do] | None:
         if isinstance(s, ir.Comment):
             pending.append(s)
             continue
-        if not _plain(t, s):
+        if not plain(t, s):
             return None
         assigns.append(s)
     written = {var_of(s.target.name) for s in assigns}
-    if any(isinstance(s.target, ir.Name) and _increment(s) is None for s in assigns):
+    if any(isinstance(s.target, ir.Name) and increment_of(s) is None for s in assigns):
         return None  # a scalar temporary: would need one per iteration
     home: dict[int, int] = {}
     for s in loop.body:
@@ -71,7 +71,7 @@ def split(t: Reverse, loop: ir.Do) -> list[ir.Do] | None:
 
 
 def _designators(s: ir.Assign, v: str) -> set[ir.Expr]:
-    return {r for e in (s.target, s.value) for r in _refs(e, v)}
+    return {r for e in (s.target, s.value) for r in refs_to(e, v)}
 
 
 def _conflict(group: list[ir.Assign], s: ir.Assign, written: set[str]) -> bool:
@@ -91,7 +91,7 @@ def _may_split(a: ir.Assign, b: ir.Assign, written: set[str], index: str) -> boo
             continue
         if var_of(a.target.name) != v and var_of(b.target.name) != v:
             continue  # both only read it
-        increments = _increment(a) is not None and _increment(b) is not None
+        increments = increment_of(a) is not None and increment_of(b) is not None
         if increments and var_of(a.target.name) == v == var_of(b.target.name):
             continue  # increments commute
         if len(ra | rb) == 1 and _own(next(iter(ra)), index, written):
@@ -104,4 +104,4 @@ def _own(d: ir.Expr, index: str, written: set[str]) -> bool:
     """An element the loop index selects: ``x(.., index, ..)``, the other subscripts fixed."""
     if not isinstance(d, ir.ArrayRef) or ir.Name(index) not in d.subs:
         return False
-    return not any(_mentions(e, written | {index}) for e in d.subs if e != ir.Name(index))
+    return not any(mentions(e, written | {index}) for e in d.subs if e != ir.Name(index))

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from fortran_ad.ad.rules import wrap
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.build import wrap
 from fortran_ad.ir.walk import map_expr, names_in, var_of
 
 STATEMENT_LOCAL = re.compile(r"fad_(?:tmpb|aliasb)\d+")

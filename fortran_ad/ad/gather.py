@@ -34,11 +34,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from fortran_ad.ad.loop_stmts import increment_of, mentions, plain
 from fortran_ad.ad.parallel_races import _from_sympy, _plus
-from fortran_ad.ad.rules import wrap, wrap_sum
-from fortran_ad.ad.simd import _increment, _mentions, _plain
 from fortran_ad.analysis import dependence
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.build import wrap, wrap_sum
 from fortran_ad.ir.walk import map_expr, names_in, subexprs
 
 if TYPE_CHECKING:
@@ -64,17 +64,8 @@ def rewrite(
     """The gather form of ``loop`` behind a run-time IF whose ELSE runs ``scatter`` (the
     statements the loop becomes otherwise), or None when the loop is not of that form."""
     lo, hi, step = forward
-    if step is not None and step != ONE:
-        return None
-    inner = _recorded(t, loop)
-    if inner is not None:  # the loop around a gathered loop: gather both (ad/gather_nest.py)
-        from fortran_ad.ad import gather_nest, rewrites
-
-        if not rewrites.on(t, "gather_nest"):
-            return None
-        nest = gather_nest.rewrite(t, loop, forward, inner, scatter)
-        rewrites.fired("gather_nest", nest is not None)
-        return nest
+    if step is not None and step != ONE or recorded(t, loop) is not None:
+        return None  # a loop around a gathered loop is ad/gather_nest.py's
     parts = _parts(t, loop)
     if parts is None:
         return None
@@ -149,7 +140,7 @@ def long_enough(lo: ir.Expr, hi: ir.Expr, span: int) -> ir.Expr:
     return ir.BinOp(">=", length, ir.Literal(str(span), "integer"))
 
 
-def _recorded(t: Reverse, loop: ir.Do) -> tuple[ir.Do, tuple] | None:
+def recorded(t: Reverse, loop: ir.Do) -> tuple[ir.Do, tuple] | None:
     """(raw loop, forward bounds) when ``loop``'s body is one gathered loop, else None."""
     body = [s for s in loop.body if not isinstance(s, ir.Comment)]
     if len(body) != 1:
@@ -164,7 +155,7 @@ def _parts(t: Reverse, loop: ir.Do) -> tuple[list[Row], list[ir.Stmt]] | None:
         return None
     var = loop.var
     assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
-    if not assigns or not all(_plain(t, s) and isinstance(s.target, ir.ArrayRef) for s in assigns):
+    if not assigns or not all(plain(t, s) and isinstance(s.target, ir.ArrayRef) for s in assigns):
         return None
     rows: dict[tuple, Row] = {}
     zeros: list[ir.Stmt] = []
@@ -181,7 +172,7 @@ def _parts(t: Reverse, loop: ir.Do) -> tuple[list[Row], list[ir.Stmt]] | None:
             zeros.append(s)
             zeroed.add(s.target.name)
             continue
-        e = _increment(s)
+        e = increment_of(s)
         if e is None or s.target.name in zeroed:
             return None
         assert isinstance(s.value, ir.BinOp)
@@ -202,7 +193,7 @@ def _parts(t: Reverse, loop: ir.Do) -> tuple[list[Row], list[ir.Stmt]] | None:
                     return None
     fixed = [x for r in rows.values() for k, x in enumerate(r.subs) if k != r.dim]
     fixed += [x for z in zeros for x in z.target.subs if x != ir.Name(var)]
-    if any(_mentions(x, written) or var in names_in(x) for x in fixed):
+    if any(mentions(x, written) or var in names_in(x) for x in fixed):
         return None
     return list(rows.values()), zeros
 

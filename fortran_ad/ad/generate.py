@@ -14,13 +14,15 @@ from pathlib import Path
 from fortran_ad.ad import naming
 from fortran_ad.ad.naming import Namer
 from fortran_ad.analysis.activity import Activity, ActivityAnalysis
-from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.analysis.unknown_names import refuse_unknown_active
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import RoutineInfo
 from fortran_ad.ir.symbols import ScopeTable, is_real
+from fortran_ad.ir.walk import routine_names
 from fortran_ad.normalize import normalize_routine
 from fortran_ad.normalize.entry import split_entries
+from fortran_ad.normalize.operators import resolved_program
 
 
 class Plan:
@@ -45,7 +47,7 @@ class Plan:
         from fortran_ad.normalize.typebound import resolve_type_bound
 
         files = resolve_type_bound(scope_routines([split_entries(f) for f in files]))
-        self.program = Program(resolve_generics(files))
+        self.program = resolved_program(resolve_generics(files))
         self.head = self._head(options)
         order = self.program.reachable(self.head)
         self.namers: dict[str, Namer] = {}
@@ -55,7 +57,7 @@ class Plan:
         keep = keep and not options.parallelize_adjoint
         for name in order:
             info = self.program.routines[name]
-            namer = Namer(_names_of(info.routine), self.mode)
+            namer = Namer(routine_names(info.routine), self.mode)
             self.namers[name] = namer
             norm = normalize_routine(info, self.program, namer, keep)
             local = {s.name: s for s in norm.symbols}
@@ -95,7 +97,7 @@ class Plan:
             r = self.program.routines[name].routine
             left = [s for s in walk_stmts(r.body) if isinstance(s, ir.Goto)]
             if left and self.needs_derivative(name):
-                original = Program(files).routines[name].routine
+                original = resolved_program(files).routines[name].routine
                 again = GotoStructurer(Namer(set(), self.mode))
                 again.routine_body(original.body)
                 raise again.failure or FortranADError(
@@ -243,17 +245,6 @@ def explain(plan: Plan) -> str:
             use = plan.activity.why.get((name, v + "#u"), "")
             lines.append(f"  {v}: {'; '.join(x for x in (why, use) if x)}")
     return "\n".join(lines)
-
-
-def _names_of(r: ir.Routine) -> set[str]:
-    from fortran_ad.ir.walk import exprs_of_body, names_in
-
-    out = {s.name for s in r.symbols} | {r.name} | set(r.args)
-    for e in exprs_of_body(r.body):
-        out |= names_in(e)
-    for c in r.contains:
-        out |= _names_of(c)
-    return out
 
 
 def stem_of(f: ir.SourceFile) -> str:

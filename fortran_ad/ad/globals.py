@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from fortran_ad.ad.common_blocks import is_common_key
 from fortran_ad.ad.naming import SUFFIX
 from fortran_ad.analysis.activity import Activity
-from fortran_ad.analysis.program import Program
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import Program
 from fortran_ad.ir.walk import base_name, walk_stmts
 
 Key = tuple[str, str]  # (owner module or "host:<routine>", variable)

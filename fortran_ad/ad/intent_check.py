@@ -43,7 +43,7 @@ def check(
     for s in walk_stmts(tuple(body)):
         for name in _defined(s):
             if name in intent_in:
-                from fortran_ad.backends.fortran import Writer, stmt
+                from fortran_ad.ir.printer import Writer, stmt
 
                 w = Writer()
                 stmt(w, s)

@@ -20,10 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from fortran_ad.backends import fortran as fw
-from fortran_ad.backends.writer import Writer
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir import printer as fw
 from fortran_ad.ir.walk import walk_stmts
+from fortran_ad.ir.writer import Writer
 
 MARK = "!fad-interfaces:"
 _EXPLICIT = ("optional", "allocatable", "pointer", "target", "value", "contiguous")

@@ -105,10 +105,10 @@ class _Liveness:
             and not (s.attrs & _PINNED_ATTRS)
             and not any(a.startswith("common") for a in s.attrs)
         }
-        from fortran_ad.ad.generate import _names_of
+        from fortran_ad.ir.walk import routine_names
 
         for c in r.contains:  # host variables internal procedures see stay pinned
-            self.local -= _names_of(c)
+            self.local -= routine_names(c)
         self.local -= _saved_by_spec(r)
         self.whole: set[int] = set()  # loops kept with their whole primal body
         self.segmented: set[int] = set()  # DO loops checkpointed with fixed-period segments

@@ -201,7 +201,7 @@ def checkpointed(t: Reverse, s: ir.Do, primal, f_body, b_body, levels: tuple[int
     """Forward and backward sweeps of ``s`` with a snapshot every ``levels[0]`` iterations;
     ``primal`` is the body the forward sweep and the snapshot-taking re-runs execute (``s``'s,
     without what a gradient-only adjoint drops)."""
-    from fortran_ad.ad.adjoint import pop, push
+    from fortran_ad.ad.tape_ops import pop, push
 
     saved = _rerun_state(t, s)
     var = ir.Name(s.var)
@@ -218,7 +218,7 @@ def checkpointed(t: Reverse, s: ir.Do, primal, f_body, b_body, levels: tuple[int
 def checkpointed_while(t: Reverse, s: ir.DoWhile, f_body, b_body, levels: tuple[int, ...]):
     """DO WHILE with a snapshot every ``levels[0]`` iterations: the forward sweep counts the
     iterations; the backward sweep re-runs each segment as a counted loop."""
-    from fortran_ad.ad.adjoint import pop, push
+    from fortran_ad.ad.tape_ops import pop, push
 
     saved = _rerun_state(t, s)
     count = ir.Name(t.temp("count", INT))
@@ -242,7 +242,7 @@ def _what(levels: tuple[int, ...]) -> str:
 
 
 def _snapshot(saved, offset: ir.Expr, period: int, loc) -> ir.If:
-    from fortran_ad.ad.adjoint import push
+    from fortran_ad.ad.tape_ops import push
 
     p = ir.Literal(str(period), "integer")
     at_start = ir.BinOp("==", ir.Call("mod", (offset, p)), ir.Literal("0", "integer"))
@@ -253,7 +253,7 @@ def _segments(t: Reverse, s, var: str, start, stop, saved, levels, f_body, b_bod
     """Backward sweep over segments of ``levels[0]`` iterations, last first: restore the
     segment's state, then re-run it recording and reverse it — or, with more levels, re-run
     it taking finer snapshots and treat those sub-segments the same way."""
-    from fortran_ad.ad.adjoint import pop
+    from fortran_ad.ad.tape_ops import pop
 
     primal = s.body if primal is None else primal
     p = ir.Literal(str(levels[0]), "integer")
@@ -294,7 +294,7 @@ def revolved(t: Reverse, s: ir.Do | ir.DoWhile, f_body, b_body, snaps: int, keep
     """Binomial checkpointing (fad_revolve): the forward sweep saves the loop's state once and
     runs the primal loop (counting DO WHILE iterations); the backward sweep runs the actions of
     a revolve plan with ``snaps`` snapshot slots (see runtime/fad_revolve.f90.in)."""
-    from fortran_ad.ad.adjoint import pop, push
+    from fortran_ad.ad.tape_ops import pop, push
 
     t.uses_revolve = True
     saved = _rerun_state(t, s)

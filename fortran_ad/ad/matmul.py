@@ -1,7 +1,7 @@
 """MATMUL kept as a library call: the tangent and adjoint rules of the statement forms.
 
 Normalization (normalize/scalarize.py) keeps an assignment as written, instead of lowering
-MATMUL to loops (normalize/intrinsics.py), when ad/matmul_form.py recognises it: a sum of
+MATMUL to loops (normalize/intrinsics.py), when normalize/matmul_form.py recognises it: a sum of
 scalar multiples of ``matmul(x, y)`` and of the target itself::
 
     c = alpha*matmul(a, b) + beta*c      c = c + matmul(transpose(a), b(:, 1:k))
@@ -26,13 +26,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.ad.matmul_form import ONE, Form, Operand, Product, match, wrap
-from fortran_ad.ad.matmul_form import has_matmul as has_matmul
-from fortran_ad.ad.matmul_form import kept as kept
-from fortran_ad.ad.rules import mul, wrap_sum
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.build import mul, wrap_sum
 from fortran_ad.ir.walk import base_name, names_in
+from fortran_ad.normalize.matmul_form import ONE, Form, Operand, Product, match, wrap
+from fortran_ad.normalize.matmul_form import has_matmul as has_matmul
+from fortran_ad.normalize.matmul_form import kept as kept
 
 
 # -- the AD side ----------------------------------------------------------------------------
@@ -244,7 +244,7 @@ def kept_allocated(t, name: str, op: Operand, loc) -> list[ir.Stmt]:
     """``name`` allocated with the bounds of ``op``'s designator, kept from the last call
     when they match (explicit bounds, not reallocation on assignment: the C back end lowers
     the assignment that follows to loops)."""
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     bounds = _bounds(t, op)
     work = ir.Name(name)

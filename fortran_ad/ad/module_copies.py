@@ -32,9 +32,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fortran_ad.ad import naming, object_stacks, private_access
-from fortran_ad.backends import fortran as fw
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir import printer as fw
 
 
 def plan_copies(plan) -> frozenset[str]:
@@ -116,7 +116,7 @@ def write_copy(w, plan, m: ir.Module, names: list[str], called: list[str], write
     ``called``: other modules whose derivative routines these call; ``write_routine(w, name)``
     writes one derivative routine (ad/emit.py)."""
     from fortran_ad.ad import emitted_calls
-    from fortran_ad.backends.writer import Writer
+    from fortran_ad.ir.writer import Writer
 
     source = plan.source_modules[m.name]
     name = naming.module_name(m.name, plan.mode)

@@ -103,7 +103,7 @@ class NeededAnalysis:
 
     def _call_reads(self, s: ir.CallStmt) -> set[str]:
         """What the recomputing callee reads: actuals of dummies not intent(out), subscripts."""
-        from fortran_ad.analysis.activity import dummy_map
+        from fortran_ad.ir.program import dummy_map
 
         if self.program.get(s.name) is None:  # an MPI call (ad/mpi.py)
             from fortran_ad.ad import mpi

@@ -31,13 +31,12 @@ from fortran_ad.ad import parallel_races as races
 from fortran_ad.ad import parallel_rerun as rerun
 from fortran_ad.ad.loop_checkpoint import loop_key
 from fortran_ad.ad.parallel_races import deriv_map, rank
+from fortran_ad.ad.tape_ops import Sweep
 from fortran_ad.analysis import dependence
 from fortran_ad.errors import FortranADError
 from fortran_ad.frontend.omp import is_omp
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, map_body, names_in, stmt_exprs, value_names, walk_stmts
-
-Sweep = tuple[list[ir.Stmt], list[ir.Stmt]]
 
 
 def check_directives(routine: ir.Routine) -> None:

@@ -56,7 +56,7 @@ def give_up(
 def if_clause(t, s: ir.Do, loops: list[ir.Do]) -> tuple[str, ...]:
     """``("if(<innermost iterations> >= fad_omp_min_work)",)`` for a loop fortran-ad chose,
     () for the user's loops (their clauses are theirs)."""
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     if s.parallel is not None:
         return ()

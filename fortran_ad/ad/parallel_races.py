@@ -84,7 +84,7 @@ def _call_refs(t, body, dnames: set[str]) -> dict[str, list[tuple[ir.Expr, bool]
     """Derivative actuals of calls to derivative routines: name -> (reference, whether the
     callee's dummy is intent(in), so that the callee only increments it)."""
     from fortran_ad.ad.naming import routine_name
-    from fortran_ad.analysis.activity import dummy_map
+    from fortran_ad.ir.program import dummy_map
 
     out: dict[str, list[tuple[ir.Expr, bool]]] = {}
     for s in walk_stmts(tuple(body)):

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fortran_ad.ad.rules import real_literal
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.types import real_literal
 from fortran_ad.ir.walk import names_in
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ def _factors(e: ir.Expr) -> list[ir.Expr]:
 
 
 def _product(fs: list[ir.Expr]) -> ir.Expr:
-    from fortran_ad.ad.rules import mul
+    from fortran_ad.ir.build import mul
 
     out: ir.Expr | None = None
     for f in fs:
@@ -63,7 +63,7 @@ def factor(
     """For the reduction statements of ``assigns`` (into ``targets``): (statement id ->
     its replacement statements, accumulators, statements before, statements after), or None
     when some term has no changing factor. ``types(d)`` is the real type of target ``d``."""
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     sums: dict[tuple, ir.Name] = {}
     body: dict[int, list[ir.Stmt]] = {}

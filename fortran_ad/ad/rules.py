@@ -14,91 +14,24 @@ from dataclasses import dataclass
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.intrinsic_table import nondifferentiable
+from fortran_ad.ir.build import (
+    ONE,
+    TWO,
+    add,
+    call,
+    div,
+    mul,
+    neg,
+    sq,
+    sub,
+    wrap,
+)
+from fortran_ad.ir.intrinsic_table import NONDIFF
 from fortran_ad.ir.nodes import BinOp, Call, Literal, Paren, UnOp
+from fortran_ad.ir.types import real_literal
 
 # ------------------------------------------------------------------------------------------
-# Small expression builders with the algebraic simplifications that keep output readable.
-
-ONE = Literal("1", "integer")
-TWO = Literal("2", "integer")
-
-
-def is_one(e: ir.Expr | None) -> bool:
-    return e is None or (isinstance(e, Literal) and e.text in ("1", "1.0", "1.0d0", "1.d0"))
-
-
-def wrap(e: ir.Expr) -> ir.Expr:
-    """Parenthesize compound operands so printing never changes meaning or order."""
-    if isinstance(e, BinOp | UnOp):
-        return Paren(e)
-    return e
-
-
-def mul(a: ir.Expr | None, b: ir.Expr | None) -> ir.Expr | None:
-    """a*b where None means 1."""
-    if is_one(a):
-        return b
-    if is_one(b):
-        return a
-    assert a is not None and b is not None
-    if isinstance(a, UnOp) and a.op == "-":
-        return neg(mul(a.operand, b))
-    if isinstance(b, UnOp) and b.op == "-":
-        return neg(mul(a, b.operand))
-    return BinOp("*", wrap_sum(a), wrap_sum(b))
-
-
-def wrap_sum(e: ir.Expr) -> ir.Expr:
-    if isinstance(e, BinOp) and e.op in ("+", "-") or isinstance(e, UnOp):
-        return Paren(e)
-    return e
-
-
-def neg(a: ir.Expr | None) -> ir.Expr:
-    if a is None:
-        return UnOp("-", ONE)
-    if isinstance(a, UnOp) and a.op == "-":
-        return a.operand
-    return UnOp("-", wrap_sum(a))
-
-
-def div(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    return BinOp("/", wrap_sum(a), wrap(b))
-
-
-def add(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    return BinOp("+", a, b)
-
-
-def sub(a: ir.Expr, b: ir.Expr) -> ir.Expr:
-    return BinOp("-", a, wrap_sum(b))
-
-
-def call(name: str, *args: ir.Expr) -> ir.Expr:
-    return Call(name, tuple(args))
-
-
-def sq(a: ir.Expr) -> ir.Expr:
-    return BinOp("**", wrap(a), TWO)
-
-
-# ------------------------------------------------------------------------------------------
-# Typed constants: 1 and 0 in the kind of an operand, spelled as the user would.
-
-
-def real_literal(value: str, t: ir.TypeSpec | None) -> ir.Expr:
-    """``value`` ("1.0"/"0.0") in type ``t``: 1.0d0, 1.0_dp, 1.0_8, or real(1, kind=...)."""
-    if t is None or (t.base == "real" and t.kind is None):
-        return Literal(value, "real")
-    if t.base == "double precision" or t.kind == "*8":
-        return Literal(value.replace(".0", ".0d0"), "real")
-    if t.kind == "*4":
-        return Literal(value, "real")
-    kind = (t.kind or "").replace("kind=", "")
-    if kind.isidentifier() or kind.isdigit():
-        return Literal(f"{value}_{kind}", "real")
-    return Call("real", (Literal(value, "real"), ir.Keyword("kind", ir.OpaqueExpr(kind))))
+# Typed constants: 1 and 0 in the kind of an operand (ir/types.py spells them).
 
 
 @dataclass(frozen=True)
@@ -187,11 +120,6 @@ _RULES: dict[tuple[str, ...], Rule] = {
 }
 
 RULES: dict[str, Rule] = {alias: rule for names, rule in _RULES.items() for alias in names}
-
-# Intrinsics whose result carries no derivative (integer, logical or character results,
-# inquiries, piecewise constants): from the one intrinsic table (ir/intrinsic_table.py).
-NONDIFF = nondifferentiable()
-
 
 # ------------------------------------------------------------------------------------------
 

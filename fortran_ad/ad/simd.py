@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING
 
 from fortran_ad.ad import rewrites
 from fortran_ad.ad.forwards import run_forwards
-from fortran_ad.ad.rules import real_literal
+from fortran_ad.ad.loop_stmts import increment_of, mentions, plain, primal_names, real_type, refs_to
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import children, subexprs, var_of
+from fortran_ad.ir.types import real_literal
+from fortran_ad.ir.walk import children, var_of
 
 if TYPE_CHECKING:
     from fortran_ad.ad.adjoint import Reverse
@@ -45,11 +46,19 @@ def rewrite(t: Reverse, loop: ir.Do, forward: tuple) -> list[ir.Stmt]:
     """The backward loop as vectorisable statements: in gather form (ad/gather.py), with a
     simd reduction, or split into loops that vectorise (ad/fission.py), each with its
     reductions; else unchanged."""
-    from fortran_ad.ad import gather
+    from fortran_ad.ad import gather, gather_nest
 
     scatter = _rewrite(t, loop, forward)
     if not rewrites.on(t, "gather"):
         return scatter
+    step = forward[2]
+    inner = gather.recorded(t, loop) if step is None or step == gather.ONE else None
+    if inner is not None:  # the loop around a gathered loop: gather both (ad/gather_nest.py)
+        if not rewrites.on(t, "gather_nest"):
+            return scatter
+        nest = gather_nest.rewrite(t, loop, forward, inner, scatter)
+        rewrites.fired("gather_nest", nest is not None)
+        return nest if rewrites.fired("gather", bool(nest)) else scatter
     gathered = gather.rewrite(t, loop, forward, scatter)
     return gathered if rewrites.fired("gather", bool(gathered)) else scatter
 
@@ -83,7 +92,7 @@ def count_up(t: Reverse, loop: ir.Do) -> list[ir.Stmt]:
     the inner loop's guard ``j <= n`` (-fsplit-loops, on at -O3) and then no longer
     vectorises the copies of the simd loop (GOMP_SIMD_LANE "clobbers memory"); the same
     iterations counted upwards are not split."""
-    from fortran_ad.ad.rules import wrap
+    from fortran_ad.ir.build import wrap
     from fortran_ad.ir.walk import names_in, walk_stmts
 
     one = ir.Literal("1", "integer")
@@ -120,7 +129,7 @@ def vectorize(
     if t.omp_depth or t.vector or loop.parallel is not None or loop.directives:
         return None
     assigns = [s for s in loop.body if not isinstance(s, ir.Comment)]
-    if not assigns or not all(_plain(t, s) for s in assigns):
+    if not assigns or not all(plain(t, s) for s in assigns):
         return None
     from fortran_ad.ad import block_local
 
@@ -166,7 +175,7 @@ def vectorize(
     changing = written | {loop.var}
     shared = None
     if rewrites.on(t, "reduce"):
-        shared = reduce.factor(t, assigns, reductions, changing, lambda d: _type(t, d))
+        shared = reduce.factor(t, assigns, reductions, changing, lambda d: real_type(t, d))
         rewrites.fired("reduce", shared is not None)
     if shared is not None:  # invariant factors out, one sum per product
         new, accs, pre, post = shared
@@ -182,7 +191,7 @@ def vectorize(
         if isinstance(d, ir.Name):
             names.append(d.name)
             continue
-        typ = _type(t, d)
+        typ = real_type(t, d)
         if typ is None:
             return None
         acc = ir.Name(t.temp("acc", typ))
@@ -215,61 +224,32 @@ def _scalar(t: Reverse, assigns: list[ir.Assign], v: str) -> bool:
     if isinstance(target, ir.ArrayRef):
         return True
     temps = {x.name: x for x in t.temps}
-    sym = temps.get(v) or t.lookup(_primal(t).get(v, v))
+    sym = temps.get(v) or t.lookup(primal_names(t).get(v, v))
     return sym is not None and sym.rank == 0
-
-
-def _primal(t: Reverse) -> dict[str, str]:
-    return {dv: pv for pv, dv in t.namer.derivs.items()}
-
-
-def _plain(t: Reverse, s: ir.Stmt) -> bool:
-    """An assignment to a plain variable or element, calling no user procedure."""
-    if not isinstance(s, ir.Assign) or not isinstance(s.target, ir.Name | ir.ArrayRef):
-        return False
-    if "%" in s.target.name:
-        return False
-    for e in (s.target, s.value):
-        for x in subexprs(e):
-            if isinstance(x, ir.OpaqueExpr | ir.ArrayCtor | ir.ImpliedDo | ir.Range):
-                return False
-            if isinstance(x, ir.Call) and t.program.get(x.name) is not None:
-                return False
-            if isinstance(x, ir.Name | ir.ArrayRef) and "%" in x.name:
-                return False
-    return True
-
-
-def _refs(e: ir.Expr, v: str) -> list[ir.Expr]:
-    return [x for x in subexprs(e) if isinstance(x, ir.Name | ir.ArrayRef) and x.name == v]
-
-
-def _mentions(e: ir.Expr, names: set[str]) -> bool:
-    return any(isinstance(x, ir.Name | ir.ArrayRef) and x.name in names for x in subexprs(e))
 
 
 def _classify(assigns: list[ir.Assign], v: str, index: str, written: set[str]) -> str | None:
     """ "reduction", "element", "private" or None (a dependence between iterations)."""
-    refs = [r for s in assigns for e in (s.target, s.value) for r in _refs(e, v)]
+    refs = [r for s in assigns for e in (s.target, s.value) for r in refs_to(e, v)]
     first = refs[0]
     same = all(r == first for r in refs)
     if _own(refs, index, written):
         return "element" if same else "elements"
-    invariant = not any(_mentions(e, written | {index}) for e in children(first))
+    invariant = not any(mentions(e, written | {index}) for e in children(first))
     mine = [s for s in assigns if var_of(s.target.name) == v]
     others = [s for s in assigns if var_of(s.target.name) != v]
     if (
         same
         and invariant
-        and all(_increment(s) is not None for s in mine)
-        and not any(_refs(s.value, v) for s in others)
+        and all(increment_of(s) is not None for s in mine)
+        and not any(refs_to(s.value, v) for s in others)
     ):
         return "reduction"
     if _mixed(mine, others, v, index, written):
         return "mixed"
     if isinstance(first, ir.Name) and same:
         for s in assigns:  # the first statement that mentions v must define it from others
-            if _refs(s.value, v) or _mentions_in_subscripts(s.target, v):
+            if refs_to(s.value, v) or _mentions_in_subscripts(s.target, v):
                 return None  # (a subscript of a target reads it too)
             if s.target == first:
                 return "private"
@@ -281,17 +261,17 @@ def _commutes(assigns: list[ir.Assign], v: str) -> bool:
     statement reads it: its updates commute, whichever elements they hit."""
     mine = [s for s in assigns if var_of(s.target.name) == v]
     others = [s for s in assigns if var_of(s.target.name) != v]
-    return all(_increment(s) is not None for s in mine) and not any(
-        _refs(s.value, v) or _mentions_in_subscripts(s.target, v) for s in others
+    return all(increment_of(s) is not None for s in mine) and not any(
+        refs_to(s.value, v) or _mentions_in_subscripts(s.target, v) for s in others
     )
 
 
 def _mentions_in_subscripts(target: ir.Expr, v: str) -> bool:
-    return isinstance(target, ir.ArrayRef) and any(_refs(e, v) for e in target.subs)
+    return isinstance(target, ir.ArrayRef) and any(refs_to(e, v) for e in target.subs)
 
 
 def _fixed(d: ir.Expr, index: str, written: set[str]) -> bool:
-    return not any(_mentions(e, written | {index}) for e in children(d))
+    return not any(mentions(e, written | {index}) for e in children(d))
 
 
 def _mixed(mine, others, v: str, index: str, written: set[str]) -> bool:
@@ -299,7 +279,9 @@ def _mixed(mine, others, v: str, index: str, written: set[str]) -> bool:
     ``v``), at elements of the iteration's own and at fixed ones (``ab(i, k)`` and ``ab(j, k)``
     over ``i``; they meet at ``i = j``): increments commute, so the fixed elements' sums
     can be added after the loop (reductions) while the others stay in it."""
-    if not all(_increment(s) is not None for s in mine) or any(_refs(s.value, v) for s in others):
+    if not all(increment_of(s) is not None for s in mine) or any(
+        refs_to(s.value, v) for s in others
+    ):
         return False
     fixed = [s.target for s in mine if _fixed(s.target, index, written)]
     own = [s.target for s in mine if not _fixed(s.target, index, written)]
@@ -317,23 +299,7 @@ def _own(refs: list[ir.Expr], index: str, written: set[str]) -> bool:
     if not dims:
         return False
     others = [e for r in refs for d, e in enumerate(r.subs) if d != dims[0]]
-    return not any(_mentions(e, written | {index}) for e in others)
-
-
-def _increment(s: ir.Assign) -> ir.Expr | None:
-    """``e`` of ``v = v + e`` or ``v = v - e`` with ``e`` free of ``v``."""
-    val = s.value
-    if isinstance(val, ir.BinOp) and val.op in "+-" and val.left == s.target:
-        return None if _refs(val.right, s.target.name) else val.right
-    return None
-
-
-def _type(t: Reverse, d: ir.Expr) -> ir.TypeSpec | None:
-    name = d.name if isinstance(d, ir.Name | ir.ArrayRef) else ""
-    sym = t.lookup(_primal(t).get(name, name))
-    if sym is None or sym.type is None or not sym.type.is_real or sym.type.base == "complex":
-        return None
-    return sym.type
+    return not any(mentions(e, written | {index}) for e in others)
 
 
 def _swap(s: ir.Stmt, swap: dict[ir.Expr, ir.Name]) -> ir.Stmt:

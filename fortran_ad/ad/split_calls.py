@@ -66,7 +66,7 @@ def reverse(t: Reverse, s: ir.CallStmt, callee: ir.Routine, snap: list[ir.Expr])
     """The hook in ``Reverse.call`` for an active call of a routine with source: record the
     site (the planner's candidates), and return the split sweeps when the plan splits it
     (None: the caller builds the joint ones)."""
-    from fortran_ad.ad.adjoint import pop, push
+    from fortran_ad.ad.tape_ops import pop, push
 
     key = site_key(t, s)
     why = "inside an OpenMP loop" if t.omp_depth else ""
@@ -86,7 +86,7 @@ def reverse(t: Reverse, s: ir.CallStmt, callee: ir.Routine, snap: list[ir.Expr])
 
 def caller_snapshot(t: Reverse, s: ir.CallStmt, callee: ir.Routine, info: SplitInfo, snap):
     """The joint snapshot minus the actuals of dummies the callee restores itself."""
-    from fortran_ad.analysis.activity import dummy_map
+    from fortran_ad.ir.program import dummy_map
 
     restored = []
     for d, a in dummy_map(s.args, callee).items():
@@ -332,7 +332,7 @@ def _snapshot_pushes(stmts, snaps: dict[int, int]) -> set[int]:
 def units(t: Reverse, fwd: list[ir.Stmt], bwd_body: list[ir.Stmt], info: SplitInfo):
     """``<name>_fwd`` and ``<name>_bwd`` as (name, dummies, spec, declarations, body); the
     declarations are a function (temporaries may still appear while the body is finished)."""
-    from fortran_ad.ad.adjoint import pop, push
+    from fortran_ad.ad.tape_ops import pop, push
 
     r = t.routine
     keep = [ir.Name(n) for n in info.finals]

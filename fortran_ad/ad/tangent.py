@@ -8,9 +8,10 @@ from dataclasses import replace
 from fortran_ad.ad import derived_alloc, matmul, parallel, pointers
 from fortran_ad.ad.common import RoutineAD
 from fortran_ad.ad.naming import routine_name
-from fortran_ad.ad.rules import mul, signed_sum
+from fortran_ad.ad.rules import signed_sum
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.build import mul
 from fortran_ad.ir.walk import bodies
 
 

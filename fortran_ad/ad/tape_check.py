@@ -19,9 +19,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
-from fortran_ad.backends.c_types import kind_value
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.types import Typer
 from fortran_ad.ir.walk import walk_stmts
 from fortran_ad.runtime.tape_types import COVERED, in_core, refusal
 
@@ -51,10 +51,8 @@ def _kind(t: ir.TypeSpec, lookup: Lookup) -> int | None:
     """Bytes of the declared kind (None: the default kind; _UNKNOWN: cannot tell here)."""
     if t.base in ("double precision", "double complex") or t.kind is None:
         return None
-    try:
-        return kind_value(t.kind, lookup)
-    except (FortranADError, ValueError, KeyError, RecursionError):
-        return _UNKNOWN
+    kind = Typer(lookup).kind_number(t)  # the one kind evaluator (ir/types.py)
+    return _UNKNOWN if kind is None else kind
 
 
 def _base(t: ir.TypeSpec) -> str:
@@ -83,7 +81,7 @@ def needs(
             continue
         why = refusal(base, kind, rank)
         if why is not None:
-            from fortran_ad.backends.fortran import expr
+            from fortran_ad.ir.printer import expr
 
             loc = s.loc if s.loc is not None and s.loc.line else where
             raise FortranADError(

@@ -75,7 +75,7 @@ def _skeleton(e: ir.Expr) -> ir.Expr:
 
 
 def _check(typer: Typer, s: ir.Assign, primal: set[ir.Expr], loc: ir.SourceLoc) -> None:
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     target, value = typer.of(s.target), typer.of(s.value)
     if target is not None and value is not None and value.rank not in (0, target.rank):

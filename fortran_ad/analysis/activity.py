@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from fortran_ad.ad import mpi
-from fortran_ad.ad.rules import NONDIFF
-from fortran_ad.analysis.program import Program, RoutineInfo
+from fortran_ad.analysis import mpi_calls as mpi
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.intrinsic_table import NONDIFF
+from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
 from fortran_ad.ir.symbols import is_real, may_carry, type_name
 from fortran_ad.ir.walk import base_name, var_of, walk_stmts
 
@@ -45,17 +45,6 @@ def diff_refs(e: ir.Expr, info: RoutineInfo, program: Program) -> set[str]:
             visit(c)
 
     visit(e)
-    return out
-
-
-def dummy_map(call_args: tuple[ir.Expr, ...], callee: ir.Routine) -> dict[str, ir.Expr]:
-    """Callee dummy name → actual argument expression (positional, then keywords)."""
-    out: dict[str, ir.Expr] = {}
-    for i, a in enumerate(call_args):
-        if isinstance(a, ir.Keyword):
-            out[a.name] = a.value
-        elif i < len(callee.args):
-            out[callee.args[i]] = a
     return out
 
 

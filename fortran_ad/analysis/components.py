@@ -24,8 +24,8 @@ Reads of a plain variable count as varied when the per-variable analysis says so
 
 from __future__ import annotations
 
-from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import Program, RoutineInfo
 from fortran_ad.ir.symbols import is_real, type_name
 from fortran_ad.ir.walk import children, walk_stmts
 
@@ -63,7 +63,7 @@ class ComponentActivity:
                 self.keys.add((tname, c.name))
 
     def reads_varied(self, e: ir.Expr, info: RoutineInfo) -> bool:
-        from fortran_ad.ad.rules import NONDIFF
+        from fortran_ad.ir.intrinsic_table import NONDIFF
 
         if isinstance(e, ir.Name | ir.ArrayRef):
             key = _parent_key(e.name, info)
@@ -133,7 +133,7 @@ class ComponentActivity:
             self.mark(s.target, info)
 
     def _call(self, name: str, args: tuple[ir.Expr, ...], info: RoutineInfo) -> None:
-        from fortran_ad.analysis.activity import dummy_map
+        from fortran_ad.ir.program import dummy_map
 
         comps = [a for a in args if isinstance(a, ir.Name | ir.ArrayRef) and "%" in a.name]
         if not comps:

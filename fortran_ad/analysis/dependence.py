@@ -236,7 +236,7 @@ def analyse(loop: ir.Do, rank_of) -> Verdict:
 
 
 def _describe(a: ir.ArrayRef, b: ir.ArrayRef, var: str) -> str:
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     for sa, sb in zip(a.subs, b.subs, strict=False):
         fa, fb = affine(sa, var), affine(sb, var)

@@ -26,9 +26,9 @@ from collections.abc import Callable
 
 import sympy
 
-from fortran_ad.analysis.activity import dummy_map
 from fortran_ad.analysis.dependence import offset, to_sympy
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import dummy_map
 from fortran_ad.ir.walk import base_name, bodies, names_in, stmt_exprs, subexprs, walk_stmts
 from fortran_ad.ir.walk import value_names as reads_of
 

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.analysis.activity import dummy_map
-from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
 from fortran_ad.ir.symbols import ScopeTable
 from fortran_ad.ir.walk import base_name, names_in, stmt_exprs, subexprs, walk_stmts
 

@@ -21,7 +21,7 @@ from fortran_ad.ir.walk import base_name, names_in, stmt_exprs, walk_stmts
 def refuse_unknown_active(program, activity, order: list[str]) -> None:
     """Raise for the first routine of ``order`` in which a name without a declaration
     fortran-ad can see both gets a value that depends on the inputs and feeds a value the
-    outputs depend on (program: analysis.program.Program; activity: analysis.activity).
+    outputs depend on (program: ir.program.Program; activity: analysis.activity).
 
     Activity analysis skips such names (no type: no derivative), so the flows are followed
     here through assignments, and globally for the opaque names themselves (one routine may

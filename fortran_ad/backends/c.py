@@ -12,15 +12,15 @@ Conventions of the C code (so the ISO_C_BINDING wrappers of backends/c_iface.py 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
+from fortran_ad.backends import c_stmt
 from fortran_ad.backends.c_expr import ExprPrinter
 from fortran_ad.backends.c_types import CType, ctype_of_spec, int_value, unsupported
-from fortran_ad.backends.writer import Writer
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import ScopeTable
+from fortran_ad.ir.writer import Writer
 
 RESERVED = frozenset(
     "auto break case char const continue default do double else enum extern float for goto if "
@@ -359,8 +359,6 @@ class RoutineC(ExprPrinter):
 
     # ---- statements -------------------------------------------------------------------------
     def stmt(self, s: ir.Stmt) -> None:
-        from fortran_ad.backends import c_stmt
-
         self.loc = s.loc if s.loc.line else self.loc
         c_stmt.statement(self, s)
 
@@ -462,15 +460,3 @@ def param_shape(sym: ir.Symbol, loc) -> tuple[list[str], list[str]]:
 
 
 _IDX = ("i1", "i2", "i3", "i4", "i5", "i6", "i7")
-
-
-def allocation_dims(text: str) -> tuple[str, list[tuple[str, str]]] | None:
-    """``allocate(a(0:n, m))`` → ("a", [("0", "n"), ("1", "m")]) for simple bounds."""
-    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", text)
-    if m is None:
-        return None
-    out = []
-    for part in m.group(2).split(","):
-        lo, _, hi = part.rpartition(":")
-        out.append((lo.strip() or "1", hi.strip()))
-    return m.group(1).lower(), out

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fortran_ad.analysis.program import Program
 from fortran_ad.backends.c import Linker, RoutineC, cid, param_items
 from fortran_ad.backends.c_iface import interface_file
 from fortran_ad.backends.c_types import ctype_of_spec, unsupported
@@ -26,6 +25,7 @@ from fortran_ad.frontend.preprocess import Source, read_source
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import walk_stmts
 from fortran_ad.normalize.entry import split_entries
+from fortran_ad.normalize.operators import resolved_program
 from fortran_ad.runtime import RUNTIME_DIR
 
 C_RUNTIME = ("fadc.h", "fadc_tape.c")
@@ -39,7 +39,7 @@ def emit_c(options, generated: dict[str, str] | None = None, pp=None) -> dict[st
     pp = pp if pp is not None else options.preprocessing
     if generated is None:
         from fortran_ad.ad.generate import generate
-        from fortran_ad.driver import load
+        from fortran_ad.frontend.load import load
 
         generated = generate(load(options.sources, options.fixed_form, pp), options)
     modules = ModuleRegistry()
@@ -67,7 +67,7 @@ def emit_c(options, generated: dict[str, str] | None = None, pp=None) -> dict[st
 
 def write_c(options) -> list[Path]:
     """``fortran-ad FILES --wrt ... --emit c``: write the C output (all files or none)."""
-    from fortran_ad.driver import write_outputs
+    from fortran_ad.outputs import write_outputs
 
     return write_outputs(emit_c(options), options.out)
 
@@ -88,7 +88,7 @@ class CProgram(Linker):
             if isinstance(i, ir.Common)
         }
         stripped = [self._strip(f, names) for f in derived]
-        self.program = Program([*primal, *stripped])
+        self.program = resolved_program([*primal, *stripped])
         self.derived_files = stripped
         self._normalized: dict[str, ir.Routine] = {}
         self._params: dict[int, tuple[str, ir.Symbol, str]] = {}
@@ -177,12 +177,12 @@ class CProgram(Linker):
     # ---- translation ------------------------------------------------------------------------
     def normalized(self, name: str) -> ir.Routine:
         if name not in self._normalized:
-            from fortran_ad.ad.generate import _names_of
             from fortran_ad.ad.naming import Namer
+            from fortran_ad.ir.walk import routine_names
             from fortran_ad.normalize import normalize_routine
 
             info = self.program.routines[name]
-            namer = Namer(_names_of(info.routine), "reverse")
+            namer = Namer(routine_names(info.routine), "reverse")
             self._normalized[name] = normalize_routine(info, self.program, namer)
         return self._normalized[name]
 

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fortran_ad import __version__
-from fortran_ad.backends import fortran as fw
 from fortran_ad.backends.c import CWriter
 from fortran_ad.backends.c_types import unsupported
-from fortran_ad.backends.writer import Writer
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir import printer as fw
+from fortran_ad.ir.writer import Writer
+from fortran_ad.version import __version__
 
 
 def interface_file(f: ir.SourceFile, program) -> str:

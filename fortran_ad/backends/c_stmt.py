@@ -277,8 +277,6 @@ def _opaque(t, s: ir.Opaque) -> None:
 
 
 def _allocate(t, item: str, s: ir.Opaque) -> None:
-    from fortran_ad.backends.c import allocation_dims
-
     parsed = allocation_dims(item)
     if parsed is None or "=" in item:
         raise unsupported(s.loc, f"the allocation '{item.strip()}'")
@@ -327,3 +325,15 @@ def _split_top(text: str) -> list[str]:
 
 
 __all__ = ["c_real_literal", "ctype_of_spec", "statement"]
+
+
+def allocation_dims(text: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """``allocate(a(0:n, m))`` → ("a", [("0", "n"), ("1", "m")]) for simple bounds."""
+    m = re.fullmatch(r"\s*(\w+)\s*\((.*)\)\s*", text)
+    if m is None:
+        return None
+    out = []
+    for part in m.group(2).split(","):
+        lo, _, hi = part.rpartition(":")
+        out.append((lo.strip() or "1", hi.strip()))
+    return m.group(1).lower(), out

@@ -164,7 +164,7 @@ def int_value(e: ir.Expr, lookup: Lookup) -> int:
 
 
 def ir_text(e: ir.Expr) -> str:
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     return expr(e)
 

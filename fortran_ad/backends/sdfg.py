@@ -238,7 +238,7 @@ class Lowering:
         elif isinstance(s, ir.CallStmt):
             sdfg_call.call(self, chain, s)
         else:
-            from fortran_ad.backends.fortran import _simple
+            from fortran_ad.ir.printer import _simple
 
             text = _simple(s) or type(s).__name__
             raise FortranADError(s.loc, f"the SDFG back end cannot lower '{text}'")

@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 
 from fortran_ad.ad import naming
-from fortran_ad.backends import fortran as fw
 from fortran_ad.backends.sdfg_emit import Lowered, lower
-from fortran_ad.backends.writer import Writer
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir import printer as fw
+from fortran_ad.ir.writer import Writer
 
 C_TYPES = {
     "double": "real(c_double)",

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fortran_ad.ad import naming
-from fortran_ad.backends import fortran as fw
 from fortran_ad.backends.sdfg_emit import Lowered, lower
-from fortran_ad.backends.writer import Writer
-from fortran_ad.driver import Options, write_outputs
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir import printer as fw
+from fortran_ad.ir.writer import Writer
+from fortran_ad.options import Options
+from fortran_ad.outputs import write_outputs
 
 GFORTRAN = ["gfortran", "-O2", "-march=native"]
 

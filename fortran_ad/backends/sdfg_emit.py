@@ -32,7 +32,7 @@ class Lowered:
 def lower(options) -> Lowered:
     from fortran_ad.ad.emit import emit_files
     from fortran_ad.ad.generate import Plan
-    from fortran_ad.driver import load
+    from fortran_ad.frontend.load import load
 
     if options.mode != "reverse":
         raise FortranADError(None, "the SDFG back end supports --mode reverse only")
@@ -103,7 +103,7 @@ class _Resolver:
 
 def _reparse(options, files: dict[str, str]) -> dict[str, ir.Routine]:
     """The routines of the generated Fortran, lowered by our frontend."""
-    from fortran_ad.driver import load
+    from fortran_ad.frontend.load import load
 
     with tempfile.TemporaryDirectory(prefix="fortran-ad-sdfg-") as tmp:
         paths = list(options.sources)

@@ -249,6 +249,6 @@ class Exprs:
 
     @staticmethod
     def unsupported(e: ir.Expr, loc: ir.SourceLoc, what: str) -> FortranADError:
-        from fortran_ad.backends.fortran import expr
+        from fortran_ad.ir.printer import expr
 
         return FortranADError(loc, f"'{expr(e)}' is not {what}")

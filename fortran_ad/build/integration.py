@@ -17,7 +17,8 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from fortran_ad.driver import Options, load
+from fortran_ad.frontend.load import load
+from fortran_ad.options import Options
 
 __all__ = ["CMAKE_DIR", "DATA_DIR", "MAKE_DIR", "RUNTIME_NAME", "planned_outputs"]
 

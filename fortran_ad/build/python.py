@@ -31,11 +31,13 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
-from fortran_ad.build.cache import cached_object
 from fortran_ad.build.kinds import NUMPY_DTYPES, KindText, kind_map, split_kind
 from fortran_ad.build.manifest import MANIFEST_SUFFIX, Arg, Manifest
-from fortran_ad.driver import Options, load, write_outputs
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.load import load
+from fortran_ad.options import Options
+from fortran_ad.outputs import write_outputs
+from fortran_ad.runtime.cache import cached_object
 
 COMPILER = "gfortran"
 #: Flags of every object in the extension (the tests build their Fortran reference with them).

@@ -35,10 +35,10 @@ Output lines (values in ``es26.17e3``)::
 
 from __future__ import annotations
 
-from fortran_ad.backends.writer import Writer
 from fortran_ad.checks.ftext import FMT, WP, aux, column, fsum, lit, maxabs, real_wp, total
 from fortran_ad.checks.spec import DERIV_PREFIX, UNIT_SUFFIX, Dummy, HarnessSpec
 from fortran_ad.checks.vector import VectorBlocks
+from fortran_ad.ir.writer import Writer
 
 FD_STEP = 2.0**-12  # relative to the input scale; then /2 and /4 for Richardson extrapolation
 TAYLOR_STEP = 2.0**-8  # then /2, /4, /8

@@ -26,11 +26,13 @@ from fortran_ad.checks.harness import harness_source
 from fortran_ad.checks.inputs import find_head, find_setup, load_case
 from fortran_ad.checks.report import CheckReport, evaluate
 from fortran_ad.checks.spec import MODES, FixedValue, build_spec
-from fortran_ad.driver import DEFAULT_MEMORY_LIMIT, Options, load
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.load import load
 from fortran_ad.frontend.preprocess import Preprocessing
 from fortran_ad.ir import nodes as ir
+from fortran_ad.options import DEFAULT_MEMORY_LIMIT, Options
 from fortran_ad.runtime import MPI_SOURCE, RUNTIME_FILES
+from fortran_ad.runtime.cache import cached_object
 
 COMPILER = "gfortran"
 # FORTRAN_AD_CHECK_FFLAGS adds compiler flags (e.g. "-ffpe-trap=invalid,zero,overflow").
@@ -65,6 +67,23 @@ def _compile(fc: str, source: Path, build: Path, index: int, extra: Sequence[str
     proc = subprocess.run(cmd, cwd=build, capture_output=True, text=True, timeout=RUN_TIMEOUT)
     if proc.returncode != 0:
         raise _CompileError(source, proc.stdout + proc.stderr)
+    return obj
+
+
+def _compile_runtime(fc: str, source: Path, build: Path, index: int, extra: Sequence[str]) -> Path:
+    """A run-time source (the tape, revolve, MPI adjoints): the same text with the same flags
+    compiles to the same object, so it comes from the object cache (runtime/cache.py) after
+    the first check that compiled it."""
+    obj = build / f"{index:03d}_{source.stem}.o"
+    (build / "mod").mkdir(exist_ok=True)
+    cached_object(
+        fc,
+        (*FLAGS, *extra),
+        source,
+        obj,
+        build / "mod",
+        lambda: _compile(fc, source, build, index, extra),
+    )
     return obj
 
 
@@ -204,7 +223,9 @@ def _build_and_run(fc, spec, build, primal, runtime, derivative, fixed_form, tim
                 str(src), "gfortran cannot compile the primal source", str(exc)
             ) from None
     try:
-        for i, src in enumerate([*runtime, *derivative, harness], start=len(objects)):
+        for i, src in enumerate(runtime, start=len(objects)):
+            objects.append(_compile_runtime(fc, Path(src).resolve(), build, i, omp))
+        for i, src in enumerate([*derivative, harness], start=len(objects)):
             objects.append(_compile(fc, Path(src).resolve(), build, i, omp))
         exe = build / "fad_check"
         cmd = [fc, *FLAGS, *omp, "-o", str(exe), *map(str, objects)]

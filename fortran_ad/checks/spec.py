@@ -12,9 +12,9 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from fortran_ad.backends.fortran import dims_text, expr, type_text
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.printer import dims_text, expr, type_text
 from fortran_ad.ir.symbols import implicit_rules, implicit_type
 from fortran_ad.ir.walk import names_in
 

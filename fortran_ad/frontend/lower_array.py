@@ -1,5 +1,7 @@
 """fparser2 array constructs → IR: WHERE / ELSEWHERE, FORALL and ASSOCIATE (statements and
-constructs). normalize/ turns them into loops; the IR keeps them for faithful roundtrips."""
+constructs). normalize/ turns them into loops; the IR keeps them for faithful roundtrips.
+Bodies are lowered through ``ctx.body`` / ``ctx.stmt`` (frontend/lower_stmt.py's context), so
+this module does not import the statement lowering back."""
 
 from __future__ import annotations
 
@@ -11,14 +13,7 @@ from fortran_ad.frontend.lower_expr import Scope, lname, lower_expr
 from fortran_ad.ir import nodes as ir
 
 
-def _stmts():  # lower_stmt imports this module: import its helpers late
-    from fortran_ad.frontend import lower_stmt
-
-    return lower_stmt
-
-
 def _where_construct(node: F.Where_Construct, ctx, scope: Scope) -> ir.Stmt:
-    ls = _stmts()
     head = node.children[0]
     branches: list[tuple[ir.Expr, tuple[ir.Stmt, ...]]] = []
     cond: ir.Expr | None = lower_expr(head.items[0], scope)
@@ -27,7 +22,7 @@ def _where_construct(node: F.Where_Construct, ctx, scope: Scope) -> ir.Stmt:
     in_else = False
     for child in node.children[1:]:
         if isinstance(child, F.Masked_Elsewhere_Stmt | F.Elsewhere_Stmt | F.End_Where_Stmt):
-            body = ls._body(current, ctx, scope)
+            body = ctx.body(current, scope)
             if in_else:
                 else_body = body
             else:
@@ -45,9 +40,8 @@ def _where_construct(node: F.Where_Construct, ctx, scope: Scope) -> ir.Stmt:
 
 
 def _where_stmt(node: F.Where_Stmt, ctx, scope: Scope) -> ir.Stmt:
-    ls = _stmts()
     mask, action = node.items
-    inner = ls.lower_stmt(action, ctx, scope)
+    inner = ctx.stmt(action, scope)
     assert inner is not None
     loc = ctx.loc(node)
     from dataclasses import replace
@@ -73,21 +67,19 @@ def _forall_header(header: F.Forall_Header, scope: Scope) -> tuple[tuple, ir.Exp
 
 
 def _forall_construct(node: F.Forall_Construct, ctx, scope: Scope) -> ir.Stmt:
-    ls = _stmts()
     head = node.children[0]
     header = next(c for c in head.items if isinstance(c, F.Forall_Header))
     specs, mask = _forall_header(header, scope)
-    body = ls._body(node.children[1:-1], ctx, scope)
+    body = ctx.body(node.children[1:-1], scope)
     name = getattr(head.item, "name", None)
     return ir.Forall(specs, mask, body, name, False, ctx.loc(head), ctx.label(head))
 
 
 def _forall_stmt(node: F.Forall_Stmt, ctx, scope: Scope) -> ir.Stmt:
-    ls = _stmts()
     header, action = node.items
     specs, mask = _forall_header(header, scope)
     loc = ctx.loc(node)
-    inner = ls.lower_stmt(action, ctx, scope)
+    inner = ctx.stmt(action, scope)
     assert inner is not None
     from dataclasses import replace
 
@@ -96,12 +88,11 @@ def _forall_stmt(node: F.Forall_Stmt, ctx, scope: Scope) -> ir.Stmt:
 
 
 def _associate(node: F.Associate_Construct, ctx, scope: Scope) -> ir.Stmt:
-    ls = _stmts()
     head = node.children[0]
     assocs = tuple((lname(a.items[0]), lower_expr(a.items[2], scope)) for a in head.items[1].items)
     # associate names may be subscripted in the block: read ``z(i)`` as an element
     inner = Scope({n for n, _ in assocs}, scope)
-    body = ls._body(node.children[1:-1], ctx, inner)
+    body = ctx.body(node.children[1:-1], inner)
     name = getattr(head.item, "name", None)
     return ir.Associate(assocs, body, name, ctx.loc(head), ctx.label(head))
 

@@ -56,6 +56,13 @@ class _Ctx:
         self.module_names = modules.names
         self.locality: dict[int, str] = {}  # DO CONCURRENT locality specs by line (omp.py)
 
+    def body(self, nodes: list, scope: Scope) -> tuple[ir.Stmt, ...]:
+        """Lower a block of statements (the array constructs' bodies: lower_array.py)."""
+        return _body(nodes, self, scope)
+
+    def stmt(self, node: F.Base, scope: Scope) -> ir.Stmt | None:
+        return lower_stmt(node, self, scope)
+
     def loc(self, node: object) -> ir.SourceLoc:
         item = getattr(node, "item", None)
         if item is None or getattr(item, "span", None) is None:

@@ -164,3 +164,7 @@ def nondifferentiable() -> frozenset[str]:
     manipulation (IAND, ...) has integer operands, so no active argument reaches it."""
     out = {n for n, i in TABLE.items() if not has_real_result(n) or i.klass == "inquiry"}
     return frozenset(out | PIECEWISE_CONSTANT | BITS)
+
+
+#: intrinsics whose result carries no derivative (activity stops there; ad/rules.py)
+NONDIFF: frozenset[str] = nondifferentiable()

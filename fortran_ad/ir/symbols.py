@@ -167,3 +167,15 @@ def module_access(m: ir.Module) -> tuple[bool, set[str], set[str]]:
 def is_private(m: ir.Module, name: str) -> bool:
     default, private, public = module_access(m)
     return name in private or (default and name not in public)
+
+
+#: owner prefix of COMMON members in global keys (ir/program.py, ad/common_blocks.py)
+OWNER = "common:"
+
+
+def block_of(sym: ir.Symbol | None) -> str | None:
+    """The COMMON block ``sym`` is in ("" for blank COMMON), or None."""
+    for a in sym.attrs if sym is not None else ():
+        if a.startswith("common/"):
+            return a[len("common/") : -1]
+    return None

@@ -424,3 +424,18 @@ def _complex_kind(t: ir.TypeSpec) -> str | None:
 def type_of(e: ir.Expr, lookup: Lookup, functions: Lookup | None = None) -> ExprType | None:
     """The type and rank of ``e`` in a scope (see Typer)."""
     return Typer(lookup, functions).of(e)
+
+
+# Typed constants: 1 and 0 in the kind of an operand, spelled as the user would.
+def real_literal(value: str, t: ir.TypeSpec | None) -> ir.Expr:
+    """``value`` ("1.0"/"0.0") in type ``t``: 1.0d0, 1.0_dp, 1.0_8, or real(1, kind=...)."""
+    if t is None or (t.base == "real" and t.kind is None):
+        return ir.Literal(value, "real")
+    if t.base == "double precision" or t.kind == "*8":
+        return ir.Literal(value.replace(".0", ".0d0"), "real")
+    if t.kind == "*4":
+        return ir.Literal(value, "real")
+    kind = (t.kind or "").replace("kind=", "")
+    if kind.isidentifier() or kind.isdigit():
+        return ir.Literal(f"{value}_{kind}", "real")
+    return ir.Call("real", (ir.Literal(value, "real"), ir.Keyword("kind", ir.OpaqueExpr(kind))))

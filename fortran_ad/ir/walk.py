@@ -190,3 +190,13 @@ def map_body(
         else:
             out.append(s)
     return tuple(out)
+
+
+def routine_names(r: ir.Routine) -> set[str]:
+    """Every name a routine (with its contained routines) declares, is called or mentions."""
+    out = {s.name for s in r.symbols} | {r.name} | set(r.args)
+    for e in exprs_of_body(r.body):
+        out |= names_in(e)
+    for c in r.contains:
+        out |= routine_names(c)
+    return out

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import Program, RoutineInfo
 from fortran_ad.ir.walk import base_name, map_body, map_expr, names_in, walk_stmts
 from fortran_ad.normalize.actuals import freeze
 from fortran_ad.normalize.constructs import Constructs

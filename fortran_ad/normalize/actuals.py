@@ -27,10 +27,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from fortran_ad.analysis.activity import dummy_map
-from fortran_ad.analysis.program import Program, RoutineInfo
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
 from fortran_ad.ir.types import type_of
 from fortran_ad.ir.walk import base_name, names_in, walk_stmts
 
@@ -117,7 +116,7 @@ def freeze(
         if e is None or not any(changes(n) for n in names_in(e)):
             return e
         if _array_valued(e, lookup):
-            from fortran_ad.backends.fortran import expr
+            from fortran_ad.ir.printer import expr
 
             raise FortranADError(
                 loc,
@@ -155,7 +154,7 @@ def check_frozen(
         for e in _subscripts(value):
             bad = sorted(n for n in names_in(e) if changes(n))
             if bad:
-                from fortran_ad.backends.fortran import expr
+                from fortran_ad.ir.printer import expr
 
                 raise FortranADError(
                     loc,

@@ -74,7 +74,7 @@ class Constructs:
             # the mask is evaluated for all index values before any assignment: store it
             from dataclasses import replace
 
-            from fortran_ad.normalize.scalarize import Span
+            from fortran_ad.normalize.spans import Span
 
             if any(step is not None for *_, step in s.specs):
                 raise FortranADError(

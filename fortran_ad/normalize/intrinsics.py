@@ -11,11 +11,12 @@
 
 from __future__ import annotations
 
-from fortran_ad.ad.rules import real_literal
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.intrinsic_table import TABLE
+from fortran_ad.ir.types import real_literal
 from fortran_ad.ir.walk import map_expr
+from fortran_ad.normalize.spans import Span, fold, is_unit, wrap
 
 REDUCTIONS = frozenset("sum product maxval minval count any all".split())
 HOISTED = REDUCTIONS | {"dot_product", "matmul"}
@@ -69,7 +70,6 @@ class ArrayIntrinsics:
 
     # -- shapes ------------------------------------------------------------------------------
     def shape(self, call: ir.Call, loc) -> list | None:
-        from fortran_ad.normalize.scalarize import Span
 
         sc = self.sc
         if call.name not in SIGNATURES:
@@ -105,17 +105,15 @@ class ArrayIntrinsics:
         return sc.shape(a["array"], loc)  # cshift, eoshift
 
     def ctor_shape(self, e: ir.ArrayCtor, loc) -> list:
-        from fortran_ad.normalize.scalarize import Span, _fold
 
         total: ir.Expr = _lit(0)
         for item in e.items:
-            total = _fold(ir.BinOp("+", total, self._count(item, loc)))
+            total = fold(ir.BinOp("+", total, self._count(item, loc)))
         if isinstance(total, ir.BinOp) and total.left == _lit(0) and total.op == "+":
             total = total.right
         return [Span(INT1, total)]
 
     def _count(self, item: ir.Expr, loc) -> ir.Expr:
-        from fortran_ad.normalize.scalarize import Span
 
         if isinstance(item, ir.ImpliedDo):
             trips = Span(item.lo, item.hi, item.step).extent()
@@ -131,7 +129,6 @@ class ArrayIntrinsics:
 
     # -- elements of index maps --------------------------------------------------------------
     def element(self, e: ir.Expr, it, loc) -> ir.Expr:
-        from fortran_ad.normalize.scalarize import Span
 
         sc = self.sc
         if isinstance(e, ir.ArrayCtor) or e.name not in INDEX_MAPS:  # type: ignore[union-attr]
@@ -339,18 +336,16 @@ def _combine(name: str, acc: ir.Expr, x: ir.Expr, loc) -> ir.Stmt:
 
 def _position(sp, v: ir.Expr) -> ir.Expr:
     """1-based position of index ``v`` in span ``sp``."""
-    from fortran_ad.normalize.scalarize import _fold, _is_unit, _wrap
 
-    off = _fold(ir.BinOp("+", ir.BinOp("-", v, _wrap(sp.lo)), INT1))
-    if _is_unit(sp.step):
+    off = fold(ir.BinOp("+", ir.BinOp("-", v, wrap(sp.lo)), INT1))
+    if is_unit(sp.step):
         return off
-    return ir.BinOp("+", ir.BinOp("/", ir.Paren(ir.BinOp("-", v, _wrap(sp.lo))), sp.step), INT1)
+    return ir.BinOp("+", ir.BinOp("/", ir.Paren(ir.BinOp("-", v, wrap(sp.lo))), sp.step), INT1)
 
 
 def _sub1(e: ir.Expr) -> ir.Expr:
-    from fortran_ad.normalize.scalarize import _fold
 
-    return _fold(ir.BinOp("-", e, INT1))
+    return fold(ir.BinOp("-", e, INT1))
 
 
 def _w(e: ir.Expr) -> ir.Expr:

@@ -10,41 +10,18 @@ runs backwards where needed, normalize/overlap.py), or goes through a temporary.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.intrinsic_table import of_class
 from fortran_ad.ir.types import Typer
 from fortran_ad.ir.walk import children, map_expr, names_in
+from fortran_ad.normalize.intrinsics import ArrayIntrinsics
+from fortran_ad.normalize.spans import INT1, Iter, Span, fold, int_value, is_unit, wrap
 
 ELEMENTAL = of_class("elemental")  # the elemental intrinsics (ir/intrinsic_table.py)
 # array functions whose statements stay as written (passive code only; the AD refuses them
 # on active data): their results are not elementwise in any operand
 KEEP = frozenset("maxloc minloc findloc pack unpack shape".split())
-INT1 = ir.Literal("1", "integer")
-
-
-@dataclass(frozen=True)
-class Span:
-    """One looped dimension: lo:hi:step (step None = 1)."""
-
-    lo: ir.Expr
-    hi: ir.Expr
-    step: ir.Expr | None = None
-
-    def extent(self) -> ir.Expr:
-        if _is_unit(self.step):
-            return _fold(ir.BinOp("+", ir.BinOp("-", self.hi, _wrap(self.lo)), INT1))
-        assert self.step is not None
-        n = ir.BinOp("+", ir.BinOp("-", self.hi, _wrap(self.lo)), _wrap(self.step))
-        return ir.Call(
-            "max", (ir.Literal("0", "integer"), ir.BinOp("/", ir.Paren(n), _wrap(self.step)))
-        )
-
-
-# one looped dimension of an iteration: its span and the index expression that runs over it
-Iter = list[tuple[Span, ir.Expr]]
 
 
 class Scalarizer:
@@ -55,8 +32,6 @@ class Scalarizer:
     in_parallel: frozenset[int] | set[int] = frozenset()  # ids of statements in parallel loops
 
     def __init__(self, lookup, namer, elemental: set[str]):
-        from fortran_ad.normalize.intrinsics import ArrayIntrinsics
-
         self._lookup = lookup  # name -> Symbol | None
         self.functions = None  # name -> result Symbol of a function of the program
         self.namer = namer
@@ -116,7 +91,7 @@ class Scalarizer:
             size = ir.Call("size", (ir.Name(name), kk))
             if d.lo is None:
                 return (INT1, size)
-            return (d.lo, _fold(ir.BinOp("-", ir.BinOp("+", d.lo, size), INT1)))
+            return (d.lo, fold(ir.BinOp("-", ir.BinOp("+", d.lo, size), INT1)))
         if d.kind == "deferred":
             return (ir.Call("lbound", (ir.Name(name), kk)), ir.Call("ubound", (ir.Name(name), kk)))
         raise FortranADError(loc, f"whole-array use of assumed-size array '{name}' has no extent")
@@ -284,7 +259,7 @@ class Scalarizer:
     def allocating(self, build, loc) -> list[ir.Stmt]:
         """Statements from ``build()``, with the allocatable temporaries they need allocated
         before and freed after."""
-        from fortran_ad.backends.fortran import expr
+        from fortran_ad.ir.printer import expr
 
         outer, self.pending = self.pending, []
         body = build()
@@ -319,7 +294,7 @@ class Scalarizer:
         return False
 
     def _keeps_matmul(self, s: ir.Assign) -> bool:
-        from fortran_ad.ad.matmul_form import has_matmul, match
+        from fortran_ad.normalize.matmul_form import has_matmul, match
 
         if not has_matmul(s.value) or id(s) in self.in_parallel:
             return False
@@ -385,46 +360,15 @@ def _guard(cond: ir.Expr | None, s: ir.Stmt) -> ir.Stmt:
 
 def _index(src: Span, space: Span, v: ir.Expr) -> ir.Expr:
     """Index of a ``src`` section at the index ``v`` of the ``space`` section."""
-    if _is_unit(src.step) and _is_unit(space.step):
+    if is_unit(src.step) and is_unit(space.step):
         if src.lo == space.lo:
             return v
-        a, b = _int(src.lo), _int(space.lo)
+        a, b = int_value(src.lo), int_value(space.lo)
         if a is not None and b is not None:
-            return _fold(ir.BinOp("+", v, ir.Literal(str(a - b), "integer")))
-        return ir.BinOp("+", v, ir.Paren(ir.BinOp("-", src.lo, _wrap(space.lo))))
-    k = ir.BinOp("/", ir.Paren(ir.BinOp("-", v, _wrap(space.lo))), space.step or INT1)
+            return fold(ir.BinOp("+", v, ir.Literal(str(a - b), "integer")))
+        return ir.BinOp("+", v, ir.Paren(ir.BinOp("-", src.lo, wrap(space.lo))))
+    k = ir.BinOp("/", ir.Paren(ir.BinOp("-", v, wrap(space.lo))), space.step or INT1)
     return ir.BinOp("+", src.lo, ir.BinOp("*", k, src.step or INT1))
-
-
-def _fold(e: ir.Expr) -> ir.Expr:
-    """Fold ``x + c1 - c2`` style integer constants (keeps generated indices readable)."""
-    if isinstance(e, ir.BinOp) and e.op in ("+", "-"):
-        c = _int(e.right)
-        if c is not None:
-            c = c if e.op == "+" else -c
-            inner = e.left
-            if isinstance(inner, ir.BinOp) and inner.op in ("+", "-") and _int(inner.right):
-                c2 = _int(inner.right) or 0
-                c += c2 if inner.op == "+" else -c2
-                inner = inner.left
-            if c == 0:
-                return inner
-            return ir.BinOp("+" if c > 0 else "-", inner, ir.Literal(str(abs(c)), "integer"))
-    return e
-
-
-def _wrap(e: ir.Expr) -> ir.Expr:
-    return ir.Paren(e) if isinstance(e, ir.BinOp) else e
-
-
-def _is_unit(e: ir.Expr | None) -> bool:
-    return e is None or (isinstance(e, ir.Literal) and e.text == "1")
-
-
-def _int(e: ir.Expr | None) -> int | None:
-    if isinstance(e, ir.Literal) and e.type == "integer" and e.text.lstrip("-").isdigit():
-        return int(e.text)
-    return None
 
 
 def _with_label(s: ir.Stmt, label: str | None) -> ir.Stmt:

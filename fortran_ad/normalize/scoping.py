@@ -1,7 +1,7 @@
 """Procedure names scoped by module: same-named procedures of two modules get unique names.
 
 Fortran scopes a module procedure by its module: two modules may each have a (private)
-``get_nx``. The analyses key routines by name (analysis/program.py), so before anything
+``get_nx``. The analyses key routines by name (ir/program.py), so before anything
 else a module procedure whose name another module (or an external procedure) also defines
 is renamed ``<name>_<module>`` (unique, so are its derivatives' names), and every reference
 is resolved the way the compiler does: a routine's internal procedures, then its module's

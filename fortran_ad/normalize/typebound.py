@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from fortran_ad.analysis.program import used_symbols
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import used_symbols
 from fortran_ad.ir.symbols import ScopeTable, inherited, type_name
 from fortran_ad.ir.walk import map_body, map_expr
 

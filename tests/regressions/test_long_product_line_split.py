@@ -2,7 +2,7 @@
 continued even when they contain no space.
 
 The adjoint of ``y = 0.8_dp*(y + 0.5_dp*sin(y*(0.75_dp/1.5_dp)**(0.1_dp/x)))`` has a
-space-free product of about 135 characters; backends/writer.py split_long_line breaks only at
+space-free product of about 135 characters; ir/writer.py split_long_line breaks only at
 spaces, so the continuation line stays longer than 132 columns and gfortran stops with "Line
 truncated" / "Syntax error in expression".
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fortran_ad import api
-from fortran_ad.backends.writer import MAX_COLUMNS, split_long_line
+from fortran_ad.ir.writer import MAX_COLUMNS, split_long_line
 
 SOURCE = """\
 module m

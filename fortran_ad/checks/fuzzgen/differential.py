@@ -26,8 +26,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from fortran_ad.ad import rewrites as rw
-from fortran_ad.driver import Options, load
+from fortran_ad.frontend.load import load
 from fortran_ad.ir import nodes as ir
+from fortran_ad.options import Options
 
 RTOL = 1e-12
 FLAGS = ("-O0", "-fcheck=all")  # fast to build; both variants see the same compiler
@@ -70,7 +71,7 @@ def _dims(sym: ir.Symbol, sizes: Mapping[str, int]) -> list[int]:
 
 def _value(e: ir.Expr, sizes: Mapping[str, int]) -> int:
     """An integer bound of literals and fixed sizes (+ - * / and parentheses)."""
-    from fortran_ad.backends.fortran import expr
+    from fortran_ad.ir.printer import expr
 
     text = expr(e).lower().replace("/", "//")
     if not re.fullmatch(r"[\w\s+\-*/()]+", text):

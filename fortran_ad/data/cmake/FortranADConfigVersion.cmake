@@ -1,7 +1,7 @@
 # Version of the FortranAD CMake package: the version of the fortran-ad Python package around it
-# (read from fortran_ad/__init__.py, so there is one place to bump). Any newer version is
+# (read from fortran_ad/version.py, so there is one place to bump). Any newer version is
 # compatible with an older request.
-file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/../../__init__.py" _fad_version_line
+file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/../../version.py" _fad_version_line
   REGEX "^__version__ *= *\"[^\"]+\"")
 string(REGEX REPLACE "^__version__ *= *\"([^\"]+)\".*" "\\1" PACKAGE_VERSION
   "${_fad_version_line}")

@@ -1,4 +1,5 @@
-"""A compiled copy of the tape runtime, kept between ``--python`` builds.
+"""Compiled copies of the run-time sources, kept between builds (``--python`` builds and the
+derivative checks).
 
 ``fad_tape.f90`` is the same file for every model and the largest one to compile (several
 seconds at -O2), so its object and ``.mod`` are kept in ``$FORTRAN_AD_CACHE`` (default
@@ -8,6 +9,7 @@ text, the compiler's path and version and the flags. A cache that cannot be writ
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -25,8 +27,13 @@ def cache_root() -> Path:
     return Path(base) / "fortran-ad"
 
 
+@functools.cache
+def _version(fc: str) -> str:
+    return subprocess.run([fc, "--version"], capture_output=True, text=True).stdout
+
+
 def _key(fc: str, fflags: Sequence[str], src: Path) -> str:
-    version = subprocess.run([fc, "--version"], capture_output=True, text=True).stdout
+    version = _version(fc)
     h = hashlib.sha256()
     for part in (src.read_text(), fc, version, "\0".join(fflags)):
         h.update(part.encode())

@@ -14,6 +14,7 @@ import re
 from dataclasses import replace
 
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.program import Program
 from fortran_ad.ir.types import Typer, family
 from fortran_ad.ir.walk import map_body, names_in, var_of
 
@@ -133,7 +134,7 @@ def _klass_of(t: ir.TypeSpec) -> str:
     return family(t)
 
 
-def resolve_operators(program) -> None:
+def resolve_operators(program: Program) -> None:
     """Rewrite defined operators on derived types into function references, in place of the
     program's routines (the modules' own copies stay as written, for re-emission)."""
     table = operator_table(program)
@@ -143,3 +144,11 @@ def resolve_operators(program) -> None:
         body = map_body(info.routine.body, _Resolver(program, info, table).stmt)
         if body != info.routine.body:
             info.routine = replace(info.routine, body=body)
+
+
+def resolved_program(files: list[ir.SourceFile]) -> Program:
+    """The program index the analyses and transforms see: defined operators on derived types
+    already rewritten into calls of their module procedures."""
+    program = Program(files)
+    resolve_operators(program)
+    return program

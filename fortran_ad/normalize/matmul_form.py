@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from fortran_ad.ad.rules import mul, neg, wrap_sum
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.build import mul, neg, wrap_sum
 from fortran_ad.ir.walk import base_name, subexprs
 
 RankOf = Callable[[ir.Expr], int | None]  # rank of a designator; None: not modelled here

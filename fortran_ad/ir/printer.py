@@ -3,9 +3,9 @@ that precedence needs; literals print exactly as stored; output is deterministic
 
 from __future__ import annotations
 
-from fortran_ad.backends import omp_text as omp
-from fortran_ad.backends.writer import Writer
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir import omp_text as omp
+from fortran_ad.ir.writer import Writer
 
 # Fortran operator precedence, higher binds tighter. Unary +/- sits between * and binary +.
 PREC = {

@@ -48,9 +48,6 @@ class Program:
                         self._add(r, f, unit, None, mod_scope)
                 elif isinstance(unit, ir.Routine):
                     self._add(unit, f, None, None, None)
-        from fortran_ad.analysis.operators import resolve_operators
-
-        resolve_operators(self)  # a + b on derived types → the interface's module procedure
 
     def _collect_types(self, unit: ir.Unit) -> None:
         if isinstance(unit, ir.OpaqueUnit):
@@ -84,7 +81,7 @@ class Program:
         None for locals and unknown names."""
         local = info.routine.symbol(name)
         if local is not None:  # a COMMON member is shared like a module variable
-            from fortran_ad.ad.common_blocks import OWNER, block_of
+            from fortran_ad.ir.symbols import OWNER, block_of
 
             block = block_of(local)
             return (f"{OWNER}{block}", name) if block is not None else None
@@ -177,4 +174,15 @@ def used_symbols(
             renamed = dict(item.renames)
             for name, sym in visible.items():
                 out[next((k for k, v in renamed.items() if v == name), name)] = sym
+    return out
+
+
+def dummy_map(call_args: tuple[ir.Expr, ...], callee: ir.Routine) -> dict[str, ir.Expr]:
+    """Callee dummy name → actual argument expression (positional, then keywords)."""
+    out: dict[str, ir.Expr] = {}
+    for i, a in enumerate(call_args):
+        if isinstance(a, ir.Keyword):
+            out[a.name] = a.value
+        elif i < len(callee.args):
+            out[callee.args[i]] = a
     return out
