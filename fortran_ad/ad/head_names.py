@@ -16,27 +16,35 @@ located error: it would have no derivative.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.symbols import inherited, is_real, type_name
 
 
-def real_leaves(types: dict[str, ir.TypeDef], tname: str, seen: frozenset[str] = frozenset()):
-    """The real leaf component paths ("%p%c") of type ``tname``, nested types expanded
-    (inherited components included; a recursive type is not entered twice)."""
-    out: list[str] = []
+def components(types: Mapping[str, ir.TypeDef], tname: str) -> list[ir.Symbol]:
+    """The components of type ``tname``, inherited ones (EXTENDS) first."""
     chain: list[ir.TypeDef] = []
     t: str | None = tname
-    while t in types and t not in {c.name for c in chain}:
+    while t in types and all(t != c.name for c in chain):
         chain.append(types[t])
         t = types[t].parent
-    for td in reversed(chain):
-        for c in td.components:
-            inner = type_name(c)
-            if inner is not None and inner not in seen:
-                out += [f"%{c.name}{p}" for p in real_leaves(types, inner, seen | {tname})]
-            elif is_real(c):
-                out.append(f"%{c.name}")
+    return [c for td in reversed(chain) for c in td.components]
+
+
+def real_leaves(
+    types: Mapping[str, ir.TypeDef], tname: str, seen: frozenset[str] = frozenset()
+) -> list[str]:
+    """The real leaf component paths ("%p%c") of type ``tname``, nested types expanded (a
+    recursive type is not entered twice)."""
+    out: list[str] = []
+    for c in components(types, tname):
+        inner = type_name(c)
+        if inner is not None and inner not in seen:
+            out += [f"%{c.name}{p}" for p in real_leaves(types, inner, seen | {tname})]
+        elif is_real(c):
+            out.append(f"%{c.name}")
     return out
 
 

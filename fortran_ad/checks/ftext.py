@@ -10,7 +10,7 @@ FMT = "es26.17e3"
 
 def aux(prefix: str, d: Dummy, index: int) -> str:
     """Name of a harness variable tied to dummy ``d`` (kept within Fortran's 63 characters)."""
-    name = f"fad_{prefix}_{d.name}"
+    name = f"fad_{prefix}_{d.name.replace('%', '__')}"  # a component leaf: fad_dir_state__h
     return name if len(name) <= 63 else f"fad_{prefix}_{index}"
 
 

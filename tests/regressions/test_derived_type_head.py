@@ -1,0 +1,130 @@
+"""Regression: a derived-type dummy of the head as --wrt/--of (the model-state object).
+
+``fortran-ad f.f90 --head run --wrt state --of state`` for ``type(state_t), intent(inout) ::
+state`` was refused ("is type(state_t), not real"), and so was every component path
+(``--wrt state%u``): a time loop over a model-state object could not be differentiated as
+written. Now ``--wrt state`` makes every real component an independent, nested types included
+(integer components stay passive), ``--wrt state%u`` one component; the head's derivative is
+an object of the same type (``stateb``/``stated``, ad/head_names.py) and ``api.check`` fills
+every real component (allocatable ones get their bounds from ``sizes``), checking FD, Taylor and
+the dot-product identity over all of them (checks/objects.py). A path that names no real
+component is a located error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+from fortran_ad import api
+from fortran_ad.errors import FortranADError
+
+MODEL = """\
+module ocean
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+  type :: params_t
+    real(dp) :: visc = 0.1_dp
+    real(dp) :: coef(2)
+  end type params_t
+  type :: state_t
+    integer :: nsteps = 0
+    real(dp), allocatable :: h(:)
+    real(dp), allocatable :: u(:)
+    type(params_t) :: p
+  contains
+    procedure :: step
+  end type state_t
+contains
+  subroutine step(this, dt)
+    class(state_t), intent(inout) :: this
+    real(dp), intent(in) :: dt
+    real(dp) :: hn(size(this%h))
+    integer :: i, n, r, l
+    n = size(this%h)
+    do i = 1, n
+      r = mod(i, n) + 1
+      l = mod(i + n - 2, n) + 1
+      hn(i) = this%h(i) - dt*this%p%coef(1)*this%h(i)*(this%u(r) - this%u(l))
+    end do
+    do i = 1, n
+      r = mod(i, n) + 1
+      l = mod(i + n - 2, n) + 1
+      this%u(i) = this%u(i) - dt*(this%p%coef(2)*(hn(r) - hn(l)) &
+        - this%p%visc*(this%u(r) - 2.0_dp*this%u(i) + this%u(l)))
+    end do
+    this%h = hn
+    this%nsteps = this%nsteps + 1
+  end subroutine step
+
+  subroutine run(state, nt, dt)
+    type(state_t), intent(inout) :: state
+    integer, intent(in) :: nt
+    real(dp), intent(in) :: dt
+    integer :: k
+    do k = 1, nt
+      call state%step(dt)
+    end do
+  end subroutine run
+end module ocean
+"""
+
+SIZES = {"nt": 6, "dt": 0.01, "state%h": (12,), "state%u": (12,), "state%nsteps": 0}
+RANGES = {"state%h": (9.0, 11.0), "state%u": (-0.5, 0.5), "state%p": (0.5, 1.5)}
+
+
+def source(tmp_path: Path) -> Path:
+    path = tmp_path / "ocean.f90"
+    path.write_text(MODEL)
+    return path
+
+
+@pytest.mark.gfortran
+@pytest.mark.parametrize(
+    ("wrt", "of"),
+    [("state", "state"), ("state%u", "state%h"), ("state%p,state%h", "state%u")],
+)
+def test_state_object_as_wrt_and_of(tmp_path: Path, wrt: str, of: str) -> None:
+    report = api.check(
+        source(tmp_path),
+        wrt=wrt,
+        of=of,
+        head="run",
+        sizes=SIZES,
+        ranges=RANGES,
+        modes=("reverse", "forward"),
+    )
+    assert report.ok, report.table()
+    assert {"fd_adjoint", "fd_tangent", "dot_product"} <= {r.test for r in report.rows}
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "message"),
+    [
+        ("--wrt", "state%nsteps", "'state%nsteps' is integer, not real"),
+        ("--wrt", "state%hh", "type 'state_t' has no component 'hh'"),
+        ("--of", "state%p%visc%x", "'state%p%visc' is not a derived-type object"),
+        ("--wrt", "dt%h", "'dt' is not a derived-type object"),
+    ],
+)
+def test_path_without_real_component_is_located(
+    tmp_path: Path, flag: str, name: str, message: str
+) -> None:
+    src = source(tmp_path)
+    other = "--of" if flag == "--wrt" else "--wrt"
+    args = [str(src), "--head", "run", flag, name, other, "state", "-o", str(tmp_path / "out")]
+    proc = run_cli(args)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{src}:" in proc.stderr and "error:" in proc.stderr, proc.stderr
+    assert message in proc.stderr, proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_allocatable_component_without_bounds_is_located(tmp_path: Path) -> None:
+    sizes = {k: v for k, v in SIZES.items() if k != "state%u"}
+    with pytest.raises(FortranADError, match=r"allocatable component 'state%u' needs bounds"):
+        api.check(
+            source(tmp_path), wrt="state", of="state", head="run", sizes=sizes, modes="reverse"
+        )
