@@ -13,6 +13,7 @@ component is a located error.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,15 @@ def test_allocatable_component_without_bounds_is_located(tmp_path: Path) -> None
         api.check(
             source(tmp_path), wrt="state", of="state", head="run", sizes=sizes, modes="reverse"
         )
+
+
+@pytest.mark.gfortran
+def test_python_bindings_refuse_objects_located(tmp_path: Path) -> None:
+    from fortran_ad.build.python import build_python
+    from fortran_ad.driver import Options
+
+    src = source(tmp_path)
+    opts = Options(sources=(str(src),), out=tmp_path / "out", wrt=("state",), of=("state",))
+    with pytest.raises(FortranADError, match=r"--python cannot pass dummy 'state'") as exc:
+        build_python(replace(opts, head="run"), "fad_ocean")
+    assert exc.value.loc is not None and str(src) in str(exc.value.loc)
