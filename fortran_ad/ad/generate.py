@@ -69,6 +69,16 @@ class Plan:
         )
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
+        from fortran_ad.ad.head_names import check_seeded
+
+        head = self.program.routines[self.head]
+        check_seeded(
+            head.routine,
+            head.scope.types,
+            self.wrt_paths,
+            self.activity.active(self.head),
+            self.activity.components,
+        )
         refuse_unknown_active(self.program, self.activity, order)
         self._refuse_equivalenced()
         from fortran_ad.ad.private_access import refuse_private_components

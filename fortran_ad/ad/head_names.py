@@ -117,3 +117,53 @@ def default_of(r: ir.Routine) -> set[str]:
     if r.kind == "function":
         of.add(r.result)
     return of
+
+
+def check_seeded(r: ir.Routine, types: Mapping[str, ir.TypeDef], paths, active, components):
+    """Invariant, on every run: each --wrt/--of name's variable has a derivative at the head
+    (``active``), and every real leaf under a --wrt path may carry one (``components``: the
+    per-component activity, None when it did not run). A leaf dropped here would come back
+    with the caller's derivative untouched: a silent wrong gradient. Internal located error."""
+    for path in sorted(paths):
+        var, *parts = path.split("%")
+        if var not in active:
+            raise FortranADError(
+                r.loc, f"internal: --wrt/--of name '{path}' has no derivative at the head"
+            )
+        sym = r.symbol(var)
+        for part in parts:
+            sym = inherited(types, type_name(sym) or "", lambda t, part=part: t.component(part))
+        tname = type_name(sym)
+        if components is None or tname is None and not parts:
+            continue
+        if tname is None:
+            owner = type_name(_parent(r, types, var, parts))
+            keys = [(owner, parts[-1])]
+        else:
+            keys = _leaf_keys(types, tname)
+        missing = [k for k in keys if k not in components]
+        if missing:
+            raise FortranADError(
+                r.loc,
+                f"internal: component '{missing[0][1]}' of type '{missing[0][0]}' under "
+                f"'{path}' is passive in the per-component activity",
+            )
+
+
+def _parent(r: ir.Routine, types, var: str, parts: list[str]) -> ir.Symbol | None:
+    sym = r.symbol(var)
+    for part in parts[:-1]:
+        sym = inherited(types, type_name(sym) or "", lambda t, part=part: t.component(part))
+    return sym
+
+
+def _leaf_keys(types, tname: str, seen: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+    """(type, component) of every real leaf of ``tname``, as analysis/components.py keys them."""
+    out: list[tuple[str, str]] = []
+    for c in components(types, tname):
+        inner = type_name(c)
+        if inner is not None and inner not in seen:
+            out += _leaf_keys(types, inner, seen | {tname})
+        elif is_real(c) and "pointer" not in c.attrs:
+            out.append((tname, c.name))
+    return out

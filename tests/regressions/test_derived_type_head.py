@@ -141,3 +141,24 @@ def test_python_bindings_refuse_objects_located(tmp_path: Path) -> None:
     with pytest.raises(FortranADError, match=r"--python cannot pass dummy 'state'") as exc:
         build_python(replace(opts, head="run"), "fad_ocean")
     assert exc.value.loc is not None and str(src) in str(exc.value.loc)
+
+
+def test_unseeded_component_is_an_internal_located_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The invariant (ad/head_names.check_seeded): a --wrt component the per-component
+    activity leaves passive would come back with its derivative untouched (a silent zero
+    gradient); generation stops instead. Simulated by dropping the component seeds."""
+    from fortran_ad.analysis import components
+    from fortran_ad.driver import Options, differentiate
+
+    run = components.ComponentActivity.run
+    monkeypatch.setattr(
+        components.ComponentActivity,
+        "run",
+        lambda self, head, wrt: run(self, head, {w for w in wrt if "%" not in w}),
+    )
+    src = source(tmp_path)
+    opts = Options(sources=(str(src),), out=tmp_path / "out", head="run", wrt=("state%p",))
+    with pytest.raises(FortranADError, match=r"internal: component 'visc' of type 'params_t'"):
+        differentiate(replace(opts, of=("state%h",)))
