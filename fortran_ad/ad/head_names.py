@@ -85,6 +85,7 @@ def check_head_name(r: ir.Routine, types: dict[str, ir.TypeDef], name: str, flag
             )
         sym = comp
     tname = type_name(sym)
+    _refuse_extended(types, [type_name(r.symbol(var)), *([tname] if parts else [])], path, where)
     if tname is not None:
         if tname not in types:
             raise FortranADError(
@@ -105,6 +106,27 @@ def check_head_name(r: ir.Routine, types: dict[str, ir.TypeDef], name: str, flag
             f"{flag} {what} '{path}' is {t}, not real: only real variables have derivatives",
         )
     return path
+
+
+def _refuse_extended(types, tnames: list[str | None], path: str, where) -> None:
+    """An extended type (EXTENDS) on the way to or inside a --wrt/--of object: the
+    per-component activity keys a component by the type it is reached through, so an
+    inherited component seen through a CLASS(parent) dummy is another key; refused rather
+    than risk a component whose derivative is never propagated."""
+    todo, seen = [t for t in tnames if t], set()
+    while todo:
+        t = todo.pop()
+        if t in seen or t not in types:
+            continue
+        seen.add(t)
+        if types[t].parent:
+            raise FortranADError(
+                where,
+                f"--wrt/--of '{path}': type '{t}' extends '{types[t].parent}'; objects of "
+                "extended types cannot be independents or dependents yet",
+                "pass the components as arrays, or use a type without EXTENDS",
+            )
+        todo += [n for c in types[t].components if (n := type_name(c))]
 
 
 def default_of(r: ir.Routine) -> set[str]:

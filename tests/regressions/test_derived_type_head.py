@@ -162,3 +162,19 @@ def test_unseeded_component_is_an_internal_located_error(
     opts = Options(sources=(str(src),), out=tmp_path / "out", head="run", wrt=("state%p",))
     with pytest.raises(FortranADError, match=r"internal: component 'visc' of type 'params_t'"):
         differentiate(replace(opts, of=("state%h",)))
+
+
+def test_extended_type_object_is_located(tmp_path: Path) -> None:
+    """Components of an extended type are keyed by the type they are reached through (an
+    inherited one seen through a CLASS(parent) dummy is another key): refused, located."""
+    text = MODEL.replace(
+        "  end type state_t\n",
+        "  end type state_t\n  type, extends(state_t) :: big_t\n    real(dp) :: extra\n"
+        "  end type big_t\n",
+    ).replace("type(state_t), intent(inout) :: state", "type(big_t), intent(inout) :: state")
+    src = tmp_path / "big.f90"
+    src.write_text(text)
+    args = [str(src), "--head", "run", "--wrt", "state", "--of", "state%h"]
+    proc = run_cli([*args, "-o", str(tmp_path / "out")])
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{src}:" in proc.stderr and "type 'big_t' extends 'state_t'" in proc.stderr
