@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from fortran_ad.backends.writer import Writer
 from fortran_ad.checks.ftext import FMT, WP, aux, column, fsum, lit, maxabs, real_wp, total
+from fortran_ad.checks.parts import PartBlocks
 from fortran_ad.checks.spec import DERIV_PREFIX, UNIT_SUFFIX, Dummy, HarnessSpec
 from fortran_ad.checks.vector import VectorBlocks
 
@@ -58,6 +59,7 @@ class _Emitter:
         self.idx = {d.name: i for i, d in enumerate((*spec.dummies, *spec.leaves))}
         self.by_name = {d.name: d for d in spec.dummies}
         self.vector = VectorBlocks(self)
+        self.parts = PartBlocks(self)
 
     def v(self, prefix: str, d: Dummy) -> str:
         """The harness variable ``prefix`` of ``d``; of a component leaf, its derivative is
@@ -181,6 +183,7 @@ class _Emitter:
         w.line(f"real({WP}) :: fad_val2, fad_abs2")
         w.line(f"real({WP}), allocatable :: fad_tmp(:)")
         w.line("logical :: fad_bad")
+        self.parts.declarations()
 
     # ---------------------------------------------------------------- setting values
     def fill(self, target: str, d: Dummy, lo: float, hi: float) -> None:
@@ -299,6 +302,7 @@ class _Emitter:
         )
         first = s.of()[0]
         w.line(f"write(*, '(a, 1x, {FMT})') 'EPS', real(epsilon({first.name}), {WP})")
+        self.parts.names()
         w.comment("! outputs at the unperturbed inputs")
         self.reset()
         self.call()
@@ -319,6 +323,8 @@ class _Emitter:
         if "forward" in s.modes:
             self.tangent()
             self.taylor()
+        if "reverse" in s.modes and "forward" in s.modes:
+            self.parts.restricted_tangents()
         w.dedent()
         w.line("end do")
         self.vector.blocks()
@@ -373,9 +379,11 @@ class _Emitter:
         self.reset("fad_hs(fad_j)")
         self.call()
         self.weighted("fad_f(fad_j)")
+        self.parts.fd_step()
         w.dedent()
         w.line("end do")
         self.write("FD", ["fad_hs(1)", "fad_f"])
+        self.parts.fd_done()
 
     def adjoint(self) -> None:
         w, s = self.w, self.s
@@ -387,6 +395,7 @@ class _Emitter:
                 w.line(f"{b} = {self.v('w', d)}" if d.of else f"{b} = 0")
         self.derivative_objects("b", lambda d: self.v("w", d) if d.of else "0")
         self.call("_b", "b")
+        self.parts.adjoint()
         terms = [(self.v("b", d), self.v("dir", d), d) for d in s.wrt() if self.has(d, "b")]
         w.line("fad_val = " + total([fsum(f"{real_wp(b)}*{real_wp(x)}", d) for b, x, d in terms]))
         w.line(
@@ -411,6 +420,7 @@ class _Emitter:
                 w.line(f"{self.v('d', d)} = {self.v('dir', d) if d.wrt else '0'}")
         self.derivative_objects("d", lambda d: self.v("dir", d) if d.wrt else "0")
         self.call("_d", "d")
+        self.parts.tangent()
         for d in s.of():
             w.line(f"{self.v('jd', d)} = {self.v('d', d) if self.has(d, 'd') else '0'}")
         self.weighted("fad_val", "jd")

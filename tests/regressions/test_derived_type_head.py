@@ -99,6 +99,12 @@ def test_state_object_as_wrt_and_of(tmp_path: Path, wrt: str, of: str) -> None:
     )
     assert report.ok, report.table()
     assert {"fd_adjoint", "fd_tangent", "dot_product"} <= {r.test for r in report.rows}
+    # component by component: each input part of the adjoint, each output part of the tangent
+    ins = {r.detail for r in report.rows if r.test == "dot_part"}
+    outs = {r.detail.split(":")[0] for r in report.rows if r.test == "fd_tangent_part"}
+    leaves = ["state%h", "state%u", "state%p%visc", "state%p%coef"]
+    assert ins == {c for c in leaves if any(c.startswith(w) for w in wrt.split(","))}
+    assert outs == {c for c in leaves if any(c.startswith(o) for o in of.split(","))}
 
 
 @pytest.mark.parametrize(
@@ -178,3 +184,25 @@ def test_extended_type_object_is_located(tmp_path: Path) -> None:
     proc = run_cli([*args, "-o", str(tmp_path / "out")])
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"{src}:" in proc.stderr and "type 'big_t' extends 'state_t'" in proc.stderr
+
+
+@pytest.mark.gfortran
+def test_check_names_the_wrong_component(tmp_path: Path) -> None:
+    """The check compares derivatives component by component: an adjoint that drops the
+    update of one component fails, and the failing part rows name exactly that component."""
+    from fortran_ad.checks.run import prepare_check
+    from fortran_ad.driver import Options
+
+    opts = Options(sources=(str(source(tmp_path)),), head="run", wrt=("state",), of=("state",))
+    prepared = prepare_check(replace(opts, sizes=SIZES), modes=("reverse", "forward"))
+    files = dict(prepared.files)
+    name = next(n for n in files if n.endswith("_b.f90"))
+    lines = files[name].splitlines()
+    files[name] = "\n".join(
+        "! dropped" if "thisb%p%visc = thisb%p%visc" in ln else ln for ln in lines
+    )
+    assert any("thisb%p%visc = thisb%p%visc" in ln for ln in lines)
+    report = prepared.run(files=files)
+    assert not report.ok
+    failing = {r.detail for r in report.rows if r.test == "dot_part" and not r.passed}
+    assert failing == {"state%p%visc"}, report.table()
