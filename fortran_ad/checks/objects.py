@@ -125,7 +125,12 @@ def _bounds(where, path: str, c: ir.Symbol, fixed: Mapping[str, object]) -> str 
     value = fixed.get(path)
     if "allocatable" not in c.attrs:
         if value is not None:
-            raise FortranADError(where, f"'{path}' is not allocatable: it takes no bounds")
+            raise FortranADError(
+                where,
+                f"'{path}' is not allocatable: it takes no bounds",
+                f'a real component is drawn from its range; to fix it: ranges={{"{path}": '
+                "(v, v)} or --range " + f"{path}=v:v",
+            )
         return None
     if value is None:
         raise FortranADError(
