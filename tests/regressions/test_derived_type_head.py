@@ -206,3 +206,15 @@ def test_check_names_the_wrong_component(tmp_path: Path) -> None:
     assert not report.ok
     failing = {r.detail for r in report.rows if r.test == "dot_part" and not r.passed}
     assert failing == {"state%p%visc"}, report.table()
+
+
+@pytest.mark.gfortran
+def test_cli_check_sets_component_extents(tmp_path: Path) -> None:
+    """``fortran-ad check --set state%h=12`` gives an allocatable component its extents,
+    ``--range state%u=lo:hi`` its values."""
+    args = [str(source(tmp_path)), "--head", "run", "--wrt", "state", "--of", "state%h"]
+    args += ["--modes", "reverse,forward", "--set", "nt=4,dt=0.01,state%h=12,state%u=12"]
+    proc = run_cli(["check", *args, "--range", "state%u=-0.5:0.5,state%h=9:11"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "check of run: passed" in proc.stdout
+    assert "dot_part" in proc.stdout and "state%p%coef" in proc.stdout
