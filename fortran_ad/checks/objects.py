@@ -12,8 +12,9 @@ Allocatable components get their bounds from the values: ``sizes={"state%h": (n,
 sample's ``[case.check]``: ``"state%h" = [24]``); integer and logical scalar components take
 fixed values the same way (``"state%nsteps" = 0``), otherwise they keep their default
 initialization. Refused with a located error: an allocatable real component without bounds,
-pointer components (a copy of the object would alias them), components that are arrays of
-derived type, arrays of derived type as dummies, and the vector modes.
+pointer components (a copy of the object would alias them), PRIVATE real components (the
+harness cannot set them), components that are arrays of derived type, arrays of derived type
+as dummies, and the vector modes.
 """
 
 from __future__ import annotations
@@ -95,6 +96,12 @@ def object_parts(
                 if depth < 20:
                     visit(p, inner, depth + 1)
                 continue
+            if is_real(c) and "private" in c.attrs:
+                raise FortranADError(
+                    where,
+                    f"the check cannot set '{p}': the component is PRIVATE to its module",
+                    "check a routine of that module, or one taking the values as arrays",
+                )
             if is_real(c):
                 leaves.append((p, c, _bounds(where, p, c, fixed)))
             elif p in fixed:

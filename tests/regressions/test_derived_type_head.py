@@ -218,3 +218,13 @@ def test_cli_check_sets_component_extents(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "check of run: passed" in proc.stdout
     assert "dot_part" in proc.stdout and "state%p%coef" in proc.stdout
+
+
+def test_check_refuses_private_components_located(tmp_path: Path) -> None:
+    """The harness cannot set a PRIVATE component: a located error before anything compiles."""
+    text = MODEL.replace("real(dp) :: visc = 0.1_dp", "real(dp), private :: visc = 0.1_dp")
+    src = tmp_path / "priv.f90"
+    src.write_text(text)
+    with pytest.raises(FortranADError, match=r"cannot set 'state%p%visc'.*PRIVATE") as exc:
+        api.check(src, wrt="state%u", of="state%h", head="run", sizes=SIZES, modes="reverse")
+    assert str(src) in str(exc.value.loc)
