@@ -218,7 +218,8 @@ class _Emitter:
             others += [self.v(p, d) for p in ("w", "f0", "jd") if d.of]
             others += [self.v(p, d) for p in ("b", "d") if self.has(d, p) and d.obj is None]
             for o in others:
-                w.line(f"{o} = {d.name}" if not d.rank else f"allocate({o}, mold={d.name})")
+                copy = not d.rank or d.category == "derived"  # (an array of objects: a copy)
+                w.line(f"{o} = {d.name}" if copy else f"allocate({o}, mold={d.name})")
             bounds = [f"lbound({d.name}, {i}):ubound({d.name}, {i})" for i in range(1, d.rank + 1)]
             k = str(self.s.directions)
             dims = [k, *bounds] if self.s.vector_axis == "leading" else [*bounds, k]
@@ -228,6 +229,8 @@ class _Emitter:
     def object_values(self, obj: Dummy) -> None:
         """Allocate and draw the real leaves of a derived-type dummy, set its fixed passive
         components (checks/objects.py)."""
+        if obj.rank:
+            self.w.line(f"allocate({obj.name}{obj.dims})")
         for d in self.s.leaves:
             if d.obj == obj.name:
                 if d.alloc is not None:

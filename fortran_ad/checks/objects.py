@@ -13,12 +13,14 @@ sample's ``[case.check]``: ``"state%h" = [24]``); integer and logical scalar com
 fixed values the same way (``"state%nsteps" = 0``), otherwise they keep their default
 initialization. Refused with a located error: an allocatable real component without bounds,
 pointer components (a copy of the object would alias them), PRIVATE real components (the
-harness cannot set them), components that are arrays of derived type, arrays of derived type
-as dummies, and the vector modes.
+harness cannot set them), components that are arrays of derived type, and the vector modes.
+An explicit-shape array of derived type ``cs(n)`` (n fixed) is an object per element: its parts
+are ``cs(1)%q``, ``cs(2)%q``, … (at most MAX_ELEMENTS elements), sized and ranged as ``cs%q``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 
 from fortran_ad.ad.head_names import components
@@ -45,8 +47,9 @@ def collect_types(program: Sequence[ir.SourceFile]) -> dict[str, ir.TypeDef]:
 
 
 def range_of(path: str, ranges: Mapping[str, tuple[float, float]], default) -> tuple[float, float]:
-    """The range of ``path`` or of its nearest parent path that has one."""
-    parts = path.split("%")
+    """The range of ``path`` or of its nearest parent path that has one (an element's
+    component ``cs(2)%q`` is known as ``cs%q``)."""
+    parts = bare(path).split("%")
     for k in range(len(parts), 0, -1):
         key = "%".join(parts[:k])
         if key in ranges:
@@ -55,7 +58,9 @@ def range_of(path: str, ranges: Mapping[str, tuple[float, float]], default) -> t
 
 
 def under(path: str, names: Sequence[str]) -> bool:
-    """Is the leaf ``path`` one of ``names`` or inside one of them?"""
+    """Is the leaf ``path`` one of ``names`` or inside one of them (``cs(2)%q`` is in ``cs``
+    and in ``cs%q``)?"""
+    path = bare(path)
     return any(path == n or path.startswith(n + "%") for n in names)
 
 
@@ -69,12 +74,6 @@ def object_parts(
     """(real leaves as (path, component symbol, allocation bounds text or None), passive
     scalar assignments (path, value)) of the derived-type dummy ``a``."""
     where = sym.loc if sym.loc != ir.NOWHERE else routine.loc
-    if sym.dims:
-        raise FortranADError(
-            where,
-            f"the check cannot set dummy '{a}', an array of derived type",
-            "check a head taking one object",
-        )
     leaves: list[tuple[str, ir.Symbol, str | None]] = []
     passive: list[tuple[str, object]] = []
 
@@ -103,14 +102,16 @@ def object_parts(
                     "check a routine of that module, or one taking the values as arrays",
                 )
             if is_real(c):
-                leaves.append((p, c, _bounds(where, p, c, fixed)))
-            elif p in fixed:
+                leaves.append((p, c, _bounds(where, bare(p), c, fixed)))
+            elif bare(p) in fixed:
                 if c.dims or c.attrs & {"allocatable", "pointer"}:
                     raise FortranADError(where, f"the check sets scalar components only: '{p}'")
-                passive.append((p, fixed[p]))
+                if all(bare(p) != q for q, _ in passive):  # cs%id = 5 sets every element's
+                    passive.append((bare(p), fixed[bare(p)]))
 
-    visit(a, type_name(sym) or "", 0)
-    used = {p for p, _, b in leaves if b is not None} | {p for p, _ in passive}
+    for element in elements(routine, a, sym, fixed, where):
+        visit(element, type_name(sym) or "", 0)
+    used = {bare(p) for p, _, b in leaves if b is not None} | {p for p, _ in passive}
     for key in fixed:
         if key.startswith(a + "%") and key not in used:
             raise FortranADError(
@@ -119,6 +120,65 @@ def object_parts(
                 f"logical component of '{a}'",
             )
     return leaves, passive
+
+
+def bare(path: str) -> str:
+    """``cs(2)%q`` → ``cs%q``: the name sizes and ranges know a component by."""
+    return re.sub(r"\([^)]*\)", "", path)
+
+
+def elements(routine: ir.Routine, a: str, sym: ir.Symbol, fixed, where) -> list[str]:
+    """The designators of the objects of dummy ``a``: ``a`` itself, or every element of an
+    explicit-shape array of derived type (``cs(1)``, ``cs(2)``, …; bounds from the fixed
+    values), each of whose real components is a part of its own."""
+    if not sym.dims:
+        return [a]
+    ranges = []
+    for d in sym.dims:
+        lo = _value(d.lo, fixed) if d.lo is not None else 1
+        hi = _value(d.hi, fixed) if d.kind == "explicit" else None
+        if lo is None or hi is None:
+            raise FortranADError(
+                where,
+                f"the check cannot size dummy '{a}', an array of derived type: its bounds "
+                "must be explicit and follow from the fixed values",
+                "declare it cs(n) and give n a value",
+            )
+        ranges.append(range(lo, hi + 1))
+    count = 1
+    for r in ranges:
+        count *= len(r)
+    if count > MAX_ELEMENTS:
+        raise FortranADError(
+            where, f"the check sets arrays of derived type of at most {MAX_ELEMENTS} elements"
+        )
+    out = [""]
+    for r in ranges:  # column-major order of the subscripts is irrelevant here
+        out = [f"{o}, {i}" if o else str(i) for o in out for i in r]
+    return [f"{a}({o})" for o in out]
+
+
+MAX_ELEMENTS = 64
+
+
+def _value(e: ir.Expr, fixed) -> int | None:
+    """An integer bound from literals and fixed integer dummies (``n``, ``n + 1``, ``2*n``)."""
+    if isinstance(e, ir.Literal) and e.type == "integer":
+        return int(e.text.split("_")[0])
+    if isinstance(e, ir.Name):
+        v = fixed.get(e.name)
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+    if isinstance(e, ir.Paren):
+        return _value(e.expr, fixed)
+    if isinstance(e, ir.UnOp) and e.op == "-":
+        v = _value(e.operand, fixed)
+        return None if v is None else -v
+    if isinstance(e, ir.BinOp) and e.op in ("+", "-", "*"):
+        a, b = _value(e.left, fixed), _value(e.right, fixed)
+        if a is None or b is None:
+            return None
+        return a + b if e.op == "+" else a - b if e.op == "-" else a * b
+    return None
 
 
 def _bounds(where, path: str, c: ir.Symbol, fixed: Mapping[str, object]) -> str | None:

@@ -228,3 +228,43 @@ def test_check_refuses_private_components_located(tmp_path: Path) -> None:
     with pytest.raises(FortranADError, match=r"cannot set 'state%p%visc'.*PRIVATE") as exc:
         api.check(src, wrt="state%u", of="state%h", head="run", sizes=SIZES, modes="reverse")
     assert str(src) in str(exc.value.loc)
+
+
+CELLS = """\
+module cells
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+  type :: cell_t
+    real(dp) :: q(3)
+    real(dp), allocatable :: w(:)
+    integer :: id = 0
+  end type
+contains
+  subroutine relax(cs, n, nt)
+    integer, intent(in) :: n, nt
+    type(cell_t), intent(inout) :: cs(n)
+    integer :: i, k
+    do k = 1, nt
+      do i = 1, n
+        cs(i)%q = cs(i)%q*(1.0_dp - 0.1_dp*cs(mod(i, n) + 1)%q(1)) + 0.05_dp*sum(cs(i)%w)
+        cs(i)%w = cs(i)%w*cs(i)%q(2)
+      end do
+    end do
+  end subroutine
+end module
+"""
+
+
+@pytest.mark.gfortran
+@pytest.mark.parametrize(("wrt", "of"), [("cs", "cs"), ("cs%w", "cs%q")])
+def test_array_of_objects_as_wrt_and_of(tmp_path: Path, wrt: str, of: str) -> None:
+    """An explicit-shape array of derived type: every element's real components are parts
+    (``cs(2)%w``), sized and ranged by their component name (``cs%w``)."""
+    src = tmp_path / "cells.f90"
+    src.write_text(CELLS)
+    sizes = {"n": 3, "nt": 2, "cs%w": (2,), "cs%id": 4}
+    report = api.check(src, wrt=wrt, of=of, head="relax", sizes=sizes, modes=("reverse", "forward"))
+    assert report.ok, report.table()
+    ins = {r.detail for r in report.rows if r.test == "dot_part"}
+    comps = ["q", "w"] if wrt == "cs" else ["w"]
+    assert ins == {f"cs({i})%{c}" for i in (1, 2, 3) for c in comps}
