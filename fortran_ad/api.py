@@ -38,7 +38,7 @@ def check(
     wrt: str | Sequence[str] = (),
     of: str | Sequence[str] | None = None,
     head: str | None = None,
-    sizes: Mapping[str, int | float | bool] | None = None,
+    sizes: Mapping[str, int | float | bool | tuple[int, ...]] | None = None,
     ranges: Mapping[str, tuple[float, float]] | None = None,
     modes: str | Sequence[str] = MODES,
     sample: str | Path | None = None,
@@ -57,19 +57,22 @@ def check(
 ) -> CheckReport:
     """Generate the derivatives of ``head`` and verify them numerically with gfortran.
 
-    ``wrt``/``of`` name the independent/dependent dummies ("u,v" or a list); ``sizes`` fixes
-    integer (and other non-wrt scalar) dummies; ``ranges`` gives uniform ranges for real inputs
-    (default [0.5, 1.5]). ``modes`` picks the derivative modes to generate and check, as a list
-    or "reverse,vector": any of reverse, forward, vector, vector-reverse (default: all four; the
-    vector modes handle all ``directions`` in one call). ``checkpoint`` is the adjoint's policy
-    (ilp, store-all or recompute-all; ``memory_limit`` is the ilp's budget), ``calls`` its call
-    sites (auto: the ilp decides, joint, or split where possible); ``gradient_only`` generates
-    adjoints that need not leave the primal outputs (the check then skips that row). ``defines`` and
-    ``include_dirs`` are the preprocessor's ``-D NAME[=VAL]`` and ``-I DIR``. With ``sample`` (a
-    sample.toml or its folder), its case for ``head`` supplies defaults for all of these
-    (sources too, when ``sources`` is empty). ``loop_rewrites=False`` checks the plain adjoint;
-    ``rewrites`` turns single loop rewrites off or on ("-simd,-gather" or a list, see
-    fortran_ad/ad/rewrites.py).
+    ``wrt``/``of`` name the independent/dependent dummies ("u,v" or a list); a derived-type
+    dummy names all its real components, ``"state%h"`` one (checks/objects.py). ``sizes`` fixes
+    integer (and other non-wrt scalar) dummies and gives allocatable components of derived-type
+    dummies their extents (``{"state%h": (n, m)}``); ``ranges`` gives uniform ranges for real
+    inputs, components too (``{"state%u": (-1, 1)}``; default [0.5, 1.5]). ``modes`` picks the
+    derivative modes to generate and check, as a list or "reverse,vector": any of reverse,
+    forward, vector, vector-reverse (default: all four; the vector modes handle all
+    ``directions`` in one call; heads taking derived-type objects: the scalar modes).
+    ``checkpoint`` is the adjoint's policy (ilp, store-all or recompute-all; ``memory_limit`` is
+    the ilp's budget), ``calls`` its call sites (auto: the ilp decides, joint, or split where
+    possible); ``gradient_only`` generates adjoints that need not leave the primal outputs (the
+    check then skips that row). ``defines`` and ``include_dirs`` are the preprocessor's ``-D
+    NAME[=VAL]`` and ``-I DIR``. With ``sample`` (a sample.toml or its folder), its case for
+    ``head`` supplies defaults for all of these (sources too, when ``sources`` is empty).
+    ``loop_rewrites=False`` checks the plain adjoint; ``rewrites`` turns single loop rewrites
+    off or on ("-simd,-gather" or a list, see fortran_ad/ad/rewrites.py).
 
     Returns a ``CheckReport``: ``.ok``, ``.rows`` and ``.table()``; raises FortranADError for
     input the user must fix.

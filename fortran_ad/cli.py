@@ -42,20 +42,34 @@ def _bytes(text: str) -> int:
     return value
 
 
-def _sizes(text: str) -> dict[str, int | float]:
-    out: dict[str, int | float] = {}
+def _is_name(name: str) -> bool:
+    """A dummy ``n`` or a component path ``state%h`` (derived-type dummies of the head)."""
+    return all(p.strip().isidentifier() for p in name.split("%"))
+
+
+def _sizes(text: str) -> dict[str, int | float | tuple[int, ...]]:
+    """``n=10,dt=0.5``; an allocatable component takes its extents: ``state%h=24x12``."""
+    out: dict[str, int | float | tuple[int, ...]] = {}
     for part in text.split(","):
         if not part.strip():
             continue
         name, _, value = part.partition("=")
         try:
-            if not name.strip().isidentifier():
+            if not _is_name(name):
                 raise ValueError
             v = value.strip().lower().replace("d", "e")
+            if "%" in name and "x" in v:
+                out[name.strip().lower()] = tuple(int(n) for n in v.split("x"))
+                continue
             out[name.strip().lower()] = int(v) if v.lstrip("+-").isdigit() else float(v)
         except ValueError:
             raise argparse.ArgumentTypeError(f"bad size '{part}' (want name=number)") from None
     return out
+
+
+def _cost_sizes(sizes: dict) -> dict[str, int | float]:
+    """The values the cost model reads: dummies (component bounds are the check's)."""
+    return {k: v for k, v in sizes.items() if "%" not in k and not isinstance(v, tuple)}
 
 
 def _values(text: str) -> dict[str, int | float | bool]:
@@ -78,7 +92,7 @@ def _ranges(text: str) -> dict[str, tuple[float, float]]:
         name, _, value = part.partition("=")
         lo, sep, hi = value.partition(":")
         try:
-            if not (name.strip().isidentifier() and sep):
+            if not (_is_name(name) and sep):
                 raise ValueError
             out[name.strip().lower()] = (float(lo.replace("d", "e")), float(hi.replace("d", "e")))
         except ValueError:
@@ -348,7 +362,7 @@ def _run(args: argparse.Namespace) -> int:
         memory_limit=args.memory_limit,
         fixed_form=args.fixed_form,
         explain=args.explain,
-        sizes=args.size,
+        sizes=args.size if args.command == "check" else _cost_sizes(args.size),
         checkpoint=args.checkpoint,
         calls=args.calls,
         defines=tuple(args.defines),

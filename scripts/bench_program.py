@@ -22,6 +22,7 @@ from pathlib import Path
 from fortran_ad.ad.generate import generate, head_signature
 from fortran_ad.checks.harness import WP, _Emitter, _lit, _sum
 from fortran_ad.checks.inputs import _fixed, find_head, load_case
+from fortran_ad.checks.objects import collect_types
 from fortran_ad.checks.run import openmp_flags
 from fortran_ad.checks.spec import Dummy, FixedValue, HarnessSpec, build_spec
 from fortran_ad.driver import Options, load
@@ -165,6 +166,9 @@ class TimingEmitter(_Emitter):
             self.read_arg(i, d.name)
         scalars = [d for d in s.dummies if not d.rank]
         for d in scalars + [d for d in s.dummies if d.rank]:
+            if d.category == "derived":  # its real components (checks/objects.py)
+                self.object_values(d)
+                continue
             if d.rank:
                 w.line(f"allocate({d.name}{d.dims})")
             if d.fixed is None:
@@ -179,6 +183,8 @@ class TimingEmitter(_Emitter):
             w.line(f"{self.v('x0', d)} = {d.name}")
             if d.has_b and d.rank:
                 w.line(f"allocate({self.v('b', d)}, mold={d.name})")
+            elif d.has_b and d.category == "derived":
+                w.line(f"{self.v('b', d)} = {d.name}")
 
     def outputs_sum(self, target: str) -> None:
         terms = [_sum(f"real({d.name}, {WP})", d) for d in self.s.of()]
@@ -208,8 +214,9 @@ class TimingEmitter(_Emitter):
         w.comment("! adjoint: outputs seeded with 1, every other adjoint 0")
         self.reset()
         for d in s.dummies:
-            if d.has_b:
+            if d.has_b and d.category != "derived":
                 w.line(f"{self.v('b', d)} = {1 if d.of else 0}")
+        self.derivative_objects("b", lambda d: "1" if d.of else "0")
         w.line("if (fad_reset_tape /= 0) call fad_tape_reset()")
         self.timed(lambda: self.call("_b", "b"), "fad_ta")
         self.outputs_sum("fad_fa")
@@ -300,7 +307,8 @@ def build_case(
         cv = load_case(case.toml, case.head)
         program = load(list(cv.sources))
         module, routine = find_head(program, case.head, cv.wrt)
-        sizes = {k: v for k, v in values.items() if not isinstance(v, bool)}
+        sizes = {k: v for k, v in values.items() if isinstance(v, int | float) and "%" not in k}
+        sizes = {k: v for k, v in sizes.items() if not isinstance(v, bool)}
         options = Options(
             sources=cv.sources,
             mode="reverse",
@@ -327,6 +335,7 @@ def build_case(
             cv.ranges,
             tape=True,
             memory_limit=tape_limit,
+            types=collect_types(program),
         )
     except FortranADError as exc:
         # the planner names the smallest budget it can reach: a tape limit, not a failure

@@ -70,9 +70,21 @@ class Plan:
 
         infer_intents(self.program, order)  # dummies without INTENT nothing writes: in
         wrt, of = self._names(options)
-        self.activity: Activity = ActivityAnalysis(self.program, order).run(self.head, wrt, of)
+        self.activity: Activity = ActivityAnalysis(self.program, order).run(
+            self.head, wrt, of, self.wrt_paths
+        )
         self.activity.forced[self.head] |= set(wrt) | set(of)
         self.wrt, self.of = wrt, of
+        from fortran_ad.ad.head_names import check_seeded
+
+        head = self.program.routines[self.head]
+        check_seeded(
+            head.routine,
+            head.scope.types,
+            self.wrt_paths,
+            self.activity.active(self.head),
+            self.activity.components,
+        )
         refuse_unknown_active(self.program, self.activity, order)
         self._refuse_equivalenced()
         from fortran_ad.ad.module_copies import plan_copies
@@ -134,11 +146,11 @@ class Plan:
                     None, f"--head '{options.head}' is not a routine in the given sources"
                 )
             return options.head
-        want = set(options.wrt) | set(options.of or ())
+        want = {n.split("%", 1)[0] for n in (*options.wrt, *(options.of or ()))}
         every = set().union(*(set(i.routine.args) for i in self.program.routines.values()))
         for flag, names in (("--wrt", options.wrt), ("--of", options.of or ())):
             for n in names:
-                if n not in every:
+                if n.split("%", 1)[0] not in every:
                     raise FortranADError(
                         None, f"{flag} name '{n}' is not a dummy argument of any routine"
                     )
@@ -169,47 +181,31 @@ class Plan:
         )
 
     def _names(self, options) -> tuple[set[str], set[str]]:
+        """The head's --wrt and --of as variables (a component path ``state%h`` or a whole
+        derived-type dummy ``state`` names its object, head_names.py); the component paths
+        are kept in ``self.wrt_paths``/``self.of_paths`` for the per-component activity."""
+        from fortran_ad.ad.head_names import check_head_name, default_of
+
         info = self.program.routines[self.head]
         r = info.routine
         if not options.wrt:
             raise FortranADError(None, "--wrt needs at least one variable")
-        for n in options.wrt:
-            self._check_real(info, n, "--wrt")
+        self.wrt_paths = {check_head_name(r, info.scope.types, n, "--wrt") for n in options.wrt}
         if options.of is None:
-            of = {
-                a
-                for a in r.args
-                if is_real(r.symbol(a)) and (r.symbol(a).intent or "inout") in ("out", "inout")
-            }
-            if r.kind == "function":
-                of.add(r.result)
+            of = default_of(r)
             if not of:
                 raise FortranADError(r.loc, f"'{r.name}' has no real outputs; give --of")
+            self.of_paths = set(of)
         else:
-            of = set(options.of)
-            for n in of:
-                self._check_real(info, n, "--of")
-                if r.symbol(n).intent == "in":
+            self.of_paths = {check_head_name(r, info.scope.types, n, "--of") for n in options.of}
+            for n in self.of_paths:
+                var = n.split("%", 1)[0]
+                if r.symbol(var).intent == "in":
                     raise FortranADError(
                         r.loc, f"--of name '{n}' is intent(in) in '{r.name}': it is not an output"
                     )
-        return set(options.wrt), of
-
-    def _check_real(self, info: RoutineInfo, name: str, flag: str) -> None:
-        r = info.routine
-        sym = r.symbol(name)
-        if sym is None or (name not in r.args and name != r.result):
-            raise FortranADError(
-                r.loc,
-                f"{flag} name '{name}' is not a dummy argument of "
-                f"'{r.name}' (arguments: {', '.join(r.args)})",
-            )
-        if not is_real(sym):
-            t = sym.type.base if sym.type else "untyped"
-            raise FortranADError(
-                r.loc,
-                f"{flag} name '{name}' is {t}, not real: only real variables have derivatives",
-            )
+        wrt = {n.split("%", 1)[0] for n in self.wrt_paths}
+        return wrt, {n.split("%", 1)[0] for n in self.of_paths}
 
     def needs_derivative(self, name: str) -> bool:
         return name == self.head or self.activity.differentiated(

@@ -188,9 +188,13 @@ class ActivityAnalysis:
                 out[n] = key
         return out
 
-    def run(self, head: str, wrt: set[str], of: set[str]) -> Activity:
+    def run(
+        self, head: str, wrt: set[str], of: set[str], paths: set[str] | None = None
+    ) -> Activity:
         """Fixpoint over the call tree: seeds flow to callees (actual → dummy), results flow
-        back (callee dummy → actual), and module/host variables share one activity."""
+        back (callee dummy → actual), and module/host variables share one activity.
+        ``paths``: the --wrt names as given, component paths (``state%h``) included; they seed
+        the per-component activity (default: ``wrt``)."""
         act = Activity()
         vseed: dict[str, set[str]] = defaultdict(set)
         useed: dict[str, set[str]] = defaultdict(set)
@@ -230,7 +234,7 @@ class ActivityAnalysis:
         self._force(act)
         from fortran_ad.analysis.components import varied_components
 
-        act.components = varied_components(self.program, act.varied, head, wrt)
+        act.components = varied_components(self.program, act.varied, head, paths or wrt)
         return act
 
     def _visit(self, name, act, vseed, useed, gl, gvaried, guseful) -> None:

@@ -150,10 +150,14 @@ class ComponentActivity:
 
     def run(self, head: str, wrt: set[str]) -> frozenset[Key]:
         info = self.program.routines[head]
-        for n in wrt:
+        for n in wrt:  # an object: all its real components; a path state%h: that one
             t = type_name(info.scope.lookup(n))
             if t is not None:
                 self.whole(t)
+            elif "%" in n:
+                key = _parent_key(n, info)
+                if key is not None:
+                    self.keys.add(key)
         while True:
             before = len(self.keys)
             for r in self.program.routines.values():

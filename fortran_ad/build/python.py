@@ -101,6 +101,7 @@ def build_python(
         raise FortranADError(None, f"'{COMPILER}' not found on PATH", "--python compiles the code")
     program = load(options.sources, options.fixed_form, options.preprocessing)
     module, routine = find_head(program, options.head, options.wrt)
+    _refuse_objects(routine)
     of = options.of if options.of is not None else _default_of(routine)
     opts = replace(options, head=routine.name, of=of)
     files = generate(program, opts)
@@ -110,6 +111,22 @@ def build_python(
         return _build(opts, name, fflags, files, signature, module, routine, fc, keep.resolve())
     with tempfile.TemporaryDirectory(prefix="fortran-ad-python-") as tmp:
         return _build(opts, name, fflags, files, signature, module, routine, fc, Path(tmp))
+
+
+def _refuse_objects(routine) -> None:
+    """f90wrap passes arrays and scalars: a derived-type dummy of the head is refused."""
+    from fortran_ad.ir import nodes as ir
+    from fortran_ad.ir.symbols import type_name
+
+    for a in routine.args:
+        sym = routine.symbol(a)
+        if type_name(sym) is not None:
+            raise FortranADError(
+                sym.loc if sym.loc != ir.NOWHERE else routine.loc,
+                f"--python cannot pass dummy '{a}' of type({type_name(sym)}): the bindings "
+                "take arrays and scalars",
+                "wrap the head in a routine taking the components as arrays",
+            )
 
 
 def _build(opts, name, fflags, files, signature, module, routine, fc, build: Path) -> list[Path]:

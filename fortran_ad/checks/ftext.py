@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fortran_ad.checks.spec import Dummy
 
 WP = "fad_wp"  # the harness's working precision (double), a kind parameter of the program
@@ -10,7 +12,8 @@ FMT = "es26.17e3"
 
 def aux(prefix: str, d: Dummy, index: int) -> str:
     """Name of a harness variable tied to dummy ``d`` (kept within Fortran's 63 characters)."""
-    name = f"fad_{prefix}_{d.name}"
+    # a component leaf: fad_dir_state__h, of an element: fad_dir_cs_2___q
+    name = re.sub(r"[^a-z0-9_]", "_", f"fad_{prefix}_{d.name.replace('%', '__')}".lower())
     return name if len(name) <= 63 else f"fad_{prefix}_{index}"
 
 

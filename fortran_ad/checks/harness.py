@@ -36,6 +36,7 @@ Output lines (values in ``es26.17e3``)::
 from __future__ import annotations
 
 from fortran_ad.checks.ftext import FMT, WP, aux, column, fsum, lit, maxabs, real_wp, total
+from fortran_ad.checks.parts import PartBlocks
 from fortran_ad.checks.spec import DERIV_PREFIX, UNIT_SUFFIX, Dummy, HarnessSpec
 from fortran_ad.checks.vector import VectorBlocks
 from fortran_ad.ir.writer import Writer
@@ -55,10 +56,17 @@ class _Emitter:
     def __init__(self, spec: HarnessSpec) -> None:
         self.s = spec
         self.w = Writer()
-        self.idx = {d.name: i for i, d in enumerate(spec.dummies)}
+        self.idx = {d.name: i for i, d in enumerate((*spec.dummies, *spec.leaves))}
+        self.by_name = {d.name: d for d in spec.dummies}
         self.vector = VectorBlocks(self)
+        self.parts = PartBlocks(self)
 
     def v(self, prefix: str, d: Dummy) -> str:
+        """The harness variable ``prefix`` of ``d``; of a component leaf, its derivative is
+        the component of the object's derivative (``fad_b_state%h``), its initial value that
+        of the object's copy (``fad_x0_state%h``)."""
+        if d.obj is not None and prefix in ("b", "d", "x0"):
+            return self.v(prefix, self.by_name[d.obj]) + d.name[len(d.obj) :]
         return aux(prefix, d, self.idx[d.name])
 
     def col(self, name: str, d: Dummy, index: str) -> str:
@@ -156,16 +164,16 @@ class _Emitter:
         for d in s.dummies:
             self.declare(d.name, d)
             self.declare(self.v("x0", d), d)
-        for d in s.dummies:
+        for d in (*s.dummies, *s.leaves):
             if d.wrt:
                 self.declare(self.v("dir", d), d)
             if d.of:
                 self.declare(self.v("w", d), d)
                 self.declare(self.v("f0", d), d)
                 self.declare(self.v("jd", d), d)
-            if self.has(d, "b"):
+            if self.has(d, "b") and d.obj is None:
                 self.declare(self.v("b", d), d)
-            if self.has(d, "d"):
+            if self.has(d, "d") and d.obj is None:
                 self.declare(self.v("d", d), d)
             for name in self.columns(d):
                 self.declare(name, d, extra=1)
@@ -175,6 +183,7 @@ class _Emitter:
         w.line(f"real({WP}) :: fad_val2, fad_abs2")
         w.line(f"real({WP}), allocatable :: fad_tmp(:)")
         w.line("logical :: fad_bad")
+        self.parts.declarations()
 
     # ---------------------------------------------------------------- setting values
     def fill(self, target: str, d: Dummy, lo: float, hi: float) -> None:
@@ -189,6 +198,9 @@ class _Emitter:
         w = self.w
         scalars = [d for d in self.s.dummies if not d.rank]
         for d in scalars + [d for d in self.s.dummies if d.rank]:
+            if d.category == "derived":
+                self.object_values(d)
+                continue
             if d.rank:
                 w.line(f"allocate({d.name}{d.dims})")
             if d.fixed is None:
@@ -199,18 +211,45 @@ class _Emitter:
                 w.line(f"{d.name} = {int(d.fixed)}")
             else:
                 w.line(f"{d.name} = real({lit(float(d.fixed))}, kind({d.name}))")
-        for d in self.s.dummies:
-            w.line(f"{self.v('x0', d)} = {d.name}")
+        for d in (*self.s.dummies, *self.s.leaves):
+            if d.obj is None:
+                w.line(f"{self.v('x0', d)} = {d.name}")
             others = [self.v(p, d) for p in ("dir",) if d.wrt]
             others += [self.v(p, d) for p in ("w", "f0", "jd") if d.of]
-            others += [self.v(p, d) for p in ("b", "d") if self.has(d, p)]
+            others += [self.v(p, d) for p in ("b", "d") if self.has(d, p) and d.obj is None]
             for o in others:
-                w.line(f"{o} = {d.name}" if not d.rank else f"allocate({o}, mold={d.name})")
+                copy = not d.rank or d.category == "derived"  # (an array of objects: a copy)
+                w.line(f"{o} = {d.name}" if copy else f"allocate({o}, mold={d.name})")
             bounds = [f"lbound({d.name}, {i}):ubound({d.name}, {i})" for i in range(1, d.rank + 1)]
             k = str(self.s.directions)
             dims = [k, *bounds] if self.s.vector_axis == "leading" else [*bounds, k]
             for o in self.columns(d):
                 w.line(f"allocate({o}({', '.join(dims)}))")
+
+    def object_values(self, obj: Dummy) -> None:
+        """Allocate and draw the real leaves of a derived-type dummy, set its fixed passive
+        components (checks/objects.py)."""
+        if obj.rank:
+            self.w.line(f"allocate({obj.name}{obj.dims})")
+        for d in self.s.leaves:
+            if d.obj == obj.name:
+                if d.alloc is not None:
+                    self.w.line(f"allocate({d.name}{d.alloc})")
+                self.fill(d.name, d, d.lo, d.hi)
+        for path, value in self.s.passive:
+            if path.split("%", 1)[0] == obj.name:
+                text = (".true." if value else ".false.") if isinstance(value, bool) else value
+                self.w.line(f"{path} = {text}")
+
+    def derivative_objects(self, prefix: str, value) -> None:
+        """Derivative objects shaped like their primal (a copy), then every real leaf set:
+        ``value(leaf)`` (the seed of an output, the direction of an input, or zero)."""
+        for d in self.s.dummies:
+            if d.category == "derived" and self.has(d, prefix):
+                self.w.line(f"{self.v(prefix, d)} = {self.v('x0', d)}")
+        for d in self.s.leaves:
+            if self.has(d, prefix):
+                self.w.line(f"{self.v(prefix, d)} = {value(d)}")
 
     def reset(self, h: str | None = None) -> None:
         """Restore every dummy; with ``h``, move the wrt inputs to x + h*d."""
@@ -266,6 +305,7 @@ class _Emitter:
         )
         first = s.of()[0]
         w.line(f"write(*, '(a, 1x, {FMT})') 'EPS', real(epsilon({first.name}), {WP})")
+        self.parts.names()
         w.comment("! outputs at the unperturbed inputs")
         self.reset()
         self.call()
@@ -286,6 +326,8 @@ class _Emitter:
         if "forward" in s.modes:
             self.tangent()
             self.taylor()
+        if "reverse" in s.modes and "forward" in s.modes:
+            self.parts.restricted_tangents()
         w.dedent()
         w.line("end do")
         self.vector.blocks()
@@ -340,19 +382,23 @@ class _Emitter:
         self.reset("fad_hs(fad_j)")
         self.call()
         self.weighted("fad_f(fad_j)")
+        self.parts.fd_step()
         w.dedent()
         w.line("end do")
         self.write("FD", ["fad_hs(1)", "fad_f"])
+        self.parts.fd_done()
 
     def adjoint(self) -> None:
         w, s = self.w, self.s
         w.comment("! adjoint: seed w on the outputs, <xb, d> over the inputs")
         self.reset()
         for d in s.dummies:
-            if self.has(d, "b"):
+            if self.has(d, "b") and d.category != "derived":
                 b = self.v("b", d)
                 w.line(f"{b} = {self.v('w', d)}" if d.of else f"{b} = 0")
+        self.derivative_objects("b", lambda d: self.v("w", d) if d.of else "0")
         self.call("_b", "b")
+        self.parts.adjoint()
         terms = [(self.v("b", d), self.v("dir", d), d) for d in s.wrt() if self.has(d, "b")]
         w.line("fad_val = " + total([fsum(f"{real_wp(b)}*{real_wp(x)}", d) for b, x, d in terms]))
         w.line(
@@ -373,9 +419,11 @@ class _Emitter:
         w.comment("! tangent: direction d on the inputs, <w, yd> over the outputs")
         self.reset()
         for d in s.dummies:
-            if self.has(d, "d"):
+            if self.has(d, "d") and d.category != "derived":
                 w.line(f"{self.v('d', d)} = {self.v('dir', d) if d.wrt else '0'}")
+        self.derivative_objects("d", lambda d: self.v("dir", d) if d.wrt else "0")
         self.call("_d", "d")
+        self.parts.tangent()
         for d in s.of():
             w.line(f"{self.v('jd', d)} = {self.v('d', d) if self.has(d, 'd') else '0'}")
         self.weighted("fad_val", "jd")

@@ -45,6 +45,9 @@ def _ranges(raw: Mapping[str, Any], where: str) -> dict[str, tuple[float, float]
 def _fixed(raw: Mapping[str, Any], where: str) -> dict[str, FixedValue]:
     out: dict[str, FixedValue] = {}
     for name, value in raw.items():
+        if "%" in name and isinstance(value, list) and all(isinstance(n, int) for n in value):
+            out[name.lower()] = tuple(value)  # bounds of an allocatable component "s%h" = [n]
+            continue
         if not isinstance(value, bool | int | float):
             raise FortranADError(where, f"value for '{name}' must be a number or a logical")
         out[name.lower()] = value

@@ -123,6 +123,7 @@ def _fd_row(test: str, k: int, fd: list[float], base: list[float], b: float, eps
 
 
 _TAGS = ("BASE", "FD", "ADJ", "PEAK", "TAN", "TAYLOR", "VTAN", "VADJ", "VTAPE", "VDOT")
+_PART_TAGS = ("FDC", "TANC", "ADJC", "TANR")  # per component of an object (checks/parts.py)
 _DOT_DETAIL = f"{DOT_ULPS:g} ulps of sum|terms|"
 Lines = dict[tuple[str, int], list[list[float]]]  # (tag, k) -> the values of each such line
 
@@ -137,7 +138,7 @@ def _parse(text: str) -> tuple[float, Lines]:
             continue
         if parts[0] == "EPS":
             eps = float(parts[1])
-        elif parts[0] in _TAGS:
+        elif parts[0] in _TAGS or parts[0] in _PART_TAGS:
             per.setdefault((parts[0], int(parts[1])), []).append([float(p) for p in parts[2:]])
     return eps, per
 
@@ -245,12 +246,38 @@ def evaluate(head: str, text: str, gradient_only: bool = False, draws: str = "")
         rows.extend(_scalar_rows(k, per, eps))
         rows.extend(_vector_rows(k, per, eps))
     rows.extend(_vector_dot_rows(per, eps))
+    rows.extend(_part_rows(text, per, eps))
     if gradient_only:
         rows = [r for r in rows if r.test not in ("adjoint_primal", "vreverse_primal")]
     if not rows:
         return CheckReport(head, (), "the check program printed no results:\n" + text[-2000:])
     peaks = [int(v[0]) for (tag, _), lines in per.items() if tag == "PEAK" for v in lines]
     return CheckReport(head, tuple(rows), peak_tape=max(peaks) if peaks else None)
+
+
+def _part_rows(text: str, per: Lines, eps: float) -> list[CheckRow]:
+    """Component by component (checks/parts.py): each output part of the tangent against its
+    finite differences, each input part of the adjoint against the restricted tangent."""
+    names = {}
+    for line in text.splitlines():
+        if line.startswith("COMP "):
+            _, i, path = line.split(maxsplit=2)
+            names[int(i)] = path.strip()
+    rows: list[CheckRow] = []
+    for k in sorted({k for tag, k in per if tag == "BASE"}):
+        base = per[("BASE", k)][0]
+        fdc = {int(v[0]): v[1:] for v in per.get(("FDC", k), [])}
+        for i, val, _ in ((int(v[0]), v[1], v[2]) for v in per.get(("TANC", k), [])):
+            if i in fdc:
+                row = _fd_row("fd_tangent_part", k, fdc[i], base, val, eps)
+                rows.append(replace(row, detail=f"{names.get(i, i)}: {row.detail}"))
+        adjc = {int(v[0]): v[1:] for v in per.get(("ADJC", k), [])}
+        for i, tan, tan_mag in ((int(v[0]), v[1], v[2]) for v in per.get(("TANR", k), [])):
+            if i in adjc:
+                adj, adj_mag = adjc[i]
+                mag = max(adj_mag, tan_mag)
+                rows.append(_agree("dot_part", k, tan, adj, mag, eps, f"{names.get(i, i)}"))
+    return rows
 
 
 def _taylor_rows(k: int, levels: list[list[float]], eps: float) -> list[CheckRow]:

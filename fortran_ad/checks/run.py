@@ -120,6 +120,7 @@ def check_files(
     nprocs: int | None = None,
     gradient_only: bool = False,
     setup: tuple[str, str | None] | None = None,
+    types: Mapping[str, ir.TypeDef] | None = None,
 ) -> CheckReport:
     """Compile primal, runtime, derivative files and the harness (in that order), run, judge.
 
@@ -132,6 +133,7 @@ def check_files(
     runtime includes fad_mpi.f90) is built with mpif90 and run on ``nprocs`` ranks
     (``checks/mpi.py``; default FORTRAN_AD_MPI_NP or 2). ``setup`` (routine, module) is
     called before every call of the head (it sets the module state the head reads).
+    ``types``: the program's derived types, for derived-type dummies (checks/objects.py).
     """
     if vector_axis is None:
         texts = [Path(p).read_text(errors="replace") for p in derivative]
@@ -149,6 +151,7 @@ def check_files(
         tape=bool(runtime),
         memory_limit=memory_limit,
         vector_axis=vector_axis,
+        types=types,
     )
     spec = replace(spec, gradient_only=gradient_only)
     if setup is not None:
@@ -270,6 +273,7 @@ class PreparedCheck:
     pp: Preprocessing | None = None
     gradient_only: bool = False  # the adjoints were generated with --gradient-only
     setup: tuple[str, str | None] | None = None  # (routine, module) run before each call
+    types: Mapping[str, ir.TypeDef] | None = None  # the program's derived types
 
     def run(
         self,
@@ -312,6 +316,7 @@ class PreparedCheck:
                 nprocs=nprocs,
                 gradient_only=self.gradient_only,
                 setup=self.setup,
+                types=self.types,
             )
 
 
@@ -356,14 +361,19 @@ def prepare_check(
     all_ranges = dict(case.ranges) if case else {}
     all_ranges.update({k.lower(): (float(lo), float(hi)) for k, (lo, hi) in (ranges or {}).items()})
     program = load(sources, options.fixed_form, options.preprocessing)
-    module, routine = find_head(program, head, wrt)
+    module, routine = find_head(program, head, tuple(w.split("%", 1)[0] for w in wrt))
     setup = find_setup(program, case.setup) if case is not None and case.setup else None
+    from fortran_ad.checks.objects import collect_types
+
+    types = collect_types(program)
     # validate the user's choices before spending time on generation
-    build_spec(routine, module, {m: [] for m in modes}, wrt, of, fixed, all_ranges, directions)
+    empty: dict[str, list] = {m: [] for m in modes}
+    build_spec(routine, module, empty, wrt, of, fixed, all_ranges, directions, types=types)
     from fortran_ad.ad.generate import generate, head_signature
 
     # the checkpoint planner sees the values the check runs with
-    sizes = {k: v for k, v in fixed.items() if not isinstance(v, bool)}
+    sizes = {k: v for k, v in fixed.items() if isinstance(v, int | float) and "%" not in k}
+    sizes = {k: v for k, v in sizes.items() if not isinstance(v, bool)}
     opts = replace(options, sources=sources, head=routine.name, wrt=wrt, of=of, sizes=sizes)
     signatures: dict[str, list[tuple[str, bool]]] = {}
     files: dict[str, str] = {}
@@ -403,6 +413,7 @@ def prepare_check(
         pp=options.preprocessing,
         gradient_only=options.gradient_only,
         setup=setup,
+        types=types,
     )
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.printer import dims_text, expr, type_text
-from fortran_ad.ir.symbols import implicit_rules, implicit_type
+from fortran_ad.ir.symbols import implicit_rules, implicit_type, type_name
 from fortran_ad.ir.walk import names_in
 
 #: Range for real inputs nobody gave one for: positive, so log/sqrt/** are defined.
@@ -27,15 +27,15 @@ DERIV_PREFIX = {"reverse": "b", "forward": "d", "vector": "dv", "vector-reverse"
 UNIT_SUFFIX = {"reverse": "b", "forward": "d", "vector": "dv", "vector-reverse": "bv"}
 #: Vector derivatives: ``xd(nbdirs, n)`` (leading, as in Tapenade) or ``xd(n, nbdirs)``.
 VECTOR_AXES = ("leading", "trailing")
-FixedValue = int | float | bool
+FixedValue = int | float | bool | tuple[int, ...]  # a tuple: bounds of a component
 
 
 @dataclass(frozen=True)
 class Dummy:
     """One dummy argument of the head, as the harness declares, sets and perturbs it."""
 
-    name: str
-    category: str  # "real" | "integer" | "logical"
+    name: str  # a component path ``state%h`` for a real leaf of a derived-type dummy
+    category: str  # "real" | "integer" | "logical" | "derived" (then its leaves are real ones)
     type: str  # declaration type text, e.g. "real(dp)"
     dims: str | None  # allocation bounds text "(nz, 0:n + 1)", None for scalars
     rank: int
@@ -49,6 +49,8 @@ class Dummy:
     has_d: bool  # has a tangent argument in the forward signature
     has_dv: bool = False  # has a tangent argument in the vector (forward) signature
     has_bv: bool = False  # has an adjoint argument in the vector-reverse signature
+    obj: str | None = None  # a leaf: the derived-type dummy it is a component of
+    alloc: str | None = None  # a leaf allocatable component: its allocation bounds "(24)"
 
     def has(self, mode: str) -> bool:
         """Whether the dummy has a derivative argument in ``mode``'s head signature."""
@@ -89,21 +91,27 @@ class HarnessSpec:
     vector_axis: str = "leading"  # where vector modes put the nbdirs dimension: VECTOR_AXES
     gradient_only: bool = False  # adjoints may leave primal outputs unfinished (not checked)
     setup: str | None = None  # a subroutine without arguments called before every run
+    leaves: tuple[Dummy, ...] = ()  # real components of derived-type dummies (checks/objects.py)
+    passive: tuple[tuple[str, FixedValue], ...] = ()  # fixed non-real scalar components
+
+    def reals(self) -> tuple[Dummy, ...]:
+        """The dummies and component leaves that carry values: not the objects themselves."""
+        return tuple(d for d in (*self.dummies, *self.leaves) if d.category != "derived")
 
     def draws(self) -> str:
         """How the inputs that have no fixed value are drawn, for messages."""
         drawn = [
             d
-            for d in self.dummies
+            for d in self.reals()
             if d.fixed is None and d.category == "real" and d.intent != "out"
         ]
         return ", ".join(f"{d.name} uniform in [{d.lo:g}, {d.hi:g}]" for d in drawn)
 
     def wrt(self) -> tuple[Dummy, ...]:
-        return tuple(d for d in self.dummies if d.wrt)
+        return tuple(d for d in self.reals() if d.wrt)
 
     def of(self) -> tuple[Dummy, ...]:
-        return tuple(d for d in self.dummies if d.of)
+        return tuple(d for d in self.reals() if d.of)
 
 
 def _use_text(u: ir.Use) -> str:
@@ -203,6 +211,8 @@ def _dummy(
             f"dummy '{a}' has no explicit shape",
             "the check allocates arrays by their declared bounds: x(n, 0:m)",
         )
+    if isinstance(value, tuple):
+        raise _fail(routine, sym, f"bounds given for '{a}': only allocatable components take them")
     if value is None and cat != "real":
         raise _fail(
             routine,
@@ -240,6 +250,64 @@ def _dummy(
     )
 
 
+def _object(routine, a, sym, types, wrt, of, fixed, ranges, has):
+    """A derived-type dummy: the object itself, its real leaves, its fixed passive scalars."""
+    from fortran_ad.checks.objects import object_parts, range_of, under
+
+    vector = [m for m in has if m in ("vector", "vector-reverse")]
+    if vector:
+        raise _fail(
+            routine,
+            sym,
+            f"the {vector[0]} mode check cannot pass the derived-type dummy '{a}'",
+            "check the scalar modes: modes=('reverse', 'forward') / --modes reverse,forward",
+        )
+    if sym.intent == "out" and any(under(w, [a]) or w == a for w in wrt):
+        raise _fail(routine, sym, f"--wrt '{a}' is intent(out)", "choose real inputs")
+    found, fixed_parts = object_parts(routine, a, sym, types, fixed)
+    parts = []
+    for path, c, bounds in found:
+        lo, hi = range_of(path, ranges, DEFAULT_RANGE)
+        if not lo <= hi:
+            raise _fail(routine, sym, f"empty range [{lo}, {hi}] for '{path}'")
+        on = {m: has[m].get(a, False) for m in has}
+        parts.append(
+            Dummy(
+                name=path,
+                category="real",
+                type=type_text(c.type),
+                dims=None,
+                rank=len(c.dims),
+                intent=sym.intent,
+                fixed=None,
+                lo=float(lo),
+                hi=float(hi),
+                wrt=under(path, wrt),
+                of=under(path, of),
+                has_b=on.get("reverse", False),
+                has_d=on.get("forward", False),
+                obj=a,
+                alloc=bounds,
+            )
+        )
+    obj = Dummy(
+        name=a,
+        category="derived",
+        type=f"type({type_name(sym)})",  # a CLASS dummy: the harness declares the type
+        dims=dims_text(sym.dims) if sym.dims else None,
+        rank=len(sym.dims),
+        intent=sym.intent,
+        fixed=None,
+        lo=DEFAULT_RANGE[0],
+        hi=DEFAULT_RANGE[1],
+        wrt=False,
+        of=False,
+        has_b=has.get("reverse", {}).get(a, False),
+        has_d=has.get("forward", {}).get(a, False),
+    )
+    return obj, parts, fixed_parts
+
+
 def build_spec(
     routine: ir.Routine,
     module: ir.Module | None,
@@ -253,11 +321,13 @@ def build_spec(
     tape: bool = False,
     memory_limit: int = 4 * 1024**3,
     vector_axis: str = "leading",
+    types: Mapping[str, ir.TypeDef] | None = None,
 ) -> HarnessSpec:
     """Check the user's choices against the head and describe every dummy for the harness.
 
     ``signatures`` maps each generated mode (one of ``MODES``) to the head signature
-    (dummy name, has a derivative argument) the generator reported for it.
+    (dummy name, has a derivative argument) the generator reported for it. ``types``: the
+    program's derived types, for derived-type dummies and component paths (checks/objects.py).
     """
     modes = tuple(m for m in MODES if m in signatures)
     if not modes:
@@ -266,11 +336,12 @@ def build_spec(
         raise FortranADError(None, "the number of random directions must be at least 1")
     if vector_axis not in VECTOR_AXES:
         raise FortranADError(None, f"unknown vector axis '{vector_axis}'", " or ".join(VECTOR_AXES))
-    wrt = [w.lower() for w in wrt]
+    wrt = [w.replace(" ", "").lower() for w in wrt]
     has = {m: {n.lower(): b for n, b in signatures[m]} for m in modes}
     rules = implicit_rules(routine.spec, None)
+    types = dict(types or {})
     for name in [*wrt, *(of or ()), *fixed, *ranges]:
-        if name not in routine.args:
+        if name.split("%", 1)[0] not in routine.args:
             raise _fail(
                 routine,
                 None,
@@ -293,11 +364,27 @@ def build_spec(
                 f"'{routine.name}' has no real output to check",
                 "name the dependent variables with --of",
             )
-    of = [o.lower() for o in of]
+    of = [o.replace(" ", "").lower() for o in of]
+    from fortran_ad.ad.head_names import check_head_name
+
+    for flag, names in (("--wrt", wrt), ("--of", of)):
+        for n in names:
+            if "%" in n or type_name(routine.symbol(n)) is not None:
+                check_head_name(routine, types, n, flag)
     kind_names: set[str] = set()
     dummies = []
+    leaves: list[Dummy] = []
+    passive: list[tuple[str, FixedValue]] = []
     for a in routine.args:
         sym = routine.symbol(a)
+        if type_name(sym) is not None:
+            obj, parts, fixed_parts = _object(routine, a, sym, types, wrt, of, fixed, ranges, has)
+            dummies.append(obj)
+            leaves += parts
+            passive += fixed_parts
+            for c in parts:
+                kind_names |= _kind_names(c.type.split("(", 1)[-1].rstrip(")"))
+            continue
         t = (sym.type if sym else None) or implicit_type(a, rules)
         if sym is not None and t is not None:
             kind_names |= _kind_names(t.kind)
@@ -321,4 +408,6 @@ def build_spec(
         tape=tape,
         memory_limit=memory_limit,
         vector_axis=vector_axis,
+        leaves=tuple(leaves),
+        passive=tuple(passive),
     )

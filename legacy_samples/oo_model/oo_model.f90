@@ -6,7 +6,7 @@ module oo_model
   use oo_grid, only: wp, grid_t
   implicit none
   private
-  public :: state_t, model_t, oo_run
+  public :: state_t, model_t, oo_run, oo_forecast
 
   type :: state_t
     real(wp), allocatable :: h(:), u(:)
@@ -82,20 +82,29 @@ contains
     end do
   end subroutine run_steps
 
+  !> The forecast on the state object itself (a climate code's entry point: the model state
+  !! in, the model state out): --wrt s --of s differentiates every real component of it.
+  subroutine oo_forecast(s, nt, g, dt, dx, rate)
+    type(state_t), intent(inout) :: s
+    integer, intent(in) :: nt
+    real(wp), intent(in) :: g, dt, dx, rate
+    type(model_t) :: model
+    type(grid_t) :: grid
+    grid = grid_t(size(s%h), dx)
+    model%g = g
+    model%dt = dt
+    call model%run(grid, s, nt, rate)
+  end subroutine oo_forecast
+
   subroutine oo_run(n, nt, h0, u0, g, dt, dx, rate, cost)
     integer, intent(in) :: n, nt
     real(wp), intent(in) :: h0(n), u0(n), g, dt, dx, rate
     real(wp), intent(out) :: cost
-    type(model_t) :: model
-    type(grid_t) :: grid
     type(state_t) :: s
-    grid = grid_t(n, dx)
-    model%g = g
-    model%dt = dt
     allocate(s%h(n), s%u(n))
     s%h = h0
     s%u = u0
-    call model%run(grid, s, nt, rate)
-    cost = s%energy(model%g)
+    call oo_forecast(s, nt, g, dt, dx, rate)
+    cost = s%energy(g)
   end subroutine oo_run
 end module oo_model
