@@ -29,13 +29,14 @@ FEATURES = {
     "kernels": "stencils, private temporaries, IF/ELSE arms, reductions (the loop rewrites)",
     "index-argument": "helpers take the caller's kk as an integer inout argument, read it as a "
     "subscript and change it; the caller reads kk after the call (opt-in)",
+    "rewrite-kernels": "loop shapes for block_local, distinct, handoff, count_up (opt-in)",
     "element-actual": "an array element as the actual of an inout/out scalar dummy (opt-in)",
     "module-state": "a real module variable the head sets and helpers read and update "
     "(functions only read it; never an actual argument) (opt-in)",
 }
 #: Features left out unless asked for (``include=``): new ones, until they passed 50+ programs
 #: in every mode (int-divisor and loc-intrinsic were here; on by default after 160 passed).
-OPT_IN = frozenset({"index-argument", "module-state", "element-actual"})
+OPT_IN = frozenset({"index-argument", "module-state", "element-actual", "rewrite-kernels"})
 R = 2.0  # bound of every state variable
 MARGIN = 0.3  # distance from switch points of nonsmooth intrinsics and active conditions
 NMIN, NMAX = 5, 12  # the head is valid for these n; helpers also for n - 1

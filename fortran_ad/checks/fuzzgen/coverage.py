@@ -19,6 +19,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "index-argument": r"call fuzz_h\d\w*\(n(?: - 1)?, kk,",
     # approximate: an intent(in) actual that is a bare element of y/w/z/b matches too
     "element-actual": r"^\s*call fuzz_h\d[^\n]*, (?:y|w\d?|z|b)\([^()]*\)\)$",
+    "rewrite-kernels": r"^\s*q = |do (\w) = (?:2, n|n, 2, -1)\n\s*do \w = 1, \1 - 1$",
     "module-state": r"^\s*real\(dp\) :: gs\w*$",
     "named-loop": r"\w+: do ",
     "counter-subscript": r"\w\((?:m|n \+ 1 - m|m [+-] \d)[,)]",

@@ -36,6 +36,8 @@ def _decls(r: Routine) -> list[str]:
             f"{v.name}(n, 2)" if v.col else f"{v.name}(n)" for v in locals_ if v.rank == 1
         )
     )
+    if _uses(r.lines, "q"):  # the kernels' private scalar (kernels.rewrite_kernel)
+        scal.append("q")
     if scal or arr:
         out.append(f"real(dp) :: {', '.join(scal + arr)}")
     ints = sorted({v for line in r.lines for v in re.findall(r"\bdo (\w+) =", line)})

@@ -56,11 +56,13 @@ class Gen(ExprGen):
             if depth > 0 and len(loops) < 3 and "input-counter" not in self.exclude:
                 kinds += ["counter"]
         if depth > 0 and "kernels" not in self.exclude:
-            kinds += ["kernel"]
+            kinds += ["kernel"] * (1 if "rewrite-kernels" in self.exclude else 2)
         k = self.ch.choice(kinds)
         if k == "kernel":
-            from fortran_ad.checks.fuzzgen.kernels import kernel
+            from fortran_ad.checks.fuzzgen.kernels import kernel, rewrite_kernel
 
+            if "rewrite-kernels" not in self.exclude and self.ch.chance(0.5):
+                return rewrite_kernel(self, r, loops, ind)
             return kernel(self, r, loops, ind)
         if k == "counter":
             return self.counter(r, loops, ind)
