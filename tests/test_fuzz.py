@@ -91,8 +91,8 @@ def test_excluded_features_do_not_appear() -> None:
 
 
 def test_opt_in_features_only_when_included() -> None:
-    """Index arguments, module state and element actuals (new, off until they passed 50+
-    programs) only with include=; integer intrinsics as divisors by default."""
+    """New constructs (index arguments, element actuals, rewrite kernels: off until they
+    passed 50+ programs) only with include=; integer intrinsics as divisors by default."""
     from fortran_ad.checks.fuzzgen.coverage import constructs
 
     divisor = re.compile(r"/\(?(size|lbound|ubound|maxloc|minloc|nint|int|count)\(")

@@ -32,11 +32,12 @@ FEATURES = {
     "rewrite-kernels": "loop shapes for block_local, distinct, handoff, count_up (opt-in)",
     "element-actual": "an array element as the actual of an inout/out scalar dummy (opt-in)",
     "module-state": "a real module variable the head sets and helpers read and update "
-    "(functions only read it; never an actual argument) (opt-in)",
+    "(functions only read it; never an actual argument)",
 }
 #: Features left out unless asked for (``include=``): new ones, until they passed 50+ programs
-#: in every mode (int-divisor and loc-intrinsic were here; on by default after 160 passed).
-OPT_IN = frozenset({"index-argument", "module-state", "element-actual", "rewrite-kernels"})
+#: in every mode (on by default since: int-divisor and loc-intrinsic after 160, module-state
+#: after 110, each in all four modes).
+OPT_IN = frozenset({"index-argument", "element-actual", "rewrite-kernels"})
 R = 2.0  # bound of every state variable
 MARGIN = 0.3  # distance from switch points of nonsmooth intrinsics and active conditions
 NMIN, NMAX = 5, 12  # the head is valid for these n; helpers also for n - 1
