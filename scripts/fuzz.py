@@ -115,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
         args.differential, args.include,
     )  # fmt: skip
     print(summary.line())
+    modes = ",".join(args.modes) or "none (differential only)"
+    extra = f", include {','.join(sorted(args.include))}" if args.include else ""
+    print(f"seeds {args.seed}..{args.seed + args.count - 1}, modes {modes}{extra}")
     seeds = range(args.seed, args.seed + args.count)
     sources = {s: generate(s, args.exclude, "", args.include).source for s in seeds}
     print(coverage.report(summary.results, sources))
