@@ -138,6 +138,8 @@ class Reverse(RoutineAD, NeededAnalysis):
 
     def assign(self, s: ir.Assign) -> Sweep:
         self.check_target(s)
+        if self.side_effects(s) is not None:
+            return self._effects_adjoint(s)
         tgt = base_name(s.target)
         save = (
             tgt in self.needed
@@ -151,9 +153,42 @@ class Reverse(RoutineAD, NeededAnalysis):
             fwd = [push(s.target)] if save else []
         bwd: list[ir.Stmt] = [pop(s.target)] if save else []
         if self.is_active(s.target):
-            bwd += matmul.adjoint(self, s) if matmul.kept(s) else self._assign_adjoint(s)
+            adj = matmul.adjoint(self, s) if matmul.kept(s) else self._assign_adjoint(s)
+            snap, keep = self._function_snapshot(s), []
+            if snap and any(isinstance(x, ir.CallStmt) for x in adj):
+                # what the function writes holds its entry values around the adjoint call
+                keep = [x for a in snap for x in derived_alloc.save(self, a)]
+                back = [x for a in reversed(snap) for x in derived_alloc.restore(self, a)]
+                fwd = [*keep, *fwd]
+                adj = [*back, *keep, *adj, *back]
+            bwd += adj
         if bwd:
             bwd.insert(0, self._note(s))
+        return fwd, bwd
+
+    def _function_snapshot(self, s: ir.Assign) -> list[ir.Expr]:
+        """Needed variables a function reference ``s = f(...)`` writes (arguments, module
+        variables), as for a CALL statement; none for other assignments."""
+        if not isinstance(s.value, ir.Call) or self.program.get(s.value.name) is None:
+            return []
+        call = ir.CallStmt(s.value.name, s.value.args, s.loc)
+        snap = [a for a in self.written_by_call(call) if base_name(a) in self.needed]
+        return [a for a in snap if base_name(a) != base_name(s.target)]
+
+    def _effects_adjoint(self, s: ir.Assign) -> Sweep:
+        """``v = f(...)`` with a passive result and active side effects: the sweeps of the
+        call ``f(...)`` as a statement (snapshots of what it writes, the adjoint call without
+        a result), the forward sweep assigning ``v`` as the primal does."""
+        assert isinstance(s.value, ir.Call)
+        call = ir.CallStmt(s.value.name, s.value.args, s.loc, s.label)
+        fwd, bwd = self.call(call)
+        tgt = base_name(s.target)
+        keep = tgt in self.needed and id(s) not in self.first_defs
+        fwd = [x if x is not call else s for x in fwd]
+        if keep:
+            fwd, bwd = [push(s.target), *fwd], [*bwd, pop(s.target)]
+        if self.is_active(s.target):
+            bwd = [ir.Assign(self.deriv(s.target), self.zero(s.target)), *bwd]
         return fwd, bwd
 
     def _assign_adjoint(self, s: ir.Assign) -> list[ir.Stmt]:

@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad import __version__
-from fortran_ad.ad import emitted_calls, interfaces, mpi, naming, type_check
+from fortran_ad.ad import effects_check, emitted_calls, interfaces, mpi, naming, type_check
 from fortran_ad.ad.adjoint import Reverse, pop, push
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.rules import real_literal
@@ -177,6 +177,8 @@ def _routine(w: Writer, plan, name: str) -> None:
             body = [*zero, *body]
     body = _derived(t, plan, name, body)
     type_check.check_generated(t, body)  # the typing invariant (ad/type_check.py)
+    if not naming.is_reverse(plan.mode):  # tangent code calls no side effect as primal
+        effects_check.check_generated(t, body)
     new_name = naming.routine_name(r.name, plan.mode)
     _check_intent(t, body, new_name)
     w.comment(
