@@ -392,6 +392,24 @@ class Reverse(RoutineAD, NeededAnalysis):
         bwd = [self._note(s), pop(c), ir.Do(it, lit(1), c, None, tuple(b_body), loc=s.loc)]
         return fwd, bwd
 
+    def _restored(self, names: set[str], loc: ir.SourceLoc) -> None:
+        """The invariant of re-evaluated control: a condition the backward sweep evaluates
+        again (around backward content, tape pops included) reads only variables it finds
+        with their forward values: needed ones (restored), indices of the enclosing loops
+        (their backward loops recreate them) and ones the routine never writes. Else the
+        backward arms run on other values than the forward ones (pops out of order, adjoints
+        of the wrong arm): fail generation here (the needed analysis, ad/needed.py, missed
+        backward content)."""
+        loose = names & self.writes(self.routine.body)
+        loose -= self.needed | {lp.var for lp in self.loops}
+        if loose:
+            raise FortranADError(
+                loc,
+                "internal error: the backward sweep re-evaluates a condition reading "
+                f"{', '.join(sorted(loose))}, which it does not restore",
+                "please report this with the source",
+            )
+
     def _branch_var(self) -> ir.Name:
         if self._branch is None:
             self._branch = self.temp("branch", INT)
@@ -409,6 +427,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             return [*pre, fwd], ([self._note(s), *post] if post else [])
         if self._recompute_if(s):
+            self._restored(set().union(*(names_in(c) for c, _ in s.branches)), s.loc)
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             bwd = _rebuild_if(s, [b for _, b in arms], else_arm[1] if s.else_body else None)
             bwd = replace(bwd, name=None, label=None)
@@ -434,6 +453,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         if not any(b for _, b in arms):
             return [fwd_sel], []
         if self._recompute_select(s):
+            self._restored(names_in(s.expr), s.loc)
             bwd = ir.Select(
                 s.expr,
                 tuple(

@@ -147,6 +147,8 @@ class NeededAnalysis:
 
     def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
         for x in walk_stmts((s,)):
+            if isinstance(x, ir.Do) and x.var in needed:
+                return True  # a passive loop still pushes its needed index (adjoint._do)
             if isinstance(x, ir.Assign) and (
                 self.is_active(x.target) or base_name(x.target) in needed
             ):
