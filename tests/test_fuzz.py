@@ -91,11 +91,18 @@ def test_excluded_features_do_not_appear() -> None:
 
 
 def test_opt_in_features_only_when_included() -> None:
-    """Integer intrinsics as divisors (a typing fix lands elsewhere) only with include=."""
+    """New constructs (index arguments, element actuals, rewrite kernels: off until they
+    passed 50+ programs) only with include=; integer intrinsics as divisors by default."""
+    from fortran_ad.checks.fuzzgen.coverage import constructs
+
     divisor = re.compile(r"/\(?(size|lbound|ubound|maxloc|minloc|nint|int|count)\(")
     assert OPT_IN.issubset(FEATURES)
-    assert not any(divisor.search(generate(s).source) for s in range(40))
-    assert any(divisor.search(generate(s, include=OPT_IN).source) for s in range(40))
+    assert any(divisor.search(generate(s).source) for s in range(40))
+    for s in range(60):  # off by default: the same bytes as with them excluded
+        assert generate(s).source == generate(s, OPT_IN).source
+    opted = set().union(*(constructs(generate(s, include=OPT_IN).source) for s in range(60)))
+    assert opted >= OPT_IN, OPT_IN - opted
+    assert any(generate(s).source != generate(s, include=OPT_IN).source for s in range(5))
 
 
 def test_suffix_renames_every_routine_and_the_module() -> None:

@@ -18,6 +18,7 @@ from fortran_ad.ad import (
     column_updates,
     derived,
     derived_alloc,
+    function_effects,
     handoff,
     matmul,
     parallel,
@@ -125,6 +126,8 @@ class Reverse(RoutineAD, NeededAnalysis):
 
     def assign(self, s: ir.Assign) -> Sweep:
         self.check_target(s)
+        if self.side_effects(s) is not None:
+            return function_effects.sweeps(self, s)
         tgt = base_name(s.target)
         save = (
             tgt in self.needed
@@ -138,7 +141,15 @@ class Reverse(RoutineAD, NeededAnalysis):
             fwd = [push(s.target)] if save else []
         bwd: list[ir.Stmt] = [pop(s.target)] if save else []
         if self.is_active(s.target):
-            bwd += matmul.adjoint(self, s) if matmul.kept(s) else self._assign_adjoint(s)
+            adj = matmul.adjoint(self, s) if matmul.kept(s) else self._assign_adjoint(s)
+            snap, keep = function_effects.snapshot(self, s), []
+            if snap and any(isinstance(x, ir.CallStmt) for x in adj):
+                # what the function writes holds its entry values around the adjoint call
+                keep = [x for a in snap for x in derived_alloc.save(self, a)]
+                back = [x for a in reversed(snap) for x in derived_alloc.restore(self, a)]
+                fwd = [*keep, *fwd]
+                adj = [*back, *keep, *adj, *back]
+            bwd += adj
         if bwd:
             bwd.insert(0, self._note(s))
         return fwd, bwd
@@ -361,6 +372,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             return [*pre, fwd], ([self._note(s), *post] if post else [])
         if self._recompute_if(s):
+            self._restored(set().union(*(names_in(c) for c, _ in s.branches)), s.loc)
             fwd = _rebuild_if(s, [f for f, _ in arms], else_arm[0] if s.else_body else None)
             bwd = _rebuild_if(s, [b for _, b in arms], else_arm[1] if s.else_body else None)
             bwd = replace(bwd, name=None, label=None)
@@ -386,6 +398,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         if not any(b for _, b in arms):
             return [fwd_sel], []
         if self._recompute_select(s):
+            self._restored(names_in(s.expr), s.loc)
             bwd = ir.Select(
                 s.expr,
                 tuple(

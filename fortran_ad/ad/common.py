@@ -156,6 +156,21 @@ class RoutineAD:
                     "add the file that defines it",
                 )
 
+    def side_effects(self, s: ir.Assign) -> ir.Routine | None:
+        """The callee of ``s = f(...)`` when its result is passive but ``f`` has a derivative
+        routine callers must call (it writes active arguments or module variables): the
+        derivative code calls that routine, not the primal function (else the side effects'
+        derivatives are silently lost)."""
+        if not isinstance(s.value, ir.Call):
+            return None
+        info = self.program.get(s.value.name)
+        if info is None or info.routine.kind != "function":
+            return None
+        callee = info.routine
+        if callee.result in self.callee_active(callee.name):
+            return None
+        return callee if self.activity.differentiated(callee) else None
+
     def derivative_args(
         self,
         callee: ir.Routine,
@@ -205,8 +220,8 @@ class RoutineAD:
             if len(result) == 2:
                 put(res, result[0])
                 put(res, result[1], True)
-            else:
-                put(res, result[0], True)
+            else:  # the tangent of a passive result gets the primal result only
+                put(res, result[0], res in active)
         if keywords and self.vector:
             out.append(ir.Keyword(self.namer.nbdirs, ir.Name(self.namer.nbdirs)))
         return tuple(out)

@@ -6,6 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from fortran_ad.ad import (
+    effects_check,
     emitted_calls,
     interfaces,
     module_copies,
@@ -197,6 +198,8 @@ def _routine(w: Writer, plan, name: str) -> None:
     body = _derived(t, plan, name, body)
     type_check.check_generated(t, body)  # the typing invariant (ad/type_check.py)
     _check_private(t, plan, body)
+    if not naming.is_reverse(plan.mode):  # tangent code calls no side effect as primal
+        effects_check.check_generated(t, body)
     new_name = naming.routine_name(r.name, plan.mode)
     _check_intent(t, body, new_name)
     w.comment(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fortran_ad.ad import matmul
 from fortran_ad.ad.first_writes import element_first_writes
+from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, subexprs, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
@@ -147,6 +148,8 @@ class NeededAnalysis:
 
     def _has_reverse(self, s: ir.Stmt, needed: set[str]) -> bool:
         for x in walk_stmts((s,)):
+            if isinstance(x, ir.Do) and x.var in needed:
+                return True  # a passive loop still pushes its needed index (adjoint._do)
             if isinstance(x, ir.Assign) and (
                 self.is_active(x.target) or base_name(x.target) in needed
             ):
@@ -173,3 +176,21 @@ class NeededAnalysis:
         return not (names_in(s.expr) & written)
 
     # -- sweeps ------------------------------------------------------------------------------
+
+    def _restored(self, names: set[str], loc: ir.SourceLoc) -> None:
+        """The invariant of re-evaluated control: a condition the backward sweep evaluates
+        again (around backward content, tape pops included) reads only variables it finds
+        with their forward values: needed ones (restored), indices of the enclosing loops
+        (their backward loops recreate them) and ones the routine never writes. Else the
+        backward arms run on other values than the forward ones (pops out of order, adjoints
+        of the wrong arm): fail generation here (the needed analysis, ad/needed.py, missed
+        backward content)."""
+        loose = names & self.writes(self.routine.body)
+        loose -= self.needed | {lp.var for lp in self.loops}
+        if loose:
+            raise FortranADError(
+                loc,
+                "internal error: the backward sweep re-evaluates a condition reading "
+                f"{', '.join(sorted(loose))}, which it does not restore",
+                "please report this with the source",
+            )

@@ -64,6 +64,14 @@ class Tangent(RoutineAD):
 
     def assign(self, s: ir.Assign) -> list[ir.Stmt]:
         self.check_target(s)
+        effects = self.side_effects(s)
+        if effects is not None:  # a passive result, active side effects: the tangent call
+            args = self.derivative_args(effects, s.value.args, s.loc, (s.target,))
+            args = (*args, *self.nbdirs_after(args))
+            call = ir.CallStmt(routine_name(effects.name, self.mode), args, s.loc, s.label)
+            if not self.is_active(s.target):
+                return [call]
+            return [ir.Assign(self.deriv(s.target), self.zero(s.target), s.loc), call]
         if not self.is_active(s.target):
             return [s]
         if matmul.kept(s):

@@ -15,7 +15,8 @@ Soundness comes from bookkeeping, not luck:
 * integer subscripts are affine in ``n`` and checked at both ends of the supported n range.
 
 Where bugs live: input counters (``kk`` read before an inner loop that bumps it and after
-it), integer intrinsics in real expressions (as divisors too, opt-in: ``OPT_IN``), and loop
+it), integer intrinsics in real expressions (as divisors too), module state, index arguments
+helpers change and element actuals (opt-in while new: ``OPT_IN``), and loop
 kernels the adjoint's loop rewrites act on (kernels.py: stencils, private temporaries, IF/ELSE
 arms, reductions).
 

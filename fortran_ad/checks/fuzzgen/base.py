@@ -24,13 +24,20 @@ FEATURES = {
     "integer-scratch": "an integer kk (kk = mod(3*i + 1, n) + 1, kk = n + 1 - kk) as subscript",
     "input-counter": "kk read before an inner loop that bumps it and after it (input counters)",
     "int-intrinsic": "size, lbound, ubound, int, nint, count in real expressions",
-    "loc-intrinsic": "maxloc/minloc(.., 1) in real expressions (opt-in: with SUM of active data "
-    "in the statement, normalize/scalarize.py keeps it unscalarized and the AD refuses it)",
-    "int-divisor": "integer intrinsics as divisors, and integer division of them (opt-in)",
+    "loc-intrinsic": "maxloc/minloc(.., 1) in real expressions",
+    "int-divisor": "integer intrinsics as divisors, and integer division of them",
     "kernels": "stencils, private temporaries, IF/ELSE arms, reductions (the loop rewrites)",
+    "index-argument": "helpers take the caller's kk as an integer inout argument, read it as a "
+    "subscript and change it; the caller reads kk after the call (opt-in)",
+    "rewrite-kernels": "loop shapes for block_local, distinct, handoff, count_up (opt-in)",
+    "element-actual": "an array element as the actual of an inout/out scalar dummy (opt-in)",
+    "module-state": "a real module variable the head sets and helpers read and update "
+    "(functions only read it; never an actual argument)",
 }
-#: Features left out unless asked for (``include=``): they find bugs fixed elsewhere first.
-OPT_IN = frozenset({"int-divisor", "loc-intrinsic"})
+#: Features left out unless asked for (``include=``): new ones, until they passed 50+ programs
+#: in every mode (on by default since: int-divisor and loc-intrinsic after 160, module-state
+#: after 110, each in all four modes).
+OPT_IN = frozenset({"index-argument", "element-actual", "rewrite-kernels"})
 R = 2.0  # bound of every state variable
 MARGIN = 0.3  # distance from switch points of nonsmooth intrinsics and active conditions
 NMIN, NMAX = 5, 12  # the head is valid for these n; helpers also for n - 1
@@ -187,6 +194,7 @@ class Var:
     hi: float = R
     writable: bool = True
     col: int = 0
+    glob: bool = False  # a module variable (declared in the module, not the routine)
 
     def elem(self, sub: str) -> str:
         return f"{self.name}({sub}, {self.col})" if self.col else f"{self.name}({sub})"
@@ -211,6 +219,7 @@ class Routine:
     result: str | None = None
     sig: list[tuple[str, str, int]] = field(default_factory=list)  # (dummy, intent, rank)
     private: bool = False
+    int_arg: bool = False  # takes the caller's kk: ``(n, kk, ...)``, integer intent(inout)
 
 
 @dataclass

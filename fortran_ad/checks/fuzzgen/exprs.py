@@ -47,6 +47,7 @@ class ExprGen:
         self.stmts_left = 0
         self.labels = 0
         self.loop_count = 0
+        self.state = ""  # the module variable's name (feature module-state), set per program
 
     # -- integers ----------------------------------------------------------------------------
     def valid(self, e: IntEx, r: Routine, lo: int = 1, upper: Aff = AFF_N) -> bool:

@@ -25,19 +25,23 @@ from fortran_ad.checks.fuzzgen.stmts import Gen
 # -- rendering -----------------------------------------------------------------------------
 def _decls(r: Routine) -> list[str]:
     out = ["integer, intent(in) :: n"]
+    if r.int_arg:
+        out.append("integer, intent(inout) :: kk")
     for d, intent, rank in r.sig:
         out.append(f"real(dp), intent({intent}) :: {d}{'(n)' if rank else ''}")
-    locals_ = [v for v in r.reals if v.name not in r.args]
+    locals_ = [v for v in r.reals if v.name not in r.args and not v.glob]
     scal = [v.name for v in locals_ if v.rank == 0]
     arr = list(
         dict.fromkeys(
             f"{v.name}(n, 2)" if v.col else f"{v.name}(n)" for v in locals_ if v.rank == 1
         )
     )
+    if _uses(r.lines, "q"):  # the kernels' private scalar (kernels.rewrite_kernel)
+        scal.append("q")
     if scal or arr:
         out.append(f"real(dp) :: {', '.join(scal + arr)}")
     ints = sorted({v for line in r.lines for v in re.findall(r"\bdo (\w+) =", line)})
-    ints += [v for v in ("m", "kk") if _uses(r.lines, v)]
+    ints += [v for v in ("m", "kk") if _uses(r.lines, v) and v not in r.args]
     if ints:
         out.append(f"integer :: {', '.join(ints)}")
     return out
@@ -89,6 +93,7 @@ class FuzzProgram:
     private: tuple[str, ...] = ()
     wrt: tuple[str, ...] = ("x", "y")
     of: tuple[str, ...] = ("y", "cost")
+    state: tuple[str, ...] = ()  # module variables (real scalars)
 
     @property
     def source(self) -> str:
@@ -98,7 +103,7 @@ class FuzzProgram:
             f"!   --head {self.head} --wrt {','.join(self.wrt)} --of {','.join(self.of)} "
             f"--size n={self.n}",
             f"module {self.module}",
-            *_module_spec(self.private),
+            *_module_spec(self.private, self.state),
             self.routines,
             f"end module {self.module}",
         ]
@@ -149,8 +154,9 @@ class FuzzProgram:
         ]
 
 
-def _module_spec(private: Sequence[str]) -> list[str]:
+def _module_spec(private: Sequence[str], state: Sequence[str] = ()) -> list[str]:
     out = ["  implicit none", "  integer, parameter :: dp = kind(1.0d0)"]
+    out += _wrap(f"  real(dp) :: {', '.join(state)}") if state else []
     out += _wrap(f"  private :: {', '.join(private)}") if private else []
     return [*out, "contains"]
 
@@ -166,6 +172,7 @@ def build_program(
     in ``suffix`` so that several programs can be linked together. ``include``: features of
     ``OPT_IN`` to use too."""
     g = Gen(ch, exclude, include)
+    g.state = f"gs{suffix}" if "module-state" not in g.exclude else ""
     helpers: list[Routine] = []
     for k in range(ch.integer(0, 2)):
         callees = helpers[:] if helpers and ch.chance(0.5) else []
@@ -177,6 +184,8 @@ def build_program(
     reals += [Var(f"w{k}", 1) for k in range(1, ch.integer(0, 2) + 1)]
     if ch.chance(0.3):
         reals += [Var("z", 1, col=1), Var("z", 1, col=2)]
+    if g.state:
+        reals.append(Var(g.state, 0, glob=True))
     sig = [("x", "in", 1), ("y", "inout", 1), ("cost", "out", 0)]
     head = Routine(
         HEAD + suffix,
@@ -196,7 +205,8 @@ def build_program(
     private = tuple(h.name for h in helpers if h.private)
     wrt = ch.choice([("x", "y"), ("x", "y"), ("x",), ("y",)])
     of = ch.choice([("y", "cost"), ("y", "cost"), ("cost",), ("y",)])
-    return FuzzProgram(seed, "\n".join(routines), n, suffix, private, wrt, of)
+    state = (g.state,) if g.state else ()
+    return FuzzProgram(seed, "\n".join(routines), n, suffix, private, wrt, of, state)
 
 
 def generate(
@@ -250,7 +260,8 @@ class Batch:
         """One module: every program's routines, then ``fuzz_batch`` calling each head."""
         ps = self.programs
         args = [self.var(v, p) for p in ps for v in ("n", "x", "y", "cost")]
-        lines = ["module fuzz_batch_mod", *_module_spec([h for p in ps for h in p.private])]
+        private = [h for p in ps for h in p.private]
+        lines = ["module fuzz_batch_mod", *_module_spec(private, [v for p in ps for v in p.state])]
         lines += [p.routines for p in ps]
         lines += ["", *_wrap(f"  subroutine fuzz_batch({', '.join(args)})")]
         for p in ps:

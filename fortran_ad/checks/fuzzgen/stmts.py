@@ -56,11 +56,13 @@ class Gen(ExprGen):
             if depth > 0 and len(loops) < 3 and "input-counter" not in self.exclude:
                 kinds += ["counter"]
         if depth > 0 and "kernels" not in self.exclude:
-            kinds += ["kernel"]
+            kinds += ["kernel"] * (1 if "rewrite-kernels" in self.exclude else 2)
         k = self.ch.choice(kinds)
         if k == "kernel":
-            from fortran_ad.checks.fuzzgen.kernels import kernel
+            from fortran_ad.checks.fuzzgen.kernels import kernel, rewrite_kernel
 
+            if "rewrite-kernels" not in self.exclude and self.ch.chance(0.5):
+                return rewrite_kernel(self, r, loops, ind)
             return kernel(self, r, loops, ind)
         if k == "counter":
             return self.counter(r, loops, ind)
@@ -323,8 +325,8 @@ class Gen(ExprGen):
     ) -> list[str] | None:
         """Actual arguments for ``callee``; ``written`` collects bases the call may write."""
         short = self.ch.chance(0.3) and r.nrange[0] - 1 >= callee.nrange[0]
-        args = ["n - 1" if short else "n"]
-        taken: set[str] = set()
+        args = ["n - 1" if short else "n"] + (["kk"] if callee.int_arg else [])
+        taken: set[str] = {v.name for v in r.reals if v.glob}  # never an actual: no aliasing
         outs = {d for d, intent, _ in callee.sig if intent != "in"}
         # writable actuals first, so inputs can avoid them (no aliasing)
         chosen: dict[str, str] = {}
@@ -335,6 +337,12 @@ class Gen(ExprGen):
             cands = [v for v in cands if v.name not in taken]
             if not cands:
                 return None
+            elems = [v for v in r.reals if v.writable and v.rank == 1 and v.name not in taken]
+            if rank == 0 and elems and "element-actual" not in self.exclude and self.ch.chance(0.4):
+                v = self.ch.choice(elems)  # an element (kk's too: fixed when the call starts)
+                taken.add(v.name)
+                chosen[d] = v.elem(self.subscript(r, loops).text)
+                continue
             v = self.ch.choice(cands)
             taken.add(v.name)
             chosen[d] = v.name if rank == 0 else self.actual_array(v, short)
@@ -397,16 +405,25 @@ class Gen(ExprGen):
         reals += [Var("t", 0), Var("acc", 0)]
         if self.ch.chance(0.5):
             reals.append(Var("w", 1))
+        if self.state:  # functions only read the module variable: no side effects
+            reals.append(Var(self.state, 0, writable=not func, glob=True))
+        int_arg = (
+            not func
+            and "index-argument" not in self.exclude
+            and "integer-scratch" not in self.exclude
+            and self.ch.chance(0.7)
+        )
         r = Routine(
             name,
             "func" if func else "sub",
-            ["n"] + [d for d, _, _ in sig],
+            ["n", *(["kk"] if int_arg else []), *(d for d, _, _ in sig)],
             reals,
             (NMIN - 1, NMAX),
             "acc",
             callees=callees,
             sig=sig,
             private=self.ch.chance(0.2) and "private-helper" not in self.exclude,
+            int_arg=int_arg,
         )
         if func:
             r.result = self.ch.choice([name, "res"])
@@ -419,7 +436,7 @@ class Gen(ExprGen):
         ]
         init = []
         for v in r.reals:
-            if intents.get(v.name) in ("in", "inout"):
+            if intents.get(v.name) in ("in", "inout") or (v.glob and r.kind != "head"):
                 continue  # defined on entry
             if v.name == r.acc:
                 init.append(f"{v.name} = 0.0_dp")
@@ -429,7 +446,9 @@ class Gen(ExprGen):
                 init.append(f"{v.sec()} = {scale(e, 0.5).text}")
             else:
                 init.append(f"{v.name} = {lit(self.ch.choice([0.5, 0.25, 1.0])).text}")
-        if "integer-scratch" not in self.exclude:
+        if r.int_arg:  # the caller's kk is in [1, its n]: keep 1 <= kk <= n here too
+            init.append("kk = min(kk, n)")
+        elif "integer-scratch" not in self.exclude:
             init.append("kk = 1")
         self.stmts_left = budget
         self.loop_count = 0
@@ -448,4 +467,6 @@ class Gen(ExprGen):
         else:
             outs = [d for d, i, k in r.sig if i != "in" and k == 1]
             lines.append(f"{outs[0]}(1) = {outs[0]}(1) + 0.1_dp*tanh({r.acc})")
+        if r.int_arg:  # the index argument changes: the caller reads it afterwards
+            lines.append(self.ch.choice(["kk = mod(kk, n) + 1", "kk = n + 1 - kk"]))
         r.lines = lines
