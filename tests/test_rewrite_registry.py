@@ -26,7 +26,7 @@ def test_every_rewrite_states_a_precondition_and_has_a_switch() -> None:
 
 def test_selection_syntax() -> None:
     assert rw.enabled() == frozenset(rw.NAMES)
-    assert rw.enabled(False) == {"common_record", "first_writes"}  # not loop rewrites
+    assert rw.enabled(False) == {"common_record", "first_writes", "callee_outputs"}  # not loops
     assert rw.enabled(True, "-simd,-gather") == frozenset(rw.NAMES) - {"simd", "gather"}
     assert rw.enabled(False, "none,+forwards,simd") == {"forwards", "simd"}
     assert rw.enabled(True, "none,+fission") == {"fission"}

@@ -36,7 +36,7 @@ def _in_loops(body: tuple[ir.Stmt, ...], depth: int = 0) -> set[int]:
 def _undone_dummies(t, s: ir.Opaque) -> set[str]:
     """Allocatable dummies (ALLOCATE/DEALLOCATE inside a loop) whose allocations the backward
     sweep undoes like a local's; the final state is copied at the end of the forward sweep and
-    restored after the backward sweep (``_saved_outputs`` in ad/emit.py). A module variable
+    restored after the backward sweep (ad/callee_outputs.py). A module variable
     allocated inside a loop is refused (no such snapshot for globals yet: #7)."""
     if getattr(t, "_alloc_in_loops", None) is None:
         t._alloc_in_loops = _in_loops(t.routine.body)

@@ -27,7 +27,9 @@ statement it records and keeps the loop from being vectorised):
   (loops with step 1 or -1) becomes ``fad_save1(i) = e`` into a local array over the loop's range,
   pushed as one block after the loop; the backward sweep pops the block before the reversed loop
   and the element pop becomes ``e = fad_save1(i)``. Records left inside the loop (conditional
-  ones) stay below the block on the tape, so the order stays last-in first-out.
+  ones) stay below the block on the tape, so the order stays last-in first-out. A buffer is
+  allocated once and reused by later runs of the loop with the same range (``_kept_buffers``):
+  no allocation per iteration of an enclosing loop.
 """
 
 from __future__ import annotations
@@ -226,9 +228,13 @@ def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
             sizes.append(ir.Assign(ir.Name(n), b, s.loc))
             b = ir.Name(n)
         named.append(b)
-    shape = f"({expr(named[0])}:{expr(named[1])})"
-    alloc = ir.Opaque(f"allocate({', '.join(b + shape for b in bufs)})", loc=s.loc)
-    free = ir.Opaque(f"deallocate({', '.join(bufs)})", loc=s.loc)
+    lo_text, hi_text = expr(named[0]), expr(named[1])
+    shape = f"({lo_text}:{hi_text})"
+    alloc: Stmts = [ir.Opaque(f"allocate({', '.join(b + shape for b in bufs)})", loc=s.loc)]
+    free: Stmts = [ir.Opaque(f"deallocate({', '.join(bufs)})", loc=s.loc)]
+    if _kept_buffers(t):
+        alloc = [x for b in bufs for x in _fit(b, lo_text, hi_text, s.loc)]
+        free = []
     at = ir.Name(s.var)
 
     def swap(x: ir.Stmt, tape: str) -> ir.Stmt:
@@ -238,13 +244,36 @@ def _buffer(t: Reverse, s: ir.Do, out: Hoisted, records: list, lo, hi) -> None:
         e, slot = bufs[b], ir.ArrayRef(b, (at,))
         return ir.Assign(slot, e, x.loc) if tape == "fad_push" else ir.Assign(e, slot, x.loc)
 
-    out.f_before += [*sizes, alloc]
+    out.f_before += [*sizes, *alloc]
     out.f_body = [swap(x, "fad_push") for x in out.f_body]
-    out.f_after += [*(ir.CallStmt("fad_push", (ir.Name(b),), s.loc) for b in bufs), free]
+    out.f_after += [*(ir.CallStmt("fad_push", (ir.Name(b),), s.loc) for b in bufs), *free]
     popped = [ir.CallStmt("fad_pop", (ir.Name(b),), s.loc) for b in reversed(bufs)]
-    out.b_before[:0] = [*sizes, alloc, *popped]
+    out.b_before[:0] = [*sizes, *alloc, *popped]
     out.b_body = [swap(y, "fad_pop") for y in out.b_body]
-    out.b_after.append(free)
+    out.b_after += free
+
+
+def _kept_buffers(t: Reverse) -> bool:
+    """Buffers stay allocated between runs of their loop (Fortran back end): an enclosing
+    loop, or the backward sweep after the forward one, reuses them instead of allocating and
+    freeing them once per run. Legal because a buffer is only ever read between its fill and
+    its push (forward) or its pop and the reversed loop (backward), each of which covers
+    exactly ``lo:hi`` of the current run: the values a previous run left are never read, and
+    ``_fit`` reallocates when the range differs, so the whole-array push and pop still move
+    exactly ``lo:hi``. The buffer is a non-SAVE local of the adjoint: freed at return (one per
+    invocation, so threads and recursion do not share it)."""
+    opts = getattr(t, "omp_options", None)
+    return getattr(opts, "backend", "fortran") == "fortran"
+
+
+def _fit(b: str, lo: str, hi: str, loc) -> Stmts:
+    """``b`` allocated with bounds ``lo:hi``, reusing its storage when it has them already."""
+    differs = f"if (lbound({b}, 1) /= {lo} .or. ubound({b}, 1) /= {hi}) deallocate({b})"
+    allocated = ir.Call("allocated", (ir.Name(b),))
+    return [
+        ir.If(((allocated, (ir.Opaque(differs, reads=(b,), writes=(b,), loc=loc),)),), loc=loc),
+        ir.Opaque(f"if (.not. allocated({b})) allocate({b}({lo}:{hi}))", writes=(b,), loc=loc),
+    ]
 
 
 def _is_tape(s: ir.Stmt, name: str) -> bool:

@@ -17,6 +17,7 @@ from fortran_ad.ad import (
     type_check,
 )
 from fortran_ad.ad.adjoint import Reverse
+from fortran_ad.ad.callee_outputs import saved_outputs
 from fortran_ad.ad.common import RoutineAD, decl
 from fortran_ad.ad.tape_ops import pop, push
 from fortran_ad.ad.transforms import plan_checkpoints, swept, transform, wanted
@@ -402,7 +403,7 @@ def _reverse_body(
         out.append(ir.Comment("! ---- forward sweep: the primal, recording what the adjoint needs"))
     out += fwd
     # <name>_bwd restores entry values; a gradient-only adjoint leaves the outputs unfinished
-    saved = _saved_outputs(t) if final_copies and not t.gradient_only else []
+    saved = saved_outputs(t, plan.head) if final_copies and not t.gradient_only else []
     for var, copy in saved:
         if "allocatable" in r.symbol(var).attrs:  # (may be unallocated at the end)
             out.append(ir.Opaque(f"if (allocated({var})) allocate({copy}, source={var})"))
@@ -435,32 +436,6 @@ def _reverse_body(
         if r.symbol(var).rank:
             out.append(ir.Opaque(f"deallocate({copy})"))
     out += t.deferred
-    return out
-
-
-def _saved_outputs(t: Reverse) -> list[tuple[str, str]]:
-    """Dummies the backward sweep changes (popped to earlier values, or recomputed by a callee's
-    adjoint): copy their final values so the adjoint leaves the primal outputs as the primal
-    would."""
-    from fortran_ad.ir.walk import base_name
-
-    r = t.routine
-    written = t.writes(r.body)
-    touched = set(t.needed) | t.rerun_writes  # parallel adjoint loops re-run their bodies
-    for s in walk_stmts(r.body):
-        if isinstance(s, ir.CallStmt) and t._is_active_call(s):
-            touched |= {base_name(a) for a in t.written_by_call(s)}
-    out = []
-    for a in list(r.args) + ([r.result] if r.kind == "function" else []):
-        sym = r.symbol(a)
-        if sym is None or a not in written or a not in touched or sym.intent == "in":
-            continue
-        if any(d.kind == "assumed_size" for d in sym.dims):
-            continue
-        dims = tuple(ir.Dim("deferred") for _ in sym.dims)
-        attrs = frozenset({"allocatable"}) if dims else frozenset()
-        copy = t.temp("final", sym.type, dims, attrs)
-        out.append((a, copy))
     return out
 
 

@@ -151,7 +151,7 @@ def _allocated_and_freed(body: tuple[ir.Stmt, ...]) -> set[str]:
 
 def _rerun_state(t: Reverse, s: ir.Do | ir.DoWhile) -> list[ir.Expr]:
     """The state, noted as re-computed by the backward sweep: outputs among it get their final
-    values back at the end (emit._saved_outputs), as the primal left them."""
+    values back at the end (ad/callee_outputs.py), as the primal left them."""
     saved = state(t, s)
     t.rerun_writes |= {e.name for e in written(t, s) if isinstance(e, ir.Name)}
     return saved

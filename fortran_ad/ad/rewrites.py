@@ -4,8 +4,8 @@ Every rewrite below turns the plain adjoint (per-iteration tape records, backwar
 statement at a time) into faster code that computes the same derivatives up to the rounding
 of sums taken in another order. Each states its precondition: what it assumes of the code it
 rewrites and why the result then equals the plain adjoint; the module named holds the full
-argument and the check. ``--no-loop-rewrites`` turns off all but the two that are not loop
-rewrites (common_record, first_writes); ``--rewrites=-simd,-gather``
+argument and the check. ``--no-loop-rewrites`` turns off all but those that are not loop
+rewrites (common_record, first_writes, callee_outputs); ``--rewrites=-simd,-gather``
 (``Options.rewrites``, ``api.check(rewrites=...)``) turns single ones off (``+name`` on) to
 bisect a disagreement between the adjoint with all rewrites and the plain one
 (fortran_ad/checks/fuzzgen/differential.py does that).
@@ -48,6 +48,16 @@ REWRITES: tuple[Rewrite, ...] = (
         "A record every arm of an IF/ELSE makes first is made once before the IF. Assumes the "
         "condition does not read the recorded variable (the backward IF re-evaluates it after "
         "the restore, with the same value) and every arm's backward part starts with its pop.",
+        loop=False,
+    ),
+    Rewrite(
+        "callee_outputs",
+        "ad/callee_outputs.py",
+        "The adjoint of a routine other than the head does not copy its outputs aside and back "
+        "(fad_final). Assumes it is called only from another adjoint's backward sweep, whose "
+        "invariant wants the values from before the call afterwards: the caller pops every "
+        "written actual it reads later, the others are dead. Not for functions, allocatable "
+        "or pointer dummies, or dummies ALLOCATE/DEALLOCATE change.",
         loop=False,
     ),
     Rewrite(
