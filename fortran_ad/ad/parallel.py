@@ -197,7 +197,13 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     body, buffers, extra, why = races.race_free(t, b_body, pvars, loops, private, spec)
     width = None  # two-colour blocks instead of the buffers (ad/parallel_colour.py)
     plain = not any(_is_atomic(x) for x in walk_stmts(tuple(body)))
-    if buffers and why is None and plain and rewrites.on(t, "omp_colour"):
+    if (
+        buffers
+        and why is None
+        and plain
+        and rewrites.on(t, "omp_colour")
+        and colour.own_reads_only(t, b_body, pvars, buffers)
+    ):
         width = colour.width(buffers)
         colour.drop_buffers(t, buffers)
         body, buffers, extra = b_body, {}, []

@@ -51,6 +51,22 @@ def width(buffers) -> int:
     return max((hi - lo for lo, hi in span.values()), default=0)
 
 
+def own_reads_only(t, body, pvars: list[str], buffers) -> bool:
+    """Does the adjoint body read (or assign other than by increment) each buffered array at
+    the iteration's own element only (its base signature)? With buffers, a read of a
+    neighbour's element sees the value from before the loop; in place it would see other
+    iterations' increments, so colouring requires this."""
+    from fortran_ad.ad import parallel_races as races
+
+    base = {name: b for (name, _d), (_buf, b) in buffers.items()}
+    table = races._access_table(t, body, set(base))
+    for name, refs in table.items():
+        for _s, ref, inc in refs:
+            if not inc and races._sig(ref, pvars) != base[name]:
+                return False
+    return True
+
+
 def drop_buffers(t, buffers) -> None:
     """Forget the buffer temporaries the races analysis declared (they are not used)."""
     names = {buf for buf, _base in buffers.values()}
@@ -96,9 +112,7 @@ def coloured(
         ),
         ir.Assign(  # nblk = ceil(trip / bs) (<= 0 when the loop has no iterations)
             n_(nblk),
-            ir.BinOp(
-                "/", ir.Paren(ir.BinOp("-", ir.BinOp("+", n_(trip), n_(bs)), lit(1))), n_(bs)
-            ),
+            ir.BinOp("/", ir.Paren(ir.BinOp("-", ir.BinOp("+", n_(trip), n_(bs)), lit(1))), n_(bs)),
         ),
     ]
     inner: tuple[ir.Stmt, ...] = tuple(body)
