@@ -168,10 +168,16 @@ def test_stencil_adjoint_gathers_without_tape_or_atomics(tmp_path: Path) -> None
     cfg = next(s for s in SAMPLES if s["name"] == "omp_stencil")
     text = _generate(cfg, cfg["case"][0], tmp_path)
     regions = _parallel_regions(text.split("backward sweep", 1)[1])
+    assert len(regions) >= 2  # copy loop, stencil loop (two colours of blocks)
+    for r in regions:
+        assert "fad_push" not in r and "fad_pop" not in r and "atomic" not in r
+    assert "fad_gather" not in text and "even blocks of j, then odd ones" in text
+    buffered = _generate(cfg, cfg["case"][0], tmp_path / "buf", "--rewrites=-omp_colour")
+    regions = _parallel_regions(buffered.split("backward sweep", 1)[1])
     assert len(regions) >= 3  # copy loop, stencil loop, gather loops
     for r in regions:
         assert "fad_push" not in r and "fad_pop" not in r and "atomic" not in r
-    assert "fad_gather" in text and "! gather the increments of ub" in text
+    assert "fad_gather" in buffered and "! gather the increments of ub" in buffered
     forced = _generate(cfg, cfg["case"][0], tmp_path / "atomic", "--omp-atomic")
     assert "fad_gather" not in forced and forced.count("!$omp atomic") >= 4
 

@@ -69,6 +69,11 @@ def test_chosen_loops_run_on_threads_only_with_enough_work(tmp_path: Path) -> No
     text = _backward(_generate([str(src), "--wrt", "x"], tmp_path / "out", "--parallelize-adjoint"))
     clause = "if(dble(n - 1 - 2 + 1) >= fad_omp_min_work)"
     assert "!$omp parallel do if(dble(n) >= fad_omp_min_work)" in text  # sum's seed loop
+    colours = [x for x in text.splitlines() if "!$omp parallel do private(" in x]
+    assert len(colours) == 1 and colours[0].endswith(f"schedule(static) {clause}")  # smoothing
+    assert "even blocks of i, then odd ones" in text  # (ad/parallel_colour.py)
+    flags = ("--parallelize-adjoint", "--rewrites=-omp_colour")
+    text = _backward(_generate([str(src), "--wrt", "x"], tmp_path / "buffers", *flags))
     assert f"!$omp parallel do {clause}" in text  # the smoothing loop
     assert f"!$omp parallel do schedule(static) {clause}" in text  # its gather loop
     marked = SMOOTH.replace("    do i = 2, n - 1\n", "    !$omp parallel do\n    do i = 2, n - 1\n")

@@ -551,3 +551,56 @@ def test_copy_runtime(tmp_path: Path) -> None:
     copied[0].write_text("stale")
     assert copy_runtime(dest) == copied
     assert copied[0].read_bytes() == TAPE_SOURCE.read_bytes()
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_large_blocks_copy_on_threads(
+    gfortran: str, tmp_path: Path, threads: str, monkeypatch
+) -> None:
+    """Pushes and pops of blocks from gen_tape.PAR_COPY_MIN values up copy on the threads of a
+    parallel region (outside one) or on the calling thread (inside one, each thread its own
+    tape): the values, their order and the byte count come back exactly, at 1 and 2 threads."""
+    n = gen_tape.PAR_COPY_MIN + 4097
+    program = f"""program big
+  use, intrinsic :: iso_fortran_env, only: int32, int64, real64
+  use fad_tape
+  implicit none
+  integer, parameter :: n = {n}
+  real(real64), allocatable :: a(:, :), b(:, :)
+  integer(int32), allocatable :: k(:), m(:)
+  integer :: bad, i, tid
+  allocate (a(n, 2), b(n, 2), k(n), m(n))
+  bad = 0
+  do i = 1, n
+    a(i, 1) = real(i, real64) / 7
+    a(i, 2) = -real(i, real64)
+    k(i) = 3 * i
+  end do
+  call fad_push(a)
+  call fad_push(k)
+  call fad_push(a(:, 2))
+  if (fad_tape_bytes() /= int(n, int64) * (8 * 3 + 4)) bad = bad + 1
+  b = 0
+  m = 0
+  call fad_pop(b(:, 1))
+  if (any(b(:, 1) /= a(:, 2))) bad = bad + 1
+  call fad_pop(m)
+  if (any(m /= k)) bad = bad + 1
+  call fad_pop(b)
+  if (any(b /= a)) bad = bad + 1
+  if (fad_tape_bytes() /= 0_int64) bad = bad + 1
+  !$omp parallel private(b, tid) reduction(+:bad)
+  tid = 0
+  !$ tid = 1
+  call fad_push(a + tid)
+  b = 0
+  call fad_pop(b)
+  if (any(b /= a + tid)) bad = bad + 1
+  !$omp end parallel
+  print '(a,i0)', 'BAD ', bad
+end program big
+"""
+    monkeypatch.setenv("OMP_NUM_THREADS", threads)
+    res = build_and_run(gfortran, tmp_path, program, ["-O2", "-fopenmp"])
+    assert res.returncode == 0, res.stderr
+    assert parse_values(res.stdout)["BAD"] == [0]

@@ -27,8 +27,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fortran_ad.ad import parallel_auto as auto
+from fortran_ad.ad import parallel_colour as colour
 from fortran_ad.ad import parallel_races as races
 from fortran_ad.ad import parallel_rerun as rerun
+from fortran_ad.ad import rewrites
 from fortran_ad.ad.loop_checkpoint import loop_key
 from fortran_ad.ad.parallel_races import deriv_map, rank
 from fortran_ad.ad.tape_ops import Sweep
@@ -151,6 +153,12 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     t.needed = needed0 - written
     f_body, b_body = t.sweep(inner)
     again = _records(f_body) or bool(rerun.reads(b_body) & (written - set(pvars)))
+    if again and not serial and not rerun.may_rerun(t, s):  # rerun_reads left out its reads
+        raise FortranADError(
+            s.loc,
+            "internal error: the adjoint of this parallel loop re-runs its iterations, "
+            "which rerun.may_rerun ruled out (what they read may not be saved)",
+        )
     if again:  # pass 2: re-run the iteration's primal, recording on the thread's tape
         t.temps[:], t._branch = state[0], state[2]
         t.namer.__dict__.update(copy.deepcopy(state[1]).__dict__)
@@ -173,7 +181,11 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
             raise FortranADError(s.loc, "an !$omp atomic target is needed by the adjoint")
     snap = sorted(snap_names)
     kept = [v for v in pvars if v in t.free_loop_vars]  # read after the loop: restore it
-    fwd = [*(ir.CallStmt("fad_push", (ir.Name(n),)) for n in [*kept, *snap]), s]
+    fwd_loop = s
+    if not serial and rewrites.on(t, "concurrent_forward"):
+        fwd_loop = _concurrent_forward(s, loops, private, reductions, spec)
+        rewrites.fired("concurrent_forward", fwd_loop is not s)
+    fwd = [*(ir.CallStmt("fad_push", (ir.Name(n),)) for n in [*kept, *snap]), fwd_loop]
     restore = [ir.CallStmt("fad_pop", (ir.Name(v),)) for v in reversed(kept)]
     if serial:
         redo = rerun.prune(f_body, b_body, needed0) if again else []
@@ -182,6 +194,19 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         pops = [ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)]
         return fwd, [t._note(s), *pops, adj, *restore]
     body, buffers, extra, why = races.race_free(t, b_body, pvars, loops, private, spec)
+    width = None  # two-colour blocks instead of the buffers (ad/parallel_colour.py)
+    plain = not any(_is_atomic(x) for x in walk_stmts(tuple(body)))
+    if (
+        buffers
+        and why is None
+        and plain
+        and rewrites.on(t, "omp_colour")
+        and colour.own_reads_only(t, b_body, pvars, buffers)
+    ):
+        width = colour.width(buffers)
+        colour.drop_buffers(t, buffers)
+        body, buffers, extra = b_body, {}, []
+    rewrites.fired("omp_colour", width is not None)
     head = [*_zero_private(t, private, [*f_body, *b_body]), *extra]
     if again:
         head += rerun.prune(f_body, body, needed0 - reductions)  # accumulators: not re-run
@@ -198,19 +223,47 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     clause = auto.if_clause(t, s, loops)
     if new_spec is not None:
         new_spec = replace(new_spec, other=(*new_spec.other, *clause))
-    adj = _rebuild(loops, [*head, *body], new_spec)
+    if width is not None and new_spec is not None:
+        adj_loops = colour.coloured(t, loops, [*head, *body], new_spec, width)
+    else:
+        adj_loops = [_rebuild(loops, [*head, *body], new_spec)]
     bwd: list[ir.Stmt] = [
         t._note(s),
         *(ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)),
     ]
     atomics = any(_is_atomic(x) for x in walk_stmts(tuple(body)))
-    if auto.give_up(t, s, snap, why, atomics, bool(buffers)):
+    if auto.give_up(t, s, snap, why, atomics, bool(buffers) or width is not None):
         raise auto.Serial(loop_key(t, s))
     if why is not None:
         bwd.append(ir.Comment(f"! fortran-ad: this adjoint loop runs serially: {why}"))
     gathers = auto.guarded(races.gathers(t, loops, buffers), clause)
-    bwd += [*races.allocate(t, buffers), adj, *gathers, *restore]
+    bwd += [*races.allocate(t, buffers), *adj_loops, *gathers, *restore]
     return fwd, bwd
+
+
+def _concurrent_forward(s: ir.Do, loops, private: set[str], reductions: set[str], spec) -> ir.Do:
+    """The forward sweep's copy of a DO CONCURRENT loop as an OpenMP loop (rewrite
+    ``concurrent_forward``): gfortran runs DO CONCURRENT on one thread, so the primal part of
+    the adjoint would stay serial while its backward loop runs on threads. Legal: DO
+    CONCURRENT asserts that no iteration references a value another iteration defines (unless
+    it defined it first itself), so the iterations may run in any order and at once; the
+    scalars an iteration assigns (LOCAL, or defined before use, which the standard requires of
+    unspecified locality) are private, LOCAL_INIT ones firstprivate; the forward copy records
+    nothing inside. Kept as written when a scalar accumulates across iterations (no locality
+    rule makes that a private) or the nest is not one of plain DO loops under the construct."""
+    if s.parallel is None or s.parallel.kind != "concurrent" or reductions:
+        return s
+    if any(lp.step is not None and not isinstance(lp.step, ir.Literal) for lp in loops):
+        return s
+    firstprivate = set(spec.firstprivate)
+    fwd_spec = ir.Parallel(
+        "parallel do",
+        private=tuple(sorted(n for n in private - firstprivate if n)),
+        firstprivate=tuple(sorted(firstprivate)),
+        schedule="static",
+        collapse=len(loops),
+    )
+    return _rebuild(loops, list(loops[-1].body), fwd_spec)
 
 
 def _rebuild(loops: list[ir.Do], body: list[ir.Stmt], spec: ir.Parallel | None) -> ir.Do:
@@ -316,6 +369,7 @@ def rerun_reads(t) -> set[str]:
     second pass), which read the body's upward-exposed names (hdiff's ``lap`` in the ``flx``
     loop); their overwrites elsewhere must be saved like any needed value's."""
     loops = [s for s in walk_stmts(t.routine.body) if isinstance(s, ir.Do) and wants(t, s)]
+    loops = [s for s in loops if rerun.may_rerun(t, s)]
     needed, out = set(t.needed), set()
     changed = True
     while changed:

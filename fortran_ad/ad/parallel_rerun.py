@@ -123,3 +123,33 @@ def shared_record(body, private: set[str], pvars: list[str]) -> str | None:
         if not any(set(pvars) & names_in(e) for e in subs):
             return f"the re-run iteration records the shared '{name}' beyond its own elements"
     return None
+
+
+def may_rerun(t, s: ir.Do) -> bool:
+    """Can ``parallel.reverse_loop`` take its second pass (re-run the iteration's primal) for
+    the loop ``s``? Only when the adjoint of the body reads a value the body writes, or the
+    first pass records. A body of assignments and loops (bounds the body does not write, index
+    not read after the loop) records nothing in the first pass, which saves none of the body's
+    writes; so it re-runs only when an active assignment's adjoint reads a name the body
+    writes (``fe`` in ``unew = uc + dt*fe*...``). Anything else (branches, calls, a loop
+    index kept for later) counts as a re-run: conservative, the needed set only grows.
+
+    Why it matters: what a re-run reads is needed (``parallel.rerun_reads``), so its
+    overwrites are saved; a copy loop ``u = unew`` that never re-runs would otherwise save the
+    whole of ``unew`` before every other loop that writes it."""
+    written = {n for n in t.writes(tuple(s.body)) if n}
+    reads: set[str] = set()
+    for x in walk_stmts(tuple(s.body)):
+        if isinstance(x, ir.Comment):
+            continue
+        if isinstance(x, ir.Do):
+            bounds = [e for e in (x.start, x.stop, x.step) if e is not None]
+            if x.var in t.free_loop_vars or any(names_in(e) & written for e in bounds):
+                return True
+            continue
+        if not isinstance(x, ir.Assign):
+            return True
+        if t.is_active(x.target):
+            reads |= t._assign_reads(x)
+    loop_vars = {x.var for x in walk_stmts((s,)) if isinstance(x, ir.Do)}
+    return bool(reads & (written - loop_vars))

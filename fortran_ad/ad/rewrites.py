@@ -132,6 +132,24 @@ REWRITES: tuple[Rewrite, ...] = (
         "target read; short ranges keep the scatter loop at run time.",
     ),
     Rewrite(
+        "omp_colour",
+        "ad/parallel_colour.py",
+        "A parallel adjoint loop whose increments at index offsets would go to per-offset "
+        "buffers and gather loops runs its iterations in blocks of two colours instead (even "
+        "blocks in parallel, then odd ones), increments in place. Assumes the iterations are "
+        "independent but for those increments (they commute), which touch outer parallel "
+        "subscripts within W of the iteration's own; blocks hold at least W iterations, so "
+        "concurrent iterations are more than W apart. Not with atomics or non-rectangular nests.",
+    ),
+    Rewrite(
+        "concurrent_forward",
+        "ad/parallel.py",
+        "The forward sweep runs a DO CONCURRENT loop as an OpenMP parallel loop (its adjoint "
+        "already is one). Assumes the standard's DO CONCURRENT rules: no iteration reads what "
+        "another defines, so iterations run at once with the scalars they assign private; "
+        "kept as written when a scalar accumulates across iterations.",
+    ),
+    Rewrite(
         "gather_nest",
         "ad/gather_nest.py",
         "Gather form across two loops. Assumes gather's conditions for both indices, targets "

@@ -22,13 +22,14 @@
 
 module fad_tape
   use, intrinsic :: iso_fortran_env, only: real32, real64, int32, int64, error_unit
+  !$ use omp_lib, only: omp_in_parallel, omp_get_max_threads
   implicit none
   private
 
   public :: fad_push, fad_pop
   public :: fad_tape_bytes, fad_tape_peak_bytes
   public :: fad_tape_set_limit, fad_tape_get_limit, fad_tape_reset
-  public :: fad_tape_default_limit, fad_omp_min_work
+  public :: fad_tape_default_limit, fad_omp_min_work, fad_omp_threads
 
   interface fad_push
     module procedure fad_push_r4_0, fad_push_r4_1, fad_push_r4_2, fad_push_r4_3, fad_push_r4_4, &
@@ -62,6 +63,9 @@ module fad_tape
   !> Innermost iterations below which an adjoint loop --parallelize-adjoint put on
   !> threads runs on one (its OpenMP IF clause); fortran-ad check sets 0.
   real(real64) :: fad_omp_min_work = 32768.0_real64
+  !> Values from which a push or pop of a contiguous block outside a parallel region
+  !> copies on all threads (a whole-array snapshot between the parallel loops).
+  integer(int64), parameter :: par_copy_min = 65536_int64
 
   ! Bytes per element of each stack.
   integer(int64), parameter :: bytes_r4 = storage_size(0.0_real32, kind=int64) / 8_int64
@@ -95,6 +99,14 @@ module fad_tape
   !$omp threadprivate(tape_bytes, tape_peak, tape_limit)
 
 contains
+
+  !> Threads a parallel region started here would have (1 without OpenMP): the block
+  !> count of two-colour adjoint loops (ad/parallel_colour.py).
+  function fad_omp_threads() result(n)
+    integer :: n
+    n = 1
+    !$ n = omp_get_max_threads()
+  end function fad_omp_threads
 
   !> Bytes currently held on all stacks.
   function fad_tape_bytes() result(n)
@@ -201,15 +213,38 @@ contains
   subroutine put_r4(x, n)
     integer(int64), intent(in) :: n
     real(real32), intent(in) :: x(n)
-    stack_r4(top_r4 + 1:top_r4 + n) = x
+    if (n >= par_copy_min) then
+      call copy_r4(stack_r4(top_r4 + 1:top_r4 + n), x, n)
+    else
+      stack_r4(top_r4 + 1:top_r4 + n) = x
+    end if
   end subroutine put_r4
 
   !> Copy the n values below top (inclusive) into contiguous storage.
   subroutine get_r4(x, n)
     integer(int64), intent(in) :: n
     real(real32), intent(out) :: x(n)
-    x = stack_r4(top_r4 - n + 1:top_r4)
+    if (n >= par_copy_min) then
+      call copy_r4(x, stack_r4(top_r4 - n + 1:top_r4), n)
+    else
+      x = stack_r4(top_r4 - n + 1:top_r4)
+    end if
   end subroutine get_r4
+
+  !> dst = src for a large block, on the threads of a parallel region when the caller
+  !> is not in one. Legal: every k is copied exactly once, by one thread, and dst and
+  !> src do not overlap (one is the caller's stack above or below its top, passed by
+  !> address, so shared in the region); the stack's bookkeeping stays with the caller.
+  subroutine copy_r4(dst, src, n)
+    integer(int64), intent(in) :: n
+    real(real32), intent(out) :: dst(n)
+    real(real32), intent(in) :: src(n)
+    integer(int64) :: k
+    !$omp parallel do schedule(static) if(.not. omp_in_parallel())
+    do k = 1_int64, n
+      dst(k) = src(k)
+    end do
+  end subroutine copy_r4
 
   subroutine fad_push_r4_0(x)
     real(real32), intent(in) :: x
@@ -493,15 +528,38 @@ contains
   subroutine put_r8(x, n)
     integer(int64), intent(in) :: n
     real(real64), intent(in) :: x(n)
-    stack_r8(top_r8 + 1:top_r8 + n) = x
+    if (n >= par_copy_min) then
+      call copy_r8(stack_r8(top_r8 + 1:top_r8 + n), x, n)
+    else
+      stack_r8(top_r8 + 1:top_r8 + n) = x
+    end if
   end subroutine put_r8
 
   !> Copy the n values below top (inclusive) into contiguous storage.
   subroutine get_r8(x, n)
     integer(int64), intent(in) :: n
     real(real64), intent(out) :: x(n)
-    x = stack_r8(top_r8 - n + 1:top_r8)
+    if (n >= par_copy_min) then
+      call copy_r8(x, stack_r8(top_r8 - n + 1:top_r8), n)
+    else
+      x = stack_r8(top_r8 - n + 1:top_r8)
+    end if
   end subroutine get_r8
+
+  !> dst = src for a large block, on the threads of a parallel region when the caller
+  !> is not in one. Legal: every k is copied exactly once, by one thread, and dst and
+  !> src do not overlap (one is the caller's stack above or below its top, passed by
+  !> address, so shared in the region); the stack's bookkeeping stays with the caller.
+  subroutine copy_r8(dst, src, n)
+    integer(int64), intent(in) :: n
+    real(real64), intent(out) :: dst(n)
+    real(real64), intent(in) :: src(n)
+    integer(int64) :: k
+    !$omp parallel do schedule(static) if(.not. omp_in_parallel())
+    do k = 1_int64, n
+      dst(k) = src(k)
+    end do
+  end subroutine copy_r8
 
   subroutine fad_push_r8_0(x)
     real(real64), intent(in) :: x
@@ -785,15 +843,38 @@ contains
   subroutine put_i4(x, n)
     integer(int64), intent(in) :: n
     integer(int32), intent(in) :: x(n)
-    stack_i4(top_i4 + 1:top_i4 + n) = x
+    if (n >= par_copy_min) then
+      call copy_i4(stack_i4(top_i4 + 1:top_i4 + n), x, n)
+    else
+      stack_i4(top_i4 + 1:top_i4 + n) = x
+    end if
   end subroutine put_i4
 
   !> Copy the n values below top (inclusive) into contiguous storage.
   subroutine get_i4(x, n)
     integer(int64), intent(in) :: n
     integer(int32), intent(out) :: x(n)
-    x = stack_i4(top_i4 - n + 1:top_i4)
+    if (n >= par_copy_min) then
+      call copy_i4(x, stack_i4(top_i4 - n + 1:top_i4), n)
+    else
+      x = stack_i4(top_i4 - n + 1:top_i4)
+    end if
   end subroutine get_i4
+
+  !> dst = src for a large block, on the threads of a parallel region when the caller
+  !> is not in one. Legal: every k is copied exactly once, by one thread, and dst and
+  !> src do not overlap (one is the caller's stack above or below its top, passed by
+  !> address, so shared in the region); the stack's bookkeeping stays with the caller.
+  subroutine copy_i4(dst, src, n)
+    integer(int64), intent(in) :: n
+    integer(int32), intent(out) :: dst(n)
+    integer(int32), intent(in) :: src(n)
+    integer(int64) :: k
+    !$omp parallel do schedule(static) if(.not. omp_in_parallel())
+    do k = 1_int64, n
+      dst(k) = src(k)
+    end do
+  end subroutine copy_i4
 
   subroutine fad_push_i4_0(x)
     integer(int32), intent(in) :: x
@@ -1077,15 +1158,38 @@ contains
   subroutine put_i8(x, n)
     integer(int64), intent(in) :: n
     integer(int64), intent(in) :: x(n)
-    stack_i8(top_i8 + 1:top_i8 + n) = x
+    if (n >= par_copy_min) then
+      call copy_i8(stack_i8(top_i8 + 1:top_i8 + n), x, n)
+    else
+      stack_i8(top_i8 + 1:top_i8 + n) = x
+    end if
   end subroutine put_i8
 
   !> Copy the n values below top (inclusive) into contiguous storage.
   subroutine get_i8(x, n)
     integer(int64), intent(in) :: n
     integer(int64), intent(out) :: x(n)
-    x = stack_i8(top_i8 - n + 1:top_i8)
+    if (n >= par_copy_min) then
+      call copy_i8(x, stack_i8(top_i8 - n + 1:top_i8), n)
+    else
+      x = stack_i8(top_i8 - n + 1:top_i8)
+    end if
   end subroutine get_i8
+
+  !> dst = src for a large block, on the threads of a parallel region when the caller
+  !> is not in one. Legal: every k is copied exactly once, by one thread, and dst and
+  !> src do not overlap (one is the caller's stack above or below its top, passed by
+  !> address, so shared in the region); the stack's bookkeeping stays with the caller.
+  subroutine copy_i8(dst, src, n)
+    integer(int64), intent(in) :: n
+    integer(int64), intent(out) :: dst(n)
+    integer(int64), intent(in) :: src(n)
+    integer(int64) :: k
+    !$omp parallel do schedule(static) if(.not. omp_in_parallel())
+    do k = 1_int64, n
+      dst(k) = src(k)
+    end do
+  end subroutine copy_i8
 
   subroutine fad_push_i8_0(x)
     integer(int64), intent(in) :: x
@@ -1369,15 +1473,38 @@ contains
   subroutine put_l(x, n)
     integer(int64), intent(in) :: n
     logical, intent(in) :: x(n)
-    stack_l(top_l + 1:top_l + n) = x
+    if (n >= par_copy_min) then
+      call copy_l(stack_l(top_l + 1:top_l + n), x, n)
+    else
+      stack_l(top_l + 1:top_l + n) = x
+    end if
   end subroutine put_l
 
   !> Copy the n values below top (inclusive) into contiguous storage.
   subroutine get_l(x, n)
     integer(int64), intent(in) :: n
     logical, intent(out) :: x(n)
-    x = stack_l(top_l - n + 1:top_l)
+    if (n >= par_copy_min) then
+      call copy_l(x, stack_l(top_l - n + 1:top_l), n)
+    else
+      x = stack_l(top_l - n + 1:top_l)
+    end if
   end subroutine get_l
+
+  !> dst = src for a large block, on the threads of a parallel region when the caller
+  !> is not in one. Legal: every k is copied exactly once, by one thread, and dst and
+  !> src do not overlap (one is the caller's stack above or below its top, passed by
+  !> address, so shared in the region); the stack's bookkeeping stays with the caller.
+  subroutine copy_l(dst, src, n)
+    integer(int64), intent(in) :: n
+    logical, intent(out) :: dst(n)
+    logical, intent(in) :: src(n)
+    integer(int64) :: k
+    !$omp parallel do schedule(static) if(.not. omp_in_parallel())
+    do k = 1_int64, n
+      dst(k) = src(k)
+    end do
+  end subroutine copy_l
 
   subroutine fad_push_l_0(x)
     logical, intent(in) :: x

@@ -25,6 +25,9 @@ MIN_CAPACITY = 1024  # elements allocated on the first push to a stack
 # innermost iterations below which a parallel region costs more than it saves (a fork/join is
 # a few microseconds, an iteration a few nanoseconds): ad/parallel_auto.py's IF clauses
 OMP_MIN_WORK = 32768
+# values from which a push or pop of a contiguous block outside parallel regions copies on all
+# threads (a fork/join of a few microseconds against 512 KiB of real64 copies)
+PAR_COPY_MIN = 65536
 
 
 def _proc(kind: str, t: BaseType, rank: int) -> str:
@@ -79,13 +82,14 @@ def _spec_part() -> list[str]:
     out: list[str] = [
         "module fad_tape",
         "  use, intrinsic :: iso_fortran_env, only: real32, real64, int32, int64, error_unit",
+        "  !$ use omp_lib, only: omp_in_parallel, omp_get_max_threads",
         "  implicit none",
         "  private",
         "",
         "  public :: fad_push, fad_pop",
         "  public :: fad_tape_bytes, fad_tape_peak_bytes",
         "  public :: fad_tape_set_limit, fad_tape_get_limit, fad_tape_reset",
-        "  public :: fad_tape_default_limit, fad_omp_min_work",
+        "  public :: fad_tape_default_limit, fad_omp_min_work, fad_omp_threads",
         "",
     ]
     for kind in ("push", "pop"):
@@ -103,6 +107,9 @@ def _spec_part() -> list[str]:
         "  !> Innermost iterations below which an adjoint loop --parallelize-adjoint put on",
         "  !> threads runs on one (its OpenMP IF clause); fortran-ad check sets 0.",
         f"  real(real64) :: fad_omp_min_work = {OMP_MIN_WORK}.0_real64",
+        "  !> Values from which a push or pop of a contiguous block outside a parallel region",
+        "  !> copies on all threads (a whole-array snapshot between the parallel loops).",
+        f"  integer(int64), parameter :: par_copy_min = {PAR_COPY_MIN}_int64",
         "",
         "  ! Bytes per element of each stack.",
     ]
@@ -134,6 +141,14 @@ def _spec_part() -> list[str]:
 
 def _public_procs() -> list[str]:
     return [
+        "  !> Threads a parallel region started here would have (1 without OpenMP): the block",
+        "  !> count of two-colour adjoint loops (ad/parallel_colour.py).",
+        "  function fad_omp_threads() result(n)",
+        "    integer :: n",
+        "    n = 1",
+        "    !$ n = omp_get_max_threads()",
+        "  end function fad_omp_threads",
+        "",
         "  !> Bytes currently held on all stacks.",
         "  function fad_tape_bytes() result(n)",
         "    integer(int64) :: n",
@@ -247,15 +262,38 @@ def _grow(t: BaseType) -> list[str]:
         f"  subroutine put_{tag}(x, n)",
         "    integer(int64), intent(in) :: n",
         f"    {t.decl}, intent(in) :: x(n)",
-        f"    stack_{tag}(top_{tag} + 1:top_{tag} + n) = x",
+        "    if (n >= par_copy_min) then",
+        f"      call copy_{tag}(stack_{tag}(top_{tag} + 1:top_{tag} + n), x, n)",
+        "    else",
+        f"      stack_{tag}(top_{tag} + 1:top_{tag} + n) = x",
+        "    end if",
         f"  end subroutine put_{tag}",
         "",
         "  !> Copy the n values below top (inclusive) into contiguous storage.",
         f"  subroutine get_{tag}(x, n)",
         "    integer(int64), intent(in) :: n",
         f"    {t.decl}, intent(out) :: x(n)",
-        f"    x = stack_{tag}(top_{tag} - n + 1:top_{tag})",
+        "    if (n >= par_copy_min) then",
+        f"      call copy_{tag}(x, stack_{tag}(top_{tag} - n + 1:top_{tag}), n)",
+        "    else",
+        f"      x = stack_{tag}(top_{tag} - n + 1:top_{tag})",
+        "    end if",
         f"  end subroutine get_{tag}",
+        "",
+        "  !> dst = src for a large block, on the threads of a parallel region when the caller",
+        "  !> is not in one. Legal: every k is copied exactly once, by one thread, and dst and",
+        "  !> src do not overlap (one is the caller's stack above or below its top, passed by",
+        "  !> address, so shared in the region); the stack's bookkeeping stays with the caller.",
+        f"  subroutine copy_{tag}(dst, src, n)",
+        "    integer(int64), intent(in) :: n",
+        f"    {t.decl}, intent(out) :: dst(n)",
+        f"    {t.decl}, intent(in) :: src(n)",
+        "    integer(int64) :: k",
+        "    !$omp parallel do schedule(static) if(.not. omp_in_parallel())",
+        "    do k = 1_int64, n",
+        "      dst(k) = src(k)",
+        "    end do",
+        f"  end subroutine copy_{tag}",
         "",
     ]
 
