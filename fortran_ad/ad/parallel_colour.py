@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.build import wrap
 
 INT = ir.TypeSpec("integer")
 
@@ -79,8 +80,6 @@ def coloured(
     """The adjoint loop nest over ``loops`` with ``body``, as two parallel loops over the
     blocks of each colour (``spec``: the adjoint loop's clauses, made for a COLLAPSE of all of
     ``loops``)."""
-    from fortran_ad.ad.rules import wrap
-
     outer = loops[0]
     nthr, trip, bs, nblk, colour, blk = (
         t.temp(stem, INT) for stem in ("nthr", "trip", "bs", "nblk", "colour", "blk")
