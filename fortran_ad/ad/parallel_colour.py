@@ -32,14 +32,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from fortran_ad.ad.tape_ops import INT, lit
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.build import wrap
-
-INT = ir.TypeSpec("integer")
-
-
-def lit(n: int) -> ir.Literal:
-    return ir.Literal(str(n), "integer")
 
 
 def width(buffers) -> int:
