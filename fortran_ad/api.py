@@ -72,7 +72,7 @@ def check(
     NAME[=VAL]`` and ``-I DIR``. With ``sample`` (a sample.toml or its folder), its case for
     ``head`` supplies defaults for all of these (sources too, when ``sources`` is empty).
     ``loop_rewrites=False`` checks the plain adjoint; ``rewrites`` turns single loop rewrites
-    off or on ("-simd,-gather" or a list, see fortran_ad/ad/rewrites.py).
+    off or on ("-simd,-gather" or a list, see fortran_ad/ad/rewrites/__init__.py).
 
     Returns a ``CheckReport``: ``.ok``, ``.rows`` and ``.table()``; raises FortranADError for
     input the user must fix.

@@ -214,7 +214,7 @@ def _add_ad(p: argparse.ArgumentParser) -> None:
         metavar="[+|-]NAME,...",
         help="turn single loop rewrites of the adjoint off (-name) or on (+name) after "
         "--no-loop-rewrites or the default (all on), e.g. --rewrites=-simd,-gather; names: "
-        f"{', '.join(NAMES)} (ad/rewrites.py states what each assumes)",
+        f"{', '.join(NAMES)} (ad/rewrites/__init__.py states what each assumes)",
     )
 
 

@@ -30,8 +30,8 @@ def checkpoint_plan(options: Options):
     """The checkpoint plan the adjoint would follow (``fortran-ad plan``)."""
     from dataclasses import replace
 
-    from fortran_ad.ad.generate import Plan
-    from fortran_ad.ad.transforms import plan_checkpoints
+    from fortran_ad.ad.core.generate import Plan
+    from fortran_ad.ad.core.transforms import plan_checkpoints
 
     if options.mode not in ("reverse", "vector-reverse"):
         options = replace(options, mode="reverse")
@@ -42,7 +42,7 @@ def checkpoint_plan(options: Options):
 
 def differentiate(options: Options) -> list[Path]:
     """Generate derivative code (adjoint or tangent) plus the runtime it needs."""
-    from fortran_ad.ad.generate import generate
+    from fortran_ad.ad.core.generate import generate
 
     if options.backend != "fortran":
         from fortran_ad.backends.sdfg_build import dace_files

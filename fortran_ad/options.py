@@ -33,9 +33,10 @@ class Options:
     backend: str = "fortran"  # fortran | sdfg (--emit sdfg) | dace (--backend dace)
 
     parallelize_adjoint: bool = False  # adjoints of loops proved parallel run in parallel
-    omp_increments: str = "auto"  # auto (gather, reduction, atomic) | atomic (ad/parallel.py)
-    loop_rewrites: bool = True  # the optional loop rewrites, all on or off (ad/rewrites.py)
-    rewrites: str = ""  # single ones on/off after that: "-simd,-gather" (ad/rewrites.py)
+    omp_increments: str = "auto"  # auto (gather, reduction, atomic) | atomic (ad/parallel/loops.py)
+    # the optional loop rewrites, all on or off (ad/rewrites/__init__.py)
+    loop_rewrites: bool = True
+    rewrites: str = ""  # single ones on/off after that: "-simd,-gather" (ad/rewrites/__init__.py)
     gradient_only: bool = False  # reverse: the head's adjoint skips dead primal code (ad/liveness)
 
     @property

@@ -7,7 +7,7 @@
 For every ``[[case]]`` of ``legacy_samples/*/sample.toml`` (``--samples`` picks sample folders,
 heads, or ``sample:head``):
 
-1. generate the reverse-mode derivative in-process (``fortran_ad.ad.generate``) with the tape
+1. generate the reverse-mode derivative in-process (``fortran_ad.ad.core.generate``) with the tape
    limit baked in (the head's adjoint sets it on entry);
 2. build ONE timing program with ``gfortran -O3 -march=native`` from the primal sources,
    ``fad_tape.f90``, the derivative and a generated driver. The driver declares and fills the

@@ -24,7 +24,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fortran_ad.ad.generate import generate, head_signature
+from fortran_ad.ad.core.generate import generate, head_signature
 from fortran_ad.backends.c_files import emit_c
 from fortran_ad.checks.inputs import find_head, load_case
 from fortran_ad.checks.spec import build_spec

@@ -53,8 +53,8 @@ from bench_adjoint import (  # noqa: E402
     with_values,
 )
 
-from fortran_ad.ad.generate import Plan  # noqa: E402
-from fortran_ad.ad.transforms import cost_model, plan_checkpoints  # noqa: E402
+from fortran_ad.ad.core.generate import Plan  # noqa: E402
+from fortran_ad.ad.core.transforms import cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.checkpoint import costs  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402

@@ -206,7 +206,7 @@ end module fad_warm_up
 def warm_up() -> None:
     """Differentiate a tiny module once: lazy imports and the parser tables are built here,
     not in the first timed run (they belong to start-up, like the imports)."""
-    from fortran_ad.ad.generate import generate
+    from fortran_ad.ad.core.generate import generate
 
     with tempfile.TemporaryDirectory(prefix="fad-warm-") as tmp:
         path = Path(tmp) / "fad_warm_up.f90"
@@ -217,7 +217,7 @@ def warm_up() -> None:
 
 def worker(payload: dict) -> dict:
     """Time ``load`` and ``generate`` in this process, after imports and a warm-up."""
-    from fortran_ad.ad.generate import generate
+    from fortran_ad.ad.core.generate import generate
 
     warm_up()
     base = _rss_mib()

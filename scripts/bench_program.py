@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from fortran_ad.ad.generate import generate, head_signature
+from fortran_ad.ad.core.generate import generate, head_signature
 from fortran_ad.checks.harness import WP, _Emitter, _lit, _sum
 from fortran_ad.checks.inputs import _fixed, find_head, load_case
 from fortran_ad.checks.objects import collect_types

@@ -53,8 +53,8 @@ import calibrate_kernels as kernels  # noqa: E402
 from bench_adjoint import FLAGS, CaseError, build_case, load_cases, run_program  # noqa: E402
 from bench_checkpoint import cpu_source  # noqa: E402
 
-from fortran_ad.ad.generate import Plan  # noqa: E402
-from fortran_ad.ad.transforms import cost_model, plan_checkpoints  # noqa: E402
+from fortran_ad.ad.core.generate import Plan  # noqa: E402
+from fortran_ad.ad.core.transforms import cost_model, plan_checkpoints  # noqa: E402
 from fortran_ad.checkpoint import costs, latency, vector  # noqa: E402
 from fortran_ad.checks.inputs import load_case  # noqa: E402
 from fortran_ad.driver import Options, load  # noqa: E402

@@ -21,7 +21,7 @@ from types import ModuleType
 import pytest
 from conftest import GFORTRAN, REPO_ROOT, SAMPLES_DIR
 
-from fortran_ad.ad.generate import generate
+from fortran_ad.ad.core.generate import generate
 from fortran_ad.driver import Options, load
 
 SCRIPTS = REPO_ROOT / "scripts"

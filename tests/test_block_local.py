@@ -1,8 +1,8 @@
-"""Adjoints of block-local scalars (ad/block_local.py): zero when a backward iteration starts,
-so their first increment becomes a definition and the loop can run forwards (ad/simd.py);
-scalars whose adjoint carries a value into the loop keep their increments. Structure of the
-adjoint, its values against finite differences and the dot-product identity, and a mutation
-(every scalar taken for block-local) that the check must catch."""
+"""Adjoints of block-local scalars (ad/rewrites/block_local.py): zero when a backward iteration
+starts, so their first increment becomes a definition and the loop can run forwards
+(ad/rewrites/simd.py); scalars whose adjoint carries a value into the loop keep their increments.
+Structure of the adjoint, its values against finite differences and the dot-product identity, and a
+mutation (every scalar taken for block-local) that the check must catch."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fortran_ad import api, cli
-from fortran_ad.ad import block_local
+from fortran_ad.ad.rewrites import block_local
 
 SRC = Path(__file__).parent / "data" / "block_local" / "scalars.f90"
 WRT = "w,x"
@@ -85,7 +85,7 @@ def test_adjoint_is_correct() -> None:
 def test_taking_every_scalar_for_block_local_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
     """Mutation: with r (read after its loop) taken for block-local, rb's value from
     ``cost = ... + r*r`` is dropped at the first backward iteration."""
-    from fortran_ad.ad.recompute import _private_local
+    from fortran_ad.ad.rewrites.recompute import _private_local
 
     def every(t):
         return frozenset(s.name for s in t.routine.symbols if _private_local(t, s.name))

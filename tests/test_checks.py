@@ -335,7 +335,7 @@ def test_head_is_the_outermost_routine_taking_wrt(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", ["lorenz96", "shallow_water"])
 def test_generated_derivatives_of_samples_pass(name: str) -> None:
     """End to end through ``fortran_ad.api.check`` once the generator exists."""
-    pytest.importorskip("fortran_ad.ad.generate")
+    pytest.importorskip("fortran_ad.ad.core.generate")
     from fortran_ad.api import check
 
     report = check([], sample=SAMPLES_DIR / name)

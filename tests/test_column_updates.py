@@ -1,4 +1,5 @@
-"""One pass over a matrix for all its rank-1 adjoint updates (fortran_ad/ad/column_updates.py).
+"""One pass over a matrix for all its rank-1 adjoint updates
+(fortran_ad/ad/rewrites/column_updates.py).
 
 tests/data/matmul/columns.f90: ``both`` uses one matrix in two matrix-vector products (its
 two updates of ``ab`` must merge), ``blocked`` changes the vector between the products (they
@@ -16,7 +17,7 @@ import pytest
 from conftest import REPO_ROOT
 
 from fortran_ad import api, cli
-from fortran_ad.ad import column_updates
+from fortran_ad.ad.rewrites import column_updates
 
 SRC = Path(__file__).parent / "data" / "matmul" / "columns.f90"
 NPB = REPO_ROOT / "legacy_samples" / "npbench"

@@ -1,4 +1,4 @@
-"""A record every arm of an IF makes first is made once, before the IF (ad/block_tape.py
+"""A record every arm of an IF makes first is made once, before the IF (ad/rewrites/block_tape.py
 ``common_record``), also when the branch taken is taped rather than re-evaluated.
 
 tests/data/common_record/branches.f90: each arm of a three-way IF overwrites ``x(i)`` first;

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fortran_ad.ad.generate import Plan
-from fortran_ad.ad.transforms import cost_model
+from fortran_ad.ad.core.generate import Plan
+from fortran_ad.ad.core.transforms import cost_model
 from fortran_ad.checkpoint import costs
 from fortran_ad.driver import Options, load
 from fortran_ad.ir import nodes as ir
@@ -200,7 +200,7 @@ def test_split_costs_its_extra_traffic_and_joint_a_rerun(monkeypatch) -> None:
 
 
 def test_loops_of_callees_cost_once_per_call(tmp_path: Path) -> None:
-    from fortran_ad.ad.transforms import plan_checkpoints
+    from fortran_ad.ad.core.transforms import plan_checkpoints
 
     src = tmp_path / "m.f90"
     src.write_text(SOURCE)

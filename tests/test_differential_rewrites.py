@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fortran_ad.ad import forwards
+from fortran_ad.ad.rewrites import forwards
 from fortran_ad.checks.fuzzgen import generate
 from fortran_ad.checks.fuzzgen.differential import differential
 from fortran_ad.checks.fuzzgen.program import Batch

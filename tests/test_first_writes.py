@@ -1,4 +1,4 @@
-"""Element-level first writes (ad/first_writes.py): an assignment defining an element of a
+"""Element-level first writes (ad/rewrites/first_writes.py): an assignment defining an element of a
 local array that no earlier statement wrote needs no record. Structure of the adjoints of
 tests/data/first_writes/columns.f90 (vadv's column sweep, and four routines that overwrite
 elements an earlier adjoint reads), their values against finite differences and the
@@ -82,7 +82,7 @@ def test_adjoint_is_correct(head: str, policy: str, parallel: bool) -> None:
 def test_ignoring_enclosing_loops_is_caught(monkeypatch) -> None:
     """Mutation: a(k) taken as one-to-one in the loops around it although the time loop
     does not appear in it: the overwrites of earlier time steps go unrecorded."""
-    from fortran_ad.ad import first_writes
+    from fortran_ad.ad.rewrites import first_writes
 
     monkeypatch.setattr(first_writes._Nest, "one_to_one", lambda self, target, loops: True)
     assert not _check("repeat").ok
@@ -91,7 +91,7 @@ def test_ignoring_enclosing_loops_is_caught(monkeypatch) -> None:
 @pytest.mark.parametrize("head", ["overlap", "plane"])
 def test_ignoring_earlier_writes_is_caught(monkeypatch, head: str) -> None:
     """Mutation: every region taken as disjoint from what earlier statements wrote."""
-    from fortran_ad.ad import first_writes
+    from fortran_ad.ad.rewrites import first_writes
 
     monkeypatch.setattr(first_writes, "_disjoint", lambda a, b: True)
     assert not _check(head).ok

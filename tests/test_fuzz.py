@@ -163,7 +163,7 @@ def test_drawn_programs_differentiate_in_both_modes(program: FuzzProgram) -> Non
     """Generation only (no compiler): neither mode refuses or crashes on a valid program."""
     import tempfile
 
-    from fortran_ad.ad.generate import generate as generate_derivatives
+    from fortran_ad.ad.core.generate import generate as generate_derivatives
 
     with tempfile.TemporaryDirectory() as tmp:
         path = program.write(Path(tmp))

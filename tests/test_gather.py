@@ -1,7 +1,7 @@
-"""Gather form of scatter-form stencil adjoints (ad/gather.py).
+"""Gather form of scatter-form stencil adjoints (ad/rewrites/gather.py).
 
 tests/data/gather/stencils.f90 has three stencils the pass rewrites (a nonlinear one with uneven
-offsets, a 2-D five-point one that ad/gather_nest.py gathers over both indices, a centred
+offsets, a 2-D five-point one that ad/rewrites/gather_nest.py gathers over both indices, a centred
 difference whose increments of opposite signs share one weight) and a recurrence it must leave
 alone. The gather loops run
 only when the loop is long enough (``n - lo >= max offset - min offset``), so the values are
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fortran_ad import api, cli
-from fortran_ad.ad import gather
+from fortran_ad.ad.rewrites import gather
 from fortran_ad.ir import nodes as ir
 
 SRC = Path(__file__).parent / "data" / "gather" / "stencils.f90"

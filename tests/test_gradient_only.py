@@ -1,4 +1,4 @@
-"""Gradient-only adjoints (``--gradient-only``, fortran_ad/ad/liveness.py).
+"""Gradient-only adjoints (``--gradient-only``, fortran_ad/ad/core/liveness.py).
 
 The head's forward sweep keeps only what the backward sweep needs; the check then verifies the
 gradients (central finite differences, the dot-product identity with the tangent, the Taylor
@@ -18,7 +18,7 @@ import pytest
 from conftest import REPO_ROOT
 
 from fortran_ad import api, cli
-from fortran_ad.ad import adjoint, liveness
+from fortran_ad.ad.core import adjoint, liveness
 from fortran_ad.checks.run import prepare_check
 from fortran_ad.driver import Options
 

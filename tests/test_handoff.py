@@ -1,7 +1,7 @@
-"""Zeroings handed from one gathered loop to the next (ad/handoff.py) in two-buffer time steps:
-structure of the adjoint, values against finite differences and the dot-product identity at
-a size that takes the gather loops and one that takes the scatter loops, and mutations the
-check must catch."""
+"""Zeroings handed from one gathered loop to the next (ad/rewrites/handoff.py) in two-buffer time
+steps: structure of the adjoint, values against finite differences and the dot-product identity at a
+size that takes the gather loops and one that takes the scatter loops, and mutations the check must
+catch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from fortran_ad import api, cli
-from fortran_ad.ad import gather, handoff
+from fortran_ad.ad.rewrites import gather, handoff
 
 SRC = Path(__file__).parent / "data" / "gather" / "timestep.f90"
 WRT = "a,b,a2,b2,w"

@@ -169,7 +169,7 @@ def test_local_and_relative_imports_count(tmp_path: Path) -> None:
         "from typing import TYPE_CHECKING\n"
         "def f():\n    from fortran_ad.ir import walk\n"
         "from .types import Typer\n"
-        "if TYPE_CHECKING:\n    from fortran_ad.ad.adjoint import Reverse\n"
+        "if TYPE_CHECKING:\n    from fortran_ad.ad.core.adjoint import Reverse\n"
     )
-    modules = {"ir.walk": src, "ir.types": src, "ir.m": src, "ad.adjoint": src, "ir": src}
+    modules = {"ir.walk": src, "ir.types": src, "ir.m": src, "ad.core.adjoint": src, "ir": src}
     assert _imports("ir.m", src, modules) == {"ir", "ir.walk", "ir.types"}

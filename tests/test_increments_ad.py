@@ -1,4 +1,4 @@
-"""Adjoints of increments ``v(e1) = v(e1) + f(v(e2))`` (ad/distinct.py).
+"""Adjoints of increments ``v(e1) = v(e1) + f(v(e2))`` (ad/rewrites/distinct.py).
 
 Where the bounds of the enclosing loops prove ``e1 /= e2`` the adjoint leaves ``vb(e1)``
 alone and only increments the adjoints of ``f``'s operands (no ``t = vb; vb = 0; vb = vb + t``),
@@ -70,7 +70,7 @@ def test_increment_adjoints_are_correct() -> None:
 def test_check_fails_without_the_legality_test(monkeypatch: pytest.MonkeyPatch) -> None:
     """Mutation check: if every pair of elements counted as different, the loops whose
     elements meet would get a wrong adjoint, and the check must say so."""
-    from fortran_ad.ad import distinct
+    from fortran_ad.ad.rewrites import distinct
 
     monkeypatch.setattr(distinct, "differ", lambda a, b, loops: True)
     report = api.check(SRC, **CHECK)
@@ -78,9 +78,9 @@ def test_check_fails_without_the_legality_test(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_accumulation_into_other_elements_is_recorded_once(adjoint: str) -> None:
-    """ad/block_tape.py keeps one record of a(i, j) around the k loop of line 32 (the adjoint
-    reads only a(i, k) and a(k, j), which the outer bounds prove different); where x(k) may be
-    x(i) (line 24) the overwritten values still go through a buffer."""
+    """ad/rewrites/block_tape.py keeps one record of a(i, j) around the k loop of line 32 (the
+    adjoint reads only a(i, k) and a(k, j), which the outer bounds prove different); where x(k) may
+    be x(i) (line 24) the overwritten values still go through a buffer."""
     assert re.search(r"call fad_push\(a\(i, j\)\)\n\s*do k = 1, j - 1\n", adjoint)
     assert re.search(r"do k = 1, n\n\s*fad_save\d+\(k\) = x\(i\)", adjoint)
 
@@ -94,7 +94,7 @@ def test_descending_loop_around_simd_loop_using_its_index_counts_up(adjoint: str
 
 
 def test_record_made_first_in_every_arm_moves_before_the_if(adjoint: str) -> None:
-    """ad/block_tape.py common_record: both arms of line 55's IF record x(i) first, so the
+    """ad/rewrites/block_tape.py common_record: both arms of line 55's IF record x(i) first, so the
     record is made once before the IF and the loop pushes the slice; the next IF's arms record
     different elements and keep their records."""
     assert re.search(
@@ -105,8 +105,8 @@ def test_record_made_first_in_every_arm_moves_before_the_if(adjoint: str) -> Non
 
 
 def test_reduction_terms_share_one_sum_without_invariant_factors(adjoint: str) -> None:
-    """ad/reduce.py: x(j) leaves both terms of xb(j)'s reduction over i, which then share one
-    accumulator of w(i)*ab(i, j)."""
+    """ad/rewrites/reduce.py: x(j) leaves both terms of xb(j)'s reduction over i, which then share
+    one accumulator of w(i)*ab(i, j)."""
     body = _adjoint_of(adjoint, 72)
     sums = re.findall(r"(fad_acc\d+) = \1 \+ (.*)\n", body)
     assert [s for _, s in sums] == ["w(i)*ab(i, j)"]

@@ -1,6 +1,6 @@
 """Loop-level optimisations of generated adjoints: slice push/pop of innermost loops
-(ad/block_tape.py), ``!$omp simd`` reductions in independent backward loops (ad/simd.py) and
-the split of scatter-form adjoint loops (ad/fission.py).
+(ad/rewrites/block_tape.py), ``!$omp simd`` reductions in independent backward loops
+(ad/rewrites/simd.py) and the split of scatter-form adjoint loops (ad/rewrites/fission.py).
 
 tests/data/loop_opt/loops.f90 has one loop per case, each commented with what it must get;
 the structure of the adjoint is asserted here and its values against finite differences and

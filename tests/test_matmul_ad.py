@@ -1,4 +1,4 @@
-"""MATMUL kept as a library call (fortran_ad/ad/matmul.py).
+"""MATMUL kept as a library call (fortran_ad/ad/constructs/matmul.py).
 
 tests/data/matmul/forms.f90 holds every supported statement form (matrix-matrix, matrix-vector,
 vector-matrix; scaled, accumulated, the target on both sides, transposes, sections, a factor
@@ -27,7 +27,7 @@ import pytest
 from conftest import REPO_ROOT
 
 from fortran_ad import api, cli
-from fortran_ad.ad import matmul
+from fortran_ad.ad.constructs import matmul
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name
 
@@ -90,7 +90,7 @@ def test_supported_forms_stay_library_calls(tmp_path: Path, mode: str) -> None:
             assert stmt in text, (head, stmt)
         for call in LOWERED.get(head, []):
             assert call not in text, (head, call)
-    if mode == "reverse":  # the rules of the docstring of ad/matmul.py, spelled out
+    if mode == "reverse":  # the rules of the docstring of ad/constructs/matmul.py, spelled out
         adj = (tmp_path / "mm2_reverse" / "forms_b.f90").read_text()
         assert "ab = ab + alpha*fad_mmb1" in adj  # the gradient of a, reused for alpha's
         assert "fad_mmb2 = matmul(transpose(a), cb)" in adj and "bb = bb + alpha*fad_mmb2" in adj
@@ -104,7 +104,8 @@ def test_supported_forms_stay_library_calls(tmp_path: Path, mode: str) -> None:
         assert "betab = betab + sum(cb*c)" in adj and "cb = beta*cb" in adj
         mv = (tmp_path / "mv_reverse" / "forms_b.f90").read_text()
         assert "fad_mmb1 = matmul(yb, a)" in mv and "xb = xb - fad_mmb1" in mv  # x̄ -= ȳᵀ A
-        # Ā -= ȳ xᵀ by columns, in one loop with z = yᵀ A's Ā += y z̄ᵀ (ad/column_updates.py)
+        # Ā -= ȳ xᵀ by columns, in one loop with z = yᵀ A's Ā += y z̄ᵀ
+        # (ad/rewrites/column_updates.py)
         assert "ab(:, fad_j2) = ab(:, fad_j2) + y*zb(fad_j2) - yb*x(fad_j2)" in mv
 
 
@@ -127,8 +128,8 @@ def test_triangle_kernels_gradient_only(head: str) -> None:
 
 
 def test_trmm_gradient_needs_no_forward_product(tmp_path: Path) -> None:
-    """t = alpha*matmul(u, b): alpha's derivative comes from u's gradient (ad/matmul.py), so
-    the gradient-only adjoint of trmm_mm does the two products of the gradient, no more."""
+    """t = alpha*matmul(u, b): alpha's derivative comes from u's gradient (ad/constructs/matmul.py),
+    so the gradient-only adjoint of trmm_mm does the two products of the gradient, no more."""
     npb = MM_TOML.parent
     srcs = [str(npb / "npb_kinds.f90"), str(npb / "npb_blas_mm.f90")]
     args = ["--head", "trmm_mm", "--wrt", "alpha,a,b", "--of", "cost", "--gradient-only"]

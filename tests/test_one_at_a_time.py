@@ -1,9 +1,9 @@
 """Loops reversed one iteration at a time right after its re-run (period-1 segments, binomial
-schedules; ad/loop_checkpoint.py: one_at_a_time): the to-be-recorded analysis (ad/tbr.py)
-records there only what the iteration's own adjoint and the statements before the loop read,
-and private scalars are recomputed from arrays nothing writes between a loop's forward run
-and its reversal (ad/recompute.py). Structure of the adjoint, and its values against finite
-differences and the dot-product identity, under both policies, with three mutations."""
+schedules; ad/checkpointing/loop_checkpoint.py: one_at_a_time): the to-be-recorded analysis
+(ad/core/tbr.py) records there only what the iteration's own adjoint and the statements before the
+loop read, and private scalars are recomputed from arrays nothing writes between a loop's forward
+run and its reversal (ad/rewrites/recompute.py). Structure of the adjoint, and its values against
+finite differences and the dot-product identity, under both policies, with three mutations."""
 
 from __future__ import annotations
 
@@ -75,8 +75,8 @@ def test_adjoint_is_correct(policy: str) -> None:
 def test_forgetting_what_earlier_statements_read_is_caught(monkeypatch) -> None:
     """Mutation: the period-1 loop starts its analysis with nothing required, so v's
     overwrites go unrecorded and the adjoint of cost = sum(v*v*v) reads v after the loop."""
-    from fortran_ad.ad import loop_checkpoint as lc
-    from fortran_ad.ad import tbr
+    from fortran_ad.ad.checkpointing import loop_checkpoint as lc
+    from fortran_ad.ad.core import tbr
 
     loop = tbr._Analysis.loop
 
@@ -90,7 +90,7 @@ def test_forgetting_what_earlier_statements_read_is_caught(monkeypatch) -> None:
 def test_every_loop_taken_for_one_at_a_time_is_caught(monkeypatch) -> None:
     """Mutation: the stored k loop taken for one reversed iteration by iteration: the fluxes
     of earlier iterations are overwritten unrecorded."""
-    from fortran_ad.ad import loop_checkpoint as lc
+    from fortran_ad.ad.checkpointing import loop_checkpoint as lc
 
     monkeypatch.setattr(lc, "one_at_a_time", lambda t, s: isinstance(s, ir.Do | ir.DoWhile))
     assert not _check("store-all").ok
@@ -99,7 +99,7 @@ def test_every_loop_taken_for_one_at_a_time_is_caught(monkeypatch) -> None:
 def test_ignoring_later_writes_is_caught(monkeypatch) -> None:
     """Mutation: nothing counted as written between a loop's forward run and its reversal:
     r2 is recomputed from gap after the iteration halved it."""
-    from fortran_ad.ad import recompute
+    from fortran_ad.ad.rewrites import recompute
 
     monkeypatch.setattr(recompute, "_changed_meanwhile", lambda t, s: set())
     assert not _check("recompute-all").ok

@@ -1,4 +1,4 @@
-"""Which loops ``--parallelize-adjoint`` runs on threads (fortran_ad/ad/parallel_auto.py).
+"""Which loops ``--parallelize-adjoint`` runs on threads (fortran_ad/ad/parallel/auto.py).
 
 NPBench's syrk put every inner ``i`` loop on threads, each with a snapshot of the whole ``c``
 (320 KB) taken and restored for every ``(j, k)`` pair, or fell back to a serial loop that still
@@ -18,7 +18,7 @@ from conftest import REPO_ROOT
 from test_openmp import SERIAL as SMOOTH  # smooth(): a proved-parallel loop, a recurrence
 
 from fortran_ad import api, cli
-from fortran_ad.ad import parallel_auto
+from fortran_ad.ad.parallel import auto as parallel_auto
 
 pytestmark = pytest.mark.gfortran
 
@@ -71,7 +71,7 @@ def test_chosen_loops_run_on_threads_only_with_enough_work(tmp_path: Path) -> No
     assert "!$omp parallel do if(dble(n) >= fad_omp_min_work)" in text  # sum's seed loop
     colours = [x for x in text.splitlines() if "!$omp parallel do private(" in x]
     assert len(colours) == 1 and colours[0].endswith(f"schedule(static) {clause}")  # smoothing
-    assert "even blocks of i, then odd ones" in text  # (ad/parallel_colour.py)
+    assert "even blocks of i, then odd ones" in text  # (ad/parallel/colour.py)
     flags = ("--parallelize-adjoint", "--rewrites=-omp_colour")
     text = _backward(_generate([str(src), "--wrt", "x"], tmp_path / "buffers", *flags))
     assert f"!$omp parallel do {clause}" in text  # the smoothing loop

@@ -27,7 +27,7 @@ import pytest
 from conftest import GFORTRAN, REPO_ROOT, SAMPLES, run_cli, sample_sources
 
 import fortran_ad
-from fortran_ad.ad.generate import head_signature
+from fortran_ad.ad.core.generate import head_signature
 from fortran_ad.bindings import _shape
 from fortran_ad.build.python import FFLAGS, build_python
 from fortran_ad.checks.inputs import find_head

@@ -1,6 +1,6 @@
-"""Loop-private scalars recomputed at the top of each backward iteration (ad/recompute.py) and
-elements recorded more than once per iteration going through one buffer per record
-(ad/block_tape.py): structure of the adjoint, and its values against finite differences and
+"""Loop-private scalars recomputed at the top of each backward iteration (ad/rewrites/recompute.py)
+and elements recorded more than once per iteration going through one buffer per record
+(ad/rewrites/block_tape.py): structure of the adjoint, and its values against finite differences and
 the dot-product identity."""
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ def test_recomputed_adjoint_is_correct() -> None:
 def test_reading_an_element_an_iteration_writes_is_caught(monkeypatch) -> None:
     """Mutation: with every element taken for one the loop never writes, e (which reads
     c(i - 1, k), written by the previous iteration) is recomputed from the wrong value."""
-    from fortran_ad.ad import distinct
+    from fortran_ad.ad.rewrites import distinct
 
     monkeypatch.setattr(distinct, "apart", lambda *args: True)
     assert not _check().ok

@@ -1,4 +1,4 @@
-"""The registry of optional loop rewrites (fortran_ad/ad/rewrites.py) and its switches."""
+"""The registry of optional loop rewrites (fortran_ad/ad/rewrites/__init__.py) and its switches."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_rewrite_states_a_precondition_and_has_a_switch() -> None:
-    code = "\n".join(p.read_text() for p in (ROOT / "fortran_ad" / "ad").glob("*.py"))
+    code = "\n".join(p.read_text() for p in (ROOT / "fortran_ad" / "ad").rglob("*.py"))
     gated = set(re.findall(r'rewrites\.on\(\w+, "(\w+)"\)', code))
     assert gated == set(rw.NAMES), set(rw.NAMES) ^ gated
     for r in rw.REWRITES:

@@ -1,4 +1,4 @@
-"""The to-be-recorded analysis (ad/tbr.py): pushes it keeps are needed (the gradients stay
+"""The to-be-recorded analysis (ad/core/tbr.py): pushes it keeps are needed (the gradients stay
 right where an overwritten value is read backwards), pushes it drops are not (the tape of the
 matrix products holds only what their adjoints read)."""
 

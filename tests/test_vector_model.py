@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fortran_ad.ad.generate import Plan
-from fortran_ad.ad.transforms import plan_checkpoints
+from fortran_ad.ad.core.generate import Plan
+from fortran_ad.ad.core.transforms import plan_checkpoints
 from fortran_ad.checkpoint import costs, vector
 from fortran_ad.driver import Options, load
 from fortran_ad.ir import nodes as ir
@@ -115,7 +115,8 @@ def test_loops_classified_as_gfortran_vectorises_them(tmp_path: Path) -> None:
             assert vector.vectorises(s, {"f"}) is expected, text[s.loc.line - 1]
             seen += 1
     assert seen == 12
-    # the sum into a scalar, marked `!$omp simd reduction` as ad/simd.py marks backward loops
+    # the sum into a scalar, marked `!$omp simd reduction` as ad/rewrites/simd.py marks backward
+    # loops
     summed = [s for s in body if isinstance(s, ir.Do)][3]
     assert not vector.vectorises(summed)
     assert vector.vectorises(replace(summed, directives=("!$omp simd reduction(+: s)",)))

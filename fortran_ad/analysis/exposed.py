@@ -3,7 +3,7 @@ them, so that their values flow in from the previous iteration (or from before t
 
 A variable the body writes that is *not* exposed is written before it is read in every
 iteration: a re-run of some iterations does not need its value at their start (loop
-checkpointing leaves it out of the snapshot, ad/loop_checkpoint.py), and it carries no
+checkpointing leaves it out of the snapshot, ad/checkpointing/loop_checkpoint.py), and it carries no
 recurrence (checkpoint/latency.py).
 
 The analysis is conservative: a read counts unless an earlier statement of the same iteration

@@ -1,7 +1,7 @@
 """What MPI calls do to data (issue #13): the table of recognised MPI routines, the role of
 each argument (buffers, counts, datatypes, ops, peers), the value flow between buffers (for
 activity), and what a call writes and reads (for the needed analysis and the snapshots).
-Their derivatives are built in ``ad/mpi.py``.
+Their derivatives are built in ``ad/constructs/mpi.py``.
 
 MPI routines without an entry here (MPI_Gather, MPI_Alltoall, ...) move everything to
 everything, as any external.

@@ -38,7 +38,7 @@ def emit_c(options, generated: dict[str, str] | None = None, pp=None) -> dict[st
     computed when not given; ``pp``: the preprocessing, default the options')."""
     pp = pp if pp is not None else options.preprocessing
     if generated is None:
-        from fortran_ad.ad.generate import generate
+        from fortran_ad.ad.core.generate import generate
         from fortran_ad.frontend.load import load
 
         generated = generate(load(options.sources, options.fixed_form, pp), options)
@@ -177,7 +177,7 @@ class CProgram(Linker):
     # ---- translation ------------------------------------------------------------------------
     def normalized(self, name: str) -> ir.Routine:
         if name not in self._normalized:
-            from fortran_ad.ad.naming import Namer
+            from fortran_ad.ad.core.naming import Namer
             from fortran_ad.ir.walk import routine_names
             from fortran_ad.normalize import normalize_routine
 

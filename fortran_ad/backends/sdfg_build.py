@@ -14,7 +14,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from fortran_ad.ad import naming
+from fortran_ad.ad.core import naming
 from fortran_ad.backends.sdfg_emit import Lowered, lower
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from fortran_ad.ad import naming
+from fortran_ad.ad.core import naming
 from fortran_ad.backends.sdfg_emit import Lowered, lower
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir import printer as fw

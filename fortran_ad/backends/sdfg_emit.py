@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from fortran_ad.ad import naming
+from fortran_ad.ad.core import naming
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 
@@ -30,8 +30,8 @@ class Lowered:
 
 
 def lower(options) -> Lowered:
-    from fortran_ad.ad.emit import emit_files
-    from fortran_ad.ad.generate import Plan
+    from fortran_ad.ad.core.emit import emit_files
+    from fortran_ad.ad.core.generate import Plan
     from fortran_ad.frontend.load import load
 
     if options.mode != "reverse":

@@ -42,7 +42,7 @@ def planned_outputs(options: Options) -> list[Path]:
     Paths are ``options.out / name``, as the ``diff`` command prints them. Errors in the input
     raise the same located ``FortranADError`` the real run would.
     """
-    from fortran_ad.ad.generate import generate
+    from fortran_ad.ad.core.generate import generate
 
     program = load(options.sources, options.fixed_form, options.preprocessing)
     files = generate(program, replace(options, explain=False))

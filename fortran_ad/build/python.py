@@ -88,7 +88,7 @@ def build_python(
     """Generate the derivatives of ``options`` and build the Python module ``name`` in
     ``options.out``; returns the written paths. ``keep``: build in this folder and leave it
     (objects, wrappers, logs) instead of a temporary one."""
-    from fortran_ad.ad.generate import generate, head_signature
+    from fortran_ad.ad.core.generate import generate, head_signature
     from fortran_ad.checks.inputs import find_head
 
     check_name(name)
@@ -130,7 +130,7 @@ def _refuse_objects(routine) -> None:
 
 
 def _build(opts, name, fflags, files, signature, module, routine, fc, build: Path) -> list[Path]:
-    from fortran_ad.ad import naming
+    from fortran_ad.ad.core import naming
     from fortran_ad.build.integration import RUNTIME_NAME
     from fortran_ad.checks.run import _form_flags
 

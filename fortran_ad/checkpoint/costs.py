@@ -265,7 +265,7 @@ def flops(body: tuple[ir.Stmt, ...], sizes: Sizes, callee_cost: Callable[[str], 
                 total += _weight(x)
                 if isinstance(x, ir.Call) and x.name in known:
                     total += callee_cost(x.name)
-                if isinstance(x, ir.Call) and x.name == "matmul":  # kept (ad/matmul.py)
+                if isinstance(x, ir.Call) and x.name == "matmul":  # kept (ad/constructs/matmul.py)
                     total += _matmul_flops(x, env)
             total += 1
         elif isinstance(s, ir.CallStmt):

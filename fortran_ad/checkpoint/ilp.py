@@ -1,7 +1,7 @@
 """Checkpoint planning as an integer linear program (scipy.optimize.milp, HiGHS).
 
 Decision apart from mechanism: this module sees only candidates with their costs and returns a
-frozen Plan; ``ad/adjoint.py`` obeys it. Candidates today are the outermost DO and DO WHILE
+frozen Plan; ``ad/core/adjoint.py`` obeys it. Candidates today are the outermost DO and DO WHILE
 loops of each reversed routine. For a loop of N iterations that pushes T bytes per iteration
 and whose state (variables it writes) is S bytes, the options are
   store       tape every iteration:                memory N*T,            extra time 0

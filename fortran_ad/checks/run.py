@@ -369,7 +369,7 @@ def prepare_check(
     # validate the user's choices before spending time on generation
     empty: dict[str, list] = {m: [] for m in modes}
     build_spec(routine, module, empty, wrt, of, fixed, all_ranges, directions, types=types)
-    from fortran_ad.ad.generate import generate, head_signature
+    from fortran_ad.ad.core.generate import generate, head_signature
 
     # the checkpoint planner sees the values the check runs with
     sizes = {k: v for k, v in fixed.items() if isinstance(v, int | float) and "%" not in k}

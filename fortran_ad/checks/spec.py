@@ -365,7 +365,7 @@ def build_spec(
                 "name the dependent variables with --of",
             )
     of = [o.replace(" ", "").lower() for o in of]
-    from fortran_ad.ad.head_names import check_head_name
+    from fortran_ad.ad.core.head_names import check_head_name
 
     for flag, names in (("--wrt", wrt), ("--of", of)):
         for n in names:

@@ -6,7 +6,7 @@ from DO CONCURRENT headers before parsing (keeping them per line), and ``attach`
 ``!$omp parallel do`` / ``!$omp do`` comment lines (with ``!$omp&`` continuations) into the
 loop that follows, dropping the matching ``!$omp end ...`` line. A ``!$omp parallel`` region
 whose only statement is an ``!$omp do`` loop becomes one ``parallel do``. Other directives stay
-comments (ad/parallel.py refuses them in differentiated routines).
+comments (ad/parallel/loops.py refuses them in differentiated routines).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Small expression builders with the algebraic simplifications that keep generated code
 readable (``mul(None, x)`` is ``x``, ``neg(neg(x))`` is ``x``): used by the derivative rules
-(ad/rules.py), the transforms and the normalizations."""
+(ad/core/rules.py), the transforms and the normalizations."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The Fortran 2008 intrinsic procedures: class, result type and rank rule, argument names.
 
 The one place that knows what an intrinsic returns. ``ir/types.py`` types expressions with it;
-``ad/rules.py`` derives from it which intrinsics carry no derivative (integer, logical and
+``ad/core/rules.py`` derives from it which intrinsics carry no derivative (integer, logical and
 character results, inquiry functions); ``normalize/intrinsics.py`` takes argument names from it.
 
 Result codes (``Intrinsic.result``):
@@ -166,5 +166,5 @@ def nondifferentiable() -> frozenset[str]:
     return frozenset(out | PIECEWISE_CONSTANT | BITS)
 
 
-#: intrinsics whose result carries no derivative (activity stops there; ad/rules.py)
+#: intrinsics whose result carries no derivative (activity stops there; ad/core/rules.py)
 NONDIFF: frozenset[str] = nondifferentiable()

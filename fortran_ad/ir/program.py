@@ -77,7 +77,7 @@ class Program:
     def global_key(self, info: RoutineInfo, name: str) -> tuple[str, str] | None:
         """(owner, variable) for a name ``info``'s routine reaches by use or host association:
         owner is a module name, ``host:<routine>`` or ``common:<block>`` (a COMMON member,
-        keyed by its name: ad/common_blocks.py checks that every routine uses the same names);
+        keyed by its name: ad/core/common_blocks.py checks that every routine uses the same names);
         None for locals and unknown names."""
         local = info.routine.symbol(name)
         if local is not None:  # a COMMON member is shared like a module variable

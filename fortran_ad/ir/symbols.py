@@ -169,7 +169,7 @@ def is_private(m: ir.Module, name: str) -> bool:
     return name in private or (default and name not in public)
 
 
-#: owner prefix of COMMON members in global keys (ir/program.py, ad/common_blocks.py)
+#: owner prefix of COMMON members in global keys (ir/program.py, ad/core/common_blocks.py)
 OWNER = "common:"
 
 

@@ -1,16 +1,15 @@
 """The type, kind and rank of every expression, by the standard's rules. The one typer.
 
-``Typer(lookup, functions).of(e)`` gives an ``ExprType`` (a ``TypeSpec`` as the program spells
-it, and a rank) or None where the type is not knowable here (an opaque expression, an unknown
-function, a defined operator on derived types). Designators take their declared type (component
-paths ``s%p%c`` through ``lookup``); sections count their triplets and vector subscripts;
-literals their kind suffix; intrinsics follow ``ir/intrinsic_table.py`` (KIND= arguments
-included); functions of the program their result's declaration (``functions``). Arithmetic
-promotes integer < real < complex and takes the larger kind; an integer divided by an integer
-is an integer. Kinds are compared by value (``kind_number``: ``dp`` → 8 through PARAMETERs),
-and spelled as written. Every pass asks this module: the AD's typed constants and invariant
-(``ad/type_check.py``), normalization's temporaries, generic and operator resolution, the C back
-end.
+``Typer(lookup, functions).of(e)`` gives an ``ExprType`` (a ``TypeSpec`` as the program spells it,
+and a rank) or None where the type is not knowable here (an opaque expression, an unknown function,
+a defined operator on derived types). Designators take their declared type (component paths
+``s%p%c`` through ``lookup``); sections count their triplets and vector subscripts; literals their
+kind suffix; intrinsics follow ``ir/intrinsic_table.py`` (KIND= arguments included); functions of
+the program their result's declaration (``functions``). Arithmetic promotes integer < real < complex
+and takes the larger kind; an integer divided by an integer is an integer. Kinds are compared by
+value (``kind_number``: ``dp`` → 8 through PARAMETERs), and spelled as written. Every pass asks this
+module: the AD's typed constants and invariant (``ad/invariants/type_check.py``), normalization's
+temporaries, generic and operator resolution, the C back end.
 """
 
 from __future__ import annotations

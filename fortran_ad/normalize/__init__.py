@@ -31,7 +31,7 @@ from fortran_ad.normalize.stmtfunc import inline_statement_functions
 def normalize_routine(
     info: RoutineInfo, program: Program, namer, keep_matmul: bool = False
 ) -> ir.Routine:
-    """``keep_matmul``: assignments of the forms ad/matmul.py differentiates keep their
+    """``keep_matmul``: assignments of the forms ad/constructs/matmul.py differentiates keep their
     MATMUL (a library call) instead of being lowered to loops."""
     r = info.routine
     extra: list[ir.Symbol] = []

@@ -17,7 +17,7 @@ point of the program, evaluated once as the reference itself does: function refe
 subscripts were already hoisted by normalization), and because no procedure can change the
 temporary: it is a local the program never passes and no other scope can see. After the
 rewrite the derivative code reads ``fad_sub1`` like any other scalar: the reverse sweep's
-invariant (ad/adjoint.py) and the to-be-recorded analysis keep it at its value at the call.
+invariant (ad/core/adjoint.py) and the to-be-recorded analysis keep it at its value at the call.
 
 ``check_frozen`` is the invariant the reverse transforms assert on every call they
 differentiate: no subscript of an actual argument reads a variable the call may change.

@@ -1,4 +1,4 @@
-"""The MATMUL statement forms fortran-ad keeps as library calls (rules: ad/matmul.py).
+"""The MATMUL statement forms fortran-ad keeps as library calls (rules: ad/constructs/matmul.py).
 
 An assignment whose right-hand side is a sum of scalar multiples of ``matmul(x, y)`` and of
 the target itself, with ``x``, ``y`` whole arrays, sections or ``transpose(...)`` of them (rank

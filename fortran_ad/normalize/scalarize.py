@@ -27,7 +27,8 @@ KEEP = frozenset("maxloc minloc findloc pack unpack shape".split())
 class Scalarizer:
     """Works for one routine; ``new_symbols`` collects the loop indices and temporaries."""
 
-    keep_matmul = False  # normalize_routine's: MATMUL statements ad/matmul.py differentiates
+    # normalize_routine's: MATMUL statements ad/constructs/matmul.py differentiates
+    keep_matmul = False
     array_results: frozenset[str] = frozenset()  # user functions with an array result
     in_parallel: frozenset[int] | set[int] = frozenset()  # ids of statements in parallel loops
 
@@ -326,7 +327,7 @@ class Scalarizer:
                 )  # fmt: skip
             return [s]  # c = f(x): the whole result at once (ad/ calls f's derivative once)
         if mask is None and self.keep_matmul and self._keeps_matmul(s):
-            return [s]  # a library call the AD differentiates as a whole (ad/matmul.py)
+            return [s]  # a library call the AD differentiates as a whole (ad/constructs/matmul.py)
         pre, value = self.intr.hoist(s.value, s.loc)
         if mask is not None:
             mpre, mask = self.intr.hoist(mask, s.loc)

@@ -23,7 +23,7 @@ from fortran_ad.runtime.tape_types import CORE_MAX_RANK as MAX_RANK
 DEFAULT_LIMIT = 4 * 1024**3  # 4 GiB
 MIN_CAPACITY = 1024  # elements allocated on the first push to a stack
 # innermost iterations below which a parallel region costs more than it saves (a fork/join is
-# a few microseconds, an iteration a few nanoseconds): ad/parallel_auto.py's IF clauses
+# a few microseconds, an iteration a few nanoseconds): ad/parallel/auto.py's IF clauses
 OMP_MIN_WORK = 32768
 # values from which a push or pop of a contiguous block outside parallel regions copies on all
 # threads (a fork/join of a few microseconds against 512 KiB of real64 copies)
@@ -142,7 +142,7 @@ def _spec_part() -> list[str]:
 def _public_procs() -> list[str]:
     return [
         "  !> Threads a parallel region started here would have (1 without OpenMP): the block",
-        "  !> count of two-colour adjoint loops (ad/parallel_colour.py).",
+        "  !> count of two-colour adjoint loops (ad/parallel/colour.py).",
         "  function fad_omp_threads() result(n)",
         "    integer :: n",
         "    n = 1",

@@ -1,11 +1,11 @@
 """Which types, kinds and ranks ``fad_push`` / ``fad_pop`` accept (the tape's coverage).
 
-One place for the question "does ``call fad_push(x)`` compile?". The shipped module
-``fad_tape`` (``gen_tape.py``) has the stack types of ranks 0..5 (``CORE_MAX_RANK``); the other
-covered types and ranks get their specifics on demand, in a module generated with the derivative
-code (``gen_tape_ext.py``) for exactly the pushes and pops it contains. The generation-time check
-of derivative code (``ad/tape_check.py``) finds what each push and pop needs and refuses, with a
-located internal error, any whose argument no specific could take.
+One place for the question "does ``call fad_push(x)`` compile?". The shipped module ``fad_tape``
+(``gen_tape.py``) has the stack types of ranks 0..5 (``CORE_MAX_RANK``); the other covered types and
+ranks get their specifics on demand, in a module generated with the derivative code
+(``gen_tape_ext.py``) for exactly the pushes and pops it contains. The generation-time check of
+derivative code (``ad/invariants/tape_check.py``) finds what each push and pop needs and refuses,
+with a located internal error, any whose argument no specific could take.
 
 - **Stacks** (``BASE_TYPES``): real32, real64, int32, int64 and default logical each have their
   own growable stack. Ranks 6 and 7 are pushed as rank-5 sections (and popped in the reverse

@@ -5,10 +5,10 @@ only read, never copied into the project. fortran-ad runs on its seven modules u
 
 - the kernels ``update_interior_model`` and ``update_boundaries_model`` (``--wrt u,v,h --of
   u_new,v_new,h_new``), each in both modes;
-- the time loop ``adv_nsteps_model`` through ``sena_step`` (sena_driver.SENA_STEP, ours):
-  ``--head step --wrt u,v,h --of u,v,h``. The derivative modules of SENA's modules are then
-  copies of them (their derivatives read PRIVATE components such as ``this%dt`` and
-  ``state%clock``; fortran_ad/ad/module_copies.py), which the driver uses in place of SENA's.
+- the time loop ``adv_nsteps_model`` through ``sena_step`` (sena_driver.SENA_STEP, ours): ``--head
+  step --wrt u,v,h --of u,v,h``. The derivative modules of SENA's modules are then copies of them
+  (their derivatives read PRIVATE components such as ``this%dt`` and ``state%clock``;
+  fortran_ad/ad/constructs/module_copies.py), which the driver uses in place of SENA's.
 
 The model is built as its CMake build does (``-ffree-line-length-none``, MPI's Fortran
 compiler wrapper, netCDF-Fortran from ``nf-config``); NetCDF I/O (``read``/``write``) and the

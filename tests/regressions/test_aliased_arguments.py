@@ -3,10 +3,9 @@ allows while neither dummy is defined through).
 
 ``call hal(x, x, r)`` with two intent(in) array dummies: the adjoint declared a scalar buffer
 ``fad_aliasb1`` for the second adjoint argument and gfortran rejected the call (rank mismatch);
-overlapping sections ``a(1:4)``, ``a(3:6)`` passed the same adjoint array twice to two
-intent(inout) dummies. Buffers now take the shape of the whole derivative variable
-(ad/aliasing.py). The in + inout case has the inout dummy unwritten (anything else would not
-conform).
+overlapping sections ``a(1:4)``, ``a(3:6)`` passed the same adjoint array twice to two intent(inout)
+dummies. Buffers now take the shape of the whole derivative variable (ad/constructs/aliasing.py).
+The in + inout case has the inout dummy unwritten (anything else would not conform).
 """
 
 from __future__ import annotations
@@ -81,7 +80,7 @@ def test_aliased_actual_arguments(tmp_path: Path, calls: str) -> None:
 @pytest.mark.gfortran
 def test_aliased_actual_arguments_vector_modes(tmp_path: Path) -> None:
     src = tmp_path / "alias.f90"
-    # (vector modes refuse sections of derived-type components: ad/derived.py)
+    # (vector modes refuse sections of derived-type components: ad/constructs/derived.py)
     src.write_text(SOURCE.replace("    call hal(s%v(1:4), s%v(2:5), cost)\n", ""))
     report = api.check(src, wrt="a", of="cost", head="head", modes=("vector", "vector-reverse"))
     assert report.ok, report.table()

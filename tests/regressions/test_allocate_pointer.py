@@ -4,7 +4,7 @@ Only ALLOCATABLE variables were handled: the derivative pointer ``pb`` of an all
 pointer ``p`` was never allocated (the adjoint indexed an unassociated pointer: "above upper
 bound of 0" under -fcheck=all, memory corruption without) and the ``deallocate(p)`` was
 dropped from the adjoint. A POINTER given storage by ALLOCATE is now handled like an
-allocatable (ad/allocation.py), inside loops too.
+allocatable (ad/constructs/allocation.py), inside loops too.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@ argument of an active array dummy, ``call axpy(n, 2.0_dp*x, y, x(1))``.
 
 Valid Fortran; scalar expression arguments are already moved into temporaries, array ones are
 not, and the error blames the wrong thing: "cannot differentiate through '2.0_dp*x':
-derived-type components and other designators fortran-ad does not model yet" (ad/common.py
+derived-type components and other designators fortran-ad does not model yet" (ad/core/common.py
 RoutineAD.deriv via normalize/__init__.py _Hoister._hoist_args, which only hoists rank-0).
 """
 

@@ -2,11 +2,11 @@
 aside and back (``fad_final``), and innermost-loop tape buffers are allocated once and reused,
 not allocated and freed on every run of the loop.
 
-Before: every joint call ``smooth_b`` in the head's backward sweep allocated, copied and freed
-``x`` and ``w`` (the caller pops the snapshot right after anyway, ad/callee_outputs.py), and every
-buffered loop allocated and freed its ``fad_save`` buffer per run (per outer iteration, per
-call). The derivatives, and the primal outputs the head leaves (the check's ``adjoint_primal``
-row), must be unchanged, also for a triangular loop whose buffer range changes every run.
+Before: every joint call ``smooth_b`` in the head's backward sweep allocated, copied and freed ``x``
+and ``w`` (the caller pops the snapshot right after anyway, ad/rewrites/callee_outputs.py), and
+every buffered loop allocated and freed its ``fad_save`` buffer per run (per outer iteration, per
+call). The derivatives, and the primal outputs the head leaves (the check's ``adjoint_primal`` row),
+must be unchanged, also for a triangular loop whose buffer range changes every run.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Regression: a backward loop run forwards again must leave its restored scalars as the plain
-backward loop leaves them (ad/forwards.py).
+backward loop leaves them (ad/rewrites/forwards.py).
 
 MITgcm-style input counters: ``cnt`` indexes the inputs and is bumped in the inner loop. The
 backward ``m`` loop restores ``cnt`` from the tape in each iteration, so its iterations are

@@ -1,10 +1,10 @@
 """Invariant: every generated call to a derivative routine resolves to an emitted routine.
 
-A call to ``bar_b`` that nothing emits used to surface only at link time ("undefined reference
-to bar_b"). ad/emitted_calls.py notes every routine the emitter writes and the calls of its
-body, and refuses a call to a derivative routine that was not written with a located internal
-error. A function differentiated only through its uses inside expressions (also ones only
-another derivative reaches) is emitted and linked.
+A call to ``bar_b`` that nothing emits used to surface only at link time ("undefined reference to
+bar_b"). ad/invariants/emitted_calls.py notes every routine the emitter writes and the calls of its
+body, and refuses a call to a derivative routine that was not written with a located internal error.
+A function differentiated only through its uses inside expressions (also ones only another
+derivative reaches) is emitted and linked.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from types import SimpleNamespace
 import pytest
 
 from fortran_ad import api
-from fortran_ad.ad import emitted_calls
+from fortran_ad.ad.invariants import emitted_calls
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 

@@ -5,7 +5,7 @@ state`` was refused ("is type(state_t), not real"), and so was every component p
 (``--wrt state%u``): a time loop over a model-state object could not be differentiated as
 written. Now ``--wrt state`` makes every real component an independent, nested types included
 (integer components stay passive), ``--wrt state%u`` one component; the head's derivative is
-an object of the same type (``stateb``/``stated``, ad/head_names.py) and ``api.check`` fills
+an object of the same type (``stateb``/``stated``, ad/core/head_names.py) and ``api.check`` fills
 every real component (allocatable ones get their bounds from ``sizes``), checking FD, Taylor and
 the dot-product identity over all of them (checks/objects.py). A path that names no real
 component is a located error.

@@ -132,7 +132,7 @@ def test_unknown_and_defined_operations() -> None:
 
 
 def test_nondifferentiable_intrinsics_from_the_table() -> None:
-    from fortran_ad.ad.rules import NONDIFF
+    from fortran_ad.ad.core.rules import NONDIFF
 
     for name in ("size", "lbound", "maxloc", "minloc", "int", "nint", "count", "len", "floor"):
         assert name in NONDIFF

@@ -5,7 +5,7 @@ dummies are called through an explicit interface.
 it through an interface block. The generated ``head_b`` / ``head_d`` called ``inner_b``,
 ``inner_fwd``/``inner_bwd`` (split calls) and ``inner_d`` with no interface: gfortran
 rejected them ("Explicit interface required ... assumed-shape argument"). The emitter now
-writes an interface block for each such routine into its callers (ad/interfaces.py).
+writes an interface block for each such routine into its callers (ad/constructs/interfaces.py).
 """
 
 from __future__ import annotations

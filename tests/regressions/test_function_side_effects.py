@@ -4,12 +4,12 @@ a function reference whose callee writes an active module variable.
 * Passive result (``w = 2*h2(n, y)`` where ``h2 = 0`` but ``h2`` calls ``h1``, which sets
   ``gs`` from ``y``): both modes called the primal ``h2`` and lost ``d gs / d y`` (the tangent
   and the adjoint agreed with each other, 20 % off the finite differences). The derivative
-  code now calls the derivative routine as for a CALL statement (ad/common.py
-  ``side_effects``), and the tangent invariant (ad/effects_check.py) refuses any primal
+  code now calls the derivative routine as for a CALL statement (ad/core/common.py
+  ``side_effects``), and the tangent invariant (ad/invariants/effects_check.py) refuses any primal
   reference left to a function with active side effects.
 * Active result that also reads the module variable it changes (``h2 = a(1)*gs``): the
   adjoint called ``h2_b`` with ``gs`` holding its value after the call; the adjoint now
-  snapshots what the function writes as for a CALL (ad/adjoint.py ``_function_snapshot``).
+  snapshots what the function writes as for a CALL (ad/core/adjoint.py ``_function_snapshot``).
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def test_invariant_refuses_a_primal_reference_with_active_side_effects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without the tangent's routing, the invariant fails generation at the reference."""
-    from fortran_ad.ad.common import RoutineAD
-    from fortran_ad.ad.generate import generate
+    from fortran_ad.ad.core.common import RoutineAD
+    from fortran_ad.ad.core.generate import generate
     from fortran_ad.driver import Options, load
     from fortran_ad.errors import FortranADError
 

@@ -5,7 +5,7 @@ decided), so derivative rules formed integer divisions and integer logarithms.
 likewise for SIZE(x, 1), LBOUND, MAXLOC/MINLOC with DIM, INT, NINT and COUNT as divisors;
 ``size(x)**s`` differentiated to ``log(size(x))`` (gfortran rejects it); ``c = s*(1/maxloc(x,
 1))`` with an array ``c`` was kept as array syntax and its adjoint lost the sum over ``c``. Now
-ir/types.py types every expression and ad/type_check.py re-types generated assignments.
+ir/types.py types every expression and ad/invariants/type_check.py re-types generated assignments.
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """Regression: generated code must not define an INTENT(IN) dummy.
 
-``mid`` passes its INTENT(IN) ``x`` to ``inner``, whose dummy has no INTENT and is written
-only under a flag that is false here. The joint adjoint of ``mid`` pushed ``x`` before the call
-and popped it back ("restoring" it), and the tangent declared ``inner_d``'s derivative dummy
-INTENT(INOUT) and passed ``mid_d``'s INTENT(IN) ``xd`` to it: gfortran rejected both. Now a
-callee is never taken to redefine an INTENT(IN) dummy of its caller, derivative dummies of
-intent-less dummies have no intent either, and ad/intent_check.py refuses, at generation, any
+``mid`` passes its INTENT(IN) ``x`` to ``inner``, whose dummy has no INTENT and is written only
+under a flag that is false here. The joint adjoint of ``mid`` pushed ``x`` before the call and
+popped it back ("restoring" it), and the tangent declared ``inner_d``'s derivative dummy
+INTENT(INOUT) and passed ``mid_d``'s INTENT(IN) ``xd`` to it: gfortran rejected both. Now a callee
+is never taken to redefine an INTENT(IN) dummy of its caller, derivative dummies of intent-less
+dummies have no intent either, and ad/invariants/intent_check.py refuses, at generation, any
 generated statement defining an INTENT(IN) dummy.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from fortran_ad import api
-from fortran_ad.ad import intent_check
+from fortran_ad.ad.invariants import intent_check
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 

@@ -8,7 +8,7 @@
 2. The stencil's increments at neighbouring ``j`` went to one buffer per offset, zeroed every
    iteration and added by gather loops after the adjoint loop (three extra passes per buffer
    per time step); they are now made in place in two colours of blocks
-   (ad/parallel_colour.py), checked against the buffered form at 2 threads.
+   (ad/parallel/colour.py), checked against the buffered form at 2 threads.
 3. DO CONCURRENT ran on one thread in the forward sweep (gfortran does not parallelise it); the
    forward copy is now an OpenMP loop (rewrite ``concurrent_forward``).
 """

@@ -4,7 +4,7 @@ sweep reads must be restored around the call like an active one.
 Only globals that can carry derivatives were tracked (``activity.globals``), so an integer
 index ``idx`` that ``bump`` increments was never saved: the adjoint of ``y = a(idx)**2``
 before the call accumulated into ``ab(3)``, and the joint adjoint of ``hm`` (which reads
-``idx``) ran with the value after the call. ad/globals.py ``visible``/``call_writes`` now
+``idx``) ran with the value after the call. ad/core/globals.py ``visible``/``call_writes`` now
 cover passive globals too.
 """
 

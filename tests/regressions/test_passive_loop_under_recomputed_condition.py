@@ -2,12 +2,12 @@
 backward sweep re-evaluates, in a DO WHILE.
 
 ``sum(x(2:n - 1:2))`` becomes a loop over ``fad_i1``, an index the backward sweep needs
-elsewhere, so the passive loop still pushes and pops it (ad/adjoint.py ``_do``). The needed
-analysis (ad/needed.py ``_has_reverse``) did not count that as backward content, so the
+elsewhere, so the passive loop still pushes and pops it (ad/core/adjoint.py ``_do``). The needed
+analysis (ad/core/needed.py ``_has_reverse``) did not count that as backward content, so the
 IF's condition ``mod(m, 3) == 2`` was not needed, ``m = m + 1`` was not recorded, and the
 backward loop re-evaluated the condition with the last ``m`` in every iteration: pops out of
 order, 4 bytes left on the tape (with a caller's records under them, a silent wrong value).
-The invariant ``_restored`` (ad/adjoint.py) now refuses any re-evaluated backward condition
+The invariant ``_restored`` (ad/core/adjoint.py) now refuses any re-evaluated backward condition
 reading a variable the sweep does not restore.
 """
 

@@ -1,9 +1,9 @@
-"""Regression: derivative code of a module's procedures lived in ``<module>_b``/``_d``, outside
-the module, where PRIVATE components of its types cannot be reached. fortran-ad used to write
-``this%x`` and ``sb%x`` there and gfortran rejected the result; then the component was a
-located error. Now that derivative module is a copy of the module (ad/module_copies.py) and
-the derivatives are checked; a PRIVATE module variable stays a located error (a copy would
-have a variable of its own; was "no IMPLICIT type" from gfortran).
+"""Regression: derivative code of a module's procedures lived in ``<module>_b``/``_d``, outside the
+module, where PRIVATE components of its types cannot be reached. fortran-ad used to write ``this%x``
+and ``sb%x`` there and gfortran rejected the result; then the component was a located error. Now
+that derivative module is a copy of the module (ad/constructs/module_copies.py) and the derivatives
+are checked; a PRIVATE module variable stays a located error (a copy would have a variable of its
+own; was "no IMPLICIT type" from gfortran).
 """
 
 from __future__ import annotations

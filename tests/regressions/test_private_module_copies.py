@@ -1,11 +1,11 @@
 """Regression: derivatives of a module's procedures that read PRIVATE components of its types.
 
 The derivative routines lived in ``<module>_b`` / ``_d``, which only USEs the primal module and
-cannot see PRIVATE components (``this%acc``, ``this%mass`` below); generation stopped with a
-located error (and before that, wrote code gfortran rejects). Now such a derivative module is a
-copy of the primal module with the derivative routines added (ad/module_copies.py), modules
-that use it are copied too, and what a copy still cannot see is refused with its location
-(ad/private_access.py, also checked on the emitted statements).
+cannot see PRIVATE components (``this%acc``, ``this%mass`` below); generation stopped with a located
+error (and before that, wrote code gfortran rejects). Now such a derivative module is a copy of the
+primal module with the derivative routines added (ad/constructs/module_copies.py), modules that use
+it are copied too, and what a copy still cannot see is refused with its location
+(ad/invariants/private_access.py, also checked on the emitted statements).
 """
 
 from __future__ import annotations

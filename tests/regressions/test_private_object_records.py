@@ -4,7 +4,7 @@ outside the type's module (SENA's ``state`` in ``shallow_water_model_b``).
 The tape saved objects component by component, naming ``c%t``, a PRIVATE component, where
 Fortran forbids it (gfortran rejected the code; since the check on emitted statements, a
 located error). Now such objects are recorded whole, by intrinsic assignment onto a stack of
-their type (ad/object_stacks.py).
+their type (ad/constructs/object_stacks.py).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
-"""The typing invariant (ad/type_check.py): a generated assignment that divides integers where
-the source divides reals, or assigns an array value to a scalar, is a located internal error,
-never output. Checked by re-introducing the two old faults (the "first real designator" type
-guess, and array statements with a scalar MAXLOC kept as written) and expecting the error."""
+"""The typing invariant (ad/invariants/type_check.py): a generated assignment that divides integers
+where the source divides reals, or assigns an array value to a scalar, is a located internal error,
+never output. Checked by re-introducing the two old faults (the "first real designator" type guess,
+and array statements with a scalar MAXLOC kept as written) and expecting the error."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from fortran_ad.ad.common import RoutineAD
+from fortran_ad.ad.core.common import RoutineAD
 from fortran_ad.driver import Options, differentiate
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir

@@ -1,4 +1,4 @@
-"""Every derivative rule in ``fortran_ad/ad/rules.py``, checked numerically with gfortran.
+"""Every derivative rule in ``fortran_ad/ad/core/rules.py``, checked numerically with gfortran.
 
 One row per intrinsic spelling or operator form: a Fortran expression in ``x`` and ``y``
 (double precision through a ``dp`` kinds module) and domain-aware input ranges that keep
@@ -28,7 +28,7 @@ import pytest
 from conftest import run_cli
 
 from fortran_ad import api
-from fortran_ad.ad.rules import NONDIFF, RULES
+from fortran_ad.ad.core.rules import NONDIFF, RULES
 from fortran_ad.checks.report import CheckReport
 from fortran_ad.errors import FortranADError
 

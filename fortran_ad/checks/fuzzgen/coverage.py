@@ -1,5 +1,5 @@
 """Coverage of a fuzz run: which grammar constructs the programs used, which loop rewrites
-fired (fortran_ad/ad/rewrites.py) and what the checks found, per class and per rewrite."""
+fired (fortran_ad/ad/rewrites/__init__.py) and what the checks found, per class and per rewrite."""
 
 from __future__ import annotations
 

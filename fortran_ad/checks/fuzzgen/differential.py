@@ -1,13 +1,13 @@
 """Differential check of the adjoint's loop rewrites: all rewrites against none.
 
-Every optional rewrite (fortran_ad/ad/rewrites.py) promises the plain adjoint's results up to
-the rounding of reordered sums. For a program this module generates the reverse-mode head
-with several rewrite selections, renames each derivative module apart (``<module>_b`` ->
-``<module>_b_v<k>``; module procedures are named by their module, so nothing else clashes),
-and builds them with one driver into one executable, in one gfortran invocation. The driver
-calls every variant on the same inputs and seeds and prints every real argument afterwards;
-each must match the plain variant's to ``RTOL`` relative per element (the variable's largest
-magnitude times ``RTOL`` as the floor near zero).
+Every optional rewrite (fortran_ad/ad/rewrites/__init__.py) promises the plain adjoint's results up
+to the rounding of reordered sums. For a program this module generates the reverse-mode head with
+several rewrite selections, renames each derivative module apart (``<module>_b`` ->
+``<module>_b_v<k>``; module procedures are named by their module, so nothing else clashes), and
+builds them with one driver into one executable, in one gfortran invocation. The driver calls every
+variant on the same inputs and seeds and prints every real argument afterwards; each must match the
+plain variant's to ``RTOL`` relative per element (the variable's largest magnitude times ``RTOL`` as
+the floor near zero).
 
 A disagreement is bisected over the switches in one more build: the variants "all but r" for
 each rewrite r (r is guilty when leaving it out restores agreement) and "only r" (r alone
@@ -48,7 +48,7 @@ class Differential:
 
 
 def _generate(program: list[ir.SourceFile], opts: Options, spec: str) -> dict[str, str]:
-    from fortran_ad.ad.generate import generate
+    from fortran_ad.ad.core.generate import generate
 
     return generate(program, replace(opts, mode="reverse", rewrites=spec, loop_rewrites=True))
 

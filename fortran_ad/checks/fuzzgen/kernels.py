@@ -1,7 +1,7 @@
-"""Loop shapes the adjoint's loop rewrites act on (fortran_ad/ad/rewrites.py), so the fuzzer
-reaches them: stencils (gather, fission), private temporaries (recompute, block_local),
-IF/ELSE arms assigning the same element (common_record) and reductions into the accumulator
-(simd, reduce). Each reads arrays the loop does not write and stays in [-R, R]."""
+"""Loop shapes the adjoint's loop rewrites act on (fortran_ad/ad/rewrites/__init__.py), so the
+fuzzer reaches them: stencils (gather, fission), private temporaries (recompute, block_local),
+IF/ELSE arms assigning the same element (common_record) and reductions into the accumulator (simd,
+reduce). Each reads arrays the loop does not write and stays in [-R, R]."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Parallel adjoints of OpenMP loops: races, the automatic choice, re-running in parallel."""
