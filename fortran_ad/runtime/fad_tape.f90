@@ -101,7 +101,7 @@ module fad_tape
 contains
 
   !> Threads a parallel region started here would have (1 without OpenMP): the block
-  !> count of two-colour adjoint loops (ad/parallel_colour.py).
+  !> count of two-colour adjoint loops (ad/parallel/colour.py).
   function fad_omp_threads() result(n)
     integer :: n
     n = 1
