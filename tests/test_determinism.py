@@ -17,6 +17,7 @@ from conftest import SAMPLES_DIR, run_cli
 from test_fuzz import KNOWN_OPEN  # fuzz features that trigger bugs still open
 
 from fortran_ad.checks.fuzzgen import generate
+from fortran_ad.checks.fuzzgen.program import module_spec
 
 MODES = ("reverse", "forward")
 
@@ -136,12 +137,14 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
     head in turn (y flows from one to the next). Returns (source, number of programs)."""
     parts: list[str] = []
     heads: list[str] = []
+    state: list[str] = []  # module variables the programs set and read
     count = 0
     seed = 100_000
     while count < lines_wanted:
         p = generate(seed, KNOWN_OPEN, f"_{seed}")
         parts.append(p.routines)
         heads.append(p.head)
+        state += p.state
         count += p.routines.count("\n") + 2
         seed += 1
     calls = [f"    call {h}(n, x, y, c)\n    cost = cost + c" for h in heads]
@@ -156,7 +159,7 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
         cost = 0.0_dp
     """)
     top = textwrap.indent(top, "  ") + body + "\n  end subroutine fuzz_all\n"
-    head = "module fuzz_big\n  implicit none\n  integer, parameter :: dp = kind(1.0d0)\ncontains\n"
+    head = "\n".join(["module fuzz_big", *module_spec((), state)]) + "\n"
     return head + "\n".join(parts) + "\n" + top + "end module fuzz_big\n", len(heads)
 
 

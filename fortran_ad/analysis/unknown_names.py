@@ -69,7 +69,7 @@ def _refuse(program, info, first: str) -> None:
     loc = _first_use(info.routine.body, first) or info.routine.loc
     opaque = sorted(
         item.module
-        for item in info.routine.spec + _module_spec(program, info)
+        for item in info.routine.spec + module_spec(program, info)
         if isinstance(item, ir.Use) and item.module not in program.modules
     )
     where = (
@@ -85,7 +85,7 @@ def _refuse(program, info, first: str) -> None:
     )
 
 
-def _module_spec(program, info) -> tuple[ir.SpecItem, ...]:
+def module_spec(program, info) -> tuple[ir.SpecItem, ...]:
     return info.module.spec if info.module is not None else ()
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 MAX_COLUMNS = 132
 _BREAK_AT = 120  # leave room for " &" and readability
 
@@ -25,8 +27,18 @@ class Writer:
             self.lines.append("")
 
     def comment(self, text: str) -> None:
-        """A comment line at the current indentation (text starts with '!')."""
-        self.lines.append(self.unit * self.level + text.strip())
+        """A comment at the current indentation (text starts with '!'), wrapped at spaces into
+        further '!' lines when longer than the line limit (only plain '! ' comments: a
+        directive or conditional-compilation line such as '!$omp' stays as it is)."""
+        prefix = self.unit * self.level
+        text = text.strip()
+        if len(prefix) + len(text) <= MAX_COLUMNS or not text.startswith("! "):
+            self.lines.append(prefix + text)
+            return
+        body = text[1:].strip()
+        width = max(MAX_COLUMNS - len(prefix) - 2, 40)
+        parts = textwrap.wrap(body, width, break_long_words=False, break_on_hyphens=False)
+        self.lines.extend(f"{prefix}! {p}" for p in parts or [""])
 
     def line(self, text: str, label: str | None = None) -> None:
         prefix = self.unit * self.level

@@ -62,6 +62,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         self.deferred: list[ir.Stmt] = []
         self._branch: str | None = None
         self.omp_depth = 0  # inside the adjoint of a parallel loop (ad/parallel/loops.py)
+        self.rerun_restored: set[str] = set()  # names a parallel loop's re-run restores
         self.needed |= parallel.rerun_reads(self)  # what re-run parallel iterations read
         self.rerun_writes: set[str] = set()  # shared variables such adjoints re-compute
         parallel.check_directives(self.routine)

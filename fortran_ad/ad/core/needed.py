@@ -184,9 +184,11 @@ class NeededAnalysis:
         (their backward loops recreate them) and ones the routine never writes. Else the
         backward arms run on other values than the forward ones (pops out of order, adjoints
         of the wrong arm): fail generation here (the needed analysis, ad/core/needed.py, missed
-        backward content)."""
+        backward content). Inside the adjoint of a parallel loop, what the loop body writes is
+        restored by re-running the iteration before its backward body (ad/parallel/loops.py
+        re-runs whenever the backward body reads such a name)."""
         loose = names & self.writes(self.routine.body)
-        loose -= self.needed | {lp.var for lp in self.loops}
+        loose -= self.needed | {lp.var for lp in self.loops} | self.rerun_restored
         if loose:
             raise FortranADError(
                 loc,

@@ -148,6 +148,8 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     t.omp_depth += 1
     t.depth += len(loops)
     t.needed = needed0 - written
+    outer_restored = t.rerun_restored
+    t.rerun_restored = outer_restored | written  # re-run below if b_body reads them
     f_body, b_body = t.sweep(inner)
     again = _records(f_body) or bool(rerun.reads(b_body) & (written - set(pvars)))
     if again and not serial and not rerun.may_rerun(t, s):  # rerun_reads left out its reads
@@ -165,6 +167,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         f_body, b_body = t.sweep(inner)
         t.first_defs -= fresh
     t.needed = needed0
+    t.rerun_restored = outer_restored
     t.depth -= len(loops)
     t.omp_depth -= 1
     if not b_body:  # passive loop: only its (needed) index changes

@@ -103,7 +103,7 @@ class FuzzProgram:
             f"!   --head {self.head} --wrt {','.join(self.wrt)} --of {','.join(self.of)} "
             f"--size n={self.n}",
             f"module {self.module}",
-            *_module_spec(self.private, self.state),
+            *module_spec(self.private, self.state),
             self.routines,
             f"end module {self.module}",
         ]
@@ -154,7 +154,7 @@ class FuzzProgram:
         ]
 
 
-def _module_spec(private: Sequence[str], state: Sequence[str] = ()) -> list[str]:
+def module_spec(private: Sequence[str], state: Sequence[str] = ()) -> list[str]:
     out = ["  implicit none", "  integer, parameter :: dp = kind(1.0d0)"]
     out += _wrap(f"  real(dp) :: {', '.join(state)}") if state else []
     out += _wrap(f"  private :: {', '.join(private)}") if private else []
@@ -261,7 +261,7 @@ class Batch:
         ps = self.programs
         args = [self.var(v, p) for p in ps for v in ("n", "x", "y", "cost")]
         private = [h for p in ps for h in p.private]
-        lines = ["module fuzz_batch_mod", *_module_spec(private, [v for p in ps for v in p.state])]
+        lines = ["module fuzz_batch_mod", *module_spec(private, [v for p in ps for v in p.state])]
         lines += [p.routines for p in ps]
         lines += ["", *_wrap(f"  subroutine fuzz_batch({', '.join(args)})")]
         for p in ps:
