@@ -135,17 +135,16 @@ def _is_private(m: ir.Module, name: str) -> bool:
 def _private_routines(plan, m: ir.Module) -> list[ir.Routine]:
     """Private routines of ``m`` that generated code calls as primal: in reverse modes every
     callee of a differentiated routine (forward sweeps run the primal), in tangent modes the
-    callees without a derivative; then whatever those copies call."""
+    callees without a derivative and every function (a reference whose value carries no
+    derivative, e.g. in a condition, stays primal); then whatever those copies call."""
     called: set[str] = set()
     for name in plan.order:
         if not wanted(plan, name):
             continue
         for c in plan.program.callees(plan.program.routines[name].routine):
             callee = plan.program.routines[c].routine
-            passive_result = callee.kind == "function" and callee.result not in (
-                plan.activity.active(c)
-            )
-            if naming.is_reverse(plan.mode) or not wanted(plan, c) or passive_result:
+            function = callee.kind == "function"
+            if naming.is_reverse(plan.mode) or not wanted(plan, c) or function:
                 called.add(c)
     todo = list(called)
     while todo:

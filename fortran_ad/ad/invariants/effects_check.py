@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
+from fortran_ad.normalize.actuals import global_writes
 from fortran_ad.ir.walk import stmt_exprs, subexprs, walk_stmts
 
 
@@ -28,7 +29,10 @@ def active_effects(t, name: str) -> bool:
     r = info.routine
     active = t.activity.active(r.name)
     outs = {a for a in r.args if getattr(r.symbol(a), "intent", "") != "in"}
-    return bool(active & outs) or r.name in t.activity.through_globals
+    if active & outs:
+        return True
+    # module variables it (or anything it calls) writes; reading one is no side effect
+    return bool(global_writes(t.program, r.name) & t.activity.active_globals)
 
 
 def check_generated(t, body: list[ir.Stmt] | tuple[ir.Stmt, ...]) -> None:
