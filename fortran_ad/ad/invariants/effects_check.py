@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.normalize.actuals import global_writes
 from fortran_ad.ir.walk import stmt_exprs, subexprs, walk_stmts
+from fortran_ad.normalize.actuals import global_writes
 
 
 def active_effects(t, name: str) -> bool:
