@@ -16,6 +16,7 @@ from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
 from fortran_ad.ir.symbols import may_carry, type_name
 from fortran_ad.ir.types import Typer, real_literal
 from fortran_ad.ir.walk import base_name, bodies, walk_stmts
+from fortran_ad.normalize.actuals import global_writes
 
 
 @dataclass
@@ -170,7 +171,17 @@ class RoutineAD:
         callee = info.routine
         if callee.result in self.callee_active(callee.name):
             return None
-        return callee if self.activity.differentiated(callee) else None
+        return callee if self.active_effects(callee) else None
+
+    def active_effects(self, callee: ir.Routine) -> bool:
+        """Does ``callee`` write an active argument or an active module variable (itself or
+        through its calls)? Reading one is no side effect: a function that only reads keeps
+        its primal reference when its result is passive."""
+        if self.callee_active(callee.name) & {
+            a for a in callee.args if getattr(callee.symbol(a), "intent", "") != "in"
+        }:
+            return True
+        return bool(global_writes(self.program, callee.name) & self.activity.active_globals)
 
     def derivative_args(
         self,

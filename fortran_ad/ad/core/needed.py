@@ -59,6 +59,9 @@ class NeededAnalysis:
         for s in walk_stmts(self.routine.body):
             if isinstance(s, ir.Assign) and self.is_active(s.target):
                 needed |= self._assign_reads(s)
+            elif isinstance(s, ir.Assign) and self.side_effects(s) is not None:
+                assert isinstance(s.value, ir.Call)  # adjoint: the call's (function_effects)
+                needed |= self._call_reads(ir.CallStmt(s.value.name, s.value.args, s.loc))
             elif isinstance(s, ir.CallStmt) and self._is_active_call(s):
                 needed |= self._call_reads(s)
         while True:
@@ -151,7 +154,9 @@ class NeededAnalysis:
             if isinstance(x, ir.Do) and x.var in needed:
                 return True  # a passive loop still pushes its needed index (adjoint._do)
             if isinstance(x, ir.Assign) and (
-                self.is_active(x.target) or base_name(x.target) in needed
+                self.is_active(x.target)
+                or base_name(x.target) in needed
+                or self.side_effects(x) is not None
             ):
                 return True
             if isinstance(x, ir.CallStmt) and (

@@ -18,7 +18,6 @@ from __future__ import annotations
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import stmt_exprs, subexprs, walk_stmts
-from fortran_ad.normalize.actuals import global_writes
 
 
 def active_effects(t, name: str) -> bool:
@@ -26,13 +25,7 @@ def active_effects(t, name: str) -> bool:
     info = t.program.get(name)
     if info is None or info.routine.kind != "function":
         return False
-    r = info.routine
-    active = t.activity.active(r.name)
-    outs = {a for a in r.args if getattr(r.symbol(a), "intent", "") != "in"}
-    if active & outs:
-        return True
-    # module variables it (or anything it calls) writes; reading one is no side effect
-    return bool(global_writes(t.program, r.name) & t.activity.active_globals)
+    return t.active_effects(info.routine)
 
 
 def check_generated(t, body: list[ir.Stmt] | tuple[ir.Stmt, ...]) -> None:
