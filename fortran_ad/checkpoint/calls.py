@@ -31,7 +31,12 @@ with it; tests compare the solver with brute force).
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import math
+import os
+import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -237,14 +242,38 @@ class _Program:
         c = np.zeros(n)
         for j, v in cost.items():
             c[j] += v
-        result = milp(
-            c,
-            constraints=[LinearConstraint(a, [r[1] for r in self.rows], [r[2] for r in self.rows])],
-            integrality=np.array(self.integer),
-            bounds=Bounds(np.array(self.lb), np.array(self.ub)),
-            options={"mip_rel_gap": 1e-9},
-        )
+        with quiet_stdout():  # HiGHS prints MIP debug lines on the C stdout
+            result = milp(
+                c,
+                constraints=[
+                    LinearConstraint(a, [r[1] for r in self.rows], [r[2] for r in self.rows])
+                ],
+                integrality=np.array(self.integer),
+                bounds=Bounds(np.array(self.lb), np.array(self.ub)),
+                options={"mip_rel_gap": 1e-9},
+            )
         return result.x if result.success else None
+
+
+@contextlib.contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """File descriptor 1 to /dev/null for the block: the solver library writes there directly
+    (a user's stdout, e.g. a pipe, must carry only what fortran-ad prints)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        _libc_flush()  # what the library buffered goes to /dev/null too
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def _libc_flush() -> None:
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).fflush(None)
 
 
 def solve(m: Model, budget: float | None, fixed: dict[str, bool]) -> tuple[list, dict] | None:
