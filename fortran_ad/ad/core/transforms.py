@@ -99,6 +99,25 @@ def _needed_globals(plan) -> None:
             t = transform(plan, name, dry=True)
             gl = plan.globals.visible(name)
             plan.globals.needed |= {gl[n] for n in t.needed if n in gl}
+    # A differentiated callee's adjoint re-runs its primal (its forward sweep, when the call is
+    # joint, inside the caller's backward sweep): every global it or its callees mention must
+    # hold its value at the original call then, not only those its own backward sweep reads
+    # (a value recomputed from a global, e.g. acc = acc + gs, read by an adjoint later).
+    callees = {c for n in plan.order if wanted(plan, n) for c in _called(plan, n)}
+    for name in sorted(callees):
+        plan.globals.needed |= set(plan.globals.visible(name).values())
+
+
+def _called(plan, name: str) -> set[str]:
+    """The routines a call of ``name`` runs, transitively (``name`` excluded)."""
+    out: set[str] = set()
+    todo = [name]
+    while todo:
+        for c in plan.program.callees(plan.program.routines[todo.pop()].routine):
+            if c not in out and c in plan.program.routines:
+                out.add(c)
+                todo.append(c)
+    return out
 
 
 def plan_checkpoints(plan):
