@@ -162,10 +162,15 @@ def _differential(path: Path, b: Batch, folder: Path) -> dict[int, Diff]:
     if d.status == "agree":
         return out
     seeds = {int(m.group(1)) for w in d.where for m in [re.search(r"_(\d+)b?$", w)] if m}
+    first, n = b.programs[0].seed, len(b.programs)
+    again = (  # the failure may need the whole batch (one head calling every program)
+        f"\n(batch of seeds {first}..{first + n - 1}: scripts/fuzz.py --seed {first} "
+        f"--count {n} --batch {n} with the same --include/--exclude checks it again)"
+    )
     for p in b.programs:
         if p.seed in seeds or not seeds:
             status = "differs" if d.status == "differ" else "error"
-            out[p.seed] = (f"differential ({d.status}): {d.detail}", d.guilty, {}, status)
+            out[p.seed] = (f"differential ({d.status}): {d.detail}{again}", d.guilty, {}, status)
     return out
 
 
