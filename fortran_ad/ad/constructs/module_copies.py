@@ -157,11 +157,4 @@ def write_copy(w, plan, m: ir.Module, names: list[str], called: list[str], write
     public = sorted((emitted - before) - internal)
     if public:
         w.line(f"public :: {', '.join(public)}")
-    stacks = object_stacks.used(plan, m.name)
-    for line in object_stacks.declarations(stacks):
-        w.line(line)
-    object_stacks.procedures(body, stacks)
-    w.dedent()
-    w.line("contains")
-    w.lines.extend(body.lines)
-    w.line(f"end module {name}")
+    object_stacks.close_module(w, body, plan, m.name, name)

@@ -101,3 +101,16 @@ def note(plan, t) -> None:
         plan.__dict__.setdefault("object_stacks", {}).setdefault(m.name, set()).update(
             t.object_stacks
         )
+
+
+def close_module(w, body, plan, module: str, name: str) -> None:
+    """End derivative module ``name`` (of primal ``module``): the object-stack declarations
+    and procedures it uses, then ``contains``, the procedures written to ``body``, END."""
+    stacks = used(plan, module)
+    for line in declarations(stacks):
+        w.line(line)
+    procedures(body, stacks)
+    w.dedent()
+    w.line("contains")
+    w.lines.extend(body.lines)
+    w.line(f"end module {name}")

@@ -105,14 +105,7 @@ def _module(w: Writer, plan, m: ir.Module, names: list[str]) -> None:
     for name in names:
         body.blank()
         _routine(body, plan, name)
-    stacks = object_stacks.used(plan, m.name)
-    for line in object_stacks.declarations(stacks):
-        w.line(line)
-    object_stacks.procedures(body, stacks)
-    w.dedent()
-    w.line("contains")
-    w.lines.extend(body.lines)
-    w.line(f"end module {naming.module_name(m.name, plan.mode)}")
+    object_stacks.close_module(w, body, plan, m.name, naming.module_name(m.name, plan.mode))
 
 
 def _derivative_modules_called(plan, m: ir.Module, names: list[str]) -> list[str]:
