@@ -90,19 +90,15 @@ def test_excluded_features_do_not_appear() -> None:
         assert not re.search(r"\b(size|lbound|ubound|maxloc|minloc|nint|count)\(", src), src
 
 
-def test_opt_in_features_only_when_included() -> None:
-    """New constructs (index arguments, element actuals, rewrite kernels: off until they
-    passed 50+ programs) only with include=; integer intrinsics as divisors by default."""
-    from fortran_ad.checks.fuzzgen.coverage import constructs
+def test_every_feature_is_on_by_default() -> None:
+    """No construct is opt-in any more (``OPT_IN`` is where a new one waits): 80 programs
+    of the default grammar use every construct the coverage report knows of, integer
+    intrinsics as divisors among them."""
+    from fortran_ad.checks.fuzzgen.coverage import PATTERNS, constructs
 
-    divisor = re.compile(r"/\(?(size|lbound|ubound|maxloc|minloc|nint|int|count)\(")
-    assert OPT_IN.issubset(FEATURES)
-    assert any(divisor.search(generate(s).source) for s in range(40))
-    for s in range(60):  # off by default: the same bytes as with them excluded
-        assert generate(s).source == generate(s, OPT_IN).source
-    opted = set().union(*(constructs(generate(s, include=OPT_IN).source) for s in range(60)))
-    assert opted >= OPT_IN, OPT_IN - opted
-    assert any(generate(s).source != generate(s, include=OPT_IN).source for s in range(5))
+    assert OPT_IN <= set(FEATURES) and not OPT_IN
+    used = set().union(*(constructs(generate(s).source) for s in range(80)))
+    assert used == set(PATTERNS), set(PATTERNS) - used
 
 
 def test_suffix_renames_every_routine_and_the_module() -> None:

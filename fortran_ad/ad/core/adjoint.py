@@ -63,7 +63,11 @@ class Reverse(RoutineAD, NeededAnalysis):
         self._branch: str | None = None
         self.omp_depth = 0  # inside the adjoint of a parallel loop (ad/parallel/loops.py)
         self.rerun_restored: set[str] = set()  # names a parallel loop's re-run restores
-        self.needed |= parallel.rerun_reads(self)  # what re-run parallel iterations read
+        while True:  # closed again after additions (ad/core/needed.py: close_needed)
+            grown = self.close_needed(self.needed | parallel.rerun_reads(self))
+            if grown == self.needed:
+                break
+            self.needed = grown
         self.rerun_writes: set[str] = set()  # shared variables such adjoints re-compute
         parallel.check_directives(self.routine)
         self.unsaved = tbr.unsaved(self)  # overwrites no backward sweep reads (ad/core/tbr.py)

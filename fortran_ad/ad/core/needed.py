@@ -55,6 +55,7 @@ class NeededAnalysis:
 
     # -- the needed set (fixpoint: control of reversed constructs adds names) ----------------
     def _needed(self) -> set[str]:
+        """Names the adjoint statements read, closed under ``close_needed``."""
         needed: set[str] = set()
         for s in walk_stmts(self.routine.body):
             if isinstance(s, ir.Assign) and self.is_active(s.target):
@@ -64,6 +65,15 @@ class NeededAnalysis:
                 needed |= self._call_reads(ir.CallStmt(s.value.name, s.value.args, s.loc))
             elif isinstance(s, ir.CallStmt) and self._is_active_call(s):
                 needed |= self._call_reads(s)
+        return self.close_needed(needed)
+
+    def close_needed(self, needed: set[str]) -> set[str]:
+        """The fixpoint: a needed array's stored subscripts are needed (a pop must find the
+        pushed element), and the control (bounds, re-evaluated conditions) of every construct
+        with reverse content, which includes saving a needed name. Run again after anything
+        adds to the needed set (globals other sweeps read, checkpoint re-runs): a global
+        written in an IF arm makes that IF's re-evaluated condition needed."""
+        needed = set(needed)
         while True:
             before = len(needed)
             for s in walk_stmts(self.routine.body):

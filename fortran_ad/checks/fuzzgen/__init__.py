@@ -16,7 +16,7 @@ Soundness comes from bookkeeping, not luck:
 
 Where bugs live: input counters (``kk`` read before an inner loop that bumps it and after
 it), integer intrinsics in real expressions (as divisors too), module state, index arguments
-helpers change and element actuals (opt-in while new: ``OPT_IN``), and loop
+helpers change and element actuals, and loop
 kernels the adjoint's loop rewrites act on (kernels.py: stencils, private temporaries, IF/ELSE
 arms, reductions).
 
