@@ -335,6 +335,7 @@ class Scalarizer:
         space = self.shape(s.target, s.loc)
         if space is None:
             return [*pre, ir.Assign(s.target, value, s.loc, s.label)]
+        pre += self.allocate_on_assignment(s.target, value, mask, s.loc)
         it = self.iteration(space)
         lhs = self.element(s.target, it, s.loc)
         rhs = self.element(value, it, s.loc)
@@ -349,6 +350,43 @@ class Scalarizer:
             return [*pre, _with_label(first, s.label), second]
         loop = self.loops(it, [_guard(cond, ir.Assign(lhs, rhs, s.loc))], s.loc, how)
         return [*pre, _with_label(loop, s.label)]
+
+    def allocate_on_assignment(
+        self, target: ir.Expr, value: ir.Expr, mask: ir.Expr | None, loc
+    ) -> list[ir.Stmt]:
+        """``x = expr`` with ``x`` a whole ALLOCATABLE array and ``expr`` an array allocates
+        ``x`` when it is not allocated (F2003 10.2.1.3; the loops that replace the statement
+        would index an unallocated array): ``if (.not. allocated(x)) allocate(x,
+        mold=expr)``, whose bounds are ``expr``'s like the standard's. (A shape change of an
+        allocated ``x`` is not done: the loops then run over ``x``'s bounds, as before.) Not
+        when ``expr`` mentions ``x`` or a part of it (a valid program has ``x`` allocated
+        then); ``s%v = cos(s%u)`` is guarded."""
+        from fortran_ad.ir.printer import expr
+        from fortran_ad.ir.walk import subexprs, var_of
+
+        if mask is not None or not isinstance(target, ir.Name):
+            return []
+        sym = self.lookup(target.name)
+        if sym is None or "allocatable" not in sym.attrs or not self.is_array_valued(value):
+            return []
+        var = var_of(target.name)
+        if any(_overlaps(target.name, x.name) for x in subexprs(value) if _is_ref(x)):
+            return []
+        reads = tuple(sorted(names_in(value) | {var}))
+        alloc = ir.Opaque(f"allocate({target.name}, mold={expr(value)})", reads, (var,), loc)
+        unallocated = ir.UnOp(".not.", ir.Call("allocated", (target,)))
+        return [ir.If(((unallocated, (alloc,)),), loc=loc)]
+
+
+def _is_ref(x: ir.Expr) -> bool:
+    return isinstance(x, ir.Name | ir.ArrayRef)
+
+
+def _overlaps(p: str, q: str) -> bool:
+    """Component paths one of which is a prefix of the other (``s``, ``s%u``)."""
+    a, b = p.split("%"), q.split("%")
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
 
 
 def _values(args) -> list[ir.Expr]:
