@@ -34,7 +34,7 @@ def unalias(t: Reverse, args: tuple[ir.Expr, ...], loc: ir.SourceLoc | None = No
     """``args`` of an adjoint call with repeated derivative variables replaced by buffers, the
     statements that zero the buffers before the call and those that add them back after."""
     primal_of = {d: p for p, d in t.namer.derivs.items()}
-    seen: set[str] = set()
+    seen: list[str] = []
     out, pre, post = list(args), [], []
     for k, arg in enumerate(args):
         a = arg.value if isinstance(arg, ir.Keyword) else arg
@@ -43,13 +43,34 @@ def unalias(t: Reverse, args: tuple[ir.Expr, ...], loc: ir.SourceLoc | None = No
         base = var_of(a.name)
         if base not in primal_of:
             continue
-        if base in seen:
+        primal_path = primal_of[base] + a.name[len(base) :]
+        if any(_may_overlap(t, primal_path, q) for q in seen):
             prev = args[k - 1]
             primal = prev.value if isinstance(prev, ir.Keyword) else prev
             new = _buffer(t, a, primal, primal_of[base], pre, post, loc)
             out[k] = ir.Keyword(arg.name, new) if isinstance(arg, ir.Keyword) else new
-        seen.add(base)
+        seen.append(primal_path)
     return tuple(out), pre, post
+
+
+def _may_overlap(t: Reverse, p: str, q: str) -> bool:
+    """Whether component paths ``p`` and ``q`` (of primal variables) can designate common
+    storage: the same variable, and one path a prefix of the other (``s`` and ``s%u``,
+    ``s%u`` and ``s%u``), or a POINTER component on either path (it may point anywhere).
+    Distinct non-pointer components of one variable (``s%u``, ``s%v``) are disjoint
+    storage (F2018 9.4.2), whatever their subscripts."""
+    a, b = p.split("%"), q.split("%")
+    if a[0] != b[0]:
+        return False
+    n = min(len(a), len(b))
+    if a[:n] == b[:n]:
+        return True
+    for path in (a, b):
+        for end in range(2, len(path) + 1):
+            sym = t.lookup("%".join(path[:end]))
+            if sym is None or "pointer" in sym.attrs:
+                return True
+    return False
 
 
 def _buffer(t: Reverse, a, primal: ir.Expr, primal_base: str, pre, post, loc) -> ir.Expr:
