@@ -115,6 +115,39 @@ class Globals:
 
         return global_writes(self.program, callee)
 
+    def call_touches(self, callee: str) -> set[Key]:
+        """Globals a call of ``callee`` may read or write: those it or any routine it calls
+        (transitively) mentions. Its adjoint re-runs its primal, so each must hold its value
+        at the call whenever the adjoint runs."""
+        memo = self.__dict__.setdefault("_touches", {})
+        if callee not in memo:
+            seen, todo, out = {callee}, [callee], set()
+            while todo:
+                name = todo.pop()
+                out |= set(self.visible(name).values())
+                for c in self.program.callees(self.program.routines[name].routine):
+                    if c in self.program.routines and c not in seen:
+                        seen.add(c)
+                        todo.append(c)
+            memo[callee] = frozenset(out)
+        return set(memo[callee])
+
+    def touched_by_calls(self, routine: str, stmts: tuple[ir.Stmt, ...]) -> set[str]:
+        """Local names (in ``routine``) of the globals the calls in ``stmts`` (subroutine
+        calls and function references) may read or write."""
+        from fortran_ad.ir.walk import stmt_exprs, subexprs
+
+        called: set[str] = set()
+        for s in walk_stmts(stmts):
+            if isinstance(s, ir.CallStmt):
+                called.add(s.name)
+            for e in stmt_exprs(s):
+                called |= {x.name for x in subexprs(e) if isinstance(x, ir.Call)}
+        keys: set[Key] = set()
+        for c in called & set(self.program.routines):
+            keys |= self.call_touches(c)
+        return {n for n, k in self.visible(routine).items() if k in keys}
+
     def local_names(self, routine: str) -> dict[Key, str]:
         """Active globals visible in ``routine`` under their local names."""
         gl = self.activity.globals.get(routine, {})

@@ -22,7 +22,9 @@ statement it records and keeps the loop from being vectorised):
 - **Once.** An element the loop index does not select (an accumulation ``a(i, j) = a(i, j) -
   a(i, k)*a(j, k)`` over ``k < j``) whose intermediate values no adjoint statement of the loop
   reads (every other reference to ``a`` provably differs: the loop range ends before ``j``) is
-  pushed once before the loop and popped once after the reversed loop.
+  pushed once before the loop and popped once after the reversed loop. Neither slices nor
+  once-records apply to a global a call in the loop may read: the callee's adjoint re-runs
+  its primal on the value of its own iteration.
 - **Buffers.** Any other unconditional record ``call fad_push(e)`` of a scalar or an element
   (loops with step 1 or -1) becomes ``fad_save1(i) = e`` into a local array over the loop's range,
   pushed as one block after the loop; the backward sweep pops the block before the reversed loop
@@ -148,8 +150,19 @@ def _plain(e: ir.Expr) -> bool:
     return not any(isinstance(x, ir.Range) for x in subs) and "%" not in getattr(e, "name", "%")
 
 
+def _via_calls(t: Reverse, f_body: Stmts, b_body: Stmts) -> set[str]:
+    """Globals the loop's calls may read or write out of sight (a callee's adjoint re-runs
+    its primal, which reads them at their values of that iteration): their records stay per
+    iteration (ad/core/globals.py: ``touched_by_calls``)."""
+    if t.globals is None:
+        return set()
+    return t.globals.touched_by_calls(t.routine.name, (*f_body, *b_body))
+
+
 def _slice_ok(t, s: ir.Do, f_body: Stmts, b_body: Stmts, e: ir.Expr, written: set[str]) -> bool:
     if not isinstance(e, ir.ArrayRef) or not _sliceable(e, s.var, written):
+        return False
+    if var_of(e.name) in _via_calls(t, f_body, b_body):
         return False
     k = next(j for j, x in enumerate(f_body) if _recorded(x, "fad_push") == e)
     p = next(j for j, y in enumerate(b_body) if _recorded(y, "fad_pop") == e)
@@ -166,6 +179,8 @@ def _once_ok(t: Reverse, f_body: Stmts, b_body: Stmts, e: ir.Expr, written: set[
     from fortran_ad.ad.rewrites import distinct
 
     name = var_of(e.name)
+    if name in _via_calls(t, f_body, b_body):
+        return False
     loops = distinct.bounds(t, t.loops)
     if isinstance(e, ir.ArrayRef) and any(_names(x) & written for x in e.subs):
         return False
