@@ -288,7 +288,10 @@ class RoutineAD:
                 element = isinstance(a, ir.ArrayRef) and not any(
                     isinstance(x, ir.Range) for x in a.subs
                 )
-                if element and sym is not None and sym.rank:
+                parts = self._written_parts(info.routine, d, a)
+                if parts is not None:  # a whole object: the components the callee changes
+                    out += parts
+                elif element and sym is not None and sym.rank:
                     # sequence association: the callee may write from a(i) onwards
                     out.append(ir.Name(a.name))
                 else:
@@ -302,6 +305,37 @@ class RoutineAD:
                     self.extra_keys.add(key)
                     out.append(ir.Name(key[1]))
         return out
+
+    def _written_parts(self, callee: ir.Routine, d: str, a: ir.Expr) -> list[ir.Expr] | None:
+        """``a%c`` for each component ``c`` the callee may change when ``a`` is a whole scalar
+        derived-type variable (analysis/reads.py: ``written_components``); None otherwise
+        (the whole actual is written). Saving ``state%clock`` around ``call
+        state%advance_clock(dt)`` instead of the whole model state."""
+        from fortran_ad.ad.invariants.private_access import private_component, type_modules
+        from fortran_ad.analysis.reads import written_components
+        from fortran_ad.ir.symbols import type_name
+
+        sym = self.lookup(a.name) if isinstance(a, ir.Name) and "%" not in a.name else None
+        if sym is None or sym.rank or type_name(sym) is None or sym.type.base.startswith("class"):
+            return None
+        comps = written_components(callee, d, self._routine_of)
+        if comps is None:
+            return None
+        paths = [f"{a.name}%{c}" for c in sorted(comps)]
+        owners = type_modules(self.program)
+        module = self.info.module.name if self.info.module is not None else None
+        for path in paths:  # derivative code outside the type's module cannot name them
+            hit = private_component(path, self.lookup, self.program.types)
+            if hit is not None and owners.get(hit[0].name) != module:
+                return None
+            comp = self.lookup(path)  # a pointer's target may be anything: the object whole
+            if comp is None or "pointer" in comp.attrs:
+                return None
+        return [ir.Name(p) for p in paths]
+
+    def _routine_of(self, name: str) -> ir.Routine | None:
+        info = self.program.get(name)
+        return info.routine if info is not None else None
 
     def writes(self, body: tuple[ir.Stmt, ...]) -> set[str]:
         out: set[str] = set()

@@ -116,7 +116,10 @@ class NeededAnalysis:
         return out
 
     def _call_reads(self, s: ir.CallStmt) -> set[str]:
-        """What the recomputing callee reads: actuals of dummies not intent(out), subscripts."""
+        """What the recomputing callee reads: actuals of dummies it may read the value of
+        (analysis/reads.py: not intent(out) ones it only assigns, such as a kernel's output
+        array), and the subscripts of every actual (they designate its derivative)."""
+        from fortran_ad.analysis.reads import value_reads
         from fortran_ad.ir.program import dummy_map
 
         if self.program.get(s.name) is None:  # an MPI call (ad/constructs/mpi.py)
@@ -124,10 +127,12 @@ class NeededAnalysis:
 
             return mpi.reads(s)
         callee = self.program.get(s.name).routine
+        read = value_reads(callee)
         out: set[str] = set()
         for d, a in dummy_map(s.args, callee).items():
             sym = callee.symbol(d)
-            if sym is not None and sym.intent == "out" and isinstance(a, ir.ArrayRef | ir.Name):
+            unread = sym is not None and (sym.intent == "out" or d not in read)
+            if unread and isinstance(a, ir.ArrayRef | ir.Name):
                 for sub in subexprs(a):
                     if isinstance(sub, ir.ArrayRef):
                         for x in sub.subs:

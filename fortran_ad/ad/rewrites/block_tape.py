@@ -26,8 +26,9 @@ statement it records and keeps the loop from being vectorised):
   once-records apply to a global a call in the loop may read: the callee's adjoint re-runs
   its primal on the value of its own iteration.
 - **Buffers.** Any other unconditional record ``call fad_push(e)`` of a scalar or an element
-  (loops with step 1 or -1) becomes ``fad_save1(i) = e`` into a local array over the loop's range,
-  pushed as one block after the loop; the backward sweep pops the block before the reversed loop
+  (of a variable or of a component, ``s%u(i, j)``; loops with step 1 or -1) becomes
+  ``fad_save1(i) = e`` into a local array over the loop's range, pushed as one block after
+  the loop; the backward sweep pops the block before the reversed loop
   and the element pop becomes ``e = fad_save1(i)``. Records left inside the loop (conditional
   ones) stay below the block on the tape, so the order stays last-in first-out. A buffer is
   allocated once and reused by later runs of the loop with the same range (``_kept_buffers``):
@@ -75,14 +76,19 @@ def hoist(
     ):
         return same
     written = t.writes(s.body) | {s.var}
-    paired = [e for e in _records(f_body, b_body) if _plain(e)]
+    records = _records(f_body, b_body)
+    paired = [e for e in records if _plain(e)]
     span = _span(bounds)
     kept = [e for e in paired if span and _once_ok(t, f_body, b_body, e, written)]
     moved = [e for e in paired if e not in kept and _slice_ok(t, s, f_body, b_body, e, written)]
-    buffered = [
+    buffered = [  # (component elements too: the buffer slot takes the value the push took)
         e
-        for e in paired
-        if e not in kept and e not in moved and span and _buffer_type(t, e) is not None
+        for e in records
+        if e not in kept
+        and e not in moved
+        and span
+        and _buffer_type(t, e) is not None
+        and _element_or_scalar(t, e)
     ]
     repeated = [e for e in _repeated(f_body, b_body) if span and _buffer_type(t, e) is not None]
     buffered += repeated
@@ -148,6 +154,21 @@ def _plain(e: ir.Expr) -> bool:
     """A variable or one element of it (no section, no component path)."""
     subs = e.subs if isinstance(e, ir.ArrayRef) else ()
     return not any(isinstance(x, ir.Range) for x in subs) and "%" not in getattr(e, "name", "%")
+
+
+def _element_or_scalar(t: Reverse, e: ir.Expr) -> bool:
+    """A scalar designator: a plain one (``_plain``), or a component path of a scalar
+    variable naming a scalar component or one element of an array component (``s%u(i, j)``;
+    not ``g(i)%q``, a whole array component of an element)."""
+    if _plain(e):
+        return True
+    sym = t.lookup(e.name) if isinstance(e, ir.Name | ir.ArrayRef) else None
+    if sym is None:
+        return False
+    if isinstance(e, ir.Name):
+        return sym.rank == 0
+    whole = any(isinstance(x, ir.Range) for x in e.subs)
+    return e.head == 0 and len(e.subs) == sym.rank and not whole
 
 
 def _via_calls(t: Reverse, f_body: Stmts, b_body: Stmts) -> set[str]:
