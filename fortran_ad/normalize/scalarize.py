@@ -357,8 +357,9 @@ class Scalarizer:
         """``x = expr`` with ``x`` a whole ALLOCATABLE array and ``expr`` an array allocates
         ``x`` when it is not allocated (F2003 10.2.1.3; the loops that replace the statement
         would index an unallocated array): ``if (.not. allocated(x)) allocate(x,
-        mold=expr)``, whose bounds are ``expr``'s like the standard's. (A shape change of an
-        allocated ``x`` is not done: the loops then run over ``x``'s bounds, as before.) Not
+        mold=expr)``, whose bounds are ``expr``'s like the standard's. A shape change of an
+        allocated ``x`` stops the program with a message naming the line (ERROR STOP): it is
+        not reproduced, and the loops would run over ``x``'s old bounds. Not
         when ``expr`` mentions ``x`` or a part of it (a valid program has ``x`` allocated
         then); ``s%v = cos(s%u)`` is guarded."""
         from fortran_ad.ir.printer import expr
@@ -375,7 +376,22 @@ class Scalarizer:
         reads = tuple(sorted(names_in(value) | {var}))
         alloc = ir.Opaque(f"allocate({target.name}, mold={expr(value)})", reads, (var,), loc)
         unallocated = ir.UnOp(".not.", ir.Call("allocated", (target,)))
-        return [ir.If(((unallocated, (alloc,)),), loc=loc)]
+        out: list[ir.Stmt] = [ir.If(((unallocated, (alloc,)),), loc=loc)]
+        space = self.shape(value, loc)
+        if space:  # a reallocation to another shape: stop loudly rather than run over the old
+            differs = None
+            for k, sp in enumerate(space, 1):
+                size = ir.Call("size", (target, ir.Literal(str(k), "integer")))
+                d = ir.BinOp("/=", size, sp.extent())
+                differs = d if differs is None else ir.BinOp(".or.", differs, d)
+            where = f"{loc.file.rsplit('/', 1)[-1]}:{loc.line}" if loc.file else "?"
+            stop = ir.Opaque(
+                f"error stop 'fortran-ad: {where}: this assignment changes the shape of "
+                f"{target.name}; reallocation on assignment is not supported'",
+                loc=loc,
+            )
+            out.append(ir.If(((differs, (stop,)),), loc=loc))
+        return out
 
 
 def _is_ref(x: ir.Expr) -> bool:

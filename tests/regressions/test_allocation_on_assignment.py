@@ -49,3 +49,32 @@ def test_assignment_allocates_its_target(tmp_path: Path, extra: dict) -> None:
     modes = ("reverse",) if extra else ("reverse", "forward")
     report = api.check(src, wrt="a", of="cost", head="head", modes=modes, **extra)
     assert report.ok, report.table()
+
+
+RESHAPED = """\
+module sh
+  implicit none
+contains
+  subroutine head(n, a, cost)
+    integer, intent(in) :: n
+    real(8), intent(in) :: a(n)
+    real(8), intent(out) :: cost
+    real(8), allocatable :: w(:)
+    w = a*2
+    cost = sum(w*w)
+    w = a(2:n)*3
+    cost = cost + sum(w)
+  end subroutine head
+end module sh
+"""
+
+
+@pytest.mark.gfortran
+def test_a_shape_change_on_assignment_stops_loudly(tmp_path: Path) -> None:
+    """Reallocation to another shape is not reproduced: the derivative program stops with
+    the line instead of running over the old bounds."""
+    src = tmp_path / "reshaped.f90"
+    src.write_text(RESHAPED)
+    report = api.check(src, wrt="a", of="cost", head="head", sizes={"n": 5}, modes=("reverse",))
+    assert not report.ok
+    assert "reshaped.f90:11: this assignment changes the shape of w" in report.error
