@@ -55,7 +55,8 @@ class Writer:
 def split_long_line(text: str) -> list[str]:
     """Split a statement longer than the limit, preferably at spaces outside character
     literals; a stretch without spaces is cut anywhere outside literals, the continuation then
-    resuming right after its leading ``&`` (free form joins the two halves into one token)."""
+    resuming right after its leading ``&`` (free form joins the two halves into one token);
+    a literal longer than a line is cut inside (a continued character context)."""
     if len(text) <= MAX_COLUMNS:
         return [text]
     indent = len(text) - len(text.lstrip())
@@ -71,8 +72,10 @@ def split_long_line(text: str) -> list[str]:
             rest = " " * (indent + 4) + "& " + rest[cut:].lstrip()
             continue
         cut = _hard_break(rest, _BREAK_AT)
-        if cut is None:
-            break
+        if cut is None:  # inside a character literal: continued there (a character context
+            cut = _BREAK_AT  # resumes right after the next line's leading ``&``)
+        if cut <= indent + 6:
+            break  # nothing to gain (a line indented past the limit): left long
         out.append(rest[:cut] + "&")
         rest = " " * (indent + 4) + "&" + rest[cut:]
     out.append(rest)

@@ -386,8 +386,8 @@ class Scalarizer:
                 differs = d if differs is None else ir.BinOp(".or.", differs, d)
             where = f"{loc.file.rsplit('/', 1)[-1]}:{loc.line}" if loc.file else "?"
             stop = ir.Opaque(
-                f"error stop 'fortran-ad: {where}: this assignment changes the shape of "
-                f"{target.name}; reallocation on assignment is not supported'",
+                f"error stop 'fortran-ad: {where}: {target.name} reshaped by assignment "
+                "(not supported)'",
                 loc=loc,
             )
             out.append(ir.If(((differs, (stop,)),), loc=loc))

@@ -77,4 +77,4 @@ def test_a_shape_change_on_assignment_stops_loudly(tmp_path: Path) -> None:
     src.write_text(RESHAPED)
     report = api.check(src, wrt="a", of="cost", head="head", sizes={"n": 5}, modes=("reverse",))
     assert not report.ok
-    assert "reshaped.f90:11: this assignment changes the shape of w" in report.error
+    assert "reshaped.f90:11: w reshaped by assignment (not supported)" in report.error

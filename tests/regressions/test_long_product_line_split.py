@@ -42,3 +42,20 @@ def test_adjoint_with_a_long_product_compiles_and_checks(tmp_path: Path) -> None
     src.write_text(SOURCE)
     report = api.check(src, wrt="x,y", of="y", head="head", modes=("reverse", "forward"))
     assert report.ok, report.table()
+
+
+@pytest.mark.gfortran
+def test_a_literal_longer_than_a_line_is_continued_inside(tmp_path: Path) -> None:
+    """A character literal that does not fit after the indentation is cut inside (a
+    continued character context); gfortran reads back the same text."""
+    message = "fortran-ad: " + "a long message " * 12
+    text = " " * 12 + f"write(*, '(a)') '{message}'"
+    lines = split_long_line(text)
+    assert len(lines) > 1 and all(len(line) <= MAX_COLUMNS for line in lines), lines
+    program = "program p\n" + "\n".join(lines) + "\nend program p\n"
+    (tmp_path / "p.f90").write_text(program)
+    import subprocess
+
+    subprocess.run(["gfortran", "-Wall", "p.f90", "-o", "p"], cwd=tmp_path, check=True)
+    out = subprocess.run(["./p"], cwd=tmp_path, capture_output=True, text=True, check=True)
+    assert out.stdout.rstrip("\n") == message
