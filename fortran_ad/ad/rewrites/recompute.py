@@ -119,7 +119,25 @@ def plan(t: Reverse, s: ir.Do) -> list[Redo]:
         if n not in keep:
             keep.add(n)
             todo += [v for v in names_in(found[n].stmt.value) if v in found]
-    return [x for n, x in found.items() if n in keep]
+    redo = [x for n, x in found.items() if n in keep]
+    _declare_reads(t, s, redo)
+    return redo
+
+
+def _declare_reads(t: Reverse, s: ir.Do, redo: list[Redo]) -> None:
+    """The backward sweep now reads what the re-run definitions read: those variables are
+    needed (ad/core/needed.py). The checks above make sure nothing changes them between
+    the loop's forward run and its reversal, so a joint adjoint saves nothing more; a split
+    ``<name>_bwd`` (a routine of its own) gets their final values handed over from
+    ``<name>_fwd`` like every needed local (ad/checkpointing/split_calls.py ``_finals``).
+    Without this, ``_bwd`` recomputed from uninitialised locals (fuzz batch 7311460:
+    ``w2(kk)`` with ``kk`` undefined)."""
+    reads: set[str] = set()
+    for x in redo:
+        reads |= names_in(x.stmt.value)
+    reads -= {lp.var for lp in t.loops} | {s.var} | {base_name(x.stmt.target) or "" for x in redo}
+    if reads - t.needed:
+        t.needed = t.close_needed(t.needed | reads)
 
 
 def saved_targets(t: Reverse, defs: list[Redo]) -> list[ir.Name]:
