@@ -357,7 +357,10 @@ class Scalarizer:
         """``x = expr`` with ``x`` a whole ALLOCATABLE array and ``expr`` an array allocates
         ``x`` when it is not allocated (F2003 10.2.1.3; the loops that replace the statement
         would index an unallocated array): ``if (.not. allocated(x)) allocate(x,
-        mold=expr)``, whose bounds are ``expr``'s like the standard's. A shape change of an
+        mold=expr)``, whose bounds are ``expr``'s like the standard's, when ``x`` is a local
+        (or a component of one); a dummy's or a global's allocation is its owner's, and an
+        unallocated one stops the program (ERROR STOP with the line; an ALLOCATE in a
+        callee would make its adjoint joint and copy its outputs). A shape change of an
         allocated ``x`` stops the program with a message naming the line (ERROR STOP): it is
         not reproduced, and the loops would run over ``x``'s old bounds. Not
         when ``expr`` mentions ``x`` or a part of it (a valid program has ``x`` allocated
@@ -373,9 +376,26 @@ class Scalarizer:
         var = var_of(target.name)
         if any(_overlaps(target.name, x.name) for x in subexprs(value) if _is_ref(x)):
             return []
-        reads = tuple(sorted(names_in(value) | {var}))
-        alloc = ir.Opaque(f"allocate({target.name}, mold={expr(value)})", reads, (var,), loc)
+        where = f"{loc.file.rsplit('/', 1)[-1]}:{loc.line}" if loc.file else "?"
+
+        def stop(what: str) -> ir.Opaque:
+            text = f"error stop 'fortran-ad: {where}: {target.name} {what} (not supported)'"
+            return ir.Opaque(text, loc=loc)
+
         unallocated = ir.UnOp(".not.", ir.Call("allocated", (target,)))
+        sym_var = self.lookup(var)
+        local = (
+            var in self.locals
+            and var not in self.dummies
+            and sym_var is not None
+            and "save" not in sym_var.attrs
+        )
+        if local:  # allocated here, as the assignment would
+            reads = tuple(sorted(names_in(value) | {var}))
+            text = f"allocate({target.name}, mold={expr(value)})"
+            alloc: ir.Stmt = ir.Opaque(text, reads, (var,), loc)
+        else:  # a dummy's or a global's: allocated by its owner (a change of allocation
+            alloc = stop("allocated by assignment")  # status would reach the callers)
         out: list[ir.Stmt] = [ir.If(((unallocated, (alloc,)),), loc=loc)]
         space = self.shape(value, loc)
         if space:  # a reallocation to another shape: stop loudly rather than run over the old
@@ -384,13 +404,7 @@ class Scalarizer:
                 size = ir.Call("size", (target, ir.Literal(str(k), "integer")))
                 d = ir.BinOp("/=", size, sp.extent())
                 differs = d if differs is None else ir.BinOp(".or.", differs, d)
-            where = f"{loc.file.rsplit('/', 1)[-1]}:{loc.line}" if loc.file else "?"
-            stop = ir.Opaque(
-                f"error stop 'fortran-ad: {where}: {target.name} reshaped by assignment "
-                "(not supported)'",
-                loc=loc,
-            )
-            out.append(ir.If(((differs, (stop,)),), loc=loc))
+            out.append(ir.If(((differs, (stop("reshaped by assignment"),)),), loc=loc))
         return out
 
 
