@@ -96,7 +96,15 @@ def caller_snapshot(t: Reverse, s: ir.CallStmt, callee: ir.Routine, info: SplitI
             )
             sym = callee.symbol(d)
             restored.append(ir.Name(a.name) if element and sym is not None and sym.rank else a)
-    return [e for e in snap if e not in restored]
+    whole = {x.name for x in restored if isinstance(x, ir.Name) and "%" not in x.name}
+    return [e for e in snap if e not in restored and not _part_of(e, whole)]
+
+
+def _part_of(e: ir.Expr, whole: set[str]) -> bool:
+    """A component path (``s%h``: the caller saves the components a callee changes) of a
+    whole object the callee restores itself."""
+    name = getattr(e, "name", "")
+    return "%" in name and name.split("%", 1)[0] in whole
 
 
 def split_info(t: Reverse, fwd: list[ir.Stmt], plan) -> SplitInfo:
