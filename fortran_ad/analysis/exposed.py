@@ -29,7 +29,14 @@ import sympy
 from fortran_ad.analysis.dependence import offset, to_sympy
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.program import dummy_map
-from fortran_ad.ir.walk import base_name, bodies, names_in, stmt_exprs, subexprs, walk_stmts
+from fortran_ad.ir.walk import (
+    base_name,
+    bodies,
+    names_in,
+    stmt_exprs,
+    subscript_names,
+    walk_stmts,
+)
 from fortran_ad.ir.walk import value_names as reads_of
 
 Lookup = Callable[[str], ir.Symbol | None]
@@ -63,7 +70,7 @@ class _Exposed:
 
     def stmt(self, s: ir.Stmt, killed: set[str], pieces) -> set[str]:
         if isinstance(s, ir.Assign):
-            reads = reads_of(s.value) | _subscripts(s.target)
+            reads = reads_of(s.value) | subscript_names(s.target)
             self.read(reads, killed)
             return self.write(s.target, killed, pieces)
         if isinstance(s, ir.CallStmt):
@@ -133,7 +140,7 @@ class _Exposed:
         outs: list[str] = []
         for d, a in dummy_map(s.args, info).items():
             sym = info.symbol(d)
-            self.read(_subscripts(a), killed)
+            self.read(subscript_names(a), killed)
             whole_out = (
                 sym is not None
                 and sym.intent == "out"
@@ -227,15 +234,6 @@ def _dims(sym: ir.Symbol | None) -> list[Interval] | None:
 
 def _eq(a: sympy.Expr, b: sympy.Expr) -> bool:
     return sympy.expand(a - b) == 0
-
-
-def _subscripts(e: ir.Expr) -> set[str]:
-    out: set[str] = set()
-    for x in subexprs(e):
-        if isinstance(x, ir.ArrayRef):
-            for sub in x.subs:
-                out |= names_in(sub)
-    return out
 
 
 def _mentioned(r: ir.Routine) -> set[str]:

@@ -19,7 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import names_in, stmt_exprs, subexprs, value_names, var_of, walk_stmts
+from fortran_ad.ir.walk import (
+    names_in,
+    stmt_exprs,
+    subexprs,
+    subscript_names,
+    value_names,
+    var_of,
+    walk_stmts,
+)
 
 _MEMO: dict[int, tuple[ir.Routine, frozenset[str]]] = {}
 
@@ -34,7 +42,7 @@ def value_reads(r: ir.Routine) -> frozenset[str]:
         out |= {s.name for s in r.symbols} | set(r.args)
     for s in walk_stmts(r.body):
         if isinstance(s, ir.Assign):
-            out |= value_names(s.value) | _subscripts(s.target)
+            out |= value_names(s.value) | subscript_names(s.target)
         elif isinstance(s, ir.CallStmt):
             for a in s.args:
                 out |= names_in(a)
@@ -46,15 +54,6 @@ def value_reads(r: ir.Routine) -> frozenset[str]:
     result = frozenset(out)
     _MEMO[id(r)] = (r, result)
     return result
-
-
-def _subscripts(target: ir.Expr) -> set[str]:
-    out: set[str] = set()
-    for x in subexprs(target):
-        if isinstance(x, ir.ArrayRef):
-            for sub in x.subs:
-                out |= names_in(sub)
-    return out
 
 
 def written_components(

@@ -107,6 +107,17 @@ def value_names(e: ir.Expr) -> set[str]:
     return out
 
 
+def subscript_names(e: ir.Expr) -> set[str]:
+    """Names read by the subscripts of the array references in ``e`` (an assignment target's
+    ``i``, ``k`` in ``a(i, k)%b``): reads even where ``e`` itself is written."""
+    out: set[str] = set()
+    for x in subexprs(e):
+        if isinstance(x, ir.ArrayRef):
+            for sub in x.subs:
+                out |= names_in(sub)
+    return out
+
+
 def base_name(e: ir.Expr) -> str | None:
     """The variable a designator refers to (``a`` for ``a(i)``, ``s`` for ``s%h(i)``), else
     None."""
