@@ -71,6 +71,15 @@ def var_of(name: str) -> str:
     return name.split("%", 1)[0]
 
 
+def paths_nest(p: str, q: str) -> bool:
+    """Component paths one of which is a prefix of the other (``s`` and ``s%u``, ``s%u`` and
+    ``s%u``): designators of common storage whatever their subscripts. Distinct non-pointer
+    components of one variable (``s%u``, ``s%v``) are disjoint storage (F2018 9.4.2)."""
+    a, b = p.lower().split("%"), q.lower().split("%")
+    n = min(len(a), len(b))
+    return a[:n] == b[:n]
+
+
 def names_in(e: ir.Expr) -> set[str]:
     """Variable (and function) names mentioned in ``e`` (variables of component paths)."""
     out: set[str] = set()
@@ -104,6 +113,18 @@ def value_names(e: ir.Expr) -> set[str]:
             visit(c)
 
     visit(e)
+    return out
+
+
+def status_names(e: ir.Expr) -> set[str]:
+    """Names whose allocation, association or shape ``e`` inquires (``allocated(a)``,
+    ``size(a)``, ...): what ALLOCATE, DEALLOCATE and pointer assignment change, the reads
+    ``value_names`` leaves out."""
+    out: set[str] = set()
+    for x in subexprs(e):
+        if isinstance(x, ir.Call) and x.name in INQUIRY and x.args:
+            first = x.args[0].value if isinstance(x.args[0], ir.Keyword) else x.args[0]
+            out |= names_in(first)
     return out
 
 

@@ -14,7 +14,7 @@ from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.intrinsic_table import of_class
 from fortran_ad.ir.types import Typer
-from fortran_ad.ir.walk import children, map_expr, names_in
+from fortran_ad.ir.walk import children, map_expr, names_in, paths_nest
 from fortran_ad.normalize.intrinsics import ArrayIntrinsics
 from fortran_ad.normalize.spans import INT1, Iter, Span, fold, int_value, is_unit, wrap
 
@@ -374,7 +374,7 @@ class Scalarizer:
         if sym is None or "allocatable" not in sym.attrs or not self.is_array_valued(value):
             return []
         var = var_of(target.name)
-        if any(_overlaps(target.name, x.name) for x in subexprs(value) if _is_ref(x)):
+        if any(paths_nest(target.name, x.name) for x in subexprs(value) if _is_ref(x)):
             return []
         where = f"{loc.file.rsplit('/', 1)[-1]}:{loc.line}" if loc.file else "?"
 
@@ -410,13 +410,6 @@ class Scalarizer:
 
 def _is_ref(x: ir.Expr) -> bool:
     return isinstance(x, ir.Name | ir.ArrayRef)
-
-
-def _overlaps(p: str, q: str) -> bool:
-    """Component paths one of which is a prefix of the other (``s``, ``s%u``)."""
-    a, b = p.split("%"), q.split("%")
-    n = min(len(a), len(b))
-    return a[:n] == b[:n]
 
 
 def _values(args) -> list[ir.Expr]:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import var_of
+from fortran_ad.ir.walk import paths_nest, var_of
 
 if TYPE_CHECKING:
     from fortran_ad.ad.core.adjoint import Reverse
@@ -55,16 +55,13 @@ def unalias(t: Reverse, args: tuple[ir.Expr, ...], loc: ir.SourceLoc | None = No
 
 def _may_overlap(t: Reverse, p: str, q: str) -> bool:
     """Whether component paths ``p`` and ``q`` (of primal variables) can designate common
-    storage: the same variable, and one path a prefix of the other (``s`` and ``s%u``,
-    ``s%u`` and ``s%u``), or a POINTER component on either path (it may point anywhere).
-    Distinct non-pointer components of one variable (``s%u``, ``s%v``) are disjoint
-    storage (F2018 9.4.2), whatever their subscripts."""
+    storage: nested paths (ir/walk.paths_nest), or a POINTER component on either path of the
+    same variable (it may point anywhere)."""
+    if paths_nest(p, q):
+        return True
     a, b = p.split("%"), q.split("%")
     if a[0] != b[0]:
         return False
-    n = min(len(a), len(b))
-    if a[:n] == b[:n]:
-        return True
     for path in (a, b):
         for end in range(2, len(path) + 1):
             sym = t.lookup("%".join(path[:end]))
