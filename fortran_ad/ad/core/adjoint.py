@@ -32,7 +32,7 @@ from fortran_ad.ad.rewrites import block_tape, column_updates, handoff, recomput
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.build import neg
-from fortran_ad.ir.walk import base_name, walk_stmts
+from fortran_ad.ir.walk import base_name, status_names, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
 from fortran_ad.normalize.actuals import check_frozen
 
@@ -296,7 +296,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         pre: list[ir.Stmt] = []
         post: list[ir.Stmt] = []
         restore: list[ir.Stmt] = []
-        if any(names_in(e) & written for e in bounds):
+        reshaped = self.reshapes(s.body)
+        if any(names_in(e) & written or status_names(e) & reshaped for e in bounds):
             names = []
             for e in bounds:
                 t = self.temp("bound", INT)

@@ -15,7 +15,7 @@ from fortran_ad.ir.printer import dims_text, type_text
 from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
 from fortran_ad.ir.symbols import may_carry, type_name
 from fortran_ad.ir.types import Typer, real_literal
-from fortran_ad.ir.walk import base_name, bodies, walk_stmts
+from fortran_ad.ir.walk import base_name, bodies, var_of, walk_stmts
 from fortran_ad.normalize.actuals import global_writes
 
 
@@ -348,6 +348,29 @@ class RoutineAD:
                 out.add(s.var)
             elif isinstance(s, ir.Opaque):
                 out.update(s.writes)
+        return out
+
+    def reshapes(self, body: tuple[ir.Stmt, ...]) -> set[str]:
+        """Variables whose allocation or association status ``body`` may change: ALLOCATE,
+        DEALLOCATE (also of allocation on assignment), pointer assignment, and allocatable or
+        pointer actuals a callee may write (its dummy may be allocatable or a pointer)."""
+        out: set[str] = set()
+        for s in walk_stmts(body):
+            if isinstance(s, ir.Opaque) and s.text.lstrip().lower().startswith(
+                ("allocate", "deallocate")
+            ):
+                out.update(s.writes)
+            elif isinstance(s, ir.PointerAssign):
+                out.add(base_name(s.target) or "")
+            elif isinstance(s, ir.CallStmt):
+                for a in self.written_by_call(s):
+                    sym = (
+                        self.lookup(var_of(a.name))
+                        if isinstance(a, ir.Name | ir.ArrayRef)
+                        else None
+                    )
+                    if sym is None or {"allocatable", "pointer"} & set(sym.attrs):
+                        out.add(base_name(a) or "")
         return out
 
     # -- declarations ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from fortran_ad.ad.constructs import matmul
 from fortran_ad.ad.rewrites.first_writes import element_first_writes
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, subexprs, walk_stmts
+from fortran_ad.ir.walk import base_name, status_names, subexprs, walk_stmts
 from fortran_ad.ir.walk import value_names as names_in
 
 
@@ -185,6 +185,9 @@ class NeededAnalysis:
         conds = set().union(*(names_in(c) for c, _ in s.branches))
         bodies_ = [b for _, b in s.branches] + ([s.else_body] if s.else_body else [])
         written = set().union(*(self.writes(tuple(b)) for b in bodies_))
+        status = set().union(*(status_names(c) for c, _ in s.branches))
+        if status & set().union(*(self.reshapes(tuple(b)) for b in bodies_)):
+            return False  # e.g. if (.not. allocated(x)) allocate(x): the arm changes the answer
         return not (conds & written) and not any(
             isinstance(x, ir.Call) and self.program.get(x.name)
             for c, _ in s.branches
@@ -193,7 +196,8 @@ class NeededAnalysis:
 
     def _recompute_select(self, s: ir.Select) -> bool:
         written = set().union(*(self.writes(c.body) for c in s.cases))
-        return not (names_in(s.expr) & written)
+        reshaped = set().union(*(self.reshapes(c.body) for c in s.cases))
+        return not (names_in(s.expr) & written) and not (status_names(s.expr) & reshaped)
 
     # -- sweeps ------------------------------------------------------------------------------
 
