@@ -2,7 +2,8 @@
 
 0. statement functions inlined (normalize/stmtfunc.py); GO TO, computed GO TO and
    arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
-1. calls to user functions inside expressions → temporaries (``t = f(x)`` statements), and
+1. calls to user functions inside expressions → temporaries (``t = f(x)`` statements; an array
+   result gets an array shaped like its declared result at the call), and
    expression actual arguments of user routines → temporaries, so every derivative argument
    has a variable to belong to;
    ASSOCIATE blocks substituted (normalize/constructs.py);
@@ -18,13 +19,15 @@ from dataclasses import replace
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.program import Program, RoutineInfo
+from fortran_ad.ir.printer import expr
+from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
 from fortran_ad.ir.walk import base_name, map_body, map_expr, names_in, walk_stmts
 from fortran_ad.normalize.actuals import freeze
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
 from fortran_ad.normalize.scalarize import Scalarizer
+from fortran_ad.normalize.spans import fold
 from fortran_ad.normalize.stmtfunc import inline_statement_functions
 
 
@@ -141,6 +144,7 @@ class _Hoister:
         self.extra = extra
         self.scalarizer: Scalarizer | None = sc  # set: array-valued expressions stay in place
         self.info = info
+        self.post: list[ir.Stmt] = []  # after the statement being hoisted (_result_temp)
 
     def _array_valued(self, e: ir.Expr) -> bool:
         return self.scalarizer is not None and self.scalarizer.is_array_valued(e)
@@ -214,6 +218,55 @@ class _Hoister:
         pre.extend(more)
         return args
 
+    def _result_temp(self, call: ir.Call, callee: ir.Routine, res: ir.Symbol, pre, loc):
+        """The array result of ``call`` inside an expression, assigned to a temporary before
+        the statement. Its shape is the result's declared one with the dummies replaced by
+        the actuals: an automatic array when those bounds read only INTENT(IN) dummies and
+        constants of this routine, else an allocatable one allocated before the call and
+        deallocated after the statement. Deferred-shape (allocatable, pointer) results
+        are refused."""
+        if any(d.kind != "explicit" for d in res.dims):
+            raise FortranADError(
+                loc,
+                f"function '{call.name}' with an allocatable or pointer array result inside an "
+                "expression is not supported yet",
+                "assign its result to an array first",
+            )
+        actual = dummy_map(call.args, callee)
+
+        def at_call(b: ir.Expr | None) -> ir.Expr | None:
+            if b is None:
+                return None
+            sub = {
+                d: a if isinstance(a, ir.Name | ir.Literal) else ir.Paren(a)
+                for d, a in actual.items()
+                if not isinstance(a, ir.Keyword)
+            }
+            return fold(map_expr(b, lambda x: sub.get(x.name) if isinstance(x, ir.Name) else None))
+
+        dims = tuple(ir.Dim("explicit", at_call(d.lo), at_call(d.hi)) for d in res.dims)
+        used = set().union(*(names_in(b) for d in dims for b in (d.lo, d.hi) if b is not None))
+        routine = self.info.routine
+
+        def fixed(name: str) -> bool:
+            sym = self.lookup(name)
+            if sym is not None and "parameter" in sym.attrs:
+                return True
+            return name in routine.args and sym is not None and sym.intent == "in"
+
+        tmp = self.namer.temp("res")
+        if all(fixed(n) for n in used):
+            self.extra.append(ir.Symbol(tmp, res.type, dims, attrs=frozenset({"generated"})))
+        else:
+            deferred = (ir.Dim("deferred"),) * len(dims)
+            attrs = frozenset({"generated", "allocatable"})
+            self.extra.append(ir.Symbol(tmp, res.type, deferred, attrs=attrs))
+            text = ", ".join(f"{expr(d.lo) if d.lo else '1'}:{expr(d.hi)}" for d in dims)
+            pre.append(ir.Opaque(f"allocate({tmp}({text}))", tuple(sorted(used)), (tmp,), loc))
+            self.post.append(ir.Opaque(f"deallocate({tmp})", (), (tmp,), loc))
+        pre.append(ir.Assign(ir.Name(tmp), call, loc))
+        return ir.Name(tmp)
+
     def _expr(self, e: ir.Expr, pre: list[ir.Stmt], loc, top: bool = False) -> ir.Expr:
         def fn(x: ir.Expr) -> ir.Expr | None:
             if not (isinstance(x, ir.Call) and self._is_function(x.name)):
@@ -221,13 +274,9 @@ class _Hoister:
             callee = self.program.get(x.name).routine
             res = callee.symbol(callee.result) if callee.result else None
             array_result = res is not None and res.rank > 0
-            if array_result and not (top and x is e):  # never elementwise, never a temporary yet
-                raise FortranADError(
-                    loc,
-                    f"function '{x.name}' with an array result inside an expression is not "
-                    "supported yet",
-                    "assign its result to an array first",
-                )
+            if array_result and not (top and x is e):  # never elementwise: a temporary
+                args = self._frozen(self._hoist_args(x.args, callee, pre, loc), callee, pre, loc)
+                return self._result_temp(replace(x, args=args), callee, res, pre, loc)
             if self._array_valued(x) and not array_result:
                 return x  # an elemental call on arrays: hoisted after scalarization
             call = replace(
@@ -247,6 +296,7 @@ class _Hoister:
 
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
         pre: list[ir.Stmt] = []
+        self.post = []
         if isinstance(s, ir.Assign):
             value = self._expr(s.value, pre, s.loc, top=True)
             new: ir.Stmt = replace(s, value=value)
@@ -259,4 +309,4 @@ class _Hoister:
         if pre and s.label:
             pre[0] = replace(pre[0], label=s.label)
             new = replace(new, label=None)
-        return [*pre, new]
+        return [*pre, new, *self.post]
