@@ -179,6 +179,13 @@ class NeededAnalysis:
                 or any(base_name(a) in needed for a in self.written_by_call(x))
             ):
                 return True
+            if isinstance(
+                x, ir.Opaque
+            ) and (  # undone or re-done backwards, popped (adjoint.opaque)
+                x.text.lstrip().lower().startswith(("allocate", "deallocate"))
+                or set(x.writes) & needed
+            ):
+                return True
         return False
 
     def _recompute_if(self, s: ir.If) -> bool:
