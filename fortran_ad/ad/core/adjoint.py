@@ -57,6 +57,9 @@ class Reverse(RoutineAD, NeededAnalysis):
         if self.globals is not None:  # a global any backward sweep reads is needed here too
             gl = self.globals.visible(self.routine.name)  # (passive ones too)
             self.needed |= {n for n, k in gl.items() if k in self.globals.needed}
+            for s in walk_stmts(self.routine.body):  # and those its calls change (saved around)
+                if isinstance(s, ir.CallStmt):
+                    self.needed |= {base_name(a) or "" for a in self.globals_written_by_call(s)}
         pointers.check_reverse(self)
         self.free_loop_vars = loop_vars_outside(self.routine.body)
         self.deferred: list[ir.Stmt] = []

@@ -296,14 +296,35 @@ class RoutineAD:
                     out.append(ir.Name(a.name))
                 else:
                     out.append(a)
-        if self.globals is not None:  # module/host variables the callee (transitively) writes
+        return out + self.globals_written_by_call(s)
+
+    def globals_written_by_call(self, s: ir.CallStmt) -> list[ir.Expr]:
+        """Module and host variables the callee (transitively) writes that some backward sweep
+        needs, by their names here: saved around the call like written actuals, also when
+        this routine does not mention them (its adjoint re-runs the callee's primal from its
+        state at the call)."""
+        out: list[ir.Expr] = []
+        if self.globals is not None and self.program.get(s.name) is not None:
             visible = {k: n for n, k in self.globals.visible(self.routine.name).items()}
+            info = self.program.get(self.routine.name)
             for key in sorted(self.globals.call_writes(s.name) & self.globals.needed):
                 if key in visible:
                     out.append(ir.Name(visible[key]))
-                elif not key[0].startswith("host:") and self.lookup(key[1]) is None:
+                elif key[0].startswith("host:"):
+                    continue
+                elif self.lookup(key[1]) is None:  # reached by a USE the derivative adds
                     self.extra_keys.add(key)
                     out.append(ir.Name(key[1]))
+                elif info is not None and self.program.global_key(info, key[1]) == key:
+                    out.append(ir.Name(key[1]))  # in scope, not mentioned here
+                else:
+                    raise FortranADError(
+                        s.loc,
+                        f"the call changes module variable '{key[1]}' of '{key[0]}', which a "
+                        "local of the same name hides here: its value cannot be saved around "
+                        "the call",
+                        "rename the local",
+                    )
         return out
 
     def _written_parts(self, callee: ir.Routine, d: str, a: ir.Expr) -> list[ir.Expr] | None:
