@@ -37,6 +37,7 @@ import sys
 from pathlib import Path
 
 from fortran_ad.checks.fuzzgen import FEATURES, FuzzResult, coverage, generate, run_fuzz
+from fortran_ad.checks.fuzzgen.base import excluded
 
 
 def _features(text: str) -> frozenset[str]:
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         help="skip comparing the adjoint with all loop rewrites against the plain one",
     )  # fmt: skip
     args = p.parse_args(argv)
+    args.exclude = excluded(args.exclude, args.modes)
 
     def progress(r: FuzzResult) -> None:
         if r.status != "passed":

@@ -16,9 +16,11 @@ Soundness comes from bookkeeping, not luck:
 
 Where bugs live: input counters (``kk`` read before an inner loop that bumps it and after
 it), integer intrinsics in real expressions (as divisors too), module state, index arguments
-helpers change and element actuals, and loop
-kernels the adjoint's loop rewrites act on (kernels.py: stencils, private temporaries, IF/ELSE
-arms, reductions).
+helpers change and element actuals, loop kernels the adjoint's loop rewrites act on
+(kernels.py: stencils, private temporaries, IF/ELSE arms, reductions), 2-D nests and parallel
+loops (nests.py: five-point stencils, matrix-vector products, ``!$omp parallel do``, DO
+CONCURRENT), statement functions, ASSOCIATE, allocatable and pointer temporaries
+(storage.py), functions with array results and generic interfaces.
 
 ``generate(seed)`` is deterministic; ``programs()`` is the same generator as a hypothesis
 strategy (shrinks toward fewer, simpler statements). ``run_fuzz`` checks many programs with

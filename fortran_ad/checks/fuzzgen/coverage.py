@@ -30,6 +30,13 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "exit-cycle": r"\b(?:exit|cycle)\b",
     "call": r"^\s*call fuzz_h",
     "function": r"^\s*function ",
+    "nests": r"^\s*g2\(\w+, \w+\) = ",
+    "openmp": r"^\s*(?:!\$omp parallel do|do concurrent)",
+    "array-function": r"^\s*real\(dp\) :: (?:res|fuzz_h\w+)\(n\)$",
+    "generic": r"^\s*interface fuzz_g",
+    "stmt-function": r"\bsf[12]\(",
+    "associate": r"^\s*associate \(",
+    "allocatable": r"^\s*(?:allocate\(|al = )",
     "strided-loop": r"\bdo \w+ = [^\n]*, -?[2-9]\n",
 }
 

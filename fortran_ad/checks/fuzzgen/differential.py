@@ -162,7 +162,7 @@ class _Build:
 
     def run(self, specs: Sequence[str]) -> tuple[dict[int, dict[str, list[float]]], str]:
         """Values per variant (``{}`` and the reason when generation or the build failed)."""
-        from fortran_ad.checks.run import _compiler
+        from fortran_ad.checks.run import _OPENMP, _compiler, openmp_flags
 
         texts: dict[str, str] = {}
         for k, spec in enumerate(specs):
@@ -185,7 +185,10 @@ class _Build:
         drv = _driver(self.routine, header, sizes, len(specs), self.module)
         self.folder.mkdir(parents=True, exist_ok=True)
         fc = _compiler()
-        tape = _tape(fc, texts.pop("fad_tape.f90"))
+        # -fopenmp when a text has directives: the parallel adjoint loops run on threads
+        omp = openmp_flags([self.source]) or any(_OPENMP.search(t) for t in texts.values())
+        flags = (*FLAGS, "-fopenmp") if omp else FLAGS
+        tape = _tape(fc, texts.pop("fad_tape.f90"), flags)
         paths = [tape / "fad_tape.o", self.source.resolve()]
         for name, text in texts.items():
             if not name.endswith(".h"):
@@ -193,7 +196,7 @@ class _Build:
                 paths.append(self.folder / name)
         (self.folder / "fad_diff.f90").write_text(drv)
         paths.append(self.folder / "fad_diff.f90")
-        cmd = [fc, *FLAGS, "-I", str(tape), "-o", "fad_diff", *map(str, paths)]
+        cmd = [fc, *flags, "-I", str(tape), "-o", "fad_diff", *map(str, paths)]
         proc = subprocess.run(cmd, cwd=self.folder, capture_output=True, text=True, timeout=600)
         if proc.returncode != 0:
             return {}, "build failed:\n" + (proc.stdout + proc.stderr)[-3000:]
@@ -205,20 +208,20 @@ class _Build:
         return _parse(run.stdout), ""
 
 
-def _tape(fc: str, text: str) -> Path:
-    """A folder with the tape runtime compiled (object and modules), one per text."""
+def _tape(fc: str, text: str, flags: Sequence[str] = FLAGS) -> Path:
+    """A folder with the tape runtime compiled (object and modules), one per text and flags."""
     import contextlib
     import hashlib
     import os
     import tempfile
 
-    key = hashlib.sha1(text.encode()).hexdigest()[:16]
+    key = hashlib.sha1("\n".join([text, *flags]).encode()).hexdigest()[:16]
     folder = Path(tempfile.gettempdir()) / f"fortran-ad-diff-tape-{key}"
     if (folder / "fad_tape.o").exists():
         return folder
     work = Path(tempfile.mkdtemp(prefix="fortran-ad-diff-tape-"))
     (work / "fad_tape.f90").write_text(text)
-    cmd = [fc, *FLAGS, "-c", "fad_tape.f90", "-o", "fad_tape.o"]
+    cmd = [fc, *flags, "-c", "fad_tape.f90", "-o", "fad_tape.o"]
     subprocess.run(cmd, cwd=work, capture_output=True, text=True, timeout=600, check=True)
     with contextlib.suppress(OSError):  # another process may have been first
         os.rename(work, folder)

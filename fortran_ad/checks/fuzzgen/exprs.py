@@ -48,6 +48,7 @@ class ExprGen:
         self.labels = 0
         self.loop_count = 0
         self.state = ""  # the module variable's name (feature module-state), set per program
+        self.sequence_associated = False  # the last call_args passed an element for an array
 
     # -- integers ----------------------------------------------------------------------------
     def valid(self, e: IntEx, r: Routine, lo: int = 1, upper: Aff = AFF_N) -> bool:
@@ -249,14 +250,21 @@ class ExprGen:
         return Ex(f"{base.wrap(1)}**(-2)", min(vals), max(vals), 1)
 
     def reduction_or_call(self, r: Routine, loops: list[Loop], a: Ex) -> Ex:
+        if "stmt-function" not in self.exclude and self.ch.chance(0.6):
+            from fortran_ad.checks.fuzzgen.storage import stmt_function
+
+            return stmt_function(self, a, self.expr(r, loops, 1))
         funcs = [c for c in r.callees if c.kind == "func"]
         if funcs and self.ch.chance(0.6):
             f = self.ch.choice(funcs)
             args = self.call_args(r, loops, f, None)
             if args is not None and "literal-function-argument" in self.exclude:
                 args = [f"({a})" if re.fullmatch(r"[\d.]+(_dp|d0)", a) else a for a in args]
+            name = self.called(f)
+            if args is not None and f.result_rank:  # the sum of an array result
+                return Ex(f"sum({name}({', '.join(args)}))", -0.6 * NMAX, 0.6 * NMAX)
             if args is not None:
-                return Ex(f"{f.name}({', '.join(args)})", -R, R)
+                return Ex(f"{name}({', '.join(args)})", -R, R)
         arrays = [v for v in r.reals if v.rank == 1]
         if not arrays:
             return a
@@ -294,6 +302,12 @@ class ExprGen:
         _, shrink, step = sec
         arrays = [v for v in r.reals if v.rank == 1 and v.name != avoid]
         if depth <= 0 or self.ch.chance(0.3):
+            whole = [f for f in r.callees if f.result_rank] if sec == (0, 0, 1) else []
+            if whole and self.ch.chance(0.3):  # an array-valued function of size n
+                f = self.ch.choice(whole)
+                args = self.call_args(r, [], f, None, full=True)
+                if args is not None:
+                    return Ex(f"{self.called(f)}({', '.join(args)})", -0.6, 0.6, arr=True)
             if arrays and self.ch.chance(0.8):
                 v = self.ch.choice(arrays)
                 off = self.ch.integer(0, shrink)

@@ -22,6 +22,7 @@ from fortran_ad.checks.fuzzgen.base import (
     lit,
     mul,
 )
+from fortran_ad.checks.fuzzgen.nests import parallel_do
 
 if TYPE_CHECKING:
     from fortran_ad.checks.fuzzgen.stmts import Gen
@@ -48,7 +49,8 @@ def kernel(g: Gen, r: Routine, loops: list[Loop], ind: int) -> list[str]:
     if kind == "stencil":
         terms = [mul(lit(g.ch.choice([0.25, 0.5, 0.3])), at(k)) for k in (-1, 0, 1)]
         e = add(add(terms[0], terms[1]), terms[2])
-        return [f"{pad}do {i} = 2, n - 1", f"{body}{w.elem(i)} = {fit(e).text}", f"{pad}end do"]
+        head = parallel_do(g, pad, i, "2", "n - 1")
+        return [*head, f"{body}{w.elem(i)} = {fit(e).text}", f"{pad}end do"]
     ts = [s for s in r.reals if s.rank == 0 and s.writable and s.name != r.acc]
     if kind == "temp" and ts:
         t = g.ch.choice(ts)

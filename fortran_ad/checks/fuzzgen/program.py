@@ -20,6 +20,7 @@ from fortran_ad.checks.fuzzgen.base import (
     Var,
 )
 from fortran_ad.checks.fuzzgen.stmts import Gen
+from fortran_ad.checks.fuzzgen.storage import specs
 
 
 # -- rendering -----------------------------------------------------------------------------
@@ -38,9 +39,12 @@ def _decls(r: Routine) -> list[str]:
     )
     if _uses(r.lines, "q"):  # the kernels' private scalar (kernels.rewrite_kernel)
         scal.append("q")
+    arr += [f"{m}(n, n)" for m in ("g2", "h2") if _uses(r.lines, m)]  # fuzzgen/nests.py
     if scal or arr:
         out.append(f"real(dp) :: {', '.join(scal + arr)}")
-    ints = sorted({v for line in r.lines for v in re.findall(r"\bdo (\w+) =", line)})
+    ints = sorted(
+        {v for line in r.lines for v in re.findall(r"\bdo (?:concurrent \()?(\w+) =", line)}
+    )
     ints += [v for v in ("m", "kk") if _uses(r.lines, v) and v not in r.args]
     if ints:
         out.append(f"integer :: {', '.join(ints)}")
@@ -72,12 +76,13 @@ def _render(r: Routine) -> list[str]:
     if r.kind == "func":
         res = f" result({r.result})" if r.result != r.name else ""
         head = f"function {r.name}({args}){res}"
-        decls = [*_decls(r), f"real(dp) :: {r.result}"]
+        decls = [*_decls(r), f"real(dp) :: {r.result}{'(n)' if r.result_rank else ''}"]
         end = f"end function {r.name}"
     else:
         head = f"subroutine {r.name}({args})"
         decls = _decls(r)
         end = f"end subroutine {r.name}"
+    decls += specs(lambda name: _uses(r.lines, name))
     body = [w for line in r.lines for w in _wrap("    " + line)]
     return ["  " + head, *("    " + d for d in decls), *body, "  " + end]
 
@@ -94,6 +99,7 @@ class FuzzProgram:
     wrt: tuple[str, ...] = ("x", "y")
     of: tuple[str, ...] = ("y", "cost")
     state: tuple[str, ...] = ()  # module variables (real scalars)
+    generics: tuple[tuple[str, str], ...] = ()  # (generic name, its specific)
 
     @property
     def source(self) -> str:
@@ -103,7 +109,7 @@ class FuzzProgram:
             f"!   --head {self.head} --wrt {','.join(self.wrt)} --of {','.join(self.of)} "
             f"--size n={self.n}",
             f"module {self.module}",
-            *module_spec(self.private, self.state),
+            *module_spec(self.private, self.state, self.generics),
             self.routines,
             f"end module {self.module}",
         ]
@@ -154,10 +160,14 @@ class FuzzProgram:
         ]
 
 
-def module_spec(private: Sequence[str], state: Sequence[str] = ()) -> list[str]:
+def module_spec(
+    private: Sequence[str], state: Sequence[str] = (), generics: Sequence[tuple[str, str]] = ()
+) -> list[str]:
     out = ["  implicit none", "  integer, parameter :: dp = kind(1.0d0)"]
     out += _wrap(f"  real(dp) :: {', '.join(state)}") if state else []
     out += _wrap(f"  private :: {', '.join(private)}") if private else []
+    for name, specific in generics:
+        out += [f"  interface {name}", f"    module procedure {specific}", "  end interface"]
     return [*out, "contains"]
 
 
@@ -177,6 +187,8 @@ def build_program(
     for k in range(ch.integer(0, 2)):
         callees = helpers[:] if helpers and ch.chance(0.5) else []
         h = g.helper(f"fuzz_h{k + 1}{suffix}", callees)
+        if "generic" not in g.exclude and ch.chance(0.5):
+            h.generic = f"fuzz_g{k + 1}{suffix}"
         g.body(h, ch.integer(2, 6))
         helpers.append(h)
     reals = [Var("x", 1, *X_RANGE, writable=False), Var("y", 1), Var("cost", 0)]
@@ -206,7 +218,8 @@ def build_program(
     wrt = ch.choice([("x", "y"), ("x", "y"), ("x",), ("y",)])
     of = ch.choice([("y", "cost"), ("y", "cost"), ("cost",), ("y",)])
     state = (g.state,) if g.state else ()
-    return FuzzProgram(seed, "\n".join(routines), n, suffix, private, wrt, of, state)
+    generics = tuple((h.generic, h.name) for h in helpers if h.generic)
+    return FuzzProgram(seed, "\n".join(routines), n, suffix, private, wrt, of, state, generics)
 
 
 def generate(
@@ -261,7 +274,9 @@ class Batch:
         ps = self.programs
         args = [self.var(v, p) for p in ps for v in ("n", "x", "y", "cost")]
         private = [h for p in ps for h in p.private]
-        lines = ["module fuzz_batch_mod", *module_spec(private, [v for p in ps for v in p.state])]
+        state = [v for p in ps for v in p.state]
+        generics = [x for p in ps for x in p.generics]
+        lines = ["module fuzz_batch_mod", *module_spec(private, state, generics)]
         lines += [p.routines for p in ps]
         lines += ["", *_wrap(f"  subroutine fuzz_batch({', '.join(args)})")]
         for p in ps:

@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from fortran_ad.checks.fuzzgen.base import excluded
 from fortran_ad.checks.fuzzgen.program import Batch, FuzzProgram, generate
 
 
@@ -225,6 +226,7 @@ def run_fuzz(
     from concurrent.futures import ProcessPoolExecutor
 
     start = time.perf_counter()
+    exclude = excluded(exclude, modes)
     seeds = list(range(seed, seed + count))
     results: list[FuzzResult] = []
     with tempfile.TemporaryDirectory(prefix="fortran-ad-fuzz-") as tmp:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from fortran_ad.checks.fuzzgen.base import (
     MARGIN,
     NMAX,
@@ -24,10 +22,10 @@ from fortran_ad.checks.fuzzgen.base import (
     scale,
     shifted,
 )
-from fortran_ad.checks.fuzzgen.exprs import ExprGen
+from fortran_ad.checks.fuzzgen.calls import CallGen
 
 
-class Gen(ExprGen):
+class Gen(CallGen):
     """Builds one program from a Chooser; see the package docstring for the invariants."""
 
     # -- statements --------------------------------------------------------------------------
@@ -57,6 +55,10 @@ class Gen(ExprGen):
                 kinds += ["counter"]
         if depth > 0 and "kernels" not in self.exclude:
             kinds += ["kernel"] * (1 if "rewrite-kernels" in self.exclude else 2)
+        if depth > 0 and len(loops) < 2 and "nests" not in self.exclude:
+            kinds += ["nest"]
+        if not {"associate", "allocatable"} <= self.exclude:
+            kinds += ["storage"]
         k = self.ch.choice(kinds)
         if k == "kernel":
             from fortran_ad.checks.fuzzgen.kernels import kernel, rewrite_kernel
@@ -64,6 +66,14 @@ class Gen(ExprGen):
             if "rewrite-kernels" not in self.exclude and self.ch.chance(0.5):
                 return rewrite_kernel(self, r, loops, ind)
             return kernel(self, r, loops, ind)
+        if k == "nest":
+            from fortran_ad.checks.fuzzgen.nests import nest_kernel
+
+            return nest_kernel(self, r, loops, ind)
+        if k == "storage":
+            from fortran_ad.checks.fuzzgen.storage import storage
+
+            return storage(self, r, loops, ind)
         if k == "counter":
             return self.counter(r, loops, ind)
         if k == "int":
@@ -319,78 +329,6 @@ class Gen(ExprGen):
         cond = self.ch.choice([f"{v} == 3", f"mod({v}, 4) == 0", f"{v} > n - 2"])
         return ["  " * ind + f"if ({cond}) {word}"]
 
-    # -- calls -------------------------------------------------------------------------------
-    def call_args(
-        self, r: Routine, loops: list[Loop], callee: Routine, written: set[str] | None
-    ) -> list[str] | None:
-        """Actual arguments for ``callee``; ``written`` collects bases the call may write."""
-        short = self.ch.chance(0.3) and r.nrange[0] - 1 >= callee.nrange[0]
-        args = ["n - 1" if short else "n"] + (["kk"] if callee.int_arg else [])
-        taken: set[str] = {v.name for v in r.reals if v.glob}  # never an actual: no aliasing
-        outs = {d for d, intent, _ in callee.sig if intent != "in"}
-        # writable actuals first, so inputs can avoid them (no aliasing)
-        chosen: dict[str, str] = {}
-        for d, _intent, rank in callee.sig:
-            if d not in outs:
-                continue
-            cands = [v for v in r.reals if v.writable and v.rank == rank and v.name != r.acc]
-            cands = [v for v in cands if v.name not in taken]
-            if not cands:
-                return None
-            elems = [v for v in r.reals if v.writable and v.rank == 1 and v.name not in taken]
-            if rank == 0 and elems and "element-actual" not in self.exclude and self.ch.chance(0.4):
-                v = self.ch.choice(elems)  # an element (kk's too: fixed when the call starts)
-                taken.add(v.name)
-                chosen[d] = v.elem(self.subscript(r, loops).text)
-                continue
-            v = self.ch.choice(cands)
-            taken.add(v.name)
-            chosen[d] = v.name if rank == 0 else self.actual_array(v, short)
-        for d, _intent, rank in callee.sig:
-            if d in outs:
-                continue
-            if rank == 1:
-                cands = [v for v in r.reals if v.rank == 1 and v.name not in taken]
-                if not cands:
-                    return None
-                chosen[d] = self.actual_array(self.ch.choice(cands), short)
-            else:
-                chosen[d] = fit(self.scalar_actual(r, loops, taken)).text
-        if written is not None:
-            written |= taken
-        return args + [chosen[d] for d, _, _ in callee.sig]
-
-    def scalar_actual(self, r: Routine, loops: list[Loop], taken: set[str]) -> Ex:
-        """An expression for an intent(in) scalar dummy that reads no variable the call writes
-        (no aliasing)."""
-        e = self.expr(r, loops, 1)
-        for _ in range(5):
-            words = set(re.findall(r"[a-z]\w*", e.text))
-            if not (taken & words or ("sum-in-actual" in self.exclude and "sum" in words)):
-                return e
-            e = self.leaf(r, loops)
-        return lit(0.5)
-
-    def actual_array(self, v: Var, short: bool) -> str:
-        """A whole array, or for a dummy of size n - 1 a section or (sequence association) the
-        element the sequence starts at."""
-        if not short:
-            return v.sec()
-        forms = [v.sec("2:n"), v.sec("1:n - 1")]
-        if "sequence-association" not in self.exclude:
-            forms.append(v.elem("2"))
-        return self.ch.choice(forms)
-
-    def call(self, r: Routine, loops: list[Loop], ind: int) -> list[str]:
-        subs = [c for c in r.callees if c.kind == "sub"]
-        if not subs:
-            return self.assign(r, loops, ind)
-        c = self.ch.choice(subs)
-        args = self.call_args(r, loops, c, set())
-        if args is None:
-            return self.assign(r, loops, ind)
-        return ["  " * ind + f"call {c.name}({', '.join(args)})"]
-
     # -- routines ----------------------------------------------------------------------------
     def helper(self, name: str, callees: list[Routine]) -> Routine:
         func = self.ch.chance(0.4)
@@ -427,6 +365,8 @@ class Gen(ExprGen):
         )
         if func:
             r.result = self.ch.choice([name, "res"])
+            if "array-function" not in self.exclude and self.ch.chance(0.4):
+                r.result_rank = 1
         return r
 
     def body(self, r: Routine, budget: int) -> None:
@@ -462,6 +402,8 @@ class Gen(ExprGen):
                 rest.append("0.01_dp*sum(x)")
                 lines.append("y(1) = y(1) + 0.01_dp*x(n)")
             lines.append(" + ".join([f"{r.acc} = {r.acc}", *rest]))
+        elif r.result_rank:  # elementwise from the input array, in [-0.6, 0.6]
+            lines.append(f"{res} = 0.5_dp*tanh(a) + 0.1_dp*tanh({r.acc})")
         elif res is not None:
             lines.append(f"{res} = tanh({r.acc})")
         else:
