@@ -267,14 +267,20 @@ class _Hoister:
         pre.append(ir.Assign(ir.Name(tmp), call, loc))
         return ir.Name(tmp)
 
-    def _expr(self, e: ir.Expr, pre: list[ir.Stmt], loc, top: bool = False) -> ir.Expr:
+    def _expr(
+        self, e: ir.Expr, pre: list[ir.Stmt], loc, top: bool = False, whole: bool = True
+    ) -> ir.Expr:
+        """``top``: ``e`` is an assignment's value; ``whole``: an array result there may stay
+        in place (not when the target is an ALLOCATABLE the assignment may allocate: from a
+        temporary, normalize/scalarize.allocate_on_assignment allocates it)."""
+
         def fn(x: ir.Expr) -> ir.Expr | None:
             if not (isinstance(x, ir.Call) and self._is_function(x.name)):
                 return None
             callee = self.program.get(x.name).routine
             res = callee.symbol(callee.result) if callee.result else None
             array_result = res is not None and res.rank > 0
-            if array_result and not (top and x is e):  # never elementwise: a temporary
+            if array_result and not (top and whole and x is e):  # never elementwise: a temporary
                 args = self._frozen(self._hoist_args(x.args, callee, pre, loc), callee, pre, loc)
                 return self._result_temp(replace(x, args=args), callee, res, pre, loc)
             if self._array_valued(x) and not array_result:
@@ -298,7 +304,9 @@ class _Hoister:
         pre: list[ir.Stmt] = []
         self.post = []
         if isinstance(s, ir.Assign):
-            value = self._expr(s.value, pre, s.loc, top=True)
+            target = self.lookup(s.target.name) if isinstance(s.target, ir.Name) else None
+            allocatable = target is not None and "allocatable" in target.attrs
+            value = self._expr(s.value, pre, s.loc, top=True, whole=not allocatable)
             new: ir.Stmt = replace(s, value=value)
         elif isinstance(s, ir.CallStmt) and self.program.get(s.name) is not None:
             callee = self.program.get(s.name).routine

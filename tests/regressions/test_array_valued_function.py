@@ -134,3 +134,45 @@ def test_array_results_shaped_at_the_call(tmp_path: Path, extra: dict) -> None:
         src, wrt="x,y", of="y,cost", head="head", sizes={"n": 6}, modes=modes, **extra
     )
     assert report.ok, report.table()
+
+
+REALLOCATED = """\
+module m
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  function f(n, a) result(res)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: a(n)
+    real(dp) :: res(n)
+    res = 0.5_dp*tanh(a) + a**2
+  end function f
+
+  subroutine head(n, x, y)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n)
+    real(dp), intent(inout) :: y(n)
+    real(dp), allocatable :: al(:)
+    integer :: i
+    do i = 1, n, 2
+      al = f(n, x*y)
+      y = 0.5_dp*y + 0.25_dp*al
+      deallocate(al)
+    end do
+  end subroutine head
+end module m
+"""
+
+
+@pytest.mark.gfortran
+def test_array_result_allocates_its_target(tmp_path: Path) -> None:
+    """``al = f(...)`` with ``al`` an unallocated ALLOCATABLE: the assignment allocates it.
+    Kept whole, the adjoint never allocated ``al``'s adjoint and its DEALLOCATE stopped the
+    program ("DEALLOCATE unallocated 'alb'", fuzz seed 7340082); now the result goes through
+    a temporary and the assignment allocates ``al`` like any array expression's."""
+    src = tmp_path / "realloc.f90"
+    src.write_text(REALLOCATED)
+    report = api.check(
+        src, wrt="x,y", of="y", head="head", sizes={"n": 5}, modes=("reverse", "forward")
+    )
+    assert report.ok, report.table()
