@@ -1,6 +1,7 @@
 """Normalization for AD: one routine in, an equivalent simpler routine out.
 
-0. statement functions inlined (normalize/stmtfunc.py); GO TO, computed GO TO and
+0. statement functions inlined (normalize/stmtfunc.py); local pointers standing for one whole
+   variable replaced by it (normalize/pointers.py); GO TO, computed GO TO and
    arithmetic IF → loops, IFs, SELECT CASE (normalize/goto.py);
 1. calls to user functions inside expressions → temporaries (``t = f(x)`` statements; an array
    result gets an array shaped like its declared result at the call), and
@@ -26,6 +27,7 @@ from fortran_ad.normalize.actuals import freeze
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
+from fortran_ad.normalize.pointers import resolve_aliases
 from fortran_ad.normalize.scalarize import Scalarizer
 from fortran_ad.normalize.spans import fold
 from fortran_ad.normalize.stmtfunc import inline_statement_functions
@@ -39,6 +41,7 @@ def normalize_routine(
     r = info.routine
     extra: list[ir.Symbol] = []
     r = inline_statement_functions(r, info.scope.lookup)
+    r = resolve_aliases(r, info.scope.lookup)  # a local pointer to one whole variable: it
     gotos = GotoStructurer(namer)  # unrecoverable jumps stay; generate.py refuses them if active
     r = replace(r, body=gotos.routine_body(r.body))
     extra.extend(gotos.new_symbols)
