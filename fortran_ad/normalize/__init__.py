@@ -22,8 +22,8 @@ from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.printer import expr
 from fortran_ad.ir.program import Program, RoutineInfo, dummy_map
-from fortran_ad.ir.walk import base_name, map_body, map_expr, names_in, walk_stmts
-from fortran_ad.normalize.actuals import freeze
+from fortran_ad.ir.walk import base_name, map_body, map_expr, names_in, subexprs, walk_stmts
+from fortran_ad.normalize.actuals import freeze, global_writes
 from fortran_ad.normalize.constructs import Constructs
 from fortran_ad.normalize.goto import GotoStructurer
 from fortran_ad.normalize.jumps import JumpEliminator
@@ -303,6 +303,19 @@ class _Hoister:
 
         return map_expr(e, fn)
 
+    def _effects(self, e: ir.Expr) -> bool:
+        """Does ``e`` call a user function that changes an argument or a global?"""
+        for x in subexprs(e):
+            info = self.program.get(x.name) if isinstance(x, ir.Call) else None
+            if info is None or info.routine.kind != "function":
+                continue
+            r = info.routine
+            if global_writes(self.program, x.name) or any(
+                getattr(r.symbol(d), "intent", "in") != "in" for d in r.args
+            ):
+                return True
+        return False
+
     def stmt(self, s: ir.Stmt) -> list[ir.Stmt] | None:
         pre: list[ir.Stmt] = []
         self.post = []
@@ -315,6 +328,18 @@ class _Hoister:
             callee = self.program.get(s.name).routine
             args = self._hoist_args(s.args, callee, pre, s.loc)
             new = replace(s, args=self._frozen(args, callee, pre, s.loc))
+        elif isinstance(s, ir.If) and self._effects(s.branches[0][0]):
+            # a function with side effects in the (first) condition: called once, before
+            cond = self._expr(s.branches[0][0], pre, s.loc)
+            post = self.post
+
+            def inner(b: tuple[ir.Stmt, ...]) -> tuple[ir.Stmt, ...]:
+                return map_body(b, self.stmt)
+
+            arms = ((cond, inner(s.branches[0][1])), *((c, inner(b)) for c, b in s.branches[1:]))
+            els = inner(s.else_body) if s.else_body is not None else None
+            new = replace(s, branches=arms, else_body=els)
+            self.post = post
         else:
             return None
         if pre and s.label:
