@@ -39,6 +39,8 @@ FEATURES = {
     "array-function": "functions returning an array of size n, used whole in array "
     "expressions and summed in scalar ones",
     "generic": "helpers also reached through a generic interface of their own",
+    "pointer-alias": "a local POINTER associated with a local TARGET array of the head, read "
+    "and written beside it (never an actual argument)",
     "stmt-function": "statement functions, one declared after another's definition",
     "associate": "ASSOCIATE of an element, a section or an expression",
     "allocatable": "allocatable and pointer local arrays: ALLOCATE, assignment (also "
@@ -49,7 +51,7 @@ FEATURES = {
 #: module-state after 110, index-argument, element-actual and rewrite-kernels after 3,400;
 #: nests, openmp, stmt-function, associate, allocatable, array-function and generic after
 #: 60-280 programs using each in reverse and forward mode, 35-97 in the vector modes
-#: (array-function: not there, VECTOR_UNSUPPORTED).
+#: (array-function: not there, VECTOR_UNSUPPORTED); pointer-alias after 78 and 29.
 OPT_IN: frozenset[str] = frozenset()
 #: Features whose programs the vector modes refuse with a located error (array results).
 VECTOR_UNSUPPORTED = frozenset({"array-function"})
@@ -218,6 +220,12 @@ class Var:
     writable: bool = True
     col: int = 0
     glob: bool = False  # a module variable (declared in the module, not the routine)
+    alias: str = ""  # a POINTER associated with this local TARGET array (feature pointer-alias)
+
+    def shares(self, other: Var) -> bool:
+        """Same storage: the same variable, or a pointer and its target."""
+        names = {self.name, self.alias} - {""}
+        return bool(names & {other.name, other.alias})
 
     def elem(self, sub: str) -> str:
         return f"{self.name}({sub}, {self.col})" if self.col else f"{self.name}({sub})"

@@ -25,7 +25,7 @@ class CallGen(ExprGen):
         short = not full and self.ch.chance(0.3) and r.nrange[0] - 1 >= callee.nrange[0]
         self.sequence_associated = False  # an element for an array dummy: no generic reference
         args = ["n - 1" if short else "n"] + (["kk"] if callee.int_arg else [])
-        taken: set[str] = {v.name for v in r.reals if v.glob}  # never an actual: no aliasing
+        taken = {v.name for v in r.reals if v.glob or v.alias}  # never actuals: no aliasing
         outs = {d for d, intent, _ in callee.sig if intent != "in"}
         # writable actuals first, so inputs can avoid them (no aliasing)
         chosen: dict[str, str] = {}

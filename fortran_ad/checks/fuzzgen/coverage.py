@@ -34,6 +34,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "openmp": r"^\s*(?:!\$omp parallel do|do concurrent)",
     "array-function": r"^\s*real\(dp\) :: (?:res|fuzz_h\w+)\(n\)$",
     "generic": r"^\s*interface fuzz_g",
+    "pointer-alias": r"^\s*pw => w\d$",
     "stmt-function": r"\bsf[12]\(",
     "associate": r"^\s*associate \(",
     "allocatable": r"^\s*(?:allocate\(|al = )",

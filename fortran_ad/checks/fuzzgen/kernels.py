@@ -34,7 +34,7 @@ def kernel(g: Gen, r: Routine, loops: list[Loop], ind: int) -> list[str]:
     if not ws or len(loops) >= 3:
         return g.assign(r, loops, ind)
     w = g.ch.choice(ws)
-    srcs = [a for a in arrays if a.name != w.name]
+    srcs = [a for a in arrays if not a.shares(w)]
     if not srcs:
         return g.assign(r, loops, ind)
     v = g.ch.choice(srcs)
@@ -89,7 +89,7 @@ def rewrite_kernel(g: Gen, r: Routine, loops: list[Loop], ind: int) -> list[str]
     if not ws or len(loops) >= 2:
         return g.assign(r, loops, ind)
     w = g.ch.choice(ws)
-    srcs = [a for a in arrays if a.name != w.name]
+    srcs = [a for a in arrays if not a.shares(w)]
     if not srcs:
         return g.assign(r, loops, ind)
     v = g.ch.choice(srcs)

@@ -30,7 +30,15 @@ def _decls(r: Routine) -> list[str]:
         out.append("integer, intent(inout) :: kk")
     for d, intent, rank in r.sig:
         out.append(f"real(dp), intent({intent}) :: {d}{'(n)' if rank else ''}")
-    locals_ = [v for v in r.reals if v.name not in r.args and not v.glob]
+    targets = {v.alias for v in r.reals if v.alias}
+    for v in r.reals:  # fuzzgen/base.Var.alias: the pointer and its target
+        if v.alias:
+            out += [f"real(dp), target :: {v.alias}(n)", f"real(dp), pointer :: {v.name}(:)"]
+    locals_ = [
+        v
+        for v in r.reals
+        if v.name not in r.args and not v.glob and not v.alias and v.name not in targets
+    ]
     scal = [v.name for v in locals_ if v.rank == 0]
     arr = list(
         dict.fromkeys(
@@ -198,6 +206,9 @@ def build_program(
         reals += [Var("z", 1, col=1), Var("z", 1, col=2)]
     if g.state:
         reals.append(Var(g.state, 0, glob=True))
+    ws = [v.name for v in reals if v.name.startswith("w")]
+    if ws and "pointer-alias" not in g.exclude and ch.chance(0.4):
+        reals.append(Var("pw", 1, alias=ch.choice(ws)))
     sig = [("x", "in", 1), ("y", "inout", 1), ("cost", "out", 0)]
     head = Routine(
         HEAD + suffix,

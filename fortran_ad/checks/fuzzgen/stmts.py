@@ -244,7 +244,7 @@ class Gen(CallGen):
             if not ws:
                 return use(inner)
             w = self.ch.choice(ws)
-            v = self.ch.choice([a for a in arrays if a.name != w.name] or arrays)
+            v = self.ch.choice([a for a in arrays if not a.shares(w)] or arrays)
             e = mul(Ex(v.elem("kk"), v.lo, v.hi), Ex(v.elem("kk"), v.lo, v.hi))
             return f"{w.elem(var)} = {fit(scale(e, self.ch.choice([0.5, 0.25]))).text}"
 
@@ -378,7 +378,9 @@ class Gen(CallGen):
         for v in r.reals:
             if intents.get(v.name) in ("in", "inout") or (v.glob and r.kind != "head"):
                 continue  # defined on entry
-            if v.name == r.acc:
+            if v.alias:  # after its target's definition (r.reals lists the target first)
+                init.append(f"{v.name} => {v.alias}")
+            elif v.name == r.acc:
                 init.append(f"{v.name} = 0.0_dp")
             elif v.rank == 1:
                 src = Ex(self.ch.choice(defined), -R, R)
