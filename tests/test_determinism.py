@@ -138,6 +138,7 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
     parts: list[str] = []
     heads: list[str] = []
     state: list[str] = []  # module variables the programs set and read
+    generics: list[tuple[str, str]] = []  # generic interfaces the programs call through
     count = 0
     seed = 100_000
     while count < lines_wanted:
@@ -145,6 +146,7 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
         parts.append(p.routines)
         heads.append(p.head)
         state += p.state
+        generics += p.generics
         count += p.routines.count("\n") + 2
         seed += 1
     calls = [f"    call {h}(n, x, y, c)\n    cost = cost + c" for h in heads]
@@ -159,7 +161,7 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
         cost = 0.0_dp
     """)
     top = textwrap.indent(top, "  ") + body + "\n  end subroutine fuzz_all\n"
-    head = "\n".join(["module fuzz_big", *module_spec((), state)]) + "\n"
+    head = "\n".join(["module fuzz_big", *module_spec((), state, generics)]) + "\n"
     return head + "\n".join(parts) + "\n" + top + "end module fuzz_big\n", len(heads)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.program import dummy_map
 from fortran_ad.ir.walk import base_name, var_of, walk_stmts
@@ -78,14 +77,6 @@ class WriteSets:
                     out.append(ir.Name(key[1]))
                 elif info is not None and self.program.global_key(info, key[1]) == key:
                     out.append(ir.Name(key[1]))  # in scope, not mentioned here
-                else:
-                    raise FortranADError(
-                        s.loc,
-                        f"the call changes module variable '{key[1]}' of '{key[0]}', which a "
-                        "local of the same name hides here: its value cannot be saved around "
-                        "the call",
-                        "rename the local",
-                    )
         return out
 
     def _written_parts(self, callee: ir.Routine, d: str, a: ir.Expr) -> list[ir.Expr] | None:

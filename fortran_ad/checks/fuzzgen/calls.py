@@ -96,5 +96,7 @@ class CallGen(ExprGen):
         """The name a reference to ``c`` with the arguments call_args just chose uses: its own
         or its generic's (not with sequence association: a generic is resolved by type, kind
         and rank)."""
-        generic = c.generic and not self.sequence_associated
+        # (not for array results: a generic function's result rank inside SUM is unknown
+        # to the scalarizer, a located error)
+        generic = c.generic and not self.sequence_associated and not c.result_rank
         return c.generic if generic and self.ch.chance(0.7) else c.name
