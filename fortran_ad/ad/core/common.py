@@ -302,7 +302,8 @@ class RoutineAD(WriteSets):
                     # none in callees (an actual may be INTENT(IN) where the dummy is unwritten)
                     head = r.name == self.activity.head
                     intent = sym.intent or ("inout" if head else None)
-                lines.append(decl(self.namer.derivative(sym.name), self._vector_sym(sym), intent))
+                dsym = self._vector_sym(_unsaved(sym))
+                lines.append(decl(self.namer.derivative(sym.name), dsym, intent))
         for sym in self.temps:
             lines.append(decl(sym.name, sym))
             if "save" in sym.attrs:  # work arrays kept between calls: one per thread
@@ -342,6 +343,17 @@ class RoutineAD(WriteSets):
         sym = r.symbol(r.result)
         intent = "out" if self.tangent_like else None
         return [decl(r.result, sym, intent)]
+
+
+def _unsaved(sym: ir.Symbol) -> ir.Symbol:
+    """The derivative of a SAVE local needs no SAVE: a value carried between calls is refused
+    (analysis/persistent.py), so each call writes the derivative before reading it (an
+    allocatable or pointer keeps SAVE: its allocation may be carried)."""
+    from dataclasses import replace
+
+    if "save" in sym.attrs and not sym.attrs & {"allocatable", "pointer"}:
+        return replace(sym, attrs=sym.attrs - {"save"})
+    return sym
 
 
 def decl(name: str, sym: ir.Symbol, intent: str | None = None) -> str:

@@ -87,6 +87,11 @@ class Plan:
         )
         refuse_unknown_active(self.program, self.activity, order)
         self._refuse_equivalenced()
+        from fortran_ad.analysis.persistent import refuse_history_dependent
+
+        refuse_history_dependent(
+            self.program, self.activity, [n for n in order if self.needs_derivative(n)]
+        )
         from fortran_ad.ad.constructs.module_copies import plan_copies
 
         self.copies = plan_copies(self)  # derivative modules that copy their primal module

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fortran_ad.analysis.persistent import saved_by_spec
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, bodies, names_in, stmt_exprs, subexprs, walk_stmts
 
@@ -109,7 +110,7 @@ class _Liveness:
 
         for c in r.contains:  # host variables internal procedures see stay pinned
             self.local -= routine_names(c)
-        self.local -= _saved_by_spec(r)
+        self.local -= saved_by_spec(r)
         self.whole: set[int] = set()  # loops kept with their whole primal body
         self.segmented: set[int] = set()  # DO loops checkpointed with fixed-period segments
         self.unrun: set[int] = set()  # ... whose forward sweep nothing needs (only re-runs)
@@ -287,21 +288,6 @@ def _own_slabs(s: ir.Do) -> set[str]:
                     where.setdefault(sub.name, set()).add(min(at) if len(at) == 1 else -1)
     return {n for n, ks in where.items() if n not in bad and len(ks) == 1 and -1 not in ks}
 
-
-def _saved_by_spec(r: ir.Routine) -> set[str]:
-    """Names a SAVE statement (a bare SAVE: every local) or DATA statement keeps between
-    calls: their values reach the next call, so their writes stay."""
-    import re
-
-    out: set[str] = set()
-    for item in r.spec:
-        if isinstance(item, ir.AttrStmt) and item.attr == "save":
-            names = {e.name for e in item.targets}
-            out |= names or {s.name for s in r.symbols if s.name not in r.args}
-        text = getattr(item, "text", "").strip().lower()
-        if text.startswith("data"):
-            out |= set(re.findall(r"[a-z_][a-z0-9_]*", text[4:]))
-    return out
 
 
 def _assign_reads(s: ir.Assign) -> set[str]:

@@ -17,6 +17,11 @@ needs their final values back:
   afterwards may hold anything. The copy was therefore overwritten or dead; the split ``<name>_bwd``
   of ad/checkpointing/split_calls.py never had it for the same reason.
 
+SAVE and DATA locals (analysis/persistent.py) are always copied: the derivative routine owns
+its copy of them, which only its own later calls read, and they must find the state a call of
+the primal leaves (a table filled on the first call with ``first`` set to false must not come
+back as the table from before the fill).
+
 Kept in callees (conservatively) for functions (their actuals are not snapshotted by the
 caller: ``Reverse._function_adjoint``) and for allocatable or pointer dummies and dummies an
 ALLOCATE/DEALLOCATE statement changes (their allocation status, which the restore of the
@@ -30,6 +35,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fortran_ad.ad import rewrites
+from fortran_ad.analysis.persistent import persistent_locals
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, walk_stmts
 
@@ -50,13 +56,16 @@ def saved_outputs(t: Reverse, head: str) -> list[tuple[str, str]]:
     callee = r.name != head and r.kind == "subroutine" and rewrites.on(t, "callee_outputs")
     reallocated = _reallocated(r) if callee else set()
     out = []
-    for a in list(r.args) + ([r.result] if r.kind == "function" else []):
+    kept = persistent_locals(r)  # the derivative's own copy: no caller can restore it
+    for a in list(r.args) + ([r.result] if r.kind == "function" else []) + sorted(kept):
         sym = r.symbol(a)
         if sym is None or a not in written or a not in touched or sym.intent == "in":
             continue
         if any(d.kind == "assumed_size" for d in sym.dims):
             continue
-        if callee and not (sym.attrs & {"allocatable", "pointer"}) and a not in reallocated:
+        if a in kept:
+            pass
+        elif callee and not (sym.attrs & {"allocatable", "pointer"}) and a not in reallocated:
             rewrites.fired("callee_outputs")
             continue
         dims = tuple(ir.Dim("deferred") for _ in sym.dims)
