@@ -43,7 +43,8 @@ HEAD = """\
 end module m
 """
 
-ACCUMULATOR = """\
+ACCUMULATOR = (
+    """\
 module m
   implicit none
   integer, parameter :: dp = kind(1.0d0)
@@ -66,9 +67,12 @@ contains
     a = acc
   end subroutine step
 
-""" + HEAD
+"""
+    + HEAD
+)
 
-TABLE = """\
+TABLE = (
+    """\
 module m
   implicit none
   integer, parameter :: dp = kind(1.0d0)
@@ -96,7 +100,9 @@ contains
     y = tab(3)*w + tab(5)*sin(x)
   end subroutine step
 
-""" + HEAD
+"""
+    + HEAD
+)
 
 
 def test_history_dependent_save_is_located(tmp_path: Path) -> None:

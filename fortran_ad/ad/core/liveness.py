@@ -289,7 +289,6 @@ def _own_slabs(s: ir.Do) -> set[str]:
     return {n for n, ks in where.items() if n not in bad and len(ks) == 1 and -1 not in ks}
 
 
-
 def _assign_reads(s: ir.Assign) -> set[str]:
     """What an assignment reads: its value and the subscripts of its target."""
     out = names_in(s.value)
