@@ -43,6 +43,8 @@ FEATURES = {
     "and written beside it (never an actual argument)",
     "stmt-function": "statement functions, one declared after another's definition",
     "associate": "ASSOCIATE of an element, a section or an expression",
+    "save-state": "SAVE locals: a table filled on the first call from constants, a scalar "
+    "written before it is read",
     "allocatable": "allocatable and pointer local arrays: ALLOCATE, assignment (also "
     "allocation on assignment), DEALLOCATE",
 }
@@ -52,7 +54,7 @@ FEATURES = {
 #: nests, openmp, stmt-function, associate, allocatable, array-function and generic after
 #: 60-280 programs using each in reverse and forward mode, 35-97 in the vector modes
 #: (array-function: not there, VECTOR_UNSUPPORTED); pointer-alias after 78 and 29.
-OPT_IN: frozenset[str] = frozenset()
+OPT_IN: frozenset[str] = frozenset({"save-state"})
 #: Features whose programs the vector modes refuse with a located error (array results).
 VECTOR_UNSUPPORTED = frozenset({"array-function"})
 

@@ -38,6 +38,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "stmt-function": r"\bsf[12]\(",
     "associate": r"^\s*associate \(",
     "allocatable": r"^\s*(?:allocate\(|al = )",
+    "save-state": r"^\s*logical, save :: svf",
     "strided-loop": r"\bdo \w+ = [^\n]*, -?[2-9]\n",
 }
 

@@ -394,7 +394,12 @@ class Gen(CallGen):
             init.append("kk = 1")
         self.stmts_left = budget
         self.loop_count = 0
-        lines = [*init, *self.block(r, [], 3, 0, 2, 6)]
+        fill, use = [], []
+        if "save-state" not in self.exclude and self.ch.chance(0.25):
+            from fortran_ad.checks.fuzzgen.storage import save_state
+
+            fill, use = save_state(self, r)
+        lines = [*fill, *init, *self.block(r, [], 3, 0, 2, 6), *use]
         # every output depends on the body: fold the accumulator in at the end
         res = r.result or next((d for d, i, k in r.sig if i == "out" and k == 0), None)
         if r.kind == "head":

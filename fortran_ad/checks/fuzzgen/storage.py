@@ -7,7 +7,10 @@ misread, and whose derivatives depend on when a designator is evaluated.
 - ``associate (fa => w(k))``, ``associate (fs => w(2:n - 1))`` (the selector's subscripts are
   evaluated once, at the ASSOCIATE), ``associate (fe => <expression>)`` (a value);
 - ``allocate(al(n))`` or a POINTER ``pa`` allocated, assigned, read and deallocated, or ``al``
-  allocated by the assignment itself.
+  allocated by the assignment itself;
+- SAVE state (feature ``save-state``): a table ``svt`` filled on the first call from constants
+  (``if (svf) ... svf = .false.``), and a SAVE scalar ``svw`` written before it is read; the
+  derivative routine has its own copy of both, which must end each call as the primal's does.
 """
 
 from __future__ import annotations
@@ -28,9 +31,17 @@ STMT_FUNCTIONS = [
 ]
 
 
+#: The SAVE state's specification lines.
+SAVE_STATE = [
+    "logical, save :: svf = .true.",
+    "real(dp), save :: svt(4), svw",
+]  # (the DO variable svi is declared with the other loop variables)
+
+
 def specs(uses) -> list[str]:
     """Specification lines for the names ``uses(name)`` says a routine's body mentions."""
-    out = ["real(dp), allocatable :: al(:)"] if uses("al") else []
+    out = list(SAVE_STATE) if uses("svt") else []
+    out += ["real(dp), allocatable :: al(:)"] if uses("al") else []
     out += ["real(dp), pointer :: pa(:)"] if uses("pa") else []
     return out + (STMT_FUNCTIONS if uses("sf1") or uses("sf2") else [])
 
@@ -94,3 +105,21 @@ def storage(g: Gen, r: Routine, loops: list[Loop], ind: int) -> list[str]:
     else:
         out.append(f"{pad}{r.acc} = {r.acc} + 0.1_dp*sum(tanh({name}))")
     return [*out, f"{pad}deallocate({name})"]
+
+
+def save_state(g: Gen, r: Routine) -> tuple[list[str], list[str]]:
+    """Lines that fill the SAVE table on the first call (the body's first lines) and lines
+    that read it (the body's last, before the outputs): values in [0.625, 1]."""
+    fill = [
+        "if (svf) then",
+        "  do svi = 1, 4",
+        f"    svt(svi) = 0.5_dp + {g.ch.choice(['0.125_dp*svi', '0.5_dp/svi'])}",
+        "  end do",
+        "  svf = .false.",
+        "end if",
+    ]
+    k = g.ch.integer(1, 4)
+    e = fit(g.expr(r, [], 2), 1.0)
+    if g.ch.chance(0.5):
+        return fill, [f"{r.acc} = {r.acc} + 0.25_dp*svt({k})*{e.wrap(3)}"]
+    return fill, [f"svw = {e.text}", f"{r.acc} = {r.acc} + 0.25_dp*svt({k})*svw"]
