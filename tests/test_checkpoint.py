@@ -130,3 +130,37 @@ def test_ilp_equals_brute_force_on_small_instances() -> None:
         got = plan(cands, budget=budget, base_memory=0.0, policy="ilp")
         assert got.peak <= budget
         assert got.extra_time == pytest.approx(best, rel=1e-6)
+
+
+def test_snapshot_of_derived_type_array_counts_its_allocatable_components() -> None:
+    """A loop checkpoint of ``cols(:)`` (``type(column_t)`` with allocatable profiles) saves
+    every column's profiles, not one descriptor per column: the cost model once counted 8 B
+    per element (1.6 KiB for 200 columns against ~400 KiB saved), so the ILP checkpointed the
+    column-mixing loop every 20 iterations and the adjoint pushed the whole ensemble ten
+    times per time step (adjoint/primal 31.7). Storing costs 480 B per iteration."""
+    folder = L96.parent / "column_ensemble"
+    args = [sys.executable, "-m", "fortran_ad", "plan", str(folder / "col_types.f90"),
+            str(folder / "ensemble.f90"), "--head", "ensemble_run", "--wrt",
+            "t0,q0,ps0,kdiff,mix", "--of", "cost", "--size", "ncol=200,nz=60,nt=500"]  # fmt: skip
+    proc = subprocess.run(args, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stdout.splitlines() if "ensemble.f90:66" in x)
+    state = line.split()[5:7]  # "396.1 KiB"
+    assert state[1] == "KiB" and float(state[0]) > 300, line
+    assert " store " in line, line
+
+
+def test_element_bytes_sums_components_and_parents() -> None:
+    from fortran_ad.checkpoint.costs import DEFAULT_EXTENT, element_bytes
+    from fortran_ad.ir import nodes as ir
+
+    r8 = ir.TypeSpec("real", "8")
+    prof = ir.Symbol("t", r8, (ir.Dim("deferred"),), attrs=frozenset({"allocatable"}))
+    flux = ir.Symbol("flux", r8, (ir.Dim("explicit", None, ir.Literal("2", "integer")),))
+    link = ir.Symbol("next", ir.TypeSpec("type(col_t)"), (), attrs=frozenset({"pointer"}))
+    base = ir.TypeDef("", name="base_t", components=(ir.Symbol("id", ir.TypeSpec("integer")),))
+    col = ir.TypeDef("", name="col_t", components=(prof, flux, link), parent="base_t")
+    types = {"base_t": base, "col_t": col}
+    sym = ir.Symbol("cols", ir.TypeSpec("type(col_t)"), (ir.Dim("explicit", None, ir.Name("n")),))
+    assert element_bytes(sym, types) == 8 * DEFAULT_EXTENT + 16 + 4
+    assert element_bytes(sym, {}) == 8  # type unknown: the old default

@@ -30,7 +30,7 @@ from pathlib import Path
 from fortran_ad.checkpoint import latency, vector
 from fortran_ad.checkpoint.env import Number, SizeEnv
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.symbols import type_bytes
+from fortran_ad.ir.symbols import type_bytes, type_name
 from fortran_ad.ir.walk import bodies, subexprs
 
 DEFAULT_EXTENT = 100
@@ -221,18 +221,50 @@ def _extent(d: ir.Dim, env: SizeEnv) -> Number | None:
     return None if lo is None or hi is None else max(0, hi - lo + 1)
 
 
-def ref_bytes(e: ir.Expr, lookup: Callable[[str], ir.Symbol | None], sizes: Sizes) -> float:
-    """Bytes of a designator as pushed on the tape."""
+def ref_bytes(
+    e: ir.Expr,
+    lookup: Callable[[str], ir.Symbol | None],
+    sizes: Sizes,
+    types: dict[str, ir.TypeDef] | None = None,
+) -> float:
+    """Bytes of a designator as pushed on the tape (a derived-type object with all its
+    components when ``types`` defines its type)."""
     env = as_env(sizes, lookup)
     name = e.name if isinstance(e, ir.Name | ir.ArrayRef) else None
     sym = lookup(name) if name else None
-    per = type_bytes(sym.type) if sym is not None else 8
+    per = element_bytes(sym, types or {}) if sym is not None else 8
     if isinstance(e, ir.Name):
         return per * elements(sym, env)
     if isinstance(e, ir.ArrayRef):
         ext = env.section_extents(e) or ()
         return per * max(math.prod(DEFAULT_EXTENT if x is None else x for x in ext), 1)
     return per
+
+
+def element_bytes(sym: ir.Symbol, types: dict[str, ir.TypeDef], depth: int = 0) -> float:
+    """Bytes of one element of ``sym``: its type's size, or for a derived type the sum over
+    its components (and its parent's), each with its own extents (DEFAULT_EXTENT per
+    deferred or assumed dimension: allocatable profiles count, not just descriptors)."""
+    tname = type_name(sym)
+    tdef = types.get(tname) if tname else None
+    if tdef is None or depth > 8:  # (a recursive type through pointers: stop)
+        return type_bytes(sym.type)
+    total = 0.0
+    while tdef is not None:
+        for c in tdef.components:
+            if "pointer" in c.attrs:
+                continue  # not the object's own storage (the tape saves no pointer targets)
+            n = math.prod(DEFAULT_EXTENT if d.kind != "explicit" else _fixed(d) for d in c.dims)
+            total += element_bytes(c, types, depth + 1) * n
+        tdef = types.get(tdef.parent) if tdef.parent else None
+    return max(total, 1.0)
+
+
+def _fixed(d: ir.Dim) -> float:
+    """An explicit extent with literal bounds, else DEFAULT_EXTENT."""
+    env = SizeEnv()
+    got = _extent(d, env)
+    return DEFAULT_EXTENT if got is None else float(got)
 
 
 # flop equivalents of operations dearer than an add or a multiply (calibrated: division,

@@ -182,7 +182,8 @@ def candidate(t: Reverse, s: ir.Do | ir.DoWhile, f_body: list[ir.Stmt]) -> Candi
     body_env = costs.inside(s, sizes) if isinstance(s, ir.Do) else sizes
     callee = t.callee_cost or (lambda name: float(costs.DEFAULT_TRIPS))
     saved = state(t, s)
-    snapshot = sum(costs.ref_bytes(e, lookup(t), sizes) for e in saved)
+    types = t.info.scope.types
+    snapshot = sum(costs.ref_bytes(e, lookup(t), sizes, types) for e in saved)
     pushes, tape = costs.tape_traffic(f_body, lookup(t), body_env)
     return Candidate(
         key=loop_key(t, s),

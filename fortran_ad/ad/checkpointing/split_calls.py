@@ -119,7 +119,9 @@ def split_info(t: Reverse, fwd: list[ir.Stmt], plan) -> SplitInfo:
     clobbered |= {x.var for x in walk_stmts(r.body) if isinstance(x, ir.Do)}
     restored = frozenset(a for a in r.args if a in t.needed and a not in clobbered)
     finals = tuple(sorted(_finals(t)))
-    size = sum(costs.ref_bytes(ir.Name(n), lc.lookup(t), t.sizes) for n in finals)
+    size = sum(
+        costs.ref_bytes(ir.Name(n), lc.lookup(t), t.sizes, t.info.scope.types) for n in finals
+    )
     return SplitInfo("", restored, finals, float(size))
 
 
@@ -214,8 +216,8 @@ def candidates(plan, transforms: dict, callee_cost) -> tuple[list[CallSite], dic
             info = infos[s.name]
             callee = t.program.get(s.name).routine
             saved = caller_snapshot(t, s, callee, info, list(snap)) if not info.why_joint else []
-            js = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes) for e in snap)
-            ss = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes) for e in saved)
+            js = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes, t.info.scope.types) for e in snap)
+            ss = sum(costs.ref_bytes(e, lc.lookup(t), t.sizes, t.info.scope.types) for e in saved)
             file = s.loc.file.rsplit("/", 1)[-1]
             pushes = len(info.finals) + len(saved) - len(snap)
             site = CallSite(key, name, s.name, f"{file}:{s.loc.line}", loop, mult, per, js,

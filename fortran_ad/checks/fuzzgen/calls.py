@@ -98,5 +98,5 @@ class CallGen(ExprGen):
         and rank)."""
         # (not for array results: a generic function's result rank inside SUM is unknown
         # to the scalarizer, a located error)
-        generic = c.generic and not self.sequence_associated and not c.result_rank
+        generic = c.generic and not self.sequence_associated
         return c.generic if generic and self.ch.chance(0.7) else c.name
