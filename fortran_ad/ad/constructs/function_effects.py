@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fortran_ad.ad.core.naming import routine_name
 from fortran_ad.ad.core.tape_ops import Sweep, pop, push
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name
@@ -31,12 +32,19 @@ def snapshot(rev: Reverse, s: ir.Assign) -> list[ir.Expr]:
 
 
 def sweeps(rev: Reverse, s: ir.Assign) -> Sweep:
-    """``v = f(...)`` with a passive result and active side effects: the sweeps of the
-    call ``f(...)`` as a statement (snapshots of what it writes, the adjoint call without
-    a result), the forward sweep assigning ``v`` as the primal does."""
+    """``v = f(...)`` with a passive result (or target) and active side effects: the sweeps
+    of the call ``f(...)`` as a statement (snapshots of what it writes, the adjoint call with
+    a zero result adjoint when ``f``'s result is active elsewhere, else without), the
+    forward sweep assigning ``v`` as the primal does."""
     assert isinstance(s.value, ir.Call)
     call = ir.CallStmt(s.value.name, s.value.args, s.loc, s.label)
-    fwd, bwd = rev.call(call)
+    callee = rev.program.get(s.value.name).routine
+    result = rev.effects_result(s, callee, "resb")  # a zero result adjoint, if it has one
+    fwd, bwd = rev.call(call, result)
+    if result:
+        name = routine_name(callee.name, rev.mode)
+        at = next(i for i, x in enumerate(bwd) if isinstance(x, ir.CallStmt) and x.name == name)
+        bwd = [*bwd[:at], ir.Assign(result[0], rev.zero(s.target)), *bwd[at:]]
     tgt = base_name(s.target)
     keep = tgt in rev.needed and id(s) not in rev.first_defs
     fwd = [x if x is not call else s for x in fwd]

@@ -220,7 +220,9 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         return unalias(self, args, loc)
 
-    def call(self, s: ir.CallStmt) -> Sweep:
+    def call(self, s: ir.CallStmt, result: tuple[ir.Expr, ...] = ()) -> Sweep:
+        """Sweeps of a CALL (``result``: the result adjoint when ``s`` stands for a function
+        reference made for its side effects, ad/constructs/function_effects.py)."""
         from fortran_ad.ad.core.naming import routine_name
 
         info = self.program.get(s.name)
@@ -241,10 +243,10 @@ class Reverse(RoutineAD, NeededAnalysis):
 
         check_frozen(self.program, self.info, info.routine, s.args, s.loc)  # normalize/actuals.py
 
-        split = split_calls.reverse(self, s, info.routine, snap)
+        split = None if result else split_calls.reverse(self, s, info.routine, snap)
         if split is not None:
             return split
-        args = self.derivative_args(info.routine, s.args, s.loc)
+        args = self.derivative_args(info.routine, s.args, s.loc, result)
         args = (*args, *self.nbdirs_after(args))
         args, pre, post = self._unalias(args, s.loc)
         adj = ir.CallStmt(routine_name(s.name, self.mode), args)

@@ -161,19 +161,31 @@ class RoutineAD(WriteSets):
                 )
 
     def side_effects(self, s: ir.Assign) -> ir.Routine | None:
-        """The callee of ``s = f(...)`` when its result is passive but ``f`` has a derivative
-        routine callers must call (it writes active arguments or module variables): the
-        derivative code calls that routine, not the primal function (else the side effects'
-        derivatives are silently lost)."""
+        """The callee of ``s = f(...)`` when ``s``'s target is passive (or ``f``'s result is)
+        but ``f`` has a derivative routine callers must call (it writes active arguments or
+        module variables): the derivative code calls that routine, not the primal function
+        (else the side effects' derivatives are silently lost). The result may be active
+        in other references of ``f`` (``effects_result``)."""
         if not isinstance(s.value, ir.Call):
             return None
         info = self.program.get(s.value.name)
         if info is None or info.routine.kind != "function":
             return None
         callee = info.routine
-        if callee.result in self.callee_active(callee.name):
-            return None
+        if callee.result in self.callee_active(callee.name) and self.is_active(s.target):
+            return None  # an active result: the function's derivative call anyway
         return callee if self.active_effects(callee) else None
+
+    def effects_result(self, s: ir.Assign, callee: ir.Routine, stem: str) -> tuple:
+        """The result arguments of the derivative call of ``s = f(...)`` made for its side
+        effects (``side_effects``): the primal result in tangent modes, and a derivative
+        temporary when ``f``'s result carries derivatives in other references (its
+        derivative routine then has that argument; here it is zero: this target is
+        passive)."""
+        if callee.result not in self.callee_active(callee.name):
+            return (s.target,) if self.tangent_like else ()
+        scratch = self.deriv_temp(stem, s.target)
+        return (s.target, scratch) if self.tangent_like else (scratch,)
 
     def active_effects(self, callee: ir.Routine) -> bool:
         """Does ``callee`` write an active argument or an active module variable (itself or

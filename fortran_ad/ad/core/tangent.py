@@ -67,7 +67,8 @@ class Tangent(RoutineAD):
         self.check_target(s)
         effects = self.side_effects(s)
         if effects is not None:  # a passive result, active side effects: the tangent call
-            args = self.derivative_args(effects, s.value.args, s.loc, (s.target,))
+            result = self.effects_result(s, effects, "resd")
+            args = self.derivative_args(effects, s.value.args, s.loc, result)
             args = (*args, *self.nbdirs_after(args))
             call = ir.CallStmt(routine_name(effects.name, self.mode), args, s.loc, s.label)
             if not self.is_active(s.target):
