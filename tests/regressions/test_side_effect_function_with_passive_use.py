@@ -58,3 +58,45 @@ def test_side_effects_of_a_reference_whose_result_is_passive(tmp_path: Path) -> 
     report = api.check(src, wrt="x", of="y", head="head", sizes={"n": 7})
     assert report.ok, report.table()
     assert {"fd_adjoint", "fd_tangent", "vector_dot"} <= {r.test for r in report.rows}
+
+
+ARRAY_RESULT = """\
+module sa
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  function pull(n, a, b) result(res)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: a(n)
+    real(dp), intent(inout) :: b(n)
+    real(dp) :: res(n)
+    res = 0.5_dp*tanh(a) + 0.1_dp*b
+    b(1) = 0.5_dp*b(1) + 0.25_dp*tanh(sum(a))
+  end function pull
+
+  subroutine head(n, x, y)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n)
+    real(dp), intent(out) :: y
+    real(dp) :: w(n)
+    w = 0.5_dp*x
+    y = sum(pull(n, x, w)*x)
+    if (sum(pull(n, x, w)) > 0.0_dp) y = y + 0.25_dp
+    y = y + sum(w**2)
+  end subroutine head
+end module sa
+"""
+
+
+@pytest.mark.gfortran
+def test_side_effects_of_an_array_valued_reference_whose_result_is_passive(
+    tmp_path: Path,
+) -> None:
+    """The scratch result derivative has the result's shape (a scalar one did not compile:
+    rank mismatch, fuzz seed 7409139)."""
+    src = tmp_path / "sa.f90"
+    src.write_text(ARRAY_RESULT)
+    report = api.check(
+        src, wrt="x", of="y", head="head", sizes={"n": 6}, modes=("reverse", "forward")
+    )
+    assert report.ok, report.table()

@@ -184,7 +184,19 @@ class RoutineAD(WriteSets):
         passive)."""
         if callee.result not in self.callee_active(callee.name):
             return (s.target,) if self.tangent_like else ()
-        scratch = self.deriv_temp(stem, s.target)
+        sym = self.lookup(base_name(s.target) or "")
+        if sym is not None and sym.rank and isinstance(s.target, ir.Name):
+            if any(d.kind != "explicit" for d in sym.dims):
+                raise FortranADError(
+                    s.loc,
+                    f"the array result of '{callee.name}' goes to '{sym.name}' of deferred "
+                    "shape where the function is referenced for its side effects",
+                    "assign the reference to an explicit-shape array",
+                )
+            lead = (ir.Dim("explicit", None, ir.Name(self.namer.nbdirs)),) if self.vector else ()
+            scratch: ir.Expr = ir.Name(self.temp(stem, sym.type, (*lead, *sym.dims)))
+        else:
+            scratch = self.deriv_temp(stem, s.target)
         return (s.target, scratch) if self.tangent_like else (scratch,)
 
     def active_effects(self, callee: ir.Routine) -> bool:

@@ -43,6 +43,8 @@ FEATURES = {
     "and written beside it (never an actual argument)",
     "stmt-function": "statement functions, one declared after another's definition",
     "associate": "ASSOCIATE of an element, a section or an expression",
+    "side-effect-function": "functions that change an INOUT array argument, referenced "
+    "alone in a statement: in an accumulation and in an IF condition (a passive result)",
     "save-state": "SAVE locals: a table filled on the first call from constants, a scalar "
     "written before it is read",
     "allocatable": "allocatable and pointer local arrays: ALLOCATE, assignment (also "
@@ -55,7 +57,7 @@ FEATURES = {
 #: 60-280 programs using each in reverse and forward mode, 35-97 in the vector modes
 #: (array-function: not there, VECTOR_UNSUPPORTED); pointer-alias after 78 and 29;
 #: save-state after 1,040 programs (442 using it) and 60 in the vector modes (15).
-OPT_IN: frozenset[str] = frozenset()
+OPT_IN: frozenset[str] = frozenset({"side-effect-function"})
 #: Features whose programs the vector modes refuse with a located error (array results).
 VECTOR_UNSUPPORTED = frozenset({"array-function"})
 
@@ -255,6 +257,7 @@ class Routine:
     generic: str = ""  # a generic interface naming it alone (feature generic)
     sig: list[tuple[str, str, int]] = field(default_factory=list)  # (dummy, intent, rank)
     private: bool = False
+    effects: bool = False  # a function that changes its INOUT array b (side-effect-function)
     int_arg: bool = False  # takes the caller's kk: ``(n, kk, ...)``, integer intent(inout)
 
 

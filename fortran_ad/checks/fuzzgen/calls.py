@@ -92,6 +92,21 @@ class CallGen(ExprGen):
             return self.assign(r, loops, ind)
         return ["  " * ind + f"call {self.called(c)}({', '.join(args)})"]
 
+    def effect_call(self, r: Routine, loops: list[Loop], ind: int) -> list[str]:
+        """A reference to a function that changes its INOUT array, alone in its statement
+        (nothing else there may see the change): added to the accumulator, or compared in an
+        IF condition, where its result is passive while other references make it active."""
+        c = self.ch.choice([c for c in r.callees if c.effects])
+        args = self.call_args(r, loops, c, set())
+        if args is None:
+            return self.assign(r, loops, ind)
+        ref = f"{self.called(c)}({', '.join(args)})"
+        ref = f"sum({ref})" if c.result_rank else ref
+        pad = "  " * ind
+        if self.ch.chance(0.5):
+            return [f"{pad}{r.acc} = {r.acc} + 0.1_dp*{ref}"]
+        return [f"{pad}if ({ref} > 0.0_dp) {r.acc} = {r.acc} + 0.25_dp"]
+
     def called(self, c: Routine) -> str:
         """The name a reference to ``c`` with the arguments call_args just chose uses: its own
         or its generic's (not with sequence association: a generic is resolved by type, kind

@@ -39,6 +39,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "associate": r"^\s*associate \(",
     "allocatable": r"^\s*(?:allocate\(|al = )",
     "save-state": r"^\s*logical, save :: svf",
+    "side-effect-function": r"^\s*(?:if \(|\w+ = \w+ \+ 0\.1_dp\*)(?:sum\()?fuzz_[gh]\w*\(",
     "strided-loop": r"\bdo \w+ = [^\n]*, -?[2-9]\n",
 }
 

@@ -254,7 +254,7 @@ class ExprGen:
             from fortran_ad.checks.fuzzgen.storage import stmt_function
 
             return stmt_function(self, a, self.expr(r, loops, 1))
-        funcs = [c for c in r.callees if c.kind == "func"]
+        funcs = [c for c in r.callees if c.kind == "func" and not c.effects]
         if funcs and self.ch.chance(0.6):
             f = self.ch.choice(funcs)
             args = self.call_args(r, loops, f, None)

@@ -47,6 +47,7 @@ class Gen(CallGen):
         kinds += ["array", "sum"]
         if r.callees:
             kinds += ["call", "call"]
+            kinds += ["effect"] * 3 if any(c.effects for c in r.callees) else []
         if loops and loops[-1].is_do:
             kinds += ["jump"]
         if "integer-scratch" not in self.exclude:
@@ -74,6 +75,8 @@ class Gen(CallGen):
             from fortran_ad.checks.fuzzgen.storage import storage
 
             return storage(self, r, loops, ind)
+        if k == "effect":
+            return self.effect_call(r, loops, ind)
         if k == "counter":
             return self.counter(r, loops, ind)
         if k == "int":
@@ -333,6 +336,9 @@ class Gen(CallGen):
     def helper(self, name: str, callees: list[Routine]) -> Routine:
         func = self.ch.chance(0.4)
         sig: list[tuple[str, str, int]] = [("a", "in", 1)]
+        effects = func and "side-effect-function" not in self.exclude and self.ch.chance(0.6)
+        if effects:  # referenced alone in a statement (calls.effect_call)
+            sig.append(("b", "inout", 1))
         if not func:
             sig.append(("b", self.ch.choice(["inout", "inout", "out"]), 1))
         if self.ch.chance(0.6):
@@ -362,6 +368,7 @@ class Gen(CallGen):
             sig=sig,
             private=self.ch.chance(0.2) and "private-helper" not in self.exclude,
             int_arg=int_arg,
+            effects=effects,
         )
         if func:
             r.result = self.ch.choice([name, "res"])
@@ -416,6 +423,8 @@ class Gen(CallGen):
         else:
             outs = [d for d, i, k in r.sig if i != "in" and k == 1]
             lines.append(f"{outs[0]}(1) = {outs[0]}(1) + 0.1_dp*tanh({r.acc})")
+        if r.effects:  # the side effect, whatever the body did
+            lines.append(f"b(1) = 0.5_dp*b(1) + 0.25_dp*tanh({r.acc})")
         if r.int_arg:  # the index argument changes: the caller reads it afterwards
             lines.append(self.ch.choice(["kk = mod(kk, n) + 1", "kk = n + 1 - kk"]))
         r.lines = lines
