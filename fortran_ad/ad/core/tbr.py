@@ -126,6 +126,10 @@ class _Analysis:
         self.seen.add(id(s))
         active = t.is_active(s.target)
         uses: set[str] = t._assign_reads(s) if active else set()
+        if t.side_effects(s) is not None:  # differentiated as the call (function_effects)
+            assert isinstance(s.value, ir.Call)
+            call = ir.CallStmt(s.value.name, s.value.args, s.loc)
+            uses |= t._call_reads(call) | self._subscripts(t.written_by_call(call))
         own = v in uses and not self._only_own_element(s) if v in self.cands else False
         save = (
             v in t.needed

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.program import dummy_map
-from fortran_ad.ir.walk import base_name, var_of, walk_stmts
+from fortran_ad.ir.walk import base_name, stmt_exprs, subexprs, var_of, walk_stmts
 
 if TYPE_CHECKING:
     from fortran_ad.ir.program import Program
@@ -111,8 +111,16 @@ class WriteSets:
         return info.routine if info is not None else None
 
     def writes(self, body: tuple[ir.Stmt, ...]) -> set[str]:
+        """Variables ``body`` may write, also through the side effects of the functions its
+        expressions reference (an INOUT argument of ``t = f(n, y(2))`` is written)."""
         out: set[str] = set()
         for s in walk_stmts(body):
+            for e in stmt_exprs(s):
+                for x in subexprs(e):
+                    info = self.program.get(x.name) if isinstance(x, ir.Call) else None
+                    if info is not None and info.routine.kind == "function":
+                        call = ir.CallStmt(x.name, x.args, s.loc)
+                        out.update(base_name(a) or "" for a in self.written_by_call(call))
             if isinstance(s, ir.Assign):
                 out.add(base_name(s.target) or "")
             elif isinstance(s, ir.CallStmt):
