@@ -149,6 +149,12 @@ class Reverse(RoutineAD, NeededAnalysis):
                 fwd = [*keep, *fwd]
                 adj = [*back, *keep, *adj, *back]
             bwd += adj
+        elif id(s) not in self.dead:
+            # a passive reference to a function that changes needed variables: saved around
+            # it like the actuals of a passive CALL (the earlier adjoints read their values)
+            snap = function_effects.snapshot(self, s)
+            fwd = [*(x for a in snap for x in derived_alloc.save(self, a)), *fwd]
+            bwd += [x for a in reversed(snap) for x in derived_alloc.restore(self, a)]
         if bwd:
             bwd.insert(0, self._note(s))
         return fwd, bwd
