@@ -15,7 +15,8 @@ others, the derivative reads a value the primal never had: silently wrong deriva
 * are read before they are written in some call (upward-exposed, analysis/exposed.py), and
 * may be written from something other than constants: a dummy, a module or COMMON
   variable, a non-persistent local (other than a DO variable whose bounds are constants),
-  a function result, or a call that may change them.
+  a persistent local carried from a past call (a counter ``ncall = ncall + 1``), a
+  function result, or a call that may change them.
 
 Such a local is *history-dependent*; the driver refuses to differentiate a routine that has
 one (a located error that tells the user to make the state explicit: a module variable or an
@@ -103,18 +104,22 @@ def history_reads(
     saved = persistent_locals(r)
     if not saved or r.kind == "program":
         return {}
-    ue = exposed(r.body, lookup, callee, internal) & saved & _consequential(r.body, useful)
+    carried = exposed(r.body, lookup, callee, internal) & saved  # values from a past call
+    ue = carried & _consequential(r.body, useful)
     if not ue:
         return {}
     constant = {s.name for s in r.symbols if "parameter" in s.attrs}
     writers: dict[str, ir.Stmt] = {}
-    _Scan(saved, callee, writers).body(r.body, constant | saved)
+    # a SAVE local written before it is read holds this call's value: as good as a constant
+    # if its own writes are; one carried from a past call is not (``ncall = ncall + 1``)
+    _Scan(saved, callee, writers).body(r.body, constant | (saved - carried))
     return {n: writers[n] for n in sorted(ue) if n in writers}
 
 
 class _Scan:
     """Record the first statement that writes each persistent local from a value outside
-    ``ok`` (named constants, persistent locals, DO variables with constant bounds)."""
+    ``ok`` (named constants, persistent locals each call writes before reading, DO
+    variables with constant bounds)."""
 
     def __init__(self, saved: set[str], callee: Callee, out: dict[str, ir.Stmt]) -> None:
         self.saved, self.callee, self.out = saved, callee, out

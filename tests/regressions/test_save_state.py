@@ -94,8 +94,7 @@ contains
       end do
       first = .false.
     end if
-    ncall = ncall + 1
-    if (ncall < 0) print *, 'calls', ncall
+    ncall = ncall + 1  ! a counter nothing reads: it changes no derivative
     w = x*x
     y = tab(3)*w + tab(5)*sin(x)
   end subroutine step
@@ -105,14 +104,30 @@ contains
 )
 
 
-def test_history_dependent_save_is_located(tmp_path: Path) -> None:
+COUNTER = (
+    ACCUMULATOR.replace(
+        "    real(dp), save :: acc = 0.0_dp\n",
+        "    real(dp), save :: acc = 0.0_dp\n    integer, save :: k\n",
+    )
+    .replace("      acc = 0.0_dp\n", "      acc = 0.0_dp\n      k = 0\n")
+    .replace("      acc = 0.5_dp*acc + sin(v)\n", "      k = k + 1\n      acc = v*k\n")
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "where", "var"), [(ACCUMULATOR, "18:7", "acc"), (COUNTER, "20:7", "k")]
+)
+def test_history_dependent_save_is_located(
+    tmp_path: Path, source: str, where: str, var: str
+) -> None:
+    """An accumulator and a call counter (``k = k + 1``: read from the past call)."""
     src = tmp_path / "acc.f90"
-    src.write_text(ACCUMULATOR)
+    src.write_text(source)
     out = tmp_path / "out"
     proc = run_cli([str(src), "--head", "head", "--wrt", "x", "--of", "y", "-o", str(out)])
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert f"{src}:18:7: error: 'acc' keeps its value from one call of 'step'" in proc.stderr
-    assert "make 'acc' a module variable or an argument" in proc.stderr
+    assert f"{src}:{where}: error: '{var}' keeps its value from one call of 'step'" in proc.stderr
+    assert f"make '{var}' a module variable or an argument" in proc.stderr
     assert "Traceback" not in proc.stderr
     assert not out.exists()
 
