@@ -302,7 +302,11 @@ class ExprGen:
         _, shrink, step = sec
         arrays = [v for v in r.reals if v.rank == 1 and v.name != avoid]
         if depth <= 0 or self.ch.chance(0.3):
-            whole = [f for f in r.callees if f.result_rank and not f.effects] if sec == (0, 0, 1) else []
+            whole = (
+                [f for f in r.callees if f.result_rank and not f.effects]
+                if sec == (0, 0, 1)
+                else []
+            )
             if whole and self.ch.chance(0.3):  # an array-valued function of size n
                 f = self.ch.choice(whole)
                 args = self.call_args(r, [], f, None, full=True)
