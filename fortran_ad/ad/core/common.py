@@ -35,7 +35,8 @@ class RoutineAD(WriteSets):
     temps: list[ir.Symbol] = field(default_factory=list)
     # extents of allocatable temporaries as the cost model should count them (block_tape)
     cost_dims: dict[str, tuple[ir.Dim, ...]] = field(default_factory=dict)
-    extra_keys: set = field(default_factory=set)  # globals to USE for saving around calls
+    # globals to USE for saving around calls -> their local names in the derivative routine
+    extra_keys: dict = field(default_factory=dict)
     periods: dict = field(default_factory=dict)  # loop key -> checkpoint Option (absent: store)
     sizes: object = field(default_factory=dict)  # the cost model's SizeEnv (or plain hints)
     callee_cost: object = None  # flops of one call of a routine (the cost model's)
@@ -46,7 +47,13 @@ class RoutineAD(WriteSets):
 
     def lookup(self, name: str) -> ir.Symbol | None:
         sym = self.routine.symbol(name)
-        return sym if sym is not None else self.info.scope.lookup(name)
+        if sym is None:
+            sym = self.info.scope.lookup(name)
+        if sym is None and self.extra_keys:  # a global the derivative routine USEs (renamed)
+            key = next((k for k, n in self.extra_keys.items() if n == name), None)
+            if key is not None and key[0] in self.program.modules:
+                sym = self.program.modules[key[0]].symbol(key[1])
+        return sym
 
     def is_active(self, e: ir.Expr) -> bool:
         b = base_name(e)

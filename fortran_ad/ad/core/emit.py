@@ -178,7 +178,7 @@ def _routine(w: Writer, plan, name: str) -> None:
     else:
         body = t.body(r.body)
         if r.name == plan.head:
-            zero = plan.globals.zero_statements(_zero, t.namer.nbdirs)
+            zero = plan.globals.zero_statements(_zero, t.namer.nbdirs, t.global_name)
             body = [*zero, *body]
     body = _derived(t, plan, name, body)
     type_check.check_generated(t, body)  # the typing invariant (ad/invariants/type_check.py)
@@ -398,7 +398,7 @@ def _reverse_body(
             out.append(ir.Assign(ir.Name(copy), ir.Name(var)))
     out.append(ir.Comment("! ---- backward sweep"))
     if r.name == plan.head:
-        out += plan.globals.zero_statements(_zero, t.namer.nbdirs)
+        out += plan.globals.zero_statements(_zero, t.namer.nbdirs, t.global_name)
     for sym in r.symbols:
         if sym.name in t.active and sym.name not in r.args and sym.name != r.result:
             if "parameter" in sym.attrs or any(a.startswith("common") for a in sym.attrs):

@@ -163,8 +163,10 @@ class Globals:
         info = self.program.routines[routine]
         return info.module.name if info.module is not None else None
 
-    def uses(self, routine: str, extra: set[Key] = frozenset()) -> list[str]:
-        """USE lines a derivative routine needs for global derivatives (and saved globals)."""
+    def uses(self, routine: str, extra: dict[Key, str] | None = None) -> list[str]:
+        """USE lines a derivative routine needs for global derivatives and for the globals
+        it saves around calls (``extra``: key -> local name, renamed where it differs)."""
+        extra = extra or {}
         mine = self.module_of(routine)
         lines = []
         by_module: dict[str, list[str]] = {}
@@ -176,12 +178,14 @@ class Globals:
                     f"'{routine}' calls a routine that overwrites '{var}' of COMMON "
                     f"/{owner[7:]}/, which the adjoint needs: declare the block in '{routine}'",
                 )
-            if owner.startswith("host:") or owner == mine or is_common_key(key):
+            renamed = key in extra and extra[key] != var
+            if owner.startswith("host:") or is_common_key(key) or (owner == mine and not renamed):
                 continue
-            if key in self.names:
+            if key in self.names and owner != mine:
                 by_module.setdefault(f"{owner}_{self._unit()}", []).append(self.names[key])
             if key in extra:
-                by_module.setdefault(owner, []).append(var)
+                local = f"{extra[key]} => {var}" if renamed else var
+                by_module.setdefault(owner, []).append(local)
         for module, names in sorted(by_module.items()):
             lines.append(f"use {module}, only: {', '.join(sorted(set(names)))}")
         return lines
@@ -209,16 +213,18 @@ class Globals:
                 out.append(decl(name, sym))
         return out
 
-    def zero_statements(self, zero, nbdirs: str = "") -> list[ir.Stmt]:
+    def zero_statements(self, zero, nbdirs: str = "", local=None) -> list[ir.Stmt]:
         """At the head: every module-owned global derivative starts at zero (allocated first,
-        with ``nbdirs`` directions, in the vector modes)."""
+        with ``nbdirs`` directions, in the vector modes, shaped like the global as the head
+        reaches it: ``local(key)``, ad/core/writes.py ``global_name``)."""
         out: list[ir.Stmt] = self.commons.zero_statements(zero)
         for (owner, var), name in sorted(self.names.items()):
             if owner.startswith("host:") or is_common_key((owner, var)):
                 continue
             sym = self.program.modules[owner].symbol(var)
             if nbdirs:
-                bounds = [f"lbound({var}, {k}):ubound({var}, {k})" for k in range(1, sym.rank + 1)]
+                v = local((owner, var)) if local is not None and sym.rank else var
+                bounds = [f"lbound({v}, {k}):ubound({v}, {k})" for k in range(1, sym.rank + 1)]
                 out.append(ir.Opaque(f"if (allocated({name})) deallocate({name})"))
                 out.append(ir.Opaque(f"allocate({name}({', '.join([nbdirs, *bounds])}))"))
             out.append(ir.Assign(ir.Name(name), zero(sym)))

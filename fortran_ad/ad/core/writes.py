@@ -15,12 +15,14 @@ if TYPE_CHECKING:
 
 
 class WriteSets:
-    """Needs ``routine``, ``program``, ``globals``, ``extra_keys`` and ``lookup`` (RoutineAD)."""
+    """Needs ``routine``, ``program``, ``globals``, ``namer``, ``extra_keys`` and ``lookup``
+    (RoutineAD)."""
 
     routine: ir.Routine
     program: Program
     globals: object
-    extra_keys: set
+    namer: object
+    extra_keys: dict
 
     def lookup(self, name: str) -> ir.Symbol | None:
         raise NotImplementedError
@@ -65,19 +67,30 @@ class WriteSets:
         state at the call)."""
         out: list[ir.Expr] = []
         if self.globals is not None and self.program.get(s.name) is not None:
-            visible = {k: n for n, k in self.globals.visible(self.routine.name).items()}
-            info = self.program.get(self.routine.name)
             for key in sorted(self.globals.call_writes(s.name) & self.globals.needed):
-                if key in visible:
-                    out.append(ir.Name(visible[key]))
-                elif key[0].startswith("host:"):
-                    continue
-                elif self.lookup(key[1]) is None:  # reached by a USE the derivative adds
-                    self.extra_keys.add(key)
-                    out.append(ir.Name(key[1]))
-                elif info is not None and self.program.global_key(info, key[1]) == key:
-                    out.append(ir.Name(key[1]))  # in scope, not mentioned here
+                name = self.global_name(key)
+                if name is not None:
+                    out.append(ir.Name(name))
         return out
+
+    def global_name(self, key: tuple[str, str]) -> str | None:
+        """The name under which the derivative routine reaches module or COMMON variable
+        ``key`` (None for another routine's host variable): the routine's own name for it, or
+        one a USE the derivative adds brings in, renamed ``fad_<var>N`` (``use owner, only:
+        fad_g1 => g``) when a local or another global of this routine takes the name. Naming
+        the shadowing variable instead would save, restore or size the wrong object."""
+        visible = {k: n for n, k in self.globals.visible(self.routine.name).items()}
+        info = self.program.get(self.routine.name)
+        if key in visible:
+            return visible[key]
+        if key[0].startswith("host:"):
+            return None
+        if info is not None and self.program.global_key(info, key[1]) == key:
+            return key[1]  # in scope, not mentioned here
+        if key not in self.extra_keys:
+            free = self.lookup(key[1]) is None and key[1] not in self.extra_keys.values()
+            self.extra_keys[key] = key[1] if free else self.namer.temp(key[1])
+        return self.extra_keys[key]
 
     def _written_parts(self, callee: ir.Routine, d: str, a: ir.Expr) -> list[ir.Expr] | None:
         """``a%c`` for each component ``c`` the callee may change when ``a`` is a whole scalar
