@@ -328,6 +328,15 @@ class _Hoister:
             callee = self.program.get(s.name).routine
             args = self._hoist_args(s.args, callee, pre, s.loc)
             new = replace(s, args=self._frozen(args, callee, pre, s.loc))
+        elif isinstance(s, ir.If) and any(self._effects(c) for c, _ in s.branches[1:]):
+            # ELSE IF (f(...)) with side effects: f is called only when the conditions before
+            # are false, so the construct nests (ELSE; IF (f(...)) ...) and the rule below
+            # hoists the reference in front of the inner IF, inside the ELSE
+            k = next(k for k, (c, _) in enumerate(s.branches) if k and self._effects(c))
+            rest = ir.If(s.branches[k:], s.else_body, loc=s.loc)
+            return list(
+                map_body((replace(s, branches=s.branches[:k], else_body=(rest,)),), self.stmt)
+            )
         elif isinstance(s, ir.If) and self._effects(s.branches[0][0]):
             # a function with side effects in the (first) condition: called once, before
             cond = self._expr(s.branches[0][0], pre, s.loc)

@@ -95,7 +95,8 @@ class CallGen(ExprGen):
     def effect_call(self, r: Routine, loops: list[Loop], ind: int) -> list[str]:
         """A reference to a function that changes its INOUT array, alone in its statement
         (nothing else there may see the change): added to the accumulator, or compared in an
-        IF condition, where its result is passive while other references make it active."""
+        IF or ELSE IF condition (evaluated only when the conditions before are false), where
+        its result is passive while other references make it active."""
         c = self.ch.choice([c for c in r.callees if c.effects])
         args = self.call_args(r, loops, c, set())
         if args is None:
@@ -103,9 +104,18 @@ class CallGen(ExprGen):
         ref = f"{self.called(c)}({', '.join(args)})"
         ref = f"sum({ref})" if c.result_rank else ref
         pad = "  " * ind
-        if self.ch.chance(0.5):
+        form = self.ch.choice(["add", "add", "if", "else-if"])
+        if form == "add":
             return [f"{pad}{r.acc} = {r.acc} + 0.1_dp*{ref}"]
-        return [f"{pad}if ({ref} > 0.0_dp) {r.acc} = {r.acc} + 0.25_dp"]
+        if form == "if":
+            return [f"{pad}if ({ref} > 0.0_dp) {r.acc} = {r.acc} + 0.25_dp"]
+        return [
+            f"{pad}if ({r.acc} > {self.ch.choice(['0.5_dp', '2.0_dp'])}) then",
+            f"{pad}  {r.acc} = 0.5_dp*{r.acc}",
+            f"{pad}else if ({ref} > 0.0_dp) then",
+            f"{pad}  {r.acc} = {r.acc} + 0.25_dp",
+            f"{pad}end if",
+        ]
 
     def called(self, c: Routine) -> str:
         """The name a reference to ``c`` with the arguments call_args just chose uses: its own
