@@ -48,6 +48,7 @@ _BIN = {
 }
 _MATH = {
     **{n: n for n in "sqrt exp log log10 sin cos tan asin acos atan atan2 sinh cosh tanh".split()},
+    **{n: n for n in "asinh acosh atanh erf erfc hypot".split()},
     **{"d" + n: n for n in "sqrt exp log log10 sin cos tan asin acos atan atan2 sinh cosh".split()},
     "dtanh": "tanh",
     "alog": "log",

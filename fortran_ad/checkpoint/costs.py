@@ -273,6 +273,7 @@ _W = {"/": 4.0, "sqrt": 6.0, "**": 20.0, "exp": 20.0, "mod": 6.0}
 _W.update({k: _calibrated(f"weight_{k}", v) for k, v in _W.items()})
 WEIGHTS = {**_W, "modulo": _W["mod"]}
 WEIGHTS.update({f: _W["exp"] for f in ("log", "log10", "sin", "cos", "tan", "tanh", "atan")})
+WEIGHTS.update({f: _W["exp"] for f in "asin acos sinh cosh asinh acosh atanh erf erfc".split()})
 
 
 def _weight(x: ir.Expr) -> float:

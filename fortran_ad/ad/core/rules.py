@@ -74,6 +74,12 @@ def _minmax(op: str) -> Rule:
     return rule
 
 
+def _gauss(c: RuleCtx, x: ir.Expr) -> ir.Expr:
+    """2/sqrt(pi) exp(-x**2), the derivative of ERF, in the kind of ``x``."""
+    pi = call("acos", neg(c.one(x)))
+    return div(mul(TWO, call("exp", neg(sq(x)))), call("sqrt", pi))
+
+
 _RULES: dict[tuple[str, ...], Rule] = {
     ("sqrt", "dsqrt"): lambda c, x: (div(ONE, mul(TWO, call("sqrt", x))),),
     ("exp", "dexp"): lambda c, x: (call("exp", x),),
@@ -91,6 +97,13 @@ _RULES: dict[tuple[str, ...], Rule] = {
         div(x, add(sq(x), sq(y))),
         neg(div(y, add(sq(x), sq(y)))),
     ),
+    ("asinh",): lambda c, x: (div(ONE, call("sqrt", add(sq(x), ONE))),),
+    ("acosh",): lambda c, x: (div(ONE, call("sqrt", sub(sq(x), ONE))),),
+    ("atanh",): lambda c, x: (div(ONE, sub(ONE, sq(x))),),
+    # erf'(x) = 2/sqrt(pi) exp(-x**2); pi = acos(-1) in the kind of x
+    ("erf",): lambda c, x: (_gauss(c, x),),
+    ("erfc",): lambda c, x: (neg(_gauss(c, x)),),
+    ("hypot",): lambda c, x, y: (div(x, call("hypot", x, y)), div(y, call("hypot", x, y))),
     ("sinh", "dsinh"): lambda c, x: (call("cosh", x),),
     ("cosh", "dcosh"): lambda c, x: (call("sinh", x),),
     ("tanh", "dtanh"): lambda c, x: (sub(ONE, sq(call("tanh", x))),),
