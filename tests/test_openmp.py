@@ -10,6 +10,7 @@ conventions) and the 2-thread adjoint values must equal the 1-thread ones to 1e-
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -182,11 +183,22 @@ def test_stencil_adjoint_gathers_without_tape_or_atomics(tmp_path: Path) -> None
     assert "fad_gather" not in forced and forced.count("!$omp atomic") >= 4
 
 
-def test_scatter_adjoint_uses_atomics(tmp_path: Path) -> None:
+def test_scatter_adjoint_uses_per_thread_partial_arrays(tmp_path: Path) -> None:
+    """The adjoint of the indirect gather increments a per-thread partial array (a
+    reduction) added to xb after the loop; without the rewrite, atomics."""
     cfg = next(s for s in SAMPLES if s["name"] == "omp_scatter")
-    text = _generate(cfg, cfg["case"][0], tmp_path).split("backward sweep", 1)[1]
-    assert "!$omp atomic\n" in text
-    assert "xb(right(e)) = xb(right(e)) +" in text
+    text = _generate(cfg, cfg["case"][0], tmp_path / "p").split("backward sweep", 1)[1]
+    regions = _parallel_regions(text)
+    loop = next(r for r in regions if "fad_part1(right(e)) = fad_part1(right(e)) +" in r)
+    assert "reduction(+:fad_part1)" in loop and "atomic" not in loop
+    assert not re.search(r"\bxb\(", loop)
+    after = text.split(loop, 1)[1]
+    assert "xb = xb + fad_part1" in after.split("!$omp parallel", 1)[0]
+    assert "!$omp atomic" not in text
+    plain = _generate(cfg, cfg["case"][0], tmp_path / "a", "--rewrites=-omp_partials")
+    plain = plain.split("backward sweep", 1)[1]
+    assert "!$omp atomic\n" in plain and "fad_part" not in plain
+    assert "xb(right(e)) = xb(right(e)) +" in plain
 
 
 def _run(exe: Path, threads: int):

@@ -13,8 +13,9 @@ Reverse mode, for a parallel loop L (iterations independent, so any order is rig
   constant offset of the parallel index (``ub(i, j+1) += ...``) goes to a per-offset buffer
   indexed by the iteration's own element, and a gather loop with guarded (peeled) boundaries adds
   the buffers afterwards, each iteration writing only its own element; shared scalars become
-  ``reduction(+:...)``; anything else (indirect indices) is ``!$omp atomic``
-  (``--omp-atomic`` forces atomics everywhere, to compare). Derivatives of private variables are
+  ``reduction(+:...)``; a derivative incremented at indirect indices goes to a per-thread
+  partial array (ad/parallel/partials.py) when the loop only increments it, anything else is
+  ``!$omp atomic`` (``--omp-atomic`` forces atomics everywhere, to compare). Derivatives of private variables are
   private and zeroed at the start of every iteration. If none of this applies the adjoint loop
   is serial, with a comment saying why.
 
@@ -29,7 +30,7 @@ from dataclasses import replace
 from fortran_ad.ad import rewrites
 from fortran_ad.ad.checkpointing.loop_checkpoint import loop_key
 from fortran_ad.ad.core.tape_ops import Sweep
-from fortran_ad.ad.parallel import auto, colour, races, rerun
+from fortran_ad.ad.parallel import auto, colour, partials, races, rerun
 from fortran_ad.ad.parallel.races import deriv_map, rank
 from fortran_ad.analysis import dependence
 from fortran_ad.errors import FortranADError
@@ -196,10 +197,12 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
     body, buffers, extra, why = races.race_free(t, b_body, pvars, loops, private, spec)
     width = None  # two-colour blocks instead of the buffers (ad/parallel/colour.py)
     plain = not any(_is_atomic(x) for x in walk_stmts(tuple(body)))
+    partial = dict(getattr(t, "omp_partials", {}))
     if (
         buffers
         and why is None
         and plain
+        and not partial
         and rewrites.on(t, "omp_colour")
         and colour.own_reads_only(t, b_body, pvars, buffers)
     ):
@@ -232,12 +235,14 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         *(ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)),
     ]
     atomics = any(_is_atomic(x) for x in walk_stmts(tuple(body)))
-    if auto.give_up(t, s, snap, why, atomics, bool(buffers) or width is not None):
+    per_thread = bool(buffers) or width is not None or bool(partial)
+    if auto.give_up(t, s, snap, why, atomics, per_thread):
         raise auto.Serial(loop_key(t, s))
     if why is not None:
         bwd.append(ir.Comment(f"! fortran-ad: this adjoint loop runs serially: {why}"))
     gathers = auto.guarded(races.gathers(t, loops, buffers), clause)
-    bwd += [*races.allocate(t, buffers), *adj_loops, *gathers, *restore]
+    before, after = partials.around(t, partial)
+    bwd += [*races.allocate(t, buffers), *before, *adj_loops, *after, *gathers, *restore]
     return fwd, bwd
 
 

@@ -6,9 +6,10 @@ all references agree, iterations touch disjoint elements. Otherwise increments a
 offset ``d`` from the common (base) signature go to a buffer ``fad_gatherN`` at the iteration's
 own element, and ``gathers`` adds the buffers in a loop over target elements, each iteration
 writing only its own element, with guards for the boundary elements (the peeled iterations).
-Shared scalar derivatives that are only incremented become ``reduction(+:...)``; increments at
-indirect or otherwise unknown elements, and all increments with ``--omp-atomic``, become
-``!$omp atomic`` (then every increment of that array is atomic, since an atomic and a plain
+Shared scalar derivatives that are only incremented become ``reduction(+:...)``; arrays only
+incremented, some at indirect or otherwise unknown elements, go to per-thread partial arrays
+(ad/parallel/partials.py); other increments at such elements, and all increments with
+``--omp-atomic``, become ``!$omp atomic`` (then every increment of that array is atomic, since an atomic and a plain
 update of one element would race).
 """
 
@@ -17,6 +18,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+from fortran_ad.ad import rewrites
+from fortran_ad.ad.parallel import partials
 from fortran_ad.analysis import dependence
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, map_body, names_in, stmt_exprs, walk_stmts
@@ -121,6 +124,7 @@ def race_free(t, body, pvars, loops, private, spec):
     decisions: dict[int, tuple[str, object]] = {}
     buffers: dict[tuple[str, tuple[int, ...]], tuple[str, Sig]] = {}
     t.omp_reductions = set()
+    t.omp_partials = {}  # derivative -> (partial array, primal): ad/parallel/partials.py
     for name, crefs in sorted(_call_refs(t, body, dnames).items()):
         other = [x for x in table.pop(name, []) if not isinstance(x[0], ir.CallStmt)]
         sigs = {_sig(r, pvars) for _, r, _ in other} | {_sig(r, pvars) for r, _ in crefs}
@@ -150,13 +154,28 @@ def race_free(t, body, pvars, loops, private, spec):
         base = next(iter(others)) if len(others) == 1 else None
         if base is None and incs:
             base = min(incs, key=lambda g: (-incs[g], [abs(o) for _, o in g]))
+
+        def atomic(g: Sig | None, base: Sig | None = base) -> bool:
+            same = g is not None and base is not None and [k for k, _ in g] == [k for k, _ in base]
+            return atomic_only or not rectangular or not same
+
+        elsewhere = [g for _, _, inc, g in sigs if inc and not (g == base and g is not None)]
+        if (
+            not atomic_only
+            and any(atomic(g) for g in elsewhere)
+            and partials.eligible(refs)
+            and rewrites.on(t, "omp_partials")
+        ):
+            buf = partials.buffer(t, dmap[name])
+            t.omp_partials[name] = (buf, dmap[name])
+            t.omp_reductions.add(buf)
+            for s, *_ in sigs:
+                decisions[id(s)] = ("partial", buf)
+            continue
         for s, _ref, inc, g in sigs:
             if not inc or (g == base and g is not None):
                 continue
-            same_positions = (
-                g is not None and base is not None and [k for k, _ in g] == [k for k, _ in base]
-            )
-            if atomic_only or not rectangular or not same_positions:
+            if atomic(g):
                 decisions[id(s)] = ("atomic", None)
                 continue
             d = tuple(o - o0 for (_, o), (_, o0) in zip(g, base, strict=True))
@@ -182,6 +201,8 @@ def race_free(t, body, pvars, loops, private, spec):
             return None
         if how[0] == "atomic":
             return [ir.Comment("!$omp atomic"), s]
+        if how[0] == "partial":
+            return [partials.redirect(s, how[1])]
         buf, d, base = how[1]
         target = _shift(s.target, buf, base, d)
         return [ir.Assign(target, replace(s.value, left=target), s.loc)]

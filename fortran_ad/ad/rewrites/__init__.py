@@ -142,6 +142,14 @@ REWRITES: tuple[Rewrite, ...] = (
         "concurrent iterations are more than W apart. Not with atomics or non-rectangular nests.",
     ),
     Rewrite(
+        "omp_partials",
+        "ad/parallel/partials.py",
+        "Indirect increments of a derivative in a parallel adjoint loop go to a per-thread "
+        "partial array (reduction(+:...)) added to the derivative after the loop, instead of "
+        "!$omp atomic updates. Assumes the loop only increments that derivative (no iteration "
+        "reads or assigns it otherwise), so increments commute and no partial value is seen.",
+    ),
+    Rewrite(
         "concurrent_forward",
         "ad/parallel/loops.py",
         "The forward sweep runs a DO CONCURRENT loop as an OpenMP parallel loop (its adjoint "
