@@ -49,6 +49,9 @@ FEATURES = {
     "written before it is read",
     "allocatable": "allocatable and pointer local arrays: ALLOCATE, assignment (also "
     "allocation on assignment), DEALLOCATE",
+    "all-intrinsics": "the rest of the rule table (log10, asin, acos, sinh, cosh, asinh, acosh, "
+    "atanh, erf, erfc, hypot, modulo, merge), specific names (dsqrt, dmax1, ...), real/dble, "
+    "and aint, anint, floor of active data",
 }
 #: Features left out unless asked for (``include=``): new ones, until they passed 50+ programs
 #: in every mode. Empty now: int-divisor and loc-intrinsic went on after 160 programs,
@@ -58,7 +61,7 @@ FEATURES = {
 #: (array-function: not there, VECTOR_UNSUPPORTED); pointer-alias after 78 and 29;
 #: save-state after 1,040 programs (442 using it) and 60 in the vector modes (15);
 #: side-effect-function after 2,450 programs and 100 in the vector modes (17).
-OPT_IN: frozenset[str] = frozenset()
+OPT_IN: frozenset[str] = frozenset({"all-intrinsics"})
 #: Features whose programs the vector modes refuse with a located error (array results).
 VECTOR_UNSUPPORTED = frozenset({"array-function"})
 

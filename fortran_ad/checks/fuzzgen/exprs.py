@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 
+from fortran_ad.checks.fuzzgen import intrinsics
 from fortran_ad.checks.fuzzgen.base import (
     AFF_N,
     FEATURES,
@@ -160,7 +162,15 @@ class ExprGen:
         return add(lit(1.5), s)
 
     def unary(self, a: Ex) -> Ex:
+        if "all-intrinsics" not in self.exclude and self.ch.chance(0.3):
+            return intrinsics.unary(self.ch, a)
         f = self.ch.choice(["tanh", "sin", "cos", "exp", "log", "sqrt", "atan", "tan", "abs"])
+        e = self._unary(f, a)
+        if "all-intrinsics" in self.exclude:
+            return e
+        return replace(e, text=intrinsics.spelled(self.ch, f) + e.text[len(f) :])
+
+    def _unary(self, f: str, a: Ex) -> Ex:
         if f == "tanh":
             return fn(f, [a], math.tanh(a.lo), math.tanh(a.hi))
         if f in ("sin", "cos"):
@@ -197,6 +207,15 @@ class ExprGen:
         return e, lit(c)
 
     def binary(self, a: Ex, b: Ex, loops: list[Loop]) -> Ex:
+        if "all-intrinsics" in self.exclude:
+            return self._binary(a, b, loops)
+        if self.ch.chance(0.3):
+            return intrinsics.binary(self.ch, a, b, loops)
+        e = self._binary(a, b, loops)
+        f = e.text.partition("(")[0]
+        return replace(e, text=intrinsics.spelled(self.ch, f) + e.text[len(f) :])
+
+    def _binary(self, a: Ex, b: Ex, loops: list[Loop]) -> Ex:
         f = self.ch.choice(["max", "min", "atan2", "sign", "dim", "mod"])
         if f == "atan2":
             d = self.positive(b, 0.25)
