@@ -15,9 +15,9 @@ Reverse mode, for a parallel loop L (iterations independent, so any order is rig
   the buffers afterwards, each iteration writing only its own element; shared scalars become
   ``reduction(+:...)``; a derivative incremented at indirect indices goes to a per-thread
   partial array (ad/parallel/partials.py) when the loop only increments it, anything else is
-  ``!$omp atomic`` (``--omp-atomic`` forces atomics everywhere, to compare). Derivatives of private variables are
-  private and zeroed at the start of every iteration. If none of this applies the adjoint loop
-  is serial, with a comment saying why.
+  ``!$omp atomic`` (``--omp-atomic`` forces atomics everywhere, to compare). Derivatives of
+  private variables are private and zeroed at the start of every iteration. If none of this
+  applies the adjoint loop is serial, with a comment saying why.
 
 Vector-reverse mode keeps adjoint loops serial. Tangent mode keeps the directive and privatises
 (or reduces) the derivatives of private (reduction) variables.

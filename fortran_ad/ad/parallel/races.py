@@ -9,8 +9,8 @@ writing only its own element, with guards for the boundary elements (the peeled 
 Shared scalar derivatives that are only incremented become ``reduction(+:...)``; arrays only
 incremented, some at indirect or otherwise unknown elements, go to per-thread partial arrays
 (ad/parallel/partials.py); other increments at such elements, and all increments with
-``--omp-atomic``, become ``!$omp atomic`` (then every increment of that array is atomic, since an atomic and a plain
-update of one element would race).
+``--omp-atomic``, become ``!$omp atomic`` (then every increment of that array is atomic,
+since an atomic and a plain update of one element would race).
 """
 
 from __future__ import annotations
