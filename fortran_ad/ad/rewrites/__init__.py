@@ -20,6 +20,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
+from fortran_ad.ir.walk import base_name, names_in, stmt_exprs, walk_stmts
 
 
 @dataclass(frozen=True)
@@ -212,8 +214,11 @@ def enabled(loop_rewrites: bool = True, spec: str = "") -> frozenset[str]:
 
 
 def on(t: object, name: str) -> bool:
-    """Whether rewrite ``name`` is on for the transform ``t`` (all are without options)."""
+    """Whether rewrite ``name`` is on for the transform ``t`` (all are without options; none
+    in a routine where a pointer stays a second name for part of another variable)."""
     assert name in NAMES, name
+    if _aliased(t):
+        return False
     opts = getattr(t, "omp_options", None)
     if opts is None:
         return True
@@ -239,3 +244,32 @@ def tracked(name: str, before: list, after: list) -> list:
 
 
 _CACHE: dict[tuple[bool, str], frozenset[str]] = {}
+
+
+def _aliased(t: object) -> bool:
+    """Does ``t``'s routine reference a pointer associated with (part of) another variable
+    after the association? normalize/pointers.py replaces a pointer to one whole variable by
+    that variable; a pointer to a section (``p => w(2:n)``) stays, a second name for the same
+    storage. The rewrites' conditions compare names (what a loop writes, what its iterations
+    read), so they would take ``p(i)`` and ``w(i + 1)`` for distinct storage: a block tape
+    restored ``w`` through ``p`` before the loop's adjoint read ``w`` (silently wrong). The
+    plain adjoint makes a pointer and its target needed together (ad/constructs/pointers.py)."""
+    routine = getattr(t, "routine", None)
+    if routine is None:
+        return False
+    memo = t.__dict__.setdefault("_fad_aliased", {})
+    if routine.name not in memo:
+        stmts = list(walk_stmts(routine.body))
+        pointers = {
+            base_name(s.target)
+            for s in stmts
+            if isinstance(s, ir.PointerAssign)
+            and not (isinstance(s.value, ir.Call) and s.value.name == "null")
+        }
+        used: set[str] = set()
+        for s in stmts:
+            if not isinstance(s, ir.PointerAssign):
+                for e in stmt_exprs(s):
+                    used |= names_in(e)
+        memo[routine.name] = bool(pointers & used)
+    return memo[routine.name]
