@@ -38,6 +38,14 @@ def rank(t, name: str) -> int:
     return sym.rank if sym is not None else 0
 
 
+def derived(t, name: str) -> bool:
+    """Is derivative ``name`` of derived type (OpenMP reduces no derived-type variable)?"""
+    from fortran_ad.ir.symbols import type_name
+
+    sym = t.lookup(deriv_map(t).get(name, name))
+    return sym is not None and type_name(sym) is not None
+
+
 def deriv_map(t) -> dict[str, str]:
     return {d: p for p, d in t.namer.derivs.items()}
 
@@ -130,11 +138,21 @@ def race_free(t, body, pvars, loops, private, spec):
         sigs = {_sig(r, pvars) for _, r, _ in other} | {_sig(r, pvars) for r, _ in crefs}
         if len(sigs) == 1 and None not in sigs:
             table[name] = other  # every iteration passes its own elements
-        elif all(i for _, i in crefs) and all(inc for _, _, inc in other):
+        elif all(i for _, i in crefs) and all(inc for _, _, inc in other) and not derived(t, name):
             t.omp_reductions.add(name)  # callees only increment it
         else:
             return body, {}, [], f"'{name}' is updated by a call at elements other iterations use"
     for name, refs in sorted(table.items()):
+        if derived(t, name):  # components: neither reductions nor buffers of their own
+            sigs = {_sig(ref, pvars) for _, ref, _ in refs}
+            if len(sigs) == 1 and None not in sigs:
+                continue  # every iteration touches its own elements only
+            return (
+                body,
+                {},
+                [],
+                f"'{name}' (derived type) is updated at elements other iterations use",
+            )
         if rank(t, dmap[name]) == 0:
             if all(inc for _, _, inc in refs):
                 t.omp_reductions.add(name)
