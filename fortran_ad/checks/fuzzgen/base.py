@@ -39,7 +39,8 @@ FEATURES = {
     "array-function": "functions returning an array of size n, used whole in array "
     "expressions and summed in scalar ones",
     "generic": "helpers also reached through a generic interface of their own",
-    "pointer-alias": "a local POINTER associated with a local TARGET array of the head, read "
+    "pointer-alias": "a local POINTER associated with a local TARGET array of the head (or "
+    "the section of all of it), read "
     "and written beside it (never an actual argument)",
     "stmt-function": "statement functions, one declared after another's definition",
     "associate": "ASSOCIATE of an element, a section or an expression",
@@ -49,6 +50,8 @@ FEATURES = {
     "written before it is read",
     "allocatable": "allocatable and pointer local arrays: ALLOCATE, assignment (also "
     "allocation on assignment), DEALLOCATE",
+    "derived-type": "a local of derived type in the head (a real scalar and an allocatable "
+    "array component), read and written like other locals, components passed as actuals",
     "all-intrinsics": "the rest of the rule table (log10, asin, acos, sinh, cosh, asinh, acosh, "
     "atanh, erf, erfc, hypot, modulo, merge), specific names (dsqrt, dmax1, ...), real/dble, "
     "and aint, anint, floor of active data",
@@ -61,9 +64,10 @@ FEATURES = {
 #: (array-function: not there, VECTOR_UNSUPPORTED); pointer-alias after 78 and 29;
 #: save-state after 1,040 programs (442 using it) and 60 in the vector modes (15);
 #: side-effect-function after 2,450 programs and 100 in the vector modes (17).
-OPT_IN: frozenset[str] = frozenset({"all-intrinsics"})
-#: Features whose programs the vector modes refuse with a located error (array results).
-VECTOR_UNSUPPORTED = frozenset({"array-function"})
+OPT_IN: frozenset[str] = frozenset({"all-intrinsics", "derived-type"})
+#: Features whose programs the vector modes refuse with a located error (array results, whole
+#: array components as actual arguments).
+VECTOR_UNSUPPORTED = frozenset({"array-function", "derived-type"})
 
 
 def excluded(exclude: frozenset[str], modes) -> frozenset[str]:
@@ -263,6 +267,7 @@ class Routine:
     private: bool = False
     effects: bool = False  # a function that changes its INOUT array b (side-effect-function)
     int_arg: bool = False  # takes the caller's kk: ``(n, kk, ...)``, integer intent(inout)
+    dtype: str = ""  # the type of its local ``st`` (feature derived-type; reals st%s, st%v)
 
 
 @dataclass

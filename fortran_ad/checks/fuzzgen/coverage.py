@@ -34,7 +34,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "openmp": r"^\s*(?:!\$omp parallel do|do concurrent)",
     "array-function": r"^\s*real\(dp\) :: (?:res|fuzz_h\w+)\(n\)$",
     "generic": r"^\s*interface fuzz_g",
-    "pointer-alias": r"^\s*pw => w\d$",
+    "pointer-alias": r"^\s*pw => w\d(?:\(1:n\))?$",
     "stmt-function": r"\bsf[12]\(",
     "associate": r"^\s*associate \(",
     "allocatable": r"^\s*(?:allocate\(|al = )",
@@ -44,6 +44,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "all-intrinsics": r"\b(?:log10|asin|acos|sinh|cosh|asinh|acosh|atanh|erfc?|hypot|modulo"
     r"|merge|dsqrt|dexp|dlog|dsin|dcos|dtan|dtanh|datan2?|dabs|dmax1|dmin1|dsign|ddim|dmod|dble"
     r"|aint|anint|floor)\(",
+    "derived-type": r"^\s*type\(fz_st\w*\) :: st$",
     "strided-loop": r"\bdo \w+ = [^\n]*, -?[2-9]\n",
 }
 

@@ -34,10 +34,16 @@ def _decls(r: Routine) -> list[str]:
     for v in r.reals:  # fuzzgen/base.Var.alias: the pointer and its target
         if v.alias:
             out += [f"real(dp), target :: {v.alias}(n)", f"real(dp), pointer :: {v.name}(:)"]
+    if r.dtype:  # components st%s, st%v of the derived-type local
+        out.append(f"type({r.dtype}) :: st")
     locals_ = [
         v
         for v in r.reals
-        if v.name not in r.args and not v.glob and not v.alias and v.name not in targets
+        if v.name not in r.args
+        and not v.glob
+        and not v.alias
+        and v.name not in targets
+        and "%" not in v.name
     ]
     scal = [v.name for v in locals_ if v.rank == 0]
     arr = list(
@@ -108,6 +114,7 @@ class FuzzProgram:
     of: tuple[str, ...] = ("y", "cost")
     state: tuple[str, ...] = ()  # module variables (real scalars)
     generics: tuple[tuple[str, str], ...] = ()  # (generic name, its specific)
+    types: tuple[str, ...] = ()  # derived types (feature derived-type): components s, v(:)
 
     @property
     def source(self) -> str:
@@ -117,7 +124,7 @@ class FuzzProgram:
             f"!   --head {self.head} --wrt {','.join(self.wrt)} --of {','.join(self.of)} "
             f"--size n={self.n}",
             f"module {self.module}",
-            *module_spec(self.private, self.state, self.generics),
+            *module_spec(self.private, self.state, self.generics, self.types),
             self.routines,
             f"end module {self.module}",
         ]
@@ -169,9 +176,15 @@ class FuzzProgram:
 
 
 def module_spec(
-    private: Sequence[str], state: Sequence[str] = (), generics: Sequence[tuple[str, str]] = ()
+    private: Sequence[str],
+    state: Sequence[str] = (),
+    generics: Sequence[tuple[str, str]] = (),
+    types: Sequence[str] = (),
 ) -> list[str]:
     out = ["  implicit none", "  integer, parameter :: dp = kind(1.0d0)"]
+    for name in types:
+        out += [f"  type :: {name}", "    real(dp) :: s", "    real(dp), allocatable :: v(:)"]
+        out += [f"  end type {name}"]
     out += _wrap(f"  real(dp) :: {', '.join(state)}") if state else []
     out += _wrap(f"  private :: {', '.join(private)}") if private else []
     for name, specific in generics:
@@ -206,6 +219,10 @@ def build_program(
         reals += [Var("z", 1, col=1), Var("z", 1, col=2)]
     if g.state:
         reals.append(Var(g.state, 0, glob=True))
+    dtype = ""
+    if "derived-type" not in g.exclude and ch.chance(0.4):
+        dtype = f"fz_st{suffix}"
+        reals += [Var("st%v", 1), Var("st%s", 0)]
     ws = [v.name for v in reals if v.name.startswith("w")]
     if ws and "pointer-alias" not in g.exclude and ch.chance(0.4):
         reals.append(Var("pw", 1, alias=ch.choice(ws)))
@@ -219,6 +236,7 @@ def build_program(
         "cost",
         callees=helpers,
         sig=sig,
+        dtype=dtype,
     )
     g.body(head, ch.integer(3, 14))
     routines: list[str] = []
@@ -230,7 +248,10 @@ def build_program(
     of = ch.choice([("y", "cost"), ("y", "cost"), ("cost",), ("y",)])
     state = (g.state,) if g.state else ()
     generics = tuple((h.generic, h.name) for h in helpers if h.generic)
-    return FuzzProgram(seed, "\n".join(routines), n, suffix, private, wrt, of, state, generics)
+    types = (dtype,) if dtype else ()
+    return FuzzProgram(
+        seed, "\n".join(routines), n, suffix, private, wrt, of, state, generics, types
+    )
 
 
 def generate(
@@ -287,7 +308,8 @@ class Batch:
         private = [h for p in ps for h in p.private]
         state = [v for p in ps for v in p.state]
         generics = [x for p in ps for x in p.generics]
-        lines = ["module fuzz_batch_mod", *module_spec(private, state, generics)]
+        types = [x for p in ps for x in p.types]
+        lines = ["module fuzz_batch_mod", *module_spec(private, state, generics, types)]
         lines += [p.routines for p in ps]
         lines += ["", *_wrap(f"  subroutine fuzz_batch({', '.join(args)})")]
         for p in ps:

@@ -386,10 +386,14 @@ class Gen(CallGen):
             if intents.get(v.name) in ("in", "inout") or (v.glob and r.kind != "head"):
                 continue  # defined on entry
             if v.alias:  # after its target's definition (r.reals lists the target first)
-                init.append(f"{v.name} => {v.alias}")
+                # or with the section of all of it: then the pointer stays a second name
+                section = "(1:n)" if self.ch.chance(0.5) else ""
+                init.append(f"{v.name} => {v.alias}{section}")
             elif v.name == r.acc:
                 init.append(f"{v.name} = 0.0_dp")
             elif v.rank == 1:
+                if "%" in v.name:  # an allocatable component (feature derived-type)
+                    init.append(f"allocate({v.name}(n))")
                 src = Ex(self.ch.choice(defined), -R, R)
                 e = fn("tanh", [src], -1, 1) if self.ch.chance(0.5) else src
                 init.append(f"{v.sec()} = {scale(e, 0.5).text}")
