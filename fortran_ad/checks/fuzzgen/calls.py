@@ -64,7 +64,7 @@ class CallGen(ExprGen):
         (no aliasing)."""
         e = self.expr(r, loops, 1)
         for _ in range(5):
-            words = set(re.findall(r"[a-z]\w*", e.text))
+            words = set(re.findall(r"[a-z][\w%]*", e.text))
             if not (taken & words or ("sum-in-actual" in self.exclude and "sum" in words)):
                 return e
             e = self.leaf(r, loops)
