@@ -22,9 +22,11 @@ from fortran_ad.runtime.tape_types import CORE_MAX_RANK as MAX_RANK
 
 DEFAULT_LIMIT = 4 * 1024**3  # 4 GiB
 MIN_CAPACITY = 1024  # elements allocated on the first push to a stack
-# innermost iterations below which a parallel region costs more than it saves (a fork/join is
-# a few microseconds, an iteration a few nanoseconds): ad/parallel/auto.py's IF clauses
-OMP_MIN_WORK = 32768
+# innermost iterations below which a parallel region costs more than it saves: ad/parallel/
+# auto.py's IF clauses. A fork/join is a few microseconds, but a loop between serial ones also
+# moves its data between the cores' caches: on 2 cores, NPBench's fdtd_2d (44,000 iterations per
+# loop) ran at 0.81-0.91x of 1 thread with 32768 here, at 1.00x with 2**18 (performance.md)
+OMP_MIN_WORK = 262144
 # values from which a push or pop of a contiguous block outside parallel regions copies on all
 # threads (a fork/join of a few microseconds against 512 KiB of real64 copies)
 PAR_COPY_MIN = 65536

@@ -21,7 +21,7 @@ only the values the loop overwrites) when:
 
 A loop it does run on threads gets an OpenMP ``IF`` clause that runs the team only when the
 nest does at least ``fad_omp_min_work`` innermost iterations (a variable of the fad_tape
-runtime, 32768 by default, see runtime/gen_tape.py; ``fortran-ad check`` sets it to 0, so that
+runtime, 262144 by default, see runtime/gen_tape.py; ``fortran-ad check`` sets it to 0, so that
 its runs put every such loop on threads). jacobi_1d's 12 000-point sweeps, 6 000 per call,
 stay on one thread. Loops the user marked keep their directive as written.
 """
