@@ -337,6 +337,21 @@ class _Hoister:
             return list(
                 map_body((replace(s, branches=s.branches[:k], else_body=(rest,)),), self.stmt)
             )
+        elif isinstance(s, ir.DoWhile) and s.cond is not None and self._effects(s.cond):
+            # DO WHILE (f(...)) with side effects: the condition is evaluated before every
+            # iteration, so the loop becomes DO; IF (.NOT. (f(...))) EXIT; body; END DO and the
+            # rule below hoists the reference in front of that IF (a CYCLE still reaches it)
+            test = ir.UnOp(".not.", ir.Paren(s.cond))
+            exit_ = ir.If(((test, (ir.Exit(s.name, s.loc),)),), inline=True, loc=s.loc)
+            loop = replace(s, cond=None, body=(exit_, *s.body))
+            return list(map_body((loop,), self.stmt))
+        elif isinstance(s, ir.Select) and self._effects(s.expr):
+            # SELECT CASE (f(...)) with side effects: the selector is evaluated once, first
+            sel = self._expr(s.expr, pre, s.loc)
+            post = self.post
+            cases = tuple(ir.Case(c.selectors, map_body(c.body, self.stmt)) for c in s.cases)
+            new = replace(s, expr=sel, cases=cases)
+            self.post = post
         elif isinstance(s, ir.If) and self._effects(s.branches[0][0]):
             # a function with side effects in the (first) condition: called once, before
             cond = self._expr(s.branches[0][0], pre, s.loc)
