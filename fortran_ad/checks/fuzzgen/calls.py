@@ -95,8 +95,9 @@ class CallGen(ExprGen):
     def effect_call(self, r: Routine, loops: list[Loop], ind: int) -> list[str]:
         """A reference to a function that changes its INOUT array, alone in its statement
         (nothing else there may see the change): added to the accumulator, or compared in an
-        IF or ELSE IF condition (evaluated only when the conditions before are false), where
-        its result is passive while other references make it active."""
+        IF or ELSE IF condition (evaluated only when the conditions before are false) or a DO
+        WHILE condition (before every iteration), where its result is passive while other
+        references make it active."""
         c = self.ch.choice([c for c in r.callees if c.effects])
         args = self.call_args(r, loops, c, set())
         if args is None:
@@ -104,7 +105,15 @@ class CallGen(ExprGen):
         ref = f"{self.called(c)}({', '.join(args)})"
         ref = f"sum({ref})" if c.result_rank else ref
         pad = "  " * ind
-        form = self.ch.choice(["add", "add", "if", "else-if"])
+        form = self.ch.choice(["add", "add", "if", "else-if", "while"])
+        if form == "while" and not any(lp.var == "m" for lp in loops):  # m: no DO index here
+            return [
+                f"{pad}m = 0",
+                f"{pad}do while (m < 2 .and. {ref} > 0.0_dp)",
+                f"{pad}  m = m + 1",
+                f"{pad}  {r.acc} = {r.acc} + 0.25_dp",
+                f"{pad}end do",
+            ]
         if form == "add":
             return [f"{pad}{r.acc} = {r.acc} + 0.1_dp*{ref}"]
         if form == "if":
