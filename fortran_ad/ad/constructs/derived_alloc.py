@@ -68,8 +68,15 @@ def mirror_allocation(t, s: ir.Opaque) -> list[ir.Stmt] | None:
     if not text.startswith(("allocate", "deallocate")) or "(" not in text:
         return None
     paths = allocated_paths(text)
-    if not paths:
-        return None
+    if not any("%" in p for p in paths):
+        return None  # (a component in the MOLD= or SOURCE= expression is no allocate-object)
+    if not all("%" in p for p in paths):
+        raise FortranADError(
+            s.loc,
+            "ALLOCATE/DEALLOCATE of both components and whole variables: derivative code "
+            "undoes them differently",
+            "write one statement for the components and one for the variables",
+        )
     out: list[ir.Stmt] = []
     alloc = text.startswith("allocate")
     for path in paths:
