@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from fortran_ad.errors import FortranADError
 from fortran_ad.ir import nodes as ir
-from fortran_ad.ir.walk import base_name, bodies
+from fortran_ad.ir.walk import base_name, bodies, names_in, stmt_exprs, walk_stmts
 
 
 def _associations(body: tuple[ir.Stmt, ...], depth: int = 0):
@@ -50,6 +50,7 @@ def check_reverse(t) -> None:
         if p in t.needed or target in t.needed:
             t.needed |= {p, target}
     seen: dict[str, ir.PointerAssign] = {}
+    used = _referenced(t.routine.body)
     for s, depth in _associations(t.routine.body):
         p = s.target.name
         if base_name(s.target) not in t.active | t.needed:
@@ -74,7 +75,31 @@ def check_reverse(t) -> None:
                 "association, so the aliasing of its derivative would be wrong",
                 "associate it once, outside loops, or pass the target itself",
             )
+        if _is_section(s.value) and base_name(s.target) in used:
+            raise FortranADError(
+                s.loc,
+                f"pointer '{p}' stays a second name for a section of '{base_name(s.value)}' "
+                "(the section's bounds may change after the association, or the pointer is "
+                "used where it cannot be replaced by the section): the reverse analyses would "
+                "take them for distinct storage",
+                "use the section itself, or bounds that do not change after the association",
+            )
         seen[p] = s
+
+
+def _is_section(e: ir.Expr) -> bool:
+    return isinstance(e, ir.ArrayRef) and any(isinstance(x, ir.Range) for x in e.subs)
+
+
+def _referenced(body: tuple[ir.Stmt, ...]) -> set[str]:
+    """Names the statements of ``body`` other than pointer assignments mention (a pointer
+    normalize/pointers.py replaced by its target is no longer among them)."""
+    out: set[str] = set()
+    for x in walk_stmts(body):
+        if not isinstance(x, ir.PointerAssign):
+            for e in stmt_exprs(x):
+                out |= names_in(e)
+    return out
 
 
 def derivative(t, s: ir.PointerAssign) -> list[ir.Stmt]:
