@@ -89,7 +89,7 @@ def unary(ch: Chooser, a: Ex) -> Ex:
     inner = _bounded(a, 0.4)
     centre = float(k) if f == "anint" else k + 0.5  # ANINT switches at k + 0.5
     s = add(inner, lit(centre)) if centre >= 0 else add(inner, lit(-centre), "-")
-    value = float(k)
+    value = float(math.trunc(centre)) if f == "aint" else float(k)  # AINT truncates to 0
     if f == "floor":
         return Ex(f"real(floor({s.text}), dp)", value, value, 0, s.arr)
     return fn(f, [s], value, value)
