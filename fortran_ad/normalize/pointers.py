@@ -167,15 +167,14 @@ def _plain_uses(body: tuple[ir.Stmt, ...], p: str, assoc: ir.PointerAssign) -> b
                 return False
             if (
                 isinstance(y, ir.Call)
-                and y.name not in _ELEMENTAL_SAFE  # ASSOCIATED, user functions
+                and not _plain_intrinsic(y.name)  # ASSOCIATED, user functions
                 and any(p in names_in(a) for a in y.args)
             ):
                 return False
     return True
 
 
-# intrinsics whose arguments are plain values (a user function's dummy could be a pointer)
-_ELEMENTAL_SAFE = frozenset(
-    "abs sqrt exp log sin cos tan tanh atan atan2 sinh cosh max min sign dim mod modulo sum "
-    "product maxval minval size lbound ubound real dble int nint dot_product matmul merge".split()
-)
+def _plain_intrinsic(name: str) -> bool:
+    """An intrinsic whose arguments are values (a user function's dummy could be a pointer;
+    ASSOCIATED, MOVE_ALLOC and C_LOC see the pointer itself)."""
+    return intrinsic(name) is not None and name not in ("associated", "move_alloc", "c_loc")
