@@ -133,7 +133,10 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         )
     loop_vars = {x.var for x in walk_stmts(inner) if isinstance(x, ir.Do)} | set(pvars)
     written = _writes(t, inner) | set(pvars)
-    scalars_written = {n for n in written if rank(t, n) == 0}
+    # a derived-type scalar is one object the iterations share (st%v(j) is iteration j's
+    # element): not private; ad/parallel/races.py keeps its adjoint serial unless every
+    # iteration touches only its own elements
+    scalars_written = {n for n in written if rank(t, n) == 0 and not races.derived_var(t, n)}
     reductions = {n for _, names in spec.reduction for n in names}
     listed = set(spec.private) | set(spec.firstprivate) | set(spec.lastprivate)
     for n in sorted(scalars_written - listed - reductions - loop_vars):

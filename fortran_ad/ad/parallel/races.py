@@ -40,9 +40,14 @@ def rank(t, name: str) -> int:
 
 def derived(t, name: str) -> bool:
     """Is derivative ``name`` of derived type (OpenMP reduces no derived-type variable)?"""
+    return derived_var(t, deriv_map(t).get(name, name))
+
+
+def derived_var(t, name: str) -> bool:
+    """Is variable ``name`` of derived type?"""
     from fortran_ad.ir.symbols import type_name
 
-    sym = t.lookup(deriv_map(t).get(name, name))
+    sym = t.lookup(name)
     return sym is not None and type_name(sym) is not None
 
 
