@@ -109,7 +109,8 @@ class CallGen(ExprGen):
         if form == "while" and not any(lp.var == "m" for lp in loops):  # m: no DO index here
             return [
                 f"{pad}m = 0",
-                f"{pad}do while (m < 2 .and. {ref} > 0.0_dp)",
+                # the reference first: a compiler may skip the right operand of .and.
+                f"{pad}do while ({ref} > 0.0_dp .and. m < 2)",
                 f"{pad}  m = m + 1",
                 f"{pad}  {r.acc} = {r.acc} + 0.25_dp",
                 f"{pad}end do",
