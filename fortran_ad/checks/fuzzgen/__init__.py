@@ -20,7 +20,10 @@ helpers change and element actuals, loop kernels the adjoint's loop rewrites act
 (kernels.py: stencils, private temporaries, IF/ELSE arms, reductions), 2-D nests and parallel
 loops (nests.py: five-point stencils, matrix-vector products, ``!$omp parallel do``, DO
 CONCURRENT), statement functions, ASSOCIATE, allocatable and pointer temporaries
-(storage.py), functions with array results and generic interfaces.
+(storage.py), functions with array results and generic interfaces, functions with side
+effects in IF, ELSE IF and DO WHILE conditions, SAVE state, a derived-type local whose
+components are read, written and passed, pointers to a whole array or to its section, and
+every intrinsic of the derivative rule table (intrinsics.py).
 
 ``generate(seed)`` is deterministic; ``programs()`` is the same generator as a hypothesis
 strategy (shrinks toward fewer, simpler statements). ``run_fuzz`` checks many programs with
