@@ -62,7 +62,7 @@ module fad_tape
   integer(int64), parameter :: min_capacity = 1024_int64
   !> Innermost iterations below which an adjoint loop --parallelize-adjoint put on
   !> threads runs on one (its OpenMP IF clause); fortran-ad check sets 0.
-  real(real64) :: fad_omp_min_work = 32768.0_real64
+  real(real64) :: fad_omp_min_work = 262144.0_real64
   !> Values from which a push or pop of a contiguous block outside a parallel region
   !> copies on all threads (a whole-array snapshot between the parallel loops).
   integer(int64), parameter :: par_copy_min = 65536_int64

@@ -7,7 +7,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from fortran_ad.checks.fuzzgen import intrinsics
 from fortran_ad.checks.fuzzgen.base import (
     AFF_N,
     FEATURES,
@@ -33,6 +32,9 @@ from fortran_ad.checks.fuzzgen.base import (
     scale,
     shifted,
 )
+from fortran_ad.checks.fuzzgen.intrinsics import binary as other_binary
+from fortran_ad.checks.fuzzgen.intrinsics import spelled
+from fortran_ad.checks.fuzzgen.intrinsics import unary as other_unary
 
 
 class ExprGen:
@@ -163,12 +165,12 @@ class ExprGen:
 
     def unary(self, a: Ex) -> Ex:
         if "all-intrinsics" not in self.exclude and self.ch.chance(0.3):
-            return intrinsics.unary(self.ch, a)
+            return other_unary(self.ch, a)
         f = self.ch.choice(["tanh", "sin", "cos", "exp", "log", "sqrt", "atan", "tan", "abs"])
         e = self._unary(f, a)
         if "all-intrinsics" in self.exclude:
             return e
-        return replace(e, text=intrinsics.spelled(self.ch, f) + e.text[len(f) :])
+        return replace(e, text=spelled(self.ch, f) + e.text[len(f) :])
 
     def _unary(self, f: str, a: Ex) -> Ex:
         if f == "tanh":
@@ -210,10 +212,10 @@ class ExprGen:
         if "all-intrinsics" in self.exclude:
             return self._binary(a, b, loops)
         if self.ch.chance(0.3):
-            return intrinsics.binary(self.ch, a, b, loops)
+            return other_binary(self.ch, a, b, loops)
         e = self._binary(a, b, loops)
         f = e.text.partition("(")[0]
-        return replace(e, text=intrinsics.spelled(self.ch, f) + e.text[len(f) :])
+        return replace(e, text=spelled(self.ch, f) + e.text[len(f) :])
 
     def _binary(self, a: Ex, b: Ex, loops: list[Loop]) -> Ex:
         f = self.ch.choice(["max", "min", "atan2", "sign", "dim", "mod"])
