@@ -356,7 +356,8 @@ def _is_atomic(s: ir.Stmt) -> bool:
 
 def tangent_stmts(t, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
     """Tangent statements of a body; an ``!$omp atomic`` update gets one atomic per statement
-    it turns into (derivative and primal)."""
+    it turns into (derivative and primal), except a derivative that does not change
+    (``xd = xd``: the increment is passive), which is left out: an atomic needs an operator."""
     out: list[ir.Stmt] = []
     atomic: ir.Stmt | None = None
     for s in body:
@@ -365,6 +366,7 @@ def tangent_stmts(t, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
             continue
         new = t.stmt(s)
         if atomic is not None:
+            new = [y for y in new if not (isinstance(y, ir.Assign) and y.value == y.target)]
             new = [x for y in new for x in (atomic, y)]
             atomic = None
         out.extend(new)

@@ -1,0 +1,57 @@
+"""Regression: an ``!$omp atomic`` update of an active array by a passive increment.
+
+``w(ix(i)) = w(ix(i)) + tanh(z(i)**2)/n`` with ``z`` passive: the tangent of the update is
+``wd(ix(i)) = wd(ix(i))``, and the tangent loop put ``!$omp atomic`` in front of it, which
+gfortran rejects (an atomic needs an operator on the right). A derivative that does not
+change is now left out of the tangent (ad/parallel/loops.tangent_stmts). Found by the fuzzer
+(feature indirect, seed 7420123)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fortran_ad import api
+
+SOURCE = """\
+module m
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  subroutine head(n, x, y, cost)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n)
+    real(dp), intent(inout) :: y(n)
+    real(dp), intent(out) :: cost
+    real(dp) :: w(n), z(n)
+    integer :: i, ix(n)
+    do i = 1, n
+      ix(i) = mod(3*i + 1, n) + 1
+      z(i) = 0.1_dp*i
+    end do
+    w = sin(x) + y
+    !$omp parallel do
+    do i = 1, n
+      !$omp atomic
+      w(ix(i)) = w(ix(i)) + tanh(z(i)**2)/n
+    end do
+    !$omp parallel do
+    do i = 1, n
+      !$omp atomic
+      y(ix(i)) = y(ix(i)) + 0.5_dp*w(i)*x(i)
+    end do
+    cost = sum(w**2) + sum(y)
+  end subroutine head
+end module m
+"""
+
+
+@pytest.mark.gfortran
+def test_atomic_update_with_passive_increment(tmp_path: Path) -> None:
+    src = tmp_path / "m.f90"
+    src.write_text(SOURCE)
+    report = api.check(
+        src, wrt="x,y", of="y,cost", head="head", sizes={"n": 7}, modes="reverse,forward"
+    )
+    assert report.ok, report.table()
