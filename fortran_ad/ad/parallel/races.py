@@ -191,6 +191,7 @@ def race_free(t, body, pvars, loops, private, spec):
         ):
             buf = partials.buffer(t, dmap[name])
             t.omp_partials[name] = (buf, dmap[name])
+            rewrites.fired("omp_partials")
             t.omp_reductions.add(buf)
             for s, *_ in sigs:
                 decisions[id(s)] = ("partial", buf)

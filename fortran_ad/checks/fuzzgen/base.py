@@ -35,6 +35,8 @@ FEATURES = {
     "(functions only read it; never an actual argument)",
     "nests": "2-D nests: a matrix filled from two arrays, then a five-point stencil or "
     "products matmul(g2, v) (gather_nest, column_updates)",
+    "indirect": "an integer index array ix(n) (repeated targets or a permutation) as subscript: "
+    "gathers (also parallel), serial scatters, !$omp atomic increments",
     "openmp": "loops with independent iterations under !$omp parallel do or as DO CONCURRENT",
     "array-function": "functions returning an array of size n, used whole in array "
     "expressions and summed in scalar ones",
@@ -65,7 +67,7 @@ FEATURES = {
 #: save-state after 1,040 programs (442 using it) and 60 in the vector modes (15);
 #: side-effect-function after 2,450 programs and 100 in the vector modes (17); all-intrinsics
 #: after 300 programs (250 using it) and 60 in the vector modes; derived-type after 260 (~100).
-OPT_IN: frozenset[str] = frozenset()
+OPT_IN: frozenset[str] = frozenset({"indirect"})
 #: Features whose programs the vector modes refuse with a located error (array results, whole
 #: array components as actual arguments).
 VECTOR_UNSUPPORTED = frozenset({"array-function", "derived-type"})

@@ -31,6 +31,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "call": r"^\s*call fuzz_h",
     "function": r"^\s*function ",
     "nests": r"^\s*g2\(\w+, \w+\) = ",
+    "indirect": r"^\s*ix\(\w+\) = ",
     "openmp": r"^\s*(?:!\$omp parallel do|do concurrent)",
     "array-function": r"^\s*real\(dp\) :: (?:res|fuzz_h\w+)\(n\)$",
     "generic": r"^\s*interface fuzz_g",

@@ -60,6 +60,7 @@ def _decls(r: Routine) -> list[str]:
         {v for line in r.lines for v in re.findall(r"\bdo (?:concurrent \()?(\w+) =", line)}
     )
     ints += [v for v in ("m", "kk") if _uses(r.lines, v) and v not in r.args]
+    ints += ["ix(n)"] if _uses(r.lines, "ix") else []  # fuzzgen/indirect.py
     if ints:
         out.append(f"integer :: {', '.join(ints)}")
     return out

@@ -58,6 +58,8 @@ class Gen(CallGen):
             kinds += ["kernel"] * (1 if "rewrite-kernels" in self.exclude else 2)
         if depth > 0 and len(loops) < 2 and "nests" not in self.exclude:
             kinds += ["nest"]
+        if depth > 0 and len(loops) < 2 and "indirect" not in self.exclude:
+            kinds += ["indirect"]
         if not {"associate", "allocatable"} <= self.exclude:
             kinds += ["storage"]
         k = self.ch.choice(kinds)
@@ -71,6 +73,10 @@ class Gen(CallGen):
             from fortran_ad.checks.fuzzgen.nests import nest_kernel
 
             return nest_kernel(self, r, loops, ind)
+        if k == "indirect":
+            from fortran_ad.checks.fuzzgen.indirect import indirect_kernel
+
+            return indirect_kernel(self, r, loops, ind)
         if k == "storage":
             from fortran_ad.checks.fuzzgen.storage import storage
 
