@@ -1,10 +1,18 @@
-"""Regression: an ``!$omp atomic`` update of an active array by a passive increment.
+"""Regression: ``!$omp atomic`` updates in derivative code.
 
+An atomic update of an active array by a passive increment:
 ``w(ix(i)) = w(ix(i)) + tanh(z(i)**2)/n`` with ``z`` passive: the tangent of the update is
 ``wd(ix(i)) = wd(ix(i))``, and the tangent loop put ``!$omp atomic`` in front of it, which
 gfortran rejects (an atomic needs an operator on the right). A derivative that does not
 change is now left out of the tangent (ad/parallel/loops.tangent_stmts). Found by the fuzzer
-(feature indirect, seed 7420123)."""
+(feature indirect, seed 7420123).
+
+In the vector adjoint (``--mode vector-reverse``) the forward sweep of a parallel loop saved
+the updated element into a buffer between the directive and its update (``!$omp atomic``,
+``fad_save1(j) = y(ix(j))``, the update): rejected by gfortran, and a race had it compiled (the
+save reads an element other threads update). Records now go before the directive
+(ad/parallel/loops.atomic_before_update) and such a loop's forward copy runs serially
+(``serial_copy``). Found by the fuzzer (feature indirect, seeds 7422015, 7422020)."""
 
 from __future__ import annotations
 
@@ -54,4 +62,42 @@ def test_atomic_update_with_passive_increment(tmp_path: Path) -> None:
     report = api.check(
         src, wrt="x,y", of="y,cost", head="head", sizes={"n": 7}, modes="reverse,forward"
     )
+    assert report.ok, report.table()
+
+
+RECORDED = """\
+module m
+  implicit none
+  integer, parameter :: dp = kind(1.0d0)
+contains
+  subroutine head(n, x, y, cost)
+    integer, intent(in) :: n
+    real(dp), intent(in) :: x(n)
+    real(dp), intent(inout) :: y(n)
+    real(dp), intent(out) :: cost
+    integer :: j, m, ix(n)
+    do j = 1, n
+      ix(j) = mod(5*j + 3, n) + 1
+    end do
+    cost = 0.0_dp
+    do m = 1, 2
+      y = 0.75_dp*y
+      !$omp parallel do
+      do j = 1, n
+        !$omp atomic
+        y(ix(j)) = y(ix(j)) + tanh(x(j)*x(j))/n
+      end do
+      cost = cost + sum(sin(y))
+    end do
+  end subroutine head
+end module m
+"""
+
+
+@pytest.mark.gfortran
+@pytest.mark.parametrize("modes", ["vector,vector-reverse", "reverse,forward"])
+def test_atomic_update_whose_target_is_recorded(tmp_path: Path, modes: str) -> None:
+    src = tmp_path / "m.f90"
+    src.write_text(RECORDED)
+    report = api.check(src, wrt="x,y", of="y,cost", head="head", sizes={"n": 7}, modes=modes)
     assert report.ok, report.table()

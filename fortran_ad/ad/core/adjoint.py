@@ -88,6 +88,8 @@ class Reverse(RoutineAD, NeededAnalysis):
         bwd: list[ir.Stmt] = []
         for s in body:
             f, b = self.stmt(s)
+            if fwd and parallel.is_atomic(fwd[-1]):  # records of its update go before it
+                f = parallel.atomic_before_update(fwd.pop(), f, s)
             fwd.extend(f)
             bwd[:0] = b
         if rewrites.on(self, "column_updates"):  # one pass per matrix for its rank-1 updates
@@ -327,7 +329,7 @@ class Reverse(RoutineAD, NeededAnalysis):
             *([push(ir.Name(s.var))] if keep_index else []),
             *(push(x) for x in kept),
             *h.f_before,
-            parallel.serial_copy(self, _replace_body(s, h.f_body, start, stop, step)),
+            parallel.serial_copy(self, _replace_body(s, h.f_body, start, stop, step), s.body),
             *h.f_after,
             *post,
         ]

@@ -42,7 +42,7 @@ from fortran_ad.ir.walk import base_name, map_body, names_in, stmt_exprs, value_
 def check_directives(routine: ir.Routine) -> None:
     """OpenMP directives left as comments (not loop directives) cannot be reversed."""
     for s in walk_stmts(routine.body):
-        if is_omp(s) and not _is_atomic(s):
+        if is_omp(s) and not is_atomic(s):
             raise FortranADError(
                 s.loc,
                 f"OpenMP directive '{s.text.strip()}' is not supported in differentiated code",
@@ -71,14 +71,36 @@ def wants(t, s: ir.Stmt) -> bool:
     return dependence.analyse(s, lambda n: rank(t, n)).parallel
 
 
-def serial_copy(t, s: ir.Do) -> ir.Do:
-    """A loop of the forward sweep that records values runs serially (the tape is per thread
-    and its pops must meet their pushes)."""
+def serial_copy(t, s: ir.Do, primal: tuple[ir.Stmt, ...]) -> ir.Do:
+    """A loop of the forward sweep that records values runs serially: the tape is per thread
+    and its pops must meet their pushes; and a record (even into a buffer element of its own
+    iteration) of a loop with ``!$omp atomic`` updates of ``primal`` would read an element
+    other threads are updating."""
     if s.parallel is None:
         return s
     if any(isinstance(x, ir.CallStmt) and x.name == "fad_push" for x in walk_stmts(s.body)):
         return replace(s, parallel=None)
+    atomics = any(is_atomic(x) for x in walk_stmts(primal))
+    if atomics and tuple(walk_stmts(s.body)) != tuple(walk_stmts(primal)):
+        return replace(s, parallel=None)
     return s
+
+
+def atomic_before_update(directive: ir.Stmt, fwd: list[ir.Stmt], s: ir.Stmt) -> list[ir.Stmt]:
+    """The forward sweep of ``s``, the update an ``!$omp atomic`` ``directive`` governs, with
+    the directive right before the primal update (records go before it: an atomic applies to
+    the next statement only)."""
+    at = next(
+        (
+            k
+            for k in range(len(fwd) - 1, -1, -1)
+            if isinstance(s, ir.Assign)
+            and isinstance(fwd[k], ir.Assign)
+            and fwd[k].target == s.target
+        ),
+        0,
+    )
+    return [*fwd[:at], directive, *fwd[at:]]
 
 
 def _nest(s: ir.Do, depth: int) -> list[ir.Do]:
@@ -199,7 +221,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         return fwd, [t._note(s), *pops, adj, *restore]
     body, buffers, extra, why = races.race_free(t, b_body, pvars, loops, private, spec)
     width = None  # two-colour blocks instead of the buffers (ad/parallel/colour.py)
-    plain = not any(_is_atomic(x) for x in walk_stmts(tuple(body)))
+    plain = not any(is_atomic(x) for x in walk_stmts(tuple(body)))
     partial = dict(getattr(t, "omp_partials", {}))
     if (
         buffers
@@ -237,7 +259,7 @@ def reverse_loop(t, s: ir.Do) -> Sweep:
         t._note(s),
         *(ir.CallStmt("fad_pop", (ir.Name(n),)) for n in reversed(snap)),
     ]
-    atomics = any(_is_atomic(x) for x in walk_stmts(tuple(body)))
+    atomics = any(is_atomic(x) for x in walk_stmts(tuple(body)))
     per_thread = bool(buffers) or width is not None or bool(partial)
     if auto.give_up(t, s, snap, why, atomics, per_thread):
         raise auto.Serial(loop_key(t, s))
@@ -324,10 +346,10 @@ def tangent_loop(t, s: ir.Do, body: tuple[ir.Stmt, ...]) -> ir.Do:
         reduction=tuple((op, with_d(names)) for op, names in par.reduction),
         default=None if par.default == "none" else par.default,  # derivatives are shared
     )
-    if t.vector and any(_is_atomic(x) for x in walk_stmts(body)):
+    if t.vector and any(is_atomic(x) for x in walk_stmts(body)):
         # derivatives are arrays over directions there: no atomic form; run serially
         return replace(
-            s, body=map_body(body, lambda x: [] if _is_atomic(x) else None), parallel=None
+            s, body=map_body(body, lambda x: [] if is_atomic(x) else None), parallel=None
         )
     calls = any(isinstance(x, ir.CallStmt) for x in walk_stmts(body))
     if par.kind == "concurrent" and (calls or t.vector):
@@ -350,7 +372,7 @@ def _names_of(body) -> set[str]:
     return set().union(*(names_in(e) for x in walk_stmts(tuple(body)) for e in stmt_exprs(x)))
 
 
-def _is_atomic(s: ir.Stmt) -> bool:
+def is_atomic(s: ir.Stmt) -> bool:
     return is_omp(s) and s.text.lower().replace(" ", "").startswith("!$ompatomic")
 
 
@@ -361,7 +383,7 @@ def tangent_stmts(t, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
     out: list[ir.Stmt] = []
     atomic: ir.Stmt | None = None
     for s in body:
-        if _is_atomic(s):
+        if is_atomic(s):
             atomic = s
             continue
         new = t.stmt(s)
