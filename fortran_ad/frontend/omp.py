@@ -24,6 +24,11 @@ def is_omp(s: ir.Stmt) -> bool:
     return isinstance(s, ir.Comment) and bool(_SENTINEL.match(s.text))
 
 
+def is_atomic(s: ir.Stmt) -> bool:
+    """An ``!$omp atomic`` directive (it governs the statement right after it)."""
+    return is_omp(s) and s.text.lower().replace(" ", "").startswith("!$ompatomic")
+
+
 def _balanced_end(text: str) -> int:
     """Index just after the parenthesis that closes the one at text[0]."""
     depth = 0

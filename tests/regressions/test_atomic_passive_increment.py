@@ -12,7 +12,10 @@ the updated element into a buffer between the directive and its update (``!$omp 
 ``fad_save1(j) = y(ix(j))``, the update): rejected by gfortran, and a race had it compiled (the
 save reads an element other threads update). Records now go before the directive
 (ad/parallel/loops.atomic_before_update) and such a loop's forward copy runs serially
-(``serial_copy``). Found by the fuzzer (feature indirect, seeds 7422015, 7422020)."""
+(``serial_copy``). Found by the fuzzer (feature indirect, seeds 7422015, 7422020).
+
+The invariant behind both: every atomic directive of generated code is followed by an update
+of its target (ad/invariants/atomic_check.py, run on every generated routine)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,11 @@ from pathlib import Path
 import pytest
 
 from fortran_ad import api
+from fortran_ad.ad.core import adjoint
+from fortran_ad.ad.invariants import atomic_check
+from fortran_ad.driver import Options, differentiate
+from fortran_ad.errors import FortranADError
+from fortran_ad.ir import nodes as ir
 
 SOURCE = """\
 module m
@@ -101,3 +109,36 @@ def test_atomic_update_whose_target_is_recorded(tmp_path: Path, modes: str) -> N
     src.write_text(RECORDED)
     report = api.check(src, wrt="x,y", of="y,cost", head="head", sizes={"n": 7}, modes=modes)
     assert report.ok, report.table()
+
+
+def _update(target: ir.Expr) -> ir.Assign:
+    return ir.Assign(target, ir.BinOp("+", target, ir.Name("e")))
+
+
+def test_atomic_directive_must_govern_an_update() -> None:
+    elem = ir.ArrayRef("y", (ir.Name("j"),))
+    atomic = ir.Comment("!$omp atomic")
+    save = ir.Assign(ir.ArrayRef("fad_save1", (ir.Name("j"),)), elem)
+    loc = ir.SourceLoc("m.f90", 3, 1)
+    atomic_check.check_generated([save, atomic, _update(elem)], loc)  # records before: fine
+    for bad in ([atomic, save, _update(elem)], [atomic, ir.Assign(elem, elem)], [atomic]):
+        with pytest.raises(FortranADError, match="atomic directive"):
+            atomic_check.check_generated(bad, loc)
+    loop = ir.Do("j", ir.Name("a"), ir.Name("b"), None, (atomic, save))
+    with pytest.raises(FortranADError, match="atomic directive"):  # nested bodies too
+        atomic_check.check_generated([loop], loc)
+
+
+@pytest.mark.gfortran
+def test_misplaced_atomic_is_a_located_error(tmp_path: Path, monkeypatch) -> None:
+    """With the records placed after the directive again, generation stops (no code
+    gfortran rejects)."""
+    monkeypatch.setattr(adjoint.parallel, "atomic_before_update", lambda d, f, s: [d, *f])
+    src = tmp_path / "m.f90"
+    src.write_text(RECORDED)
+    with pytest.raises(FortranADError, match="atomic directive"):
+        differentiate(
+            Options(
+                (str(src),), tmp_path / "out", "vector-reverse", ("x", "y"), ("y", "cost"), "head"
+            )
+        )

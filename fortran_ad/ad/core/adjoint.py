@@ -30,6 +30,7 @@ from fortran_ad.ad.core.tape_ops import INT, Sweep, lit, pop, push
 from fortran_ad.ad.parallel import loops as parallel
 from fortran_ad.ad.rewrites import block_tape, column_updates, handoff, recompute, simd
 from fortran_ad.errors import FortranADError
+from fortran_ad.frontend.omp import is_atomic
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.build import neg
 from fortran_ad.ir.walk import base_name, status_names, walk_stmts
@@ -88,7 +89,7 @@ class Reverse(RoutineAD, NeededAnalysis):
         bwd: list[ir.Stmt] = []
         for s in body:
             f, b = self.stmt(s)
-            if fwd and parallel.is_atomic(fwd[-1]):  # records of its update go before it
+            if fwd and is_atomic(fwd[-1]):  # records of its update go before it
                 f = parallel.atomic_before_update(fwd.pop(), f, s)
             fwd.extend(f)
             bwd[:0] = b

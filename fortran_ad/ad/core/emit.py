@@ -11,7 +11,13 @@ from fortran_ad.ad.core.adjoint import Reverse
 from fortran_ad.ad.core.common import RoutineAD, decl
 from fortran_ad.ad.core.tape_ops import pop, push
 from fortran_ad.ad.core.transforms import plan_checkpoints, swept, transform, wanted
-from fortran_ad.ad.invariants import effects_check, emitted_calls, private_access, type_check
+from fortran_ad.ad.invariants import (
+    atomic_check,
+    effects_check,
+    emitted_calls,
+    private_access,
+    type_check,
+)
 from fortran_ad.ad.rewrites.callee_outputs import saved_outputs
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir import printer as fw
@@ -182,6 +188,7 @@ def _routine(w: Writer, plan, name: str) -> None:
             body = [*zero, *body]
     body = _derived(t, plan, name, body)
     type_check.check_generated(t, body)  # the typing invariant (ad/invariants/type_check.py)
+    atomic_check.check_generated(body, r.loc)  # every atomic directive governs an update
     _check_private(t, plan, body)
     if not naming.is_reverse(plan.mode):  # tangent code calls no side effect as primal
         effects_check.check_generated(t, body)
@@ -286,6 +293,7 @@ def _write_unit(w: Writer, plan, t: Reverse, name, dummies, spec, decls, body) -
     for line in decls():
         w.line(line)
     type_check.check_generated(t, body)
+    atomic_check.check_generated(body, r.loc)
     _check_intent(t, body, name, set(dummies))
     interfaces.marker(w, body, name)
     emitted_calls.note(plan, name, body, r.loc)

@@ -34,7 +34,7 @@ from fortran_ad.ad.parallel import auto, colour, partials, races, rerun
 from fortran_ad.ad.parallel.races import deriv_map, rank
 from fortran_ad.analysis import dependence
 from fortran_ad.errors import FortranADError
-from fortran_ad.frontend.omp import is_omp
+from fortran_ad.frontend.omp import is_atomic, is_omp
 from fortran_ad.ir import nodes as ir
 from fortran_ad.ir.walk import base_name, map_body, names_in, stmt_exprs, value_names, walk_stmts
 
@@ -370,10 +370,6 @@ def tangent_loop(t, s: ir.Do, body: tuple[ir.Stmt, ...]) -> ir.Do:
 
 def _names_of(body) -> set[str]:
     return set().union(*(names_in(e) for x in walk_stmts(tuple(body)) for e in stmt_exprs(x)))
-
-
-def is_atomic(s: ir.Stmt) -> bool:
-    return is_omp(s) and s.text.lower().replace(" ", "").startswith("!$ompatomic")
 
 
 def tangent_stmts(t, body: tuple[ir.Stmt, ...]) -> list[ir.Stmt]:
