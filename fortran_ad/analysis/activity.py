@@ -234,7 +234,9 @@ class ActivityAnalysis:
         self._force(act)
         from fortran_ad.analysis.components import varied_components
 
-        act.components = varied_components(self.program, act.varied, head, paths or wrt)
+        # a forced dummy gets a derivative at every call: a component passed to it must too
+        carry = {r: act.varied[r] | act.forced[r] for r in act.varied}
+        act.components = varied_components(self.program, carry, head, paths or wrt)
         return act
 
     def _visit(self, name, act, vseed, useed, gl, gvaried, guseful) -> None:

@@ -12,10 +12,11 @@ Rule (a least fixpoint, so that only derivations from a --wrt input count): the 
 * an object of type ``T`` (or one containing a ``T``) is itself a --wrt input, or
 * some statement writes ``x%c`` (any designator ending in ``c`` whose parent is a ``T``) from a
   varied value: an assignment whose right-hand side reads a varied variable or component (or
-  calls a function whose result is varied), an actual argument whose dummy is varied in the
-  callee, any actual argument of a routine without source (an MPI receive, say), a structure
-  constructor ``T(...)`` with a varied argument (then every component of ``T``), or a pointer
-  association ``p => x%c`` (always, conservatively).
+  calls a function whose result is varied), an actual argument whose dummy is varied (or
+  forced active: it gets a derivative at every call) in the callee, any actual argument of a
+  routine without source (an MPI receive, say), a structure constructor ``T(...)`` with a
+  varied argument (then every component of ``T``), or a pointer association ``p => x%c``
+  (always, conservatively).
 * Pointer components are always active (they alias data whose activity this pass cannot see).
 
 Whole-object copies (``s = t``) copy components of the same type, so they keep the rule.
