@@ -140,6 +140,7 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
     state: list[str] = []  # module variables the programs set and read
     generics: list[tuple[str, str]] = []  # generic interfaces the programs call through
     types: list[str] = []  # derived types of their locals
+    bindings: list[tuple[str, str, str]] = []  # type-bound procedures of those types
     count = 0
     seed = 100_000
     while count < lines_wanted:
@@ -149,6 +150,7 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
         state += p.state
         generics += p.generics
         types += p.types
+        bindings += p.bindings
         count += p.routines.count("\n") + 2
         seed += 1
     calls = [f"    call {h}(n, x, y, c)\n    cost = cost + c" for h in heads]
@@ -163,7 +165,7 @@ def big_module(lines_wanted: int) -> tuple[str, int]:
         cost = 0.0_dp
     """)
     top = textwrap.indent(top, "  ") + body + "\n  end subroutine fuzz_all\n"
-    head = "\n".join(["module fuzz_big", *module_spec((), state, generics, types)]) + "\n"
+    head = "\n".join(["module fuzz_big", *module_spec((), state, generics, types, bindings)]) + "\n"
     return head + "\n".join(parts) + "\n" + top + "end module fuzz_big\n", len(heads)
 
 

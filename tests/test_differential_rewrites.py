@@ -20,7 +20,7 @@ from fortran_ad.checks.fuzzgen.program import Batch
 from fortran_ad.checks.fuzzgen.run import check_batch
 
 SEEDS = range(100, 110)  # programs in which simd, reduce, forwards, fission, block_tape fire
-HUNTED = range(260, 265)  # input counters read after loops that run forwards
+HUNTED = range(285, 290)  # input counters read after loops that run forwards
 
 COUNTER = """\
 module counters

@@ -22,8 +22,11 @@ loops (nests.py: five-point stencils, matrix-vector products, ``!$omp parallel d
 CONCURRENT), statement functions, ASSOCIATE, allocatable and pointer temporaries
 (storage.py), functions with array results and generic interfaces, functions with side
 effects in IF, ELSE IF and DO WHILE conditions, SAVE state, a derived-type local whose
-components are read, written and passed, pointers to a whole array or to its section, and
-every intrinsic of the derivative rule table (intrinsics.py).
+components are read, written and passed (and the whole object to a helper that changes it,
+also called through a type-bound binding with pass(st)), pointers to a whole array or to its
+section, indirect addressing through an index array (gathers, also parallel; scatters;
+``!$omp atomic`` increments: indirect.py), and every intrinsic of the derivative rule table
+(intrinsics.py).
 
 ``generate(seed)`` is deterministic; ``programs()`` is the same generator as a hypothesis
 strategy (shrinks toward fewer, simpler statements). ``run_fuzz`` checks many programs with

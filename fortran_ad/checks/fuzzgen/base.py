@@ -54,6 +54,10 @@ FEATURES = {
     "allocation on assignment), DEALLOCATE",
     "derived-type": "a local of derived type in the head (a real scalar and an allocatable "
     "array component), read and written like other locals, components passed as actuals",
+    "type-actual": "a helper subroutine taking the head's derived-type local whole "
+    "(INTENT(INOUT)), reading and writing its components",
+    "type-bound": "that helper also a type-bound procedure of the type (pass(st), a CLASS "
+    "dummy), called as call st%hb(...)",
     "all-intrinsics": "the rest of the rule table (log10, asin, acos, sinh, cosh, asinh, acosh, "
     "atanh, erf, erfc, hypot, modulo, merge), specific names (dsqrt, dmax1, ...), real/dble, "
     "and aint, anint, floor of active data",
@@ -66,11 +70,13 @@ FEATURES = {
 #: (array-function: not there, VECTOR_UNSUPPORTED); pointer-alias after 78 and 29;
 #: save-state after 1,040 programs (442 using it) and 60 in the vector modes (15);
 #: side-effect-function after 2,450 programs and 100 in the vector modes (17); all-intrinsics
-#: after 300 programs (250 using it) and 60 in the vector modes; derived-type after 260 (~100).
-OPT_IN: frozenset[str] = frozenset({"indirect"})
+#: after 300 programs (250 using it) and 60 in the vector modes; derived-type after 260 (~100);
+#: indirect after 1,300 programs (~500 using it) and 200 in the vector modes (69); type-actual
+#: after 1,100 (~140 using it), type-bound after 660 (96 using it).
+OPT_IN: frozenset[str] = frozenset()
 #: Features whose programs the vector modes refuse with a located error (array results, whole
 #: array components as actual arguments).
-VECTOR_UNSUPPORTED = frozenset({"array-function", "derived-type"})
+VECTOR_UNSUPPORTED = frozenset({"array-function", "derived-type", "type-actual", "type-bound"})
 
 
 def excluded(exclude: frozenset[str], modes) -> frozenset[str]:
@@ -271,6 +277,8 @@ class Routine:
     effects: bool = False  # a function that changes its INOUT array b (side-effect-function)
     int_arg: bool = False  # takes the caller's kk: ``(n, kk, ...)``, integer intent(inout)
     dtype: str = ""  # the type of its local ``st`` (feature derived-type; reals st%s, st%v)
+    type_arg: bool = False  # ``st`` is its last dummy, INTENT(INOUT) (feature type-actual)
+    bound: str = ""  # also the binding ``bound`` of st's type, pass(st) (feature type-bound)
 
 
 @dataclass

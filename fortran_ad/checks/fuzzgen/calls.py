@@ -23,9 +23,12 @@ class CallGen(ExprGen):
         """Actual arguments for ``callee``; ``written`` collects bases the call may write;
         ``full``: size n (not n - 1)."""
         short = not full and self.ch.chance(0.3) and r.nrange[0] - 1 >= callee.nrange[0]
+        short = short and not callee.type_arg  # st%v has the caller's size n
         self.sequence_associated = False  # an element for an array dummy: no generic reference
         args = ["n - 1" if short else "n"] + (["kk"] if callee.int_arg else [])
         taken = {v.name for v in r.reals if v.glob or v.alias}  # never actuals: no aliasing
+        if callee.type_arg:  # st itself is the last actual: its components are taken
+            taken |= {v.name for v in r.reals if "%" in v.name}
         outs = {d for d, intent, _ in callee.sig if intent != "in"}
         # writable actuals first, so inputs can avoid them (no aliasing)
         chosen: dict[str, str] = {}
@@ -57,7 +60,7 @@ class CallGen(ExprGen):
                 chosen[d] = fit(self.scalar_actual(r, loops, taken)).text
         if written is not None:
             written |= taken
-        return args + [chosen[d] for d, _, _ in callee.sig]
+        return args + [chosen[d] for d, _, _ in callee.sig] + (["st"] if callee.type_arg else [])
 
     def scalar_actual(self, r: Routine, loops: list[Loop], taken: set[str]) -> Ex:
         """An expression for an intent(in) scalar dummy that reads no variable the call writes
@@ -86,10 +89,13 @@ class CallGen(ExprGen):
         subs = [c for c in r.callees if c.kind == "sub"]
         if not subs:
             return self.assign(r, loops, ind)
-        c = self.ch.choice(subs)
+        typed = [c for c in subs if c.type_arg]  # the one taking st: called more often
+        c = typed[0] if typed and self.ch.chance(0.5) else self.ch.choice(subs)
         args = self.call_args(r, loops, c, set())
         if args is None:
             return self.assign(r, loops, ind)
+        if c.bound and self.ch.chance(0.7):  # through the binding: st is the passed object
+            return ["  " * ind + f"call st%{c.bound}({', '.join(args[:-1])})"]
         return ["  " * ind + f"call {self.called(c)}({', '.join(args)})"]
 
     def effect_call(self, r: Routine, loops: list[Loop], ind: int) -> list[str]:

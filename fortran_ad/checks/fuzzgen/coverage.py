@@ -18,7 +18,7 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "integer-scratch": r"\bkk\b",
     "index-argument": r"call fuzz_h\d\w*\(n(?: - 1)?, kk,",
     # approximate: an intent(in) actual that is a bare element of y/w/z/b matches too
-    "element-actual": r"^\s*call fuzz_h\d[^\n]*, (?:y|w\d?|z|b)\([^()]*\)\)$",
+    "element-actual": r"^\s*call (?:fuzz_h\d|st%hb)[^\n]*, (?:y|w\d?|z|b)\([^()]*\)(?:, st)?\)$",
     "rewrite-kernels": r"^\s*q = |do (\w) = (?:2, n|n, 2, -1)\n\s*do \w = 1, \1 - 1$",
     "module-state": r"^\s*real\(dp\) :: gs\w*$",
     "named-loop": r"\w+: do ",
@@ -45,6 +45,8 @@ PATTERNS: dict[str, str] = {  # construct -> a regex its text matches
     "all-intrinsics": r"\b(?:log10|asin|acos|sinh|cosh|asinh|acosh|atanh|erfc?|hypot|modulo"
     r"|merge|dsqrt|dexp|dlog|dsin|dcos|dtan|dtanh|datan2?|dabs|dmax1|dmin1|dsign|ddim|dmod|dble"
     r"|aint|anint|floor)\(",
+    "type-actual": r"^\s*call fuzz_\w+\([^\n]*, st\)$",
+    "type-bound": r"^\s*call st%hb\(",
     "derived-type": r"^\s*type\(fz_st\w*\) :: st$",
     "strided-loop": r"\bdo \w+ = [^\n]*, -?[2-9]\n",
 }

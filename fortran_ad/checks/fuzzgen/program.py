@@ -34,8 +34,9 @@ def _decls(r: Routine) -> list[str]:
     for v in r.reals:  # fuzzgen/base.Var.alias: the pointer and its target
         if v.alias:
             out += [f"real(dp), target :: {v.alias}(n)", f"real(dp), pointer :: {v.name}(:)"]
-    if r.dtype:  # components st%s, st%v of the derived-type local
-        out.append(f"type({r.dtype}) :: st")
+    if r.dtype:  # components st%s, st%v of the derived-type local (or dummy: type-actual)
+        kind = "class" if r.bound else "type"  # the passed-object dummy of a binding: CLASS
+        out.append(f"{kind}({r.dtype}){', intent(inout)' if r.type_arg else ''} :: st")
     locals_ = [
         v
         for v in r.reals
@@ -116,6 +117,7 @@ class FuzzProgram:
     state: tuple[str, ...] = ()  # module variables (real scalars)
     generics: tuple[tuple[str, str], ...] = ()  # (generic name, its specific)
     types: tuple[str, ...] = ()  # derived types (feature derived-type): components s, v(:)
+    bindings: tuple[tuple[str, str, str], ...] = ()  # (type, binding, specific): type-bound
 
     @property
     def source(self) -> str:
@@ -125,7 +127,7 @@ class FuzzProgram:
             f"!   --head {self.head} --wrt {','.join(self.wrt)} --of {','.join(self.of)} "
             f"--size n={self.n}",
             f"module {self.module}",
-            *module_spec(self.private, self.state, self.generics, self.types),
+            *module_spec(self.private, self.state, self.generics, self.types, self.bindings),
             self.routines,
             f"end module {self.module}",
         ]
@@ -181,10 +183,13 @@ def module_spec(
     state: Sequence[str] = (),
     generics: Sequence[tuple[str, str]] = (),
     types: Sequence[str] = (),
+    bindings: Sequence[tuple[str, str, str]] = (),
 ) -> list[str]:
     out = ["  implicit none", "  integer, parameter :: dp = kind(1.0d0)"]
     for name in types:
         out += [f"  type :: {name}", "    real(dp) :: s", "    real(dp), allocatable :: v(:)"]
+        procs = [f"    procedure, pass(st) :: {b} => {p}" for t, b, p in bindings if t == name]
+        out += ["  contains", *procs] if procs else []
         out += [f"  end type {name}"]
     out += _wrap(f"  real(dp) :: {', '.join(state)}") if state else []
     out += _wrap(f"  private :: {', '.join(private)}") if private else []
@@ -206,9 +211,16 @@ def build_program(
     g = Gen(ch, exclude, include)
     g.state = f"gs{suffix}" if "module-state" not in g.exclude else ""
     helpers: list[Routine] = []
-    for k in range(ch.integer(0, 2)):
+    # the last helper takes the head's derived-type local whole: no other helper calls it
+    typed = not {"type-actual", "derived-type"} & g.exclude and ch.chance(0.5)
+    count = ch.integer(0, 2)
+    count = max(count, 1) if typed else count
+    for k in range(count):
         callees = helpers[:] if helpers and ch.chance(0.5) else []
-        h = g.helper(f"fuzz_h{k + 1}{suffix}", callees)
+        dt = f"fz_st{suffix}" if typed and k == count - 1 else ""
+        h = g.helper(f"fuzz_h{k + 1}{suffix}", callees, dt)
+        if dt and "type-bound" not in g.exclude and ch.chance(0.5):
+            h.bound = "hb"  # a binding of the type, st its passed-object dummy (CLASS)
         if "generic" not in g.exclude and ch.chance(0.5):
             h.generic = f"fuzz_g{k + 1}{suffix}"
         g.body(h, ch.integer(2, 6))
@@ -221,7 +233,7 @@ def build_program(
     if g.state:
         reals.append(Var(g.state, 0, glob=True))
     dtype = ""
-    if "derived-type" not in g.exclude and ch.chance(0.4):
+    if typed or ("derived-type" not in g.exclude and ch.chance(0.4)):
         dtype = f"fz_st{suffix}"
         reals += [Var("st%v", 1), Var("st%s", 0)]
     ws = [v.name for v in reals if v.name.startswith("w")]
@@ -250,8 +262,9 @@ def build_program(
     state = (g.state,) if g.state else ()
     generics = tuple((h.generic, h.name) for h in helpers if h.generic)
     types = (dtype,) if dtype else ()
+    bindings = tuple((dtype, h.bound, h.name) for h in helpers if h.bound)
     return FuzzProgram(
-        seed, "\n".join(routines), n, suffix, private, wrt, of, state, generics, types
+        seed, "\n".join(routines), n, suffix, private, wrt, of, state, generics, types, bindings
     )
 
 
@@ -310,7 +323,8 @@ class Batch:
         state = [v for p in ps for v in p.state]
         generics = [x for p in ps for x in p.generics]
         types = [x for p in ps for x in p.types]
-        lines = ["module fuzz_batch_mod", *module_spec(private, state, generics, types)]
+        bindings = [x for p in ps for x in p.bindings]
+        lines = ["module fuzz_batch_mod", *module_spec(private, state, generics, types, bindings)]
         lines += [p.routines for p in ps]
         lines += ["", *_wrap(f"  subroutine fuzz_batch({', '.join(args)})")]
         for p in ps:

@@ -339,8 +339,10 @@ class Gen(CallGen):
         return ["  " * ind + f"if ({cond}) {word}"]
 
     # -- routines ----------------------------------------------------------------------------
-    def helper(self, name: str, callees: list[Routine]) -> Routine:
-        func = self.ch.chance(0.4)
+    def helper(self, name: str, callees: list[Routine], dtype: str = "") -> Routine:
+        """A helper routine; with ``dtype`` a subroutine whose last dummy is ``st`` of that
+        type (feature type-actual)."""
+        func = not dtype and self.ch.chance(0.4)
         sig: list[tuple[str, str, int]] = [("a", "in", 1)]
         effects = func and "side-effect-function" not in self.exclude and self.ch.chance(0.6)
         if effects:  # referenced alone in a statement (calls.effect_call)
@@ -353,6 +355,8 @@ class Gen(CallGen):
             sig.append(("s", self.ch.choice(["out", "out", "inout"]), 0))
         reals = [Var(d, rank, writable=intent != "in") for d, intent, rank in sig]
         reals += [Var("t", 0), Var("acc", 0)]
+        if dtype:
+            reals += [Var("st%v", 1), Var("st%s", 0)]
         if self.ch.chance(0.5):
             reals.append(Var("w", 1))
         if self.state:  # functions only read the module variable: no side effects
@@ -366,7 +370,12 @@ class Gen(CallGen):
         r = Routine(
             name,
             "func" if func else "sub",
-            ["n", *(["kk"] if int_arg else []), *(d for d, _, _ in sig)],
+            [
+                "n",
+                *(["kk"] if int_arg else []),
+                *(d for d, _, _ in sig),
+                *(["st"] if dtype else []),
+            ],
             reals,
             (NMIN - 1, NMAX),
             "acc",
@@ -375,6 +384,8 @@ class Gen(CallGen):
             private=self.ch.chance(0.2) and "private-helper" not in self.exclude,
             int_arg=int_arg,
             effects=effects,
+            dtype=dtype,
+            type_arg=bool(dtype),
         )
         if func:
             r.result = self.ch.choice([name, "res"])
@@ -391,6 +402,8 @@ class Gen(CallGen):
         for v in r.reals:
             if intents.get(v.name) in ("in", "inout") or (v.glob and r.kind != "head"):
                 continue  # defined on entry
+            if r.type_arg and "%" in v.name:
+                continue  # components of the INTENT(INOUT) dummy st
             if v.alias:  # after its target's definition (r.reals lists the target first)
                 # or with the section of all of it: then the pointer stays a second name
                 section = "(1:n)" if self.ch.chance(0.5) else ""
