@@ -9,6 +9,11 @@ import re
 from fortran_ad.checks.fuzzgen.base import Ex, Loop, Routine, Var, fit, lit
 from fortran_ad.checks.fuzzgen.exprs import ExprGen
 
+#: Below every value a side-effect function's result takes (tanh of something, or the SUM of at
+#: most NMAX values in [-0.6, 0.6]): conditions on it never switch, so the output has no jump a
+#: finite difference could straddle (the reference is still evaluated for its side effects).
+BELOW = "-10.0_dp"
+
 
 class CallGen(ExprGen):
     # -- calls -------------------------------------------------------------------------------
@@ -103,7 +108,8 @@ class CallGen(ExprGen):
         (nothing else there may see the change): added to the accumulator, or compared in an
         IF or ELSE IF condition (evaluated only when the conditions before are false) or a DO
         WHILE condition (before every iteration), where its result is passive while other
-        references make it active."""
+        references make it active. Conditions compare it with ``BELOW``: no branch switches
+        near the inputs (a jump in the output would defeat the finite differences)."""
         c = self.ch.choice([c for c in r.callees if c.effects])
         args = self.call_args(r, loops, c, set())
         if args is None:
@@ -116,7 +122,7 @@ class CallGen(ExprGen):
             return [
                 f"{pad}m = 0",
                 # the reference first: a compiler may skip the right operand of .and.
-                f"{pad}do while ({ref} > 0.0_dp .and. m < 2)",
+                f"{pad}do while ({ref} > {BELOW} .and. m < 2)",
                 f"{pad}  m = m + 1",
                 f"{pad}  {r.acc} = {r.acc} + 0.25_dp",
                 f"{pad}end do",
@@ -124,11 +130,11 @@ class CallGen(ExprGen):
         if form == "add":
             return [f"{pad}{r.acc} = {r.acc} + 0.1_dp*{ref}"]
         if form == "if":
-            return [f"{pad}if ({ref} > 0.0_dp) {r.acc} = {r.acc} + 0.25_dp"]
+            return [f"{pad}if ({ref} > {BELOW}) {r.acc} = {r.acc} + 0.25_dp"]
         return [
-            f"{pad}if ({r.acc} > {self.ch.choice(['0.5_dp', '2.0_dp'])}) then",
+            f"{pad}if ({self.ch.choice(['n > 7', 'n < 7'])}) then",  # passive: fixed per program
             f"{pad}  {r.acc} = 0.5_dp*{r.acc}",
-            f"{pad}else if ({ref} > 0.0_dp) then",
+            f"{pad}else if ({ref} > {BELOW}) then",
             f"{pad}  {r.acc} = {r.acc} + 0.25_dp",
             f"{pad}end if",
         ]
